@@ -1,0 +1,82 @@
+"""The ``atomic-entry`` command line.
+
+Exit codes: 0 the run was safe; 1 a safety invariant was broken (the violations are
+printed); 2 bad input (a scenario file or an argument), in which case nothing ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from loguru import logger
+
+from fsm import scenario as scenarios
+from fsm.pretrade import RequestError
+from fsm.simulation import simulate
+from fsm.timeline import render, summary
+
+EXIT_OK, EXIT_UNSAFE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atomic-entry",
+        description="Hedged two-venue entries for funding-rate arbitrage.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log engine decisions")
+    commands = parser.add_subparsers(dest="command", required=True)
+    sim = commands.add_parser(
+        "simulate",
+        help="run an entry against simulated venues and print what happened",
+        description="Run one entry on simulated venues in virtual time. Without --scenario "
+        f"it runs the built-in '{scenarios.DEFAULT_SCENARIO}' scenario.",
+    )
+    sim.add_argument("--scenario", metavar="FILE",
+                     help="a scenario TOML file, or the name of a built-in scenario")
+    sim.add_argument("--json", action="store_true", help="print one JSON object instead")
+    sim.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if args.verbose else "WARNING")
+    for package in ("fsm", "venues"):
+        logger.enable(package)
+    return _simulate(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    if args.list:
+        for name in scenarios.builtin_names():
+            print(f"{name:<32} {scenarios.load_builtin(name).description}")
+        return EXIT_OK
+    try:
+        chosen = (scenarios.load(args.scenario) if args.scenario
+                  else scenarios.load_builtin(scenarios.DEFAULT_SCENARIO))
+        run = simulate(chosen)
+    except (scenarios.ScenarioError, RequestError) as exc:
+        print(f"atomic-entry: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = run.result
+    if args.json:
+        out = result.to_dict()
+        out["scenario"] = chosen.name
+        out["violations"] = list(run.violations)
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"scenario: {chosen.name}: {chosen.description}\n")
+        print(render(run.steps, result))
+        print()
+        print(summary(result))
+        for violation in run.violations:
+            print(f"INVARIANT BROKEN: {violation}")
+    return EXIT_UNSAFE if run.violations else EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Entry configuration, validated at construction.
+
+A wrong value must fail before anything is sent, with a message that names the field,
+the value and the allowed range: config usually comes from a file an operator typed.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from fsm.values import to_decimal
+
+
+OFFSET_MIN = Decimal("-0.01")
+OFFSET_MAX = Decimal("0.05")
+
+
+class HedgeOrder(enum.Enum):
+    MARKET = "market"
+    AGGRESSIVE_LIMIT = "aggressive_limit"
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message names field, value and allowed range."""
+
+
+def _decimal_in(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, Decimal):
+            raise ConfigError(
+                f"EntryConfig.{attribute.name}: got {value!r}, expected a decimal number"
+            )
+        below = value <= lo if lo_open else value < lo
+        if below or value > hi:
+            bracket = "(" if lo_open else "["
+            raise ConfigError(
+                f"EntryConfig.{attribute.name}: got {value}, expected a value in "
+                f"{bracket}{lo}, {hi}]"
+            )
+
+    return check
+
+
+def _int_in(lo: int, hi: int) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ConfigError(
+                f"EntryConfig.{attribute.name}: got {value!r}, expected a whole number "
+                f"in [{lo}, {hi}]"
+            )
+
+    return check
+
+
+def _seconds_in(lo: float, hi: float) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not lo < value <= hi:
+            raise ConfigError(
+                f"EntryConfig.{attribute.name}: got {value!r}, expected seconds in ({lo}, {hi}]"
+            )
+
+    return check
+
+
+def _to_decimal_or_keep(value: Any) -> Any:
+    """Convert what can be converted; leave the rest for the validator to name."""
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _to_hedge_order(value: Any) -> Any:
+    if isinstance(value, HedgeOrder):
+        return value
+    try:
+        return HedgeOrder(value)
+    except ValueError:
+        allowed = ", ".join(repr(h.value) for h in HedgeOrder)
+        raise ConfigError(
+            f"EntryConfig.hedge_order: got {value!r}, expected one of {allowed}"
+        ) from None
+
+
+@attrs.frozen(kw_only=True)
+class EntryConfig:
+    """How an entry quotes, when it hedges, and how hard it tries before rolling back.
+
+    Offsets are fractions (``0.0001`` = 1 bp) measured from the touch a taker on the
+    quote's side would hit (the ask for a buy): positive rests behind it, zero sits at
+    it and negative crosses through it, still as a limit order.
+    """
+
+    limit_order_offset_pct: Decimal = attrs.field(
+        default=Decimal("0.0001"),
+        converter=_to_decimal_or_keep,
+        validator=_decimal_in(OFFSET_MIN, OFFSET_MAX),
+    )
+    quote_timeout_s: float = attrs.field(default=30.0, validator=_seconds_in(0.0, 86400.0))
+    hedge_trigger_fill_ratio: Decimal = attrs.field(
+        default=Decimal(0),
+        converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), Decimal(1)),
+    )
+    hedge_order: HedgeOrder = attrs.field(default=HedgeOrder.MARKET, converter=_to_hedge_order)
+    hedge_limit_offset_pct: Decimal = attrs.field(
+        default=Decimal("0.0005"),
+        converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), Decimal("0.05")),
+    )
+    hedge_max_slippage_pct: Decimal = attrs.field(
+        default=Decimal("0.005"),
+        converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), Decimal("0.1"), lo_open=True),
+    )
+    hedge_retry_budget: int = attrs.field(default=3, validator=_int_in(0, 50))
+    cancel_retry_budget: int = attrs.field(default=3, validator=_int_in(0, 50))
+    rollback_retry_budget: int = attrs.field(default=3, validator=_int_in(0, 50))
+    query_retry_budget: int = attrs.field(default=5, validator=_int_in(1, 100))
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> EntryConfig:
+        """Build from a plain mapping (a scenario file), naming any unknown key."""
+        known = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"EntryConfig: unknown field(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(known))}"
+            )
+        return cls(**values)
+
+
+def validate_offset(name: str, value: Decimal | None) -> None:
+    """Per-leg offset overrides obey the same range as the default offset."""
+    if value is not None and not OFFSET_MIN <= value <= OFFSET_MAX:
+        raise ConfigError(f"{name}: got {value}, expected a value in [{OFFSET_MIN}, {OFFSET_MAX}]")

@@ -1,0 +1,361 @@
+"""The imperative shell: one asyncio actor per entry around the sans-I/O ``EntryModel``.
+
+Each entry owns an inbox. Events (venue answers, venue pushes, timers, kill requests)
+are processed one at a time to completion, so the model never sees two things at
+once. Commands run concurrently as tasks against the venue adapters, and every
+outcome comes back through the inbox as an event stamped with the loop clock: a
+virtual clock in simulation, the real one live. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from loguru import logger
+
+from fsm import events as ev
+from fsm.commands import (
+    CancelOrder,
+    CancelTimer,
+    Command,
+    PlaceOrder,
+    QueryOrder,
+    RaiseAlert,
+    StartTimer,
+)
+from fsm.config import EntryConfig
+from fsm.entry import EntryModel, Transition
+from fsm.ids import check_entry_id
+from fsm.pretrade import RequestError, check_request
+from fsm.result import EntryResult, build_result
+from fsm.values import EntryRequest, Leg
+from venues import base
+
+TransitionListener = Callable[[Transition], None]
+AlertListener = Callable[[str, RaiseAlert], None]
+
+
+@attrs.frozen
+class Step:
+    """One event processed by one entry: what came in, where it left the entry, what went out."""
+
+    entry_id: str
+    event: ev.Event
+    state: str
+    commands: tuple[Command, ...]
+
+
+StepListener = Callable[[Step], None]
+
+_STATUS = {
+    base.OrderStatus.OPEN: ev.VenueStatus.OPEN,
+    base.OrderStatus.FILLED: ev.VenueStatus.FILLED,
+    base.OrderStatus.CANCELED: ev.VenueStatus.CANCELED,
+    base.OrderStatus.REJECTED: ev.VenueStatus.REJECTED,
+}
+_FINISHED_MEMORY = 10_000
+
+
+class EntryAborted(RuntimeError):
+    """The engine lost the ability to decide (a bug); the message lists what may be live."""
+
+
+class _Actor:
+    """One running entry: its model, inbox, timers and in-flight command tasks."""
+
+    def __init__(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> None:
+        self.model = model
+        self.venues = venues
+        self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.log = logger.bind(entry=model.entry_id)
+
+    def post(self, event: ev.Event) -> None:
+        self.inbox.put_nowait(event)
+
+
+class EntryEngine:
+    """Runs hedged entries against venue adapters.
+
+    ``await engine.enter(request)`` returns an ``EntryResult`` once the entry is
+    terminal. Many entries may run at once on one loop; venue pushes are routed to the
+    entry that owns the client order id.
+    """
+
+    def __init__(
+        self, venues: Mapping[str, base.Venue], config: EntryConfig | None = None
+    ) -> None:
+        self.venues = dict(venues)
+        self.config = config if config is not None else EntryConfig()
+        self._actors: dict[str, _Actor] = {}
+        self._routes: dict[tuple[str, str], _Actor] = {}
+        self._book_routes: dict[tuple[str, str], list[tuple[_Actor, Leg]]] = {}
+        self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._unsubscribe: dict[str, Callable[[], None]] = {}
+        self._transition_listeners: list[TransitionListener] = []
+        self._alert_listeners: list[AlertListener] = []
+        self._step_listeners: list[StepListener] = []
+
+    # ------------------------------------------------------------------ public
+    def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
+        """Call ``listener`` after every transition of every entry; returns an unsubscribe."""
+        self._transition_listeners.append(listener)
+        return lambda: self._transition_listeners.remove(listener)
+
+    def on_alert(self, listener: AlertListener) -> Callable[[], None]:
+        """Call ``listener(entry_id, alert)`` for every alert; returns an unsubscribe."""
+        self._alert_listeners.append(listener)
+        return lambda: self._alert_listeners.remove(listener)
+
+    def on_step(self, listener: StepListener) -> Callable[[], None]:
+        """Call ``listener`` after every event an entry processes; returns an unsubscribe."""
+        self._step_listeners.append(listener)
+        return lambda: self._step_listeners.remove(listener)
+
+    def kill(self, entry_id: str, reason: str = "requested") -> None:
+        """Ask a running entry to stop and flatten what it opened."""
+        actor = self._actors.get(entry_id)
+        if actor is None:
+            raise KeyError(f"no running entry {entry_id!r}")
+        actor.post(ev.Kill(asyncio.get_running_loop().time(), reason))
+
+    async def close(self) -> None:
+        for unsubscribe in self._unsubscribe.values():
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    async def enter(
+        self, request: EntryRequest, config: EntryConfig | None = None
+    ) -> EntryResult:
+        """Open the hedged position ``request`` asks for; return when it is terminal."""
+        config = config if config is not None else self.config
+        entry_id = check_entry_id(request.entry_id or uuid.uuid4().hex[:12])
+        if entry_id in self._actors:
+            raise RequestError(f"entry {entry_id!r} is already running")
+        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        loop = asyncio.get_running_loop()
+        snapshot = await asyncio.gather(*(
+            asyncio.gather(
+                venues[leg].market_rules(request.leg(leg).symbol),
+                venues[leg].book(request.leg(leg).symbol),
+                venues[leg].position(request.leg(leg).symbol),
+            )
+            for leg in (Leg.LONG, Leg.SHORT)
+        ))
+        rules = {leg: snapshot[i][0] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        books = {leg: snapshot[i][1] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        start_positions = {leg: snapshot[i][2] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        check_request(request, config, rules, books)
+
+        model = EntryModel(entry_id, request, config)
+        actor = _Actor(model, venues)
+        self._actors[entry_id] = actor
+        for leg in (Leg.LONG, Leg.SHORT):
+            self._book_routes.setdefault(
+                (request.leg(leg).venue, request.leg(leg).symbol), []
+            ).append((actor, leg))
+        actor.log.info("entry starts: long {} short {}", request.long, request.short)
+        actor.post(ev.Start(loop.time(), books, rules, start_positions))
+        try:
+            await self._run(actor)
+        finally:
+            self._retire(actor)
+        end_positions = await asyncio.gather(*(
+            venues[leg].position(request.leg(leg).symbol) for leg in (Leg.LONG, Leg.SHORT)
+        ))
+        positions = {
+            request.leg(leg).venue: {"start": start_positions[leg], "end": end_positions[i]}
+            for i, leg in enumerate((Leg.LONG, Leg.SHORT))
+        }
+        result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
+        actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
+        return result
+
+    # ------------------------------------------------------------------ actor
+    async def _run(self, actor: _Actor) -> None:
+        model = actor.model
+        published = 0
+        while not model.terminal:
+            event = await actor.inbox.get()
+            try:
+                commands = model.handle(event)
+            except Exception as exc:
+                live = [r.client_id for r in model.ledger if r.live]
+                actor.log.critical("entry model failed on {}: {}; live orders {}", event, exc,
+                                   live)
+                raise EntryAborted(
+                    f"entry {model.entry_id} failed on {type(event).__name__}: {exc}; "
+                    f"orders possibly live: {live or 'none'}"
+                ) from exc
+            for ignored in model.ignored:
+                actor.log.warning("ignored {}", ignored)
+            model.ignored.clear()
+            for transition in model.path[published:]:
+                actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
+                                transition.dest)
+                for listener in list(self._transition_listeners):
+                    self._safely(listener, transition)
+            published = len(model.path)
+            if self._step_listeners:
+                step = Step(model.entry_id, event, model.state, tuple(commands))
+                for step_listener in list(self._step_listeners):
+                    self._safely(step_listener, step)
+            for command in commands:
+                self._execute(actor, command)
+
+    def _retire(self, actor: _Actor) -> None:
+        model = actor.model
+        for handle in actor.timers.values():
+            handle.cancel()
+        for task in actor.tasks:
+            task.cancel()
+        for record in model.ledger:
+            key = (record.command.venue, record.client_id)
+            self._routes.pop(key, None)
+            self._finished[key] = model.entry_id
+        while len(self._finished) > _FINISHED_MEMORY:
+            self._finished.popitem(last=False)
+        for routes in self._book_routes.values():
+            routes[:] = [(a, leg) for a, leg in routes if a is not actor]
+        self._actors.pop(model.entry_id, None)
+        model.detach()
+
+    def _safely(self, listener: Callable[..., None], *args: Any) -> None:
+        try:
+            listener(*args)
+        except Exception:
+            logger.exception("listener {} failed", listener)
+
+    # --------------------------------------------------------------- commands
+    def _execute(self, actor: _Actor, command: Command) -> None:
+        loop = asyncio.get_running_loop()
+        match command:
+            case PlaceOrder():
+                self._routes[(command.venue, command.client_id)] = actor
+                self._spawn(actor, self._place(actor, command))
+            case CancelOrder():
+                self._spawn(actor, self._cancel(actor, command))
+            case QueryOrder():
+                self._spawn(actor, self._query(actor, command))
+            case StartTimer():
+                name = command.name
+                actor.timers[name] = loop.call_later(
+                    command.delay_s, lambda: actor.post(ev.TimerFired(loop.time(), name))
+                )
+            case CancelTimer():
+                handle = actor.timers.pop(command.name, None)
+                if handle is not None:
+                    handle.cancel()
+            case RaiseAlert():
+                actor.log.error("ALERT {}", command.message)
+                for listener in list(self._alert_listeners):
+                    self._safely(listener, actor.model.entry_id, command)
+
+    def _spawn(self, actor: _Actor, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        actor.tasks.add(task)
+        task.add_done_callback(actor.tasks.discard)
+
+    def _venue(self, name: str) -> base.Venue:
+        venue = self.venues.get(name)
+        if venue is None:
+            known = ", ".join(sorted(self.venues)) or "none"
+            raise RequestError(f"unknown venue {name!r}; configured venues: {known}")
+        if name not in self._unsubscribe:
+            self._unsubscribe[name] = venue.subscribe(
+                lambda update, venue_name=name: self._on_update(venue_name, update)
+            )
+        return venue
+
+    async def _place(self, actor: _Actor, order: PlaceOrder) -> None:
+        venue = actor.venues[order.leg]
+        cid = order.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.place(order)
+        except base.OrderRejected as exc:
+            actor.post(ev.Rejected(now(), cid, str(exc)))
+        except base.VenueUnavailable as exc:
+            actor.post(ev.Rejected(now(), cid, f"not sent: {exc}"))
+        except base.VenueFatalError as exc:
+            actor.post(ev.Rejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), order.venue, str(exc)))
+        except Exception as exc:  # anything else may have reached the venue: ambiguous
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.PLACE, _describe(exc)))
+        else:
+            actor.post(ev.Accepted(now(), cid, ack.venue_order_id))
+
+    async def _cancel(self, actor: _Actor, cancel: CancelOrder) -> None:
+        venue = self.venues[cancel.venue]
+        cid = cancel.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.cancel(cancel.symbol, cid)
+        except base.OrderNotFound:
+            actor.post(ev.NotFound(now(), cid))
+        except (base.OrderRejected, base.VenueUnavailable) as exc:
+            actor.post(ev.CancelRejected(now(), cid, str(exc)))
+        except base.VenueFatalError as exc:
+            actor.post(ev.CancelRejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), cancel.venue, str(exc)))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.CANCEL, _describe(exc)))
+        else:
+            actor.post(ev.Canceled(now(), cid, ack.filled))
+
+    async def _query(self, actor: _Actor, query: QueryOrder) -> None:
+        venue = self.venues[query.venue]
+        cid = query.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            snap = await venue.query(query.symbol, cid)
+        except base.OrderNotFound:
+            actor.post(ev.NotFound(now(), cid))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
+        else:
+            at = now()
+            fills = tuple(
+                ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
+            )
+            actor.post(ev.StatusReport(at, cid, _STATUS[snap.status], snap.filled, fills))
+
+    # ------------------------------------------------------------ venue pushes
+    def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
+        now = asyncio.get_running_loop().time()
+        if isinstance(update, base.BookChanged):
+            for actor, leg in self._book_routes.get((venue, update.symbol), ()):
+                actor.post(ev.BookUpdate(now, leg, update.book))
+            return
+        actor = self._routes.get((venue, update.client_id))
+        if actor is None:
+            self._unrouted(venue, update)
+            return
+        match update:
+            case base.FillUpdate():
+                actor.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
+                                         update.price, update.fee))
+            case base.OrderUpdate():
+                actor.post(ev.StatusReport(now, update.client_id, _STATUS[update.status],
+                                           update.filled))
+
+    def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:
+        entry_id = self._finished.get((venue, update.client_id))
+        if entry_id is None:
+            logger.debug("{}: update for an order of no entry: {}", venue, update)
+        elif isinstance(update, base.FillUpdate):
+            logger.warning("{}: fill {} reported after entry {} ended", venue,
+                           update.trade_id, entry_id)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+

@@ -1,0 +1,160 @@
+"""Events: everything the decision core can be told.
+
+The shell turns venue answers, venue pushes and timers into these and feeds them to
+the entry model one at a time. Each carries ``at``, the engine clock when it arrived:
+the core never reads a clock of its own.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+
+import attrs
+
+from fsm.values import Book, Leg, MarketRules
+
+
+class Operation(enum.Enum):
+    PLACE = "place"
+    CANCEL = "cancel"
+    QUERY = "query"
+
+
+class VenueStatus(enum.Enum):
+    """An order's status as a venue reports it (queries and pushes)."""
+
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
+@attrs.frozen
+class Start:
+    """Begin the entry with the market as it was just read from both venues."""
+
+    at: float
+    books: dict[Leg, Book]
+    rules: dict[Leg, MarketRules]
+    positions: dict[Leg, Decimal] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Accepted:
+    """The venue acknowledged a new order."""
+
+    at: float
+    client_id: str
+    venue_order_id: str | None = None
+
+
+@attrs.frozen
+class Rejected:
+    """The venue definitely refused a new order: nothing rests, nothing filled."""
+
+    at: float
+    client_id: str
+    reason: str
+
+
+@attrs.frozen
+class FillReport:
+    """One execution; the same trade id may arrive more than once (stream and REST)."""
+
+    at: float
+    client_id: str
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal = Decimal(0)
+
+
+@attrs.frozen
+class Canceled:
+    """The venue confirmed the order is done and its remainder will never fill.
+
+    ``filled`` is the venue's cumulative filled quantity when it says so: it lets the
+    core reconcile before a late fill report arrives.
+    """
+
+    at: float
+    client_id: str
+    filled: Decimal | None = None
+
+
+@attrs.frozen
+class CancelRejected:
+    """The venue refused to cancel; the order is still live."""
+
+    at: float
+    client_id: str
+    reason: str
+
+
+@attrs.frozen
+class NotFound:
+    """The venue does not know this client order id (cancel or query answered so)."""
+
+    at: float
+    client_id: str
+
+
+@attrs.frozen
+class OutcomeUnknown:
+    """A request got no answer: it may or may not have taken effect."""
+
+    at: float
+    client_id: str
+    operation: Operation
+    reason: str
+
+
+@attrs.frozen
+class StatusReport:
+    """The venue's view of one order (a query answer or a pushed update)."""
+
+    at: float
+    client_id: str
+    status: VenueStatus
+    filled: Decimal
+    fills: tuple[FillReport, ...] = ()
+
+
+@attrs.frozen
+class BookUpdate:
+    """A new view of one venue's book; changes prices of later orders, never the state."""
+
+    at: float
+    leg: Leg
+    book: Book
+
+
+@attrs.frozen
+class TimerFired:
+    at: float
+    name: str
+
+
+@attrs.frozen
+class Kill:
+    """The embedding strategy or an operator wants the entry stopped and flattened."""
+
+    at: float
+    reason: str
+
+
+@attrs.frozen
+class VenueFatal:
+    """A venue said something that makes going on unsafe (auth revoked, account locked)."""
+
+    at: float
+    venue: str
+    reason: str
+
+
+OrderEvent = (
+    Accepted | Rejected | FillReport | Canceled | CancelRejected | NotFound | OutcomeUnknown
+    | StatusReport
+)
+Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal

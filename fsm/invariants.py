@@ -1,0 +1,152 @@
+"""The six safety invariants of an entry, checked from its result and the venues' truth.
+
+Used by the tests, the property tests and ``atomic-entry simulate`` (which refuses to
+call a run good when one is broken). Each check reads what happened, never how the
+engine meant it: ``venue_filled`` is what each venue says each order filled, and
+positions are the venues' own, so a fill the engine counted twice shows up here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from fsm import spec
+from fsm.ids import PREFIX
+from fsm.result import EntryResult
+
+ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
+ORDER_TERMINAL = spec.terminal_names(spec.ORDER_STATES)
+MAX_CLIENT_ID = 28
+
+
+def _net_at(result: EntryResult, at_ms: float) -> Decimal:
+    net = Decimal(0)
+    for when, value in result.exposure:
+        if when > at_ms:
+            break
+        net = value
+    return net
+
+
+def cancel_before_hedge(result: EntryResult) -> list[str]:
+    """1. No hedge (or trim) is sent on a leg whose quote is not venue-confirmed terminal."""
+    out = []
+    quotes = {o.leg: o for o in result.orders if o.purpose == "quote"}
+    for order in result.orders:
+        if order.purpose not in ("hedge", "trim"):
+            continue
+        quote = quotes.get(order.leg)
+        if quote is None:
+            continue
+        ended = quote.terminal_ms
+        if ended is None or ended > order.submitted_ms or quote.status not in ORDER_TERMINAL:
+            out.append(
+                f"cancel-before-hedge: {order.purpose} {order.client_id} sent at "
+                f"{order.submitted_ms} ms while quote {quote.client_id} was not terminal "
+                f"(terminal at {ended})"
+            )
+    return out
+
+
+def reconciliation(
+    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None
+) -> list[str]:
+    """2. Fills are counted once, hedges are sized from them, and agree with the venues."""
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for fill in result.fills:
+        key = (fill.venue, fill.trade_id)
+        if key in seen:
+            out.append(f"reconciliation: trade {fill.trade_id} on {fill.venue} counted twice")
+        seen.add(key)
+    for order in result.orders:
+        if order.purpose != "hedge":
+            continue
+        net = _net_at(result, order.submitted_ms)
+        if order.qty > abs(net):
+            out.append(f"reconciliation: hedge {order.client_id} of {order.qty} exceeds the "
+                       f"imbalance {net} known when it was sent")
+    if venue_filled is not None:
+        for order in result.orders:
+            truth = venue_filled.get(order.client_id, Decimal(0))
+            if truth != order.filled:
+                out.append(f"reconciliation: {order.client_id} filled {truth} on "
+                           f"{order.venue}, the entry counted {order.filled}")
+    for leg_name, leg in result.legs.items():
+        sides = result.positions.get(leg.venue)
+        if sides is None:
+            continue
+        moved = sides["end"] - sides["start"]
+        moved = moved if leg_name == "long" else -moved
+        if moved != leg.filled and _single_leg_venue(result, leg.venue):
+            out.append(f"reconciliation: {leg.venue} position moved {moved}, the entry "
+                       f"counted {leg.filled}")
+    return out
+
+
+def _single_leg_venue(result: EntryResult, venue: str) -> bool:
+    return sum(1 for leg in result.legs.values() if leg.venue == venue) == 1
+
+
+def no_overfill(result: EntryResult) -> list[str]:
+    """3. No leg fills more than its target plus one lot."""
+    out = []
+    for leg_name, leg in result.legs.items():
+        if leg.filled > leg.target + result.tolerance:
+            out.append(f"overfill: {leg_name} leg filled {leg.filled}, target {leg.target}, "
+                       f"lot {result.tolerance}")
+    return out
+
+
+def ambiguity_resolved(
+    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None
+) -> list[str]:
+    """4. An order of unknown outcome is never taken as failed: none ends 'rejected' with fills."""
+    out = []
+    for order in result.orders:
+        truth = order.filled if venue_filled is None else venue_filled.get(
+            order.client_id, Decimal(0))
+        if order.status == "rejected" and truth > 0:
+            out.append(f"ambiguity: {order.client_id} taken as rejected but it filled {truth}")
+    return out
+
+
+def terminal_and_flat(result: EntryResult) -> list[str]:
+    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so."""
+    out = []
+    if result.final_state not in ENTRY_TERMINAL:
+        out.append(f"terminal: entry ended in non-terminal state {result.final_state}")
+    for order in result.orders:
+        if order.status not in ORDER_TERMINAL:
+            out.append(f"terminal: order {order.client_id} left {order.status}")
+    true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
+    if abs(true_net) > result.tolerance and not result.alerts:
+        out.append(f"exposure: net {true_net} exceeds one lot ({result.tolerance}) "
+                   "and no alert was raised")
+    return out
+
+
+def deterministic_ids(result: EntryResult) -> list[str]:
+    """6. Client ids are short, plain and unique (their determinism is tested by re-running)."""
+    out = []
+    ids = [o.client_id for o in result.orders]
+    if len(set(ids)) != len(ids):
+        out.append(f"client ids: duplicates among {ids}")
+    for cid in ids:
+        if not (cid.startswith(PREFIX) and cid.isascii() and cid.isalnum()
+                and len(cid) <= MAX_CLIENT_ID):
+            out.append(f"client ids: {cid!r} is not within {MAX_CLIENT_ID} ASCII alphanumerics")
+    return out
+
+
+def check(result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None) -> list[str]:
+    """Every violation of every invariant; empty when the entry was safe."""
+    return [
+        *cancel_before_hedge(result),
+        *reconciliation(result, venue_filled),
+        *no_overfill(result),
+        *ambiguity_resolved(result, venue_filled),
+        *terminal_and_flat(result),
+        *deterministic_ids(result),
+    ]

@@ -1,0 +1,353 @@
+"""The state tables of an entry and of its orders. Everything that affects transitions lives here.
+
+Two tables, each a list of rows read top to bottom:
+
+* ``ENTRY_STATES`` / ``ENTRY_TRANSITIONS``: the hedged entry, a hierarchical machine
+  run by ``transitions``. Parents let one row serve a group (``kill`` is declared once
+  on ``active``).
+* ``ORDER_STATES`` / ``ORDER_TRANSITIONS``: the lifecycle of one order, including the
+  late edges real venues produce (fill while pending_cancel, fill after canceled,
+  cancel rejected, not found, unknown outcome).
+
+For one (state, trigger) the first row whose guards all hold is taken; a child's rows
+are tried before its parent's. ``dest=None`` is an internal transition: effects run,
+the state stays. Guards and effects are named here and implemented as methods of the
+same name on ``fsm.entry.EntryModel`` and ``fsm.orders.OrderRecord``; the engine, the
+diagrams, the review tables and the table-driven tests are all generated from these
+rows, so a row's ``meaning`` is written once and read everywhere.
+
+Entry triggers:
+
+* ``start``: begin quoting with the books just read.
+* ``fill``: a new fill (deduplicated by trade id) was recorded on one of our orders.
+* ``order_update``: one of our orders changed lifecycle state for another reason.
+* ``timeout``: the quote timer fired.
+* ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
+* ``evaluate``: fired by the model itself after every event, in states that decide
+  from the books rather than from one event, until no row applies.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class State:
+    name: str
+    meaning: str
+    children: tuple[State, ...] = ()
+    terminal: bool = False
+
+    @property
+    def initial(self) -> str | None:
+        """Entering a parent enters its first child."""
+        return self.children[0].name if self.children else None
+
+
+@attrs.frozen
+class Row:
+    """One transition: ``source --trigger [guards]--> dest / effects``."""
+
+    trigger: str
+    source: str
+    dest: str | None
+    meaning: str
+    guards: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """A readable id, used as the test id and in review tables."""
+        dest = self.dest if self.dest is not None else "(stays)"
+        conditions = [*self.guards, *(f"not {name}" for name in self.unless)]
+        guard = f" [{', '.join(conditions)}]" if conditions else ""
+        return f"{self.source} --{self.trigger}{guard}--> {dest}"
+
+
+SEPARATOR = "."
+
+# --------------------------------------------------------------------------- entry
+
+ENTRY_STATES: tuple[State, ...] = (
+    State("new", "Created; nothing sent yet."),
+    State(
+        "active",
+        "Working before any rollback: quotes, cancels or hedges may be live. Kill and "
+        "venue-fatal errors are declared here once for every working state.",
+        children=(
+            State("quoting", "Both quotes rest near the touch; no fill has reached the trigger."),
+            State(
+                "withdrawing",
+                "No trigger fill, but the quotes are being pulled (quote timeout, or a "
+                "quote ended); waiting for every cancel to be confirmed.",
+            ),
+            State(
+                "first_leg_filled",
+                "A leg filled first. Its sibling quote is neutralised and every imbalance is "
+                "hedged; the first leg may keep quoting as the maker leg.",
+                children=(
+                    State(
+                        "cancelling",
+                        "Cancels sent; waiting until the venue confirms each quote terminal. "
+                        "Fills may still arrive and are counted.",
+                    ),
+                    State(
+                        "reconciling",
+                        "Every quote the next step depends on is terminal: quantities are "
+                        "settled from deduplicated fills and the next step is chosen.",
+                    ),
+                    State("hedging", "A hedge order for the imbalance works on the lagging venue."),
+                    State(
+                        "trimming",
+                        "A reduce-only order trims dust the lagging venue cannot take off the "
+                        "leading leg.",
+                    ),
+                    State(
+                        "maker_quoting",
+                        "Hedged within dust; the maker leg still quotes the rest of its size.",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    State(
+        "rolling_back",
+        "Flattening exactly what this entry opened, sized from its own fills.",
+        children=(
+            State("cancelling", "Every live order of this entry is being cancelled, confirmed."),
+            State("flattening", "Reduce-only orders close this entry's own fills on each venue."),
+        ),
+    ),
+    State("complete", "Hedged; the size achieved is reported (it may be less than asked).", terminal=True),
+    State("withdrawn", "Nothing filled; every quote was withdrawn; nothing was opened.", terminal=True),
+    State("rolled_back", "Everything this entry opened has been closed again.", terminal=True),
+    State(
+        "stuck",
+        "Rollback could not finish; an alert names the residual on each venue.",
+        terminal=True,
+    ),
+)
+
+_Q = "active.quoting"
+_W = "active.withdrawing"
+_F = "active.first_leg_filled"
+_C = f"{_F}.cancelling"
+_R = f"{_F}.reconciling"
+_H = f"{_F}.hedging"
+_T = f"{_F}.trimming"
+_M = f"{_F}.maker_quoting"
+_RB = "rolling_back"
+_RBC = f"{_RB}.cancelling"
+_RBF = f"{_RB}.flattening"
+
+ENTRY_TRANSITIONS: tuple[Row, ...] = (
+    Row("start", "new", _Q, "Quote both legs near the touch and start the quote timer.",
+        effects=("place_quotes", "start_quote_timer")),
+    # -- declared once for every working state
+    Row("kill", "active", _RB, "Stop on request: withdraw every live order, then flatten.",
+        effects=("cancel_live_orders",)),
+    Row("fatal", "active", _RB, "A venue failed unrecoverably: withdraw everything, flatten.",
+        effects=("cancel_live_orders",)),
+    Row("fill", "active", None, "Count the fill; the state decides what it means in evaluate."),
+    Row("order_update", "active", _RB, "A cancel was refused more often than its budget allows.",
+        guards=("cancel_budget_spent",), effects=("cancel_live_orders",)),
+    Row("order_update", "active", None, "Note the order's new lifecycle state."),
+    # -- quoting
+    Row("fill", _Q, _F, "The first fill reaching the trigger ratio: cancel the sibling quote now.",
+        guards=("trigger_fill_reached",), effects=("choose_first_leg", "cancel_sibling_quote")),
+    Row("order_update", _Q, _W, "A quote ended before any trigger fill: withdraw the other.",
+        guards=("a_quote_ended",), effects=("cancel_live_quotes",)),
+    Row("timeout", _Q, _W, "Quote timeout before any trigger fill: withdraw both quotes.",
+        effects=("cancel_live_quotes",)),
+    # -- withdrawing
+    Row("timeout", _W, None, "Already withdrawing."),
+    Row("evaluate", _W, _R, "A fill slipped in while withdrawing: settle and hedge it.",
+        guards=("quotes_settled", "anything_filled")),
+    Row("evaluate", _W, "withdrawn", "Every quote is terminal and nothing filled.",
+        guards=("quotes_settled",)),
+    # -- first_leg_filled and its children
+    Row("timeout", _F, None, "Quote timeout: cancel the maker quote; its last fills get hedged.",
+        effects=("cancel_live_quotes",)),
+    Row("evaluate", _C, _R, "Every cancel is confirmed or its order filled: settle quantities.",
+        guards=("cancels_settled",)),
+    Row("evaluate", _R, _C, "The imbalance needs the venue whose quote still rests: cancel it first.",
+        guards=("hedge_venue_quote_live",), effects=("cancel_hedge_venue_quote",)),
+    Row("evaluate", _R, _H, "Hedge the imbalance on the lagging venue.",
+        guards=("imbalance_hedgeable",), effects=("place_hedge",)),
+    Row("evaluate", _R, _M, "Balanced within dust while the maker leg still quotes.",
+        guards=("maker_still_quoting",)),
+    Row("evaluate", _R, _C, "A quote is still being cancelled: wait for its confirmation.",
+        guards=("cancel_in_flight",)),
+    Row("evaluate", _R, _T, "Dust the lagging venue cannot take: trim it off the leading leg.",
+        guards=("dust_trimmable",), effects=("place_trim",)),
+    Row("evaluate", _R, "complete", "Nothing left to do: report the size and any residual.",
+        guards=("orders_settled",), effects=("report_residual",)),
+    Row("evaluate", _R, _C, "An order is unexpectedly live: cancel it before completing.",
+        effects=("cancel_live_orders",)),
+    Row("evaluate", _H, _RB, "Hedging failed and its retry budget is spent: roll back.",
+        guards=("hedge_settled", "hedge_budget_spent"), effects=("cancel_live_orders",)),
+    Row("evaluate", _H, _R, "The hedge order is terminal: settle again.",
+        guards=("hedge_settled",)),
+    Row("evaluate", _T, _R, "The trim order is terminal: settle again.",
+        guards=("trim_settled",)),
+    Row("evaluate", _M, _R, "A maker fill widened the imbalance, or the maker quote ended.",
+        guards=("reconcile_needed",)),
+    # -- rolling back
+    Row("kill", _RB, None, "Already rolling back."),
+    Row("fatal", _RB, None, "Already rolling back."),
+    Row("timeout", _RB, None, "The quote timer no longer matters."),
+    Row("fill", _RB, None, "Count the fill; flattening is sized once every order is terminal."),
+    Row("order_update", _RB, "stuck", "A cancel was refused more often than its budget allows.",
+        guards=("cancel_budget_spent",), effects=("raise_residual_alert",)),
+    Row("order_update", _RB, None, "Note the order's new lifecycle state."),
+    Row("evaluate", _RBC, _RBF, "Every order is terminal and this entry holds a position: flatten it.",
+        guards=("orders_settled", "exposure_flattenable"), effects=("place_flatten",)),
+    Row("evaluate", _RBC, "rolled_back", "Every order is terminal and nothing is left to close.",
+        guards=("orders_settled",), unless=("exposure_beyond_lot",)),
+    Row("evaluate", _RBC, "stuck", "What is left cannot be traded: alert with the residuals.",
+        guards=("orders_settled",), effects=("raise_residual_alert",)),
+    Row("evaluate", _RBF, "rolled_back", "Flattened to within one lot.",
+        guards=("orders_settled",), unless=("exposure_beyond_lot",)),
+    Row("evaluate", _RBF, _RBF, "A flatten order fell short: send another while the budget lasts.",
+        guards=("orders_settled", "exposure_flattenable", "rollback_budget_left"),
+        effects=("place_flatten",)),
+    Row("evaluate", _RBF, "stuck", "Flattening cannot finish: alert with the residuals.",
+        guards=("orders_settled",), effects=("raise_residual_alert",)),
+)
+
+ENTRY_INITIAL = "new"
+
+# --------------------------------------------------------------------------- orders
+
+ORDER_STATES: tuple[State, ...] = (
+    State("pending_new", "Sent; no answer yet."),
+    State("open", "Resting on the venue, nothing filled."),
+    State("partially_filled", "Resting on the venue, part filled."),
+    State("pending_cancel", "Cancel sent; the order can still fill until the venue confirms."),
+    State("unknown", "A request got no answer: only a query by client order id can tell."),
+    State("filled", "Filled completely.", terminal=True),
+    State("canceled", "Venue-confirmed cancelled; a late report may still add fills.", terminal=True),
+    State("rejected", "Definitely refused; nothing rests, nothing filled.", terminal=True),
+)
+
+ORDER_INITIAL = "pending_new"
+
+_LIVE = ("pending_new", "open", "partially_filled")
+_NOT_FILLED = ("pending_new", "open", "partially_filled", "pending_cancel", "unknown", "canceled")
+
+ORDER_TRANSITIONS: tuple[Row, ...] = (
+    Row("accept", "pending_new", "open", "The venue acknowledged the order."),
+    Row("accept", "unknown", "pending_cancel", "A query found it live, and it is to go: cancel it.",
+        guards=("cancel_wanted",), effects=("send_cancel",)),
+    Row("accept", "unknown", "partially_filled", "A query found it live with fills.",
+        guards=("has_fills",)),
+    Row("accept", "unknown", "open", "A query found it live."),
+    *(Row("accept", s, None, "A duplicate or late acknowledgement.")
+      for s in ("open", "partially_filled", "pending_cancel", "filled", "canceled")),
+    Row("accept", "rejected", "unknown", "Acknowledged after a refusal: contradicting answers, ask.",
+        effects=("query_order",)),
+    Row("resend", "rejected", "pending_new",
+        "It never reached the venue as far as a query can tell: send the same intent again "
+        "under the same client id, so a late copy is refused as a duplicate.",
+        guards=("lost_in_flight",)),
+    Row("reject", "pending_new", "rejected", "The venue refused it."),
+    Row("reject", "pending_cancel", "rejected", "Refused while a cancel was already on its way."),
+    Row("reject", "unknown", "rejected", "A query found it refused."),
+    *(Row("reject", s, None, "A late or duplicate refusal of an order whose outcome is known.")
+      for s in ("open", "partially_filled", "filled", "canceled", "rejected")),
+    *(Row("fill", s, "filled", "This fill completes the order.", guards=("is_complete",))
+      for s in (*_NOT_FILLED, "rejected")),
+    *(Row("fill", s, "partially_filled", "Part filled.") for s in _LIVE),
+    Row("fill", "pending_cancel", None, "Fill while the cancel is in flight: counted, still cancelling."),
+    Row("fill", "unknown", None, "Fill while the outcome is unknown: counted, the query decides."),
+    Row("fill", "canceled", None, "Fill reported after the cancel (late report): counted."),
+    Row("fill", "rejected", "unknown", "A fill for an order believed refused: ask the venue.",
+        effects=("query_order",)),
+    Row("fill", "filled", None, "A late detail of a fill already counted in the cumulative."),
+    *(Row("request_cancel", s, "pending_cancel", "Ask the venue to cancel.",
+          effects=("send_cancel",)) for s in _LIVE),
+    *(Row("request_cancel", s, None, "Already going, or its outcome is being asked for.")
+      for s in ("pending_cancel", "unknown", "filled", "canceled", "rejected")),
+    *(Row("cancel_confirm", s, "filled", "Terminal at the venue with its full size filled.",
+          guards=("is_complete",))
+      for s in (*_LIVE, "pending_cancel", "unknown")),
+    *(Row("cancel_confirm", s, "canceled", "The venue confirmed the order is done.")
+      for s in (*_LIVE, "pending_cancel", "unknown")),
+    *(Row("cancel_confirm", s, None, "A duplicate confirmation.")
+      for s in ("canceled", "filled", "rejected")),
+    Row("cancel_reject", "pending_cancel", None, "Cancel refused: the order is live, ask again.",
+        guards=("cancel_budget_left",), effects=("send_cancel",)),
+    Row("cancel_reject", "pending_cancel", "partially_filled", "Cancel refused: still live, part filled.",
+        guards=("has_fills",)),
+    Row("cancel_reject", "pending_cancel", "open", "Cancel refused: still live."),
+    *(Row("cancel_reject", s, None, "A late refusal: the order's state is already known.")
+      for s in ("pending_new", "open", "partially_filled", "unknown", "filled", "canceled",
+                "rejected")),
+    Row("not_found", "pending_cancel", "unknown", "Cancel found nothing: filled or never placed? Ask.",
+        effects=("query_order",)),
+    Row("not_found", "unknown", "rejected", "A query found nothing: the order never reached the venue.",
+        unless=("was_acknowledged",)),
+    Row("not_found", "unknown", None, "The venue forgot an order it had: ask again while the budget lasts.",
+        guards=("query_budget_left",), effects=("query_order",)),
+    Row("not_found", "unknown", None, "Still unknown after every query: alert.",
+        effects=("alert_unresolved",)),
+    *(Row("not_found", s, "unknown", "The venue does not know an order we think live: ask.",
+          effects=("query_order",)) for s in _LIVE),
+    *(Row("not_found", s, None, "The venue forgot a finished order.")
+      for s in ("filled", "canceled", "rejected")),
+    Row("unknown", "pending_new", "unknown", "The create got no answer: ask by client order id.",
+        effects=("query_order",)),
+    Row("unknown", "pending_cancel", "unknown", "The cancel got no answer: ask by client order id.",
+        effects=("query_order",)),
+    Row("unknown", "unknown", None, "The query got no answer: ask again while the budget lasts.",
+        guards=("query_budget_left",), effects=("query_order",)),
+    Row("unknown", "unknown", None, "Still unknown after every query: alert.",
+        effects=("alert_unresolved",)),
+    *(Row("unknown", s, None, "A late timeout on an order whose outcome is known.")
+      for s in ("open", "partially_filled", "filled", "canceled", "rejected")),
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def walk(states: tuple[State, ...], prefix: str = "") -> list[tuple[str, State]]:
+    """Every state with its full dotted name, parents before children."""
+    out: list[tuple[str, State]] = []
+    for state in states:
+        name = f"{prefix}{state.name}"
+        out.append((name, state))
+        out.extend(walk(state.children, f"{name}{SEPARATOR}"))
+    return out
+
+
+def leaf_names(states: tuple[State, ...]) -> list[str]:
+    return [name for name, state in walk(states) if not state.children]
+
+
+def terminal_names(states: tuple[State, ...]) -> frozenset[str]:
+    return frozenset(name for name, state in walk(states) if state.terminal)
+
+
+def ancestors(name: str) -> list[str]:
+    """``a.b.c`` -> ``["a.b.c", "a.b", "a"]``: the order in which rows are tried."""
+    parts = name.split(SEPARATOR)
+    return [SEPARATOR.join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def rows_for(rows: tuple[Row, ...], state: str, trigger: str) -> list[Row]:
+    """The rows that may fire for ``trigger`` in ``state``, in the order they are tried."""
+    return [
+        row
+        for scope in ancestors(state)
+        for row in rows
+        if row.source == scope and row.trigger == trigger
+    ]
+
+
+def triggers(rows: tuple[Row, ...]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.setdefault(row.trigger, None)
+    return list(seen)
