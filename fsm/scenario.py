@@ -44,7 +44,7 @@ class VenueSpec:
     latency_s: float
     request_timeout_s: float
     duplicate_fills: bool
-    fill_report_delay_s: float
+    stream_delay_s: float
     script: tuple[ScriptedFill | ScriptedBook, ...]
     reactions: tuple[Reaction, ...]
 
@@ -53,7 +53,7 @@ class VenueSpec:
             self.name, [self.market], latency_s=self.latency_s,
             request_timeout_s=self.request_timeout_s, script=self.script,
             reactions=self.reactions, duplicate_fills=self.duplicate_fills,
-            fill_report_delay_s=self.fill_report_delay_s,
+            stream_delay_s=self.stream_delay_s,
         )
 
 
@@ -245,7 +245,7 @@ def _venue(name: str, table: _Table) -> VenueSpec:
         latency_s=table.millis("latency_ms", 0.0),
         request_timeout_s=table.millis("request_timeout_ms", 1000.0),
         duplicate_fills=table.boolean("duplicate_fills", False),
-        fill_report_delay_s=table.millis("fill_report_delay_ms", 0.0),
+        stream_delay_s=table.millis("stream_delay_ms", 0.0),
         script=tuple(script), reactions=tuple(reactions),
     )
     table.done()

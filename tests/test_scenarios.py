@@ -1,0 +1,154 @@
+"""Every shipped scenario, run through the real engine on simulated venues in virtual time."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from fsm import scenario as scenarios
+from fsm.result import EntryResult
+from fsm.simulation import simulate
+from tests.conftest import assert_safe, run_builtin
+
+D = Decimal
+
+
+def _orders(result: EntryResult, purpose: str) -> list:  # type: ignore[type-arg]
+    return [o for o in result.orders if o.purpose == purpose]
+
+
+@pytest.mark.parametrize("name", scenarios.builtin_names())
+def test_every_shipped_scenario_is_safe(name: str) -> None:
+    run = run_builtin(name)
+    assert_safe(run)
+    result = run.result
+    # Positions moved by exactly this entry's own fills: anything held before is untouched.
+    for leg_name, leg in result.legs.items():
+        moved = result.positions[leg.venue]["end"] - result.positions[leg.venue]["start"]
+        assert moved == (leg.filled if leg_name == "long" else -leg.filled)
+
+
+@pytest.mark.parametrize("name", scenarios.builtin_names())
+def test_scenarios_are_deterministic(name: str) -> None:
+    first, second = run_builtin(name), run_builtin(name)
+    assert first.result.to_dict() == second.result.to_dict()
+    assert [o.client_id for o in first.result.orders] == [
+        o.client_id for o in second.result.orders]
+
+
+def test_one_leg_fills_first_reacts_within_physics() -> None:
+    """The seed's request: one leg fills, the other is crossed promptly (virtual time)."""
+    run = run_builtin("one_leg_fills_first")
+    result, t = run.result, run.result.timings
+    latency_ms = 25.0
+    assert result.final_state == "complete"
+    assert [o.client_id for o in result.orders] == ["aesim1Lq1", "aesim1Sq1", "aesim1Sh1"]
+    assert t.reaction_ms == 0.0                      # cancel leaves with the fill report
+    assert t.cancel_confirm_ms == 2 * latency_ms      # one round trip
+    assert t.hedge_sent_ms == 2 * latency_ms          # hedge leaves on the confirmation
+    assert t.hedge_completion_ms == 4 * latency_ms    # cancel round trip + hedge round trip
+    assert t.unhedged_ms == 4 * latency_ms
+    hedge = _orders(result, "hedge")[0]
+    assert (hedge.side, hedge.kind, hedge.qty) == ("sell", "market", D("0.5"))
+
+
+def test_quote_prices_sit_one_bp_behind_the_touch() -> None:
+    result = run_builtin("one_leg_fills_first").result
+    buy, sell = _orders(result, "quote")
+    # ask 60000.5 * (1 - 0.0001) = 59994.49.. rounded down to the 0.5 tick; bid 60000 * 1.0001
+    assert (buy.side, buy.price) == ("buy", D("59994.0"))
+    assert (sell.side, sell.price) == ("sell", D("60006.0"))
+
+
+def test_fill_during_cancel_hedges_only_the_remainder() -> None:
+    result = run_builtin("fill_during_cancel").result
+    assert [(o.client_id, o.status, o.filled) for o in result.orders] == [
+        ("aesim1Lq1", "filled", D("0.5")), ("aesim1Sq1", "canceled", D("0.2")),
+        ("aesim1Sh1", "filled", D("0.3"))]
+
+
+def test_cancel_not_found_is_queried_not_assumed() -> None:
+    run = run_builtin("cancel_not_found_filled")
+    assert not _orders(run.result, "hedge")
+    events = [type(s.event).__name__ for s in run.steps]
+    assert "NotFound" in events and "StatusReport" in events
+
+
+def test_cancel_rejected_then_retried_before_hedging() -> None:
+    run = run_builtin("cancel_rejected")
+    cancels = [c for s in run.steps for c in s.commands if type(c).__name__ == "CancelOrder"]
+    assert len(cancels) == 2
+    hedge = _orders(run.result, "hedge")[0]
+    quote = run.result.orders[1]
+    assert quote.terminal_ms is not None and quote.terminal_ms <= hedge.submitted_ms
+
+
+def test_hedge_timeout_live_is_not_hedged_twice() -> None:
+    result = run_builtin("hedge_timeout_live").result
+    assert len(_orders(result, "hedge")) == 1
+    assert result.legs["short"].filled == D("0.5")
+
+
+def test_lost_hedge_is_resent_under_the_same_client_id() -> None:
+    run = run_builtin("hedge_timeout_lost")
+    places = [c.client_id for s in run.steps for c in s.commands
+              if type(c).__name__ == "PlaceOrder" and c.purpose.value == "hedge"]
+    assert places == ["aesim1Sh1", "aesim1Sh1"]
+
+
+def test_hedge_rejected_rolls_back_exactly_what_it_opened() -> None:
+    result = run_builtin("pre_existing_position_rollback").result
+    assert result.final_state == "rolled_back"
+    assert result.positions["alpha"] == {"start": D("2.0"), "end": D("2.0")}
+    rollback = _orders(result, "rollback")[0]
+    assert (rollback.side, rollback.qty, rollback.reduce_only) == ("sell", D("0.5"), True)
+    assert len(_orders(result, "hedge")) == 4   # first try + retry budget of 3
+
+
+def test_partial_hedge_is_completed_by_a_second_attempt() -> None:
+    hedges = _orders(run_builtin("hedge_partial").result, "hedge")
+    assert [(h.client_id, h.filled) for h in hedges] == [("aesim1Sh1", D("0.2")),
+                                                          ("aesim1Sh2", D("0.3"))]
+
+
+def test_duplicate_fill_reports_are_counted_once() -> None:
+    run = run_builtin("duplicate_fill_reports")
+    reports = [s for s in run.steps if type(s.event).__name__ == "FillReport"]
+    assert len(reports) > len(run.result.fills)   # duplicates did arrive
+    assert _orders(run.result, "hedge")[0].qty == D("0.2")
+
+
+def test_out_of_order_reports_size_the_hedge_from_the_cancel_answer() -> None:
+    run = run_builtin("out_of_order_reports")
+    hedge = _orders(run.result, "hedge")[0]
+    assert hedge.qty == D("0.3")
+    # No trade report of the short quote had arrived when the hedge left.
+    assert not [f for f in run.result.fills
+                if f.client_id == "aesim1Sq1" and f.at_ms <= hedge.submitted_ms]
+
+
+def test_maker_keeps_quoting_and_each_fill_is_hedged() -> None:
+    result = run_builtin("maker_keeps_quoting").result
+    assert [h.qty for h in _orders(result, "hedge")] == [D("0.1"), D("0.15"), D("0.1")]
+    assert result.legs["long"].filled == result.legs["short"].filled == D("0.35")
+
+
+def test_imbalance_flip_cancels_the_maker_before_hedging_it() -> None:
+    result = run_builtin("imbalance_flips").result
+    hedge = _orders(result, "hedge")[0]
+    long_quote = result.orders[0]
+    assert (hedge.leg, hedge.qty) == ("long", D("0.3"))
+    assert long_quote.terminal_ms is not None and long_quote.terminal_ms <= hedge.submitted_ms
+
+
+def test_dust_is_trimmed_reduce_only() -> None:
+    result = run_builtin("dust_trim").result
+    trim = _orders(result, "trim")[0]
+    assert (trim.side, trim.qty, trim.reduce_only) == ("sell", D("0.005"), True)
+    assert result.net_exposure == 0
+
+
+def test_scenario_runs_twice_from_one_load() -> None:
+    loaded = scenarios.load_builtin("fill_during_cancel")
+    assert simulate(loaded).result.to_dict() == simulate(loaded).result.to_dict()

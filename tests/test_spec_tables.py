@@ -1,0 +1,199 @@
+"""Table-driven tests generated from fsm/spec.py: one case per row, one per invalid pair.
+
+Guards are replaced by chosen truth values and effects by recorders, so each case
+checks the machine executes the table as written: the row taken, its destination
+(a parent enters its first child) and its effects in order. For every row a guard
+assignment is searched that makes it the first applicable row for its state and
+trigger; a row with none is shadowed by the rows above it, which is a bug.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from transitions import MachineError
+
+from fsm import spec
+from fsm.config import EntryConfig
+from fsm.entry import EntryModel, build_machine
+from fsm.orders import InvalidOrderTransition, OrderRecord
+from fsm.values import EntryRequest, Leg, LegSpec, OrderKind, Purpose, Side, TimeInForce
+from fsm.commands import PlaceOrder
+
+ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
+ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]
+ENTRY_TRIGGERS = spec.triggers(spec.ENTRY_TRANSITIONS)
+ORDER_TRIGGERS = spec.triggers(spec.ORDER_TRANSITIONS)
+_PARENTS = {name: state for name, state in spec.walk(spec.ENTRY_STATES)}
+
+
+def _enabled(row: spec.Row, truth: dict[str, bool]) -> bool:
+    return all(truth[g] for g in row.guards) and not any(truth[u] for u in row.unless)
+
+
+def _assignment(rows: list[spec.Row], target: spec.Row) -> dict[str, bool] | None:
+    """Guard values under which ``target`` is the first enabled row, if any."""
+    names = sorted({n for row in rows for n in (*row.guards, *row.unless)})
+    for values in itertools.product((True, False), repeat=len(names)):
+        truth = dict(zip(names, values, strict=True))
+        first = next((row for row in rows if _enabled(row, truth)), None)
+        if first is target:
+            return truth
+    return None
+
+
+def _leaf(dest: str) -> str:
+    state = _PARENTS[dest]
+    while state.children:
+        dest = f"{dest}.{state.initial}"
+        state = _PARENTS[dest]
+    return dest
+
+
+def _entry_cases() -> list[Any]:
+    cases = []
+    for leaf in ENTRY_LEAVES:
+        for trigger in ENTRY_TRIGGERS:
+            rows = spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
+            for row in rows:
+                label = row.label if row.source == leaf else f"{leaf} (via {row.source}) " + \
+                    row.label.split(" ", 1)[1]
+                cases.append(pytest.param(leaf, row, rows, id=label))
+    return cases
+
+
+class _Scripted(EntryModel):
+    """An entry model whose guards answer from a table and whose effects are recorded."""
+
+    def __init__(self, truth: dict[str, bool]) -> None:
+        request = EntryRequest(LegSpec("a", "X", "1"), LegSpec("b", "X", "1"), entry_id="t")
+        super().__init__("t", request, EntryConfig(), machine=_MACHINE)
+        self.effects: list[str] = []
+        for name, value in truth.items():
+            setattr(self, name, lambda *_, v=value: v)
+        for row in spec.ENTRY_TRANSITIONS:
+            for effect in row.effects:
+                setattr(self, effect, lambda *_, e=effect: self.effects.append(e))
+
+
+_MACHINE = build_machine()
+
+
+@pytest.mark.parametrize(("leaf", "row", "rows"), _entry_cases())
+def test_entry_row(leaf: str, row: spec.Row, rows: list[spec.Row]) -> None:
+    truth = _assignment(rows, row)
+    assert truth is not None, f"row is shadowed by the rows before it: {row.label}"
+    model = _Scripted(truth)
+    try:
+        _MACHINE.set_state(leaf, model=model)
+        assert model.trigger(row.trigger)
+        expected = leaf if row.dest is None else _leaf(row.dest)
+        assert model.state == expected
+        assert model.effects == list(row.effects)
+    finally:
+        model.detach()
+
+
+def _invalid_entry_pairs() -> list[Any]:
+    return [
+        pytest.param(leaf, trigger, id=f"{leaf} --{trigger}--> rejected")
+        for leaf in ENTRY_LEAVES
+        for trigger in ENTRY_TRIGGERS
+        if not spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
+    ]
+
+
+@pytest.mark.parametrize(("leaf", "trigger"), _invalid_entry_pairs())
+def test_entry_invalid_pair_rejected(leaf: str, trigger: str) -> None:
+    model = _Scripted({})
+    try:
+        _MACHINE.set_state(leaf, model=model)
+        with pytest.raises(MachineError):
+            model.trigger(trigger)
+        assert model.state == leaf
+    finally:
+        model.detach()
+
+
+def test_terminal_states_accept_nothing() -> None:
+    terminal = spec.terminal_names(spec.ENTRY_STATES)
+    assert terminal == {"complete", "withdrawn", "rolled_back", "stuck"}
+    for name in terminal:
+        assert not any(spec.rows_for(spec.ENTRY_TRANSITIONS, name, t) for t in ENTRY_TRIGGERS)
+
+
+def test_every_state_is_reachable_and_every_guard_and_effect_exists() -> None:
+    reached = {spec.ENTRY_INITIAL}
+    for row in spec.ENTRY_TRANSITIONS:
+        if row.dest is not None:
+            reached.add(_leaf(row.dest))
+    assert reached == set(ENTRY_LEAVES)
+    for row in spec.ENTRY_TRANSITIONS:
+        for name in (*row.guards, *row.unless, *row.effects):
+            assert callable(getattr(EntryModel, name, None)), f"{row.label}: {name} missing"
+    for row in spec.ORDER_TRANSITIONS:
+        for name in (*row.guards, *row.unless, *row.effects):
+            assert hasattr(OrderRecord, name), f"{row.label}: {name} missing"
+
+
+# ------------------------------------------------------------------ order lifecycle
+
+def _record(state: str) -> OrderRecord:
+    command = PlaceOrder("c1", "a", "X", Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
+                         qty=__import__("decimal").Decimal(1), price=None,
+                         time_in_force=TimeInForce.GTC)
+    return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3, state=state)
+
+
+def _order_cases() -> list[Any]:
+    cases = []
+    for state in ORDER_STATES:
+        for trigger in ORDER_TRIGGERS:
+            rows = spec.rows_for(spec.ORDER_TRANSITIONS, state, trigger)
+            cases += [pytest.param(state, row, rows, id=row.label) for row in rows]
+    return cases
+
+
+@pytest.mark.parametrize(("state", "row", "rows"), _order_cases())
+def test_order_row(state: str, row: spec.Row, rows: list[spec.Row],
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    truth = _assignment(rows, row)
+    assert truth is not None, f"row is shadowed by the rows before it: {row.label}"
+    monkeypatch.setattr(OrderRecord, "_holds", lambda self, name: truth[name])
+    done: list[str] = []
+    for effect in {e for r in spec.ORDER_TRANSITIONS for e in r.effects}:
+        monkeypatch.setattr(OrderRecord, effect, lambda self, e=effect: done.append(e))
+    record = _record(state)
+    record.fire(row.trigger, 1.0)
+    assert record.state == (state if row.dest is None else row.dest)
+    assert done == list(row.effects)
+
+
+VENUE_TRIGGERS = ["accept", "reject", "fill", "cancel_confirm", "cancel_reject", "not_found",
+                  "unknown"]
+
+
+@pytest.mark.parametrize("trigger", VENUE_TRIGGERS)
+def test_order_table_answers_every_venue_report_in_every_state(trigger: str) -> None:
+    """Venues say anything at any time: each report has a row in every state."""
+    for state in ORDER_STATES:
+        assert spec.rows_for(spec.ORDER_TRANSITIONS, state, trigger), (state, trigger)
+
+
+def _invalid_order_pairs() -> list[Any]:
+    return [
+        pytest.param(state, trigger, id=f"{state} --{trigger}--> rejected")
+        for state in ORDER_STATES
+        for trigger in ORDER_TRIGGERS
+        if not spec.rows_for(spec.ORDER_TRANSITIONS, state, trigger)
+    ]
+
+
+@pytest.mark.parametrize(("state", "trigger"), _invalid_order_pairs())
+def test_order_invalid_pair_rejected(state: str, trigger: str) -> None:
+    record = _record(state)
+    with pytest.raises(InvalidOrderTransition):
+        record.fire(trigger, 1.0)
+    assert record.state == state
