@@ -193,7 +193,7 @@ class EntryEngine:
                                    live)
                 raise EntryAborted(
                     f"entry {model.entry_id} failed on {type(event).__name__}: {exc}; "
-                    f"orders possibly live: {live or 'none'}"
+                    f"orders possibly live: {', '.join(live) or 'none'}"
                 ) from exc
             for ignored in model.ignored:
                 actor.log.warning("ignored {}", ignored)

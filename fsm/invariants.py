@@ -50,7 +50,8 @@ def cancel_before_hedge(result: EntryResult) -> list[str]:
 
 
 def reconciliation(
-    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None
+    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None,
+    alone: bool = True,
 ) -> list[str]:
     """2. Fills are counted once, hedges are sized from them, and agree with the venues."""
     out = []
@@ -75,7 +76,7 @@ def reconciliation(
                            f"{order.venue}, the entry counted {order.filled}")
     for leg_name, leg in result.legs.items():
         sides = result.positions.get(leg.venue)
-        if sides is None:
+        if sides is None or not alone:
             continue
         moved = sides["end"] - sides["start"]
         moved = moved if leg_name == "long" else -moved
@@ -89,12 +90,20 @@ def _single_leg_venue(result: EntryResult, venue: str) -> bool:
     return sum(1 for leg in result.legs.values() if leg.venue == venue) == 1
 
 
-def no_overfill(result: EntryResult) -> list[str]:
-    """3. No leg fills more than its target plus one lot."""
+def no_overfill(
+    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None
+) -> list[str]:
+    """3. No leg ever fills more than its target plus one lot (gross, in its direction)."""
     out = []
     for leg_name, leg in result.legs.items():
-        if leg.filled > leg.target + result.tolerance:
-            out.append(f"overfill: {leg_name} leg filled {leg.filled}, target {leg.target}, "
+        side = "buy" if leg_name == "long" else "sell"
+        gross = sum(
+            (o.filled if venue_filled is None else venue_filled.get(o.client_id, Decimal(0))
+             for o in result.orders if o.leg == leg_name and o.side == side),
+            Decimal(0),
+        )
+        if gross > leg.target + result.tolerance:
+            out.append(f"overfill: {leg_name} leg filled {gross}, target {leg.target}, "
                        f"lot {result.tolerance}")
     return out
 
@@ -112,7 +121,7 @@ def ambiguity_resolved(
     return out
 
 
-def terminal_and_flat(result: EntryResult) -> list[str]:
+def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
     """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so."""
     out = []
     if result.final_state not in ENTRY_TERMINAL:
@@ -120,7 +129,10 @@ def terminal_and_flat(result: EntryResult) -> list[str]:
     for order in result.orders:
         if order.status not in ORDER_TERMINAL:
             out.append(f"terminal: order {order.client_id} left {order.status}")
-    true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
+    if alone:  # the venues' own positions moved by this entry only
+        true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
+    else:      # other entries trade there too: the legs, checked order by order above
+        true_net = result.legs["long"].filled - result.legs["short"].filled
     if abs(true_net) > result.tolerance and not result.alerts:
         out.append(f"exposure: net {true_net} exceeds one lot ({result.tolerance}) "
                    "and no alert was raised")
@@ -140,13 +152,20 @@ def deterministic_ids(result: EntryResult) -> list[str]:
     return out
 
 
-def check(result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None) -> list[str]:
-    """Every violation of every invariant; empty when the entry was safe."""
+def check(
+    result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None,
+    *, alone: bool = True,
+) -> list[str]:
+    """Every violation of every invariant; empty when the entry was safe.
+
+    ``alone``: no other entry traded the same venues meanwhile, so the venues'
+    position changes are this entry's alone and can be checked against it.
+    """
     return [
         *cancel_before_hedge(result),
-        *reconciliation(result, venue_filled),
-        *no_overfill(result),
+        *reconciliation(result, venue_filled, alone),
+        *no_overfill(result, venue_filled),
         *ambiguity_resolved(result, venue_filled),
-        *terminal_and_flat(result),
+        *terminal_and_flat(result, alone),
         *deterministic_ids(result),
     ]
