@@ -14,7 +14,6 @@ import attrs
 
 from fsm.values import to_decimal
 
-
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
 

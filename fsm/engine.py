@@ -10,11 +10,10 @@ virtual clock in simulation, the real one live. Nothing here decides anything.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -270,9 +269,7 @@ class EntryEngine:
             known = ", ".join(sorted(self.venues)) or "none"
             raise RequestError(f"unknown venue {name!r}; configured venues: {known}")
         if name not in self._unsubscribe:
-            self._unsubscribe[name] = venue.subscribe(
-                lambda update, venue_name=name: self._on_update(venue_name, update)
-            )
+            self._unsubscribe[name] = venue.subscribe(functools.partial(self._on_update, name))
         return venue
 
     async def _place(self, actor: _Actor, order: PlaceOrder) -> None:
@@ -335,16 +332,16 @@ class EntryEngine:
             for actor, leg in self._book_routes.get((venue, update.symbol), ()):
                 actor.post(ev.BookUpdate(now, leg, update.book))
             return
-        actor = self._routes.get((venue, update.client_id))
-        if actor is None:
+        owner = self._routes.get((venue, update.client_id))
+        if owner is None:
             self._unrouted(venue, update)
             return
         match update:
             case base.FillUpdate():
-                actor.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
+                owner.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
                                          update.price, update.fee))
             case base.OrderUpdate():
-                actor.post(ev.StatusReport(now, update.client_id, _STATUS[update.status],
+                owner.post(ev.StatusReport(now, update.client_id, _STATUS[update.status],
                                            update.filled))
 
     def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:

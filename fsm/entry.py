@@ -47,13 +47,13 @@ EVALUATING = frozenset(
 )
 
 
-class _DotState(NestedState):  # type: ignore[misc]
+class _DotState(NestedState):
     """Nested names joined by '.', so ``first_leg_filled`` stays one state."""
 
     separator = spec.SEPARATOR
 
 
-class _EntryMachine(HierarchicalMachine):  # type: ignore[misc]
+class _EntryMachine(HierarchicalMachine):
     state_cls = _DotState
 
 

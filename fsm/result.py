@@ -7,6 +7,7 @@ act on, and from report to report the physical limit is the same as from trade t
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -106,7 +107,8 @@ class EntryResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals become strings, so no digit is lost."""
-        return _plain(attrs.asdict(self, recurse=True))
+        plain: dict[str, Any] = _plain(attrs.asdict(self, recurse=True))
+        return plain
 
 
 def _plain(value: Any) -> Any:
@@ -213,7 +215,7 @@ def _exposure_integral(model: EntryModel, ended_at: float) -> tuple[float, Decim
     price = model.reference_price
     seconds, notional = 0.0, Decimal(0)
     points = [*model.exposure, (ended_at, Decimal(0))]
-    for (at, imbalance), (next_at, _) in zip(points, points[1:], strict=False):
+    for (at, imbalance), (next_at, _) in itertools.pairwise(points):
         if imbalance != 0 and next_at > at:
             seconds += next_at - at
             notional += abs(imbalance) * price * Decimal(repr(round(next_at - at, 9)))

@@ -9,6 +9,8 @@ scenarios ship in ``fsm/scenarios/``; each reproduces one race of the real world
 from __future__ import annotations
 
 import enum
+import functools
+import itertools
 import tomllib
 from collections.abc import Callable
 from decimal import Decimal
@@ -189,9 +191,9 @@ class _Table:
 def _book(table: _Table) -> Book:
     bids, asks = table.levels("bids"), table.levels("asks")
     where = f"{table.source}: {table.key}"
-    if any(a.price <= b.price for a, b in zip(bids, bids[1:], strict=False)):
+    if any(a.price <= b.price for a, b in itertools.pairwise(bids)):
         raise ScenarioError(f"{where}.bids: expected prices strictly descending (best first)")
-    if any(b.price <= a.price for a, b in zip(asks, asks[1:], strict=False)):
+    if any(b.price <= a.price for a, b in itertools.pairwise(asks)):
         raise ScenarioError(f"{where}.asks: expected prices strictly ascending (best first)")
     if bids[0].price >= asks[0].price:
         raise ScenarioError(f"{where}: expected the best bid below the best ask (a crossed book)")
@@ -281,7 +283,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
     venues = []
     for name in list(venues_table.data):
         venues.append(_guard(source, f"venues.{name}",
-                             lambda n=name: _venue(n, venues_table.table(n))))
+                             functools.partial(_venue, name, venues_table.table(name))))
     if len(venues) < 2:
         top.fail("venues", "at least two venue tables", list(venues_table.data))
     config_table = top.table("config", {})

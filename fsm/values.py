@@ -66,7 +66,7 @@ def to_decimal(value: Any, what: str = "value") -> Decimal:
     """Convert to Decimal, refusing floats (use strings) and non-finite values."""
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, (bool, float)):
         raise TypeError(f"{what}: expected a decimal string or Decimal, got {value!r}")
     elif isinstance(value, int | str):
         try:

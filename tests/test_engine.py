@@ -164,7 +164,7 @@ def test_a_model_failure_names_the_orders_that_may_be_live(
         raise ZeroDivisionError("bug")
 
     monkeypatch.setattr(EntryModel, "trigger_fill_reached", broken)
-    with pytest.raises(EntryAborted, match="orders possibly live: aet1Sq1$"):
+    with pytest.raises(EntryAborted, match=r"orders possibly live: aet1Sq1$"):
         run_virtual(_enter(venue("alpha", script=[FILL_ALPHA]), venue("beta")))
 
 

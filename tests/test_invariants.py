@@ -15,9 +15,9 @@ import pytest
 
 from fsm import events as ev
 from fsm import ids
+from fsm import scenario as scenarios
 from fsm.entry import EntryModel
 from fsm.orders import Change, OrderLedger, OrderRecord
-from fsm import scenario as scenarios
 from fsm.simulation import SimulationRun, simulate
 from tests.conftest import run_builtin
 

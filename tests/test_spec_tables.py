@@ -16,11 +16,11 @@ import pytest
 from transitions import MachineError
 
 from fsm import spec
+from fsm.commands import PlaceOrder
 from fsm.config import EntryConfig
 from fsm.entry import EntryModel, build_machine
 from fsm.orders import InvalidOrderTransition, OrderRecord
 from fsm.values import EntryRequest, Leg, LegSpec, OrderKind, Purpose, Side, TimeInForce
-from fsm.commands import PlaceOrder
 
 ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
 ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]

@@ -27,7 +27,7 @@ class _VirtualClock:
         self.now = start
 
 
-class _VirtualSelector(selectors.DefaultSelector):  # type: ignore[valid-type,misc]
+class _VirtualSelector(selectors.DefaultSelector):
     """Polls real descriptors without blocking, then advances the virtual clock."""
 
     def __init__(self, clock: _VirtualClock) -> None:
