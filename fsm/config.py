@@ -29,9 +29,15 @@ class ConfigError(ValueError):
 
 def _decimal_in(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Any:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, Decimal):
+        if isinstance(value, float):
             raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {value!r}, expected a decimal number"
+                f"EntryConfig.{attribute.name}: got {value!r}, expected a decimal number "
+                f'written as a string (for example "{value}")'
+            )
+        if not isinstance(value, Decimal) or not value.is_finite():
+            shown = value if isinstance(value, Decimal) else repr(value)
+            raise ConfigError(
+                f"EntryConfig.{attribute.name}: got {shown}, expected a finite decimal number"
             )
         below = value <= lo if lo_open else value < lo
         if below or value > hi:

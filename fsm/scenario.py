@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 import itertools
+import math
 import tomllib
 from collections.abc import Callable
 from decimal import Decimal
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from fsm import spec
 from fsm.config import ConfigError, EntryConfig
 from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules, Purpose, to_decimal
 from venues.simulated import (
@@ -123,7 +125,8 @@ class _Table:
 
     def millis(self, name: str, default: float) -> float:
         value = self.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
             self.fail(self.path(name), "a non-negative number of milliseconds", value)
         return float(value) / 1000.0
 
@@ -156,6 +159,9 @@ class _Table:
             return self.fail(self.path(name), f"one of {allowed}", value)
 
     def table(self, name: str, default: Any = _MISSING) -> _Table:
+        if name not in self.data and default is _MISSING:
+            self.read.add(name)
+            self.fail(self.path(name), "a table")
         return _Table(self.get(name, default), self.path(name), self.source)
 
     def tables(self, name: str) -> list[_Table]:
@@ -192,11 +198,17 @@ def _book(table: _Table) -> Book:
     bids, asks = table.levels("bids"), table.levels("asks")
     where = f"{table.source}: {table.key}"
     if any(a.price <= b.price for a, b in itertools.pairwise(bids)):
-        raise ScenarioError(f"{where}.bids: expected prices strictly descending (best first)")
+        prices = ", ".join(str(level.price) for level in bids)
+        raise ScenarioError(
+            f"{where}.bids: expected prices strictly descending (best first); got {prices}")
     if any(b.price <= a.price for a, b in itertools.pairwise(asks)):
-        raise ScenarioError(f"{where}.asks: expected prices strictly ascending (best first)")
+        prices = ", ".join(str(level.price) for level in asks)
+        raise ScenarioError(
+            f"{where}.asks: expected prices strictly ascending (best first); got {prices}")
     if bids[0].price >= asks[0].price:
-        raise ScenarioError(f"{where}: expected the best bid below the best ask (a crossed book)")
+        raise ScenarioError(
+            f"{where}: expected the best bid below the best ask; got bid {bids[0].price}, "
+            f"ask {asks[0].price}")
     return Book(bids, asks)
 
 
@@ -305,6 +317,9 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
                      leg.symbol)
     expect = top.table("expect", {})
     expect_state = expect.string("final_state", None)
+    finals = sorted(spec.terminal_names(spec.ENTRY_STATES))
+    if expect_state is not None and expect_state not in finals:
+        expect.fail("expect.final_state", f"one of {', '.join(finals)}", expect_state)
     expect.done()
     scenario = Scenario(
         name=top.string("name", default_name), description=top.string("description", ""),
@@ -324,6 +339,10 @@ def load(path: str | Path) -> Scenario:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.start}); expected a UTF-8 TOML file"
+        ) from None
     return parse(text, str(path), file.stem)
 
 
