@@ -10,11 +10,14 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from loguru import logger
 
+from fsm import diagrams
 from fsm import scenario as scenarios
 from fsm.pretrade import RequestError
+from fsm.result import EntryResult
 from fsm.simulation import simulate
 from fsm.timeline import render, summary
 
@@ -38,6 +41,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="a scenario TOML file, or the name of a built-in scenario")
     sim.add_argument("--json", action="store_true", help="print one JSON object instead")
     sim.add_argument("--list", action="store_true", help="list the built-in scenarios")
+    sim.add_argument("--diagram", metavar="FILE",
+                     help="also draw the run on the state machine (.svg, .png or .dot)")
+    draw = commands.add_parser(
+        "diagrams",
+        help="write the state diagrams and review tables generated from fsm/spec.py",
+        description="Write diagrams/ from the state tables: entry and order machines as DOT "
+        "and SVG, and transitions.md. With --check, write nothing and fail if a committed "
+        "file differs from what would be generated.",
+    )
+    draw.add_argument("--out", default="diagrams", metavar="DIR",
+                      help="the folder to write (default: diagrams)")
+    draw.add_argument("--check", action="store_true",
+                      help="exit 1 naming each stale file instead of writing")
     return parser
 
 
@@ -47,7 +63,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.add(sys.stderr, level="DEBUG" if args.verbose else "WARNING")
     for package in ("fsm", "venues"):
         logger.enable(package)
-    return _simulate(args)
+    try:
+        if args.command == "diagrams":
+            return _diagrams(args)
+        return _simulate(args)
+    except diagrams.DotMissing as exc:
+        print(f"atomic-entry: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _diagrams(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if args.check:
+        stale = diagrams.stale(out)
+        for name in stale:
+            print(f"stale: {name}", file=sys.stderr)
+        if stale:
+            print("atomic-entry: the diagrams differ from fsm/spec.py; regenerate them with "
+                  f"`atomic-entry diagrams --out {out}` and commit the result", file=sys.stderr)
+            return EXIT_UNSAFE
+        print(f"{out}: up to date with fsm/spec.py")
+        return EXIT_OK
+    for path in diagrams.write(out):
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -63,6 +102,8 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     result = run.result
+    if args.diagram:
+        _draw_run(Path(args.diagram), chosen.name, result)
     if args.json:
         out = result.to_dict()
         out["scenario"] = chosen.name
@@ -76,6 +117,15 @@ def _simulate(args: argparse.Namespace) -> int:
         for violation in run.violations:
             print(f"INVARIANT BROKEN: {violation}")
     return EXIT_UNSAFE if run.violations else EXIT_OK
+
+
+def _draw_run(target: Path, name: str, result: EntryResult) -> None:
+    path = [(step.row, step.dest) for step in result.path]
+    graph = diagrams.run_graph(
+        path, f"{name}: {result.final_state}, net exposure {result.net_exposure} "
+        "(taken edges numbered in order)")
+    fmt = target.suffix.lstrip(".") or "svg"
+    target.write_bytes(graph.source.encode() if fmt == "dot" else diagrams.render(graph, fmt))
 
 
 if __name__ == "__main__":

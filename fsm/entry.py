@@ -73,7 +73,7 @@ def _machine_states(states: tuple[spec.State, ...]) -> list[Any]:
 
 def build_machine() -> HierarchicalMachine:
     """A ``transitions`` machine built from the spec; models attach with ``add_model``."""
-    return _EntryMachine(
+    machine = _EntryMachine(
         model=[],
         states=_machine_states(spec.ENTRY_STATES),
         transitions=[
@@ -93,6 +93,14 @@ def build_machine() -> HierarchicalMachine:
         before_state_change="_before_transition",
         after_state_change="_after_transition",
     )
+    # transitions keeps each (trigger, source)'s transitions in the order they were added,
+    # so the k-th one is the k-th row with that trigger and source: remember which row.
+    seen: dict[tuple[str, str], int] = {}
+    machine.row_of = {}
+    for index, row in enumerate(spec.ENTRY_TRANSITIONS):
+        k = seen[(row.trigger, row.source)] = seen.get((row.trigger, row.source), -1) + 1
+        machine.row_of[id(machine.events[row.trigger].transitions[row.source][k])] = index
+    return machine
 
 
 @functools.cache
@@ -110,6 +118,7 @@ class Transition:
     trigger: str
     source: str
     dest: str
+    row: int  # index into fsm.spec.ENTRY_TRANSITIONS
 
 
 class EntryModel:
@@ -221,7 +230,7 @@ class EntryModel:
             return
         self.path.append(
             Transition(self.entry_id, self._now, event_data.event.name, self._from_state,
-                       self.state)
+                       self.state, self._machine.row_of[id(event_data.transition)])
         )
 
     # ------------------------------------------------------------------- facts

@@ -28,6 +28,7 @@ class PathStep:
     trigger: str
     source: str
     dest: str
+    row: int  # index into fsm.spec.ENTRY_TRANSITIONS: which table row was taken
 
 
 @attrs.frozen
@@ -171,7 +172,7 @@ def build_result(
 
 
 def _step(t: Transition, start: float) -> PathStep:
-    return PathStep(_ms(t.at - start) or 0.0, t.trigger, t.source, t.dest)
+    return PathStep(_ms(t.at - start) or 0.0, t.trigger, t.source, t.dest, t.row)
 
 
 def _order_report(r: OrderRecord, start: float) -> OrderReport:
