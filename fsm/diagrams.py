@@ -235,9 +235,11 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
             "Graphviz's `dot` is needed to render diagrams: install it "
             "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
         )
-    return subprocess.run(
+    done = subprocess.run(
         ["dot", f"-T{fmt}"], input=graph.source.encode(), capture_output=True, check=True
-    ).stdout
+    )
+    out: bytes = done.stdout
+    return out
 
 
 def generate(with_svg: bool = True) -> dict[str, bytes]:

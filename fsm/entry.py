@@ -55,6 +55,7 @@ class _DotState(NestedState):
 
 class _EntryMachine(HierarchicalMachine):
     state_cls = _DotState
+    row_of: dict[int, int]  # id of a transitions.Transition -> index of its spec row
 
 
 def _machine_states(states: tuple[spec.State, ...]) -> list[Any]:
