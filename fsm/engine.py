@@ -53,12 +53,6 @@ class Step:
 
 StepListener = Callable[[Step], None]
 
-_STATUS = {
-    base.OrderStatus.OPEN: ev.VenueStatus.OPEN,
-    base.OrderStatus.FILLED: ev.VenueStatus.FILLED,
-    base.OrderStatus.CANCELED: ev.VenueStatus.CANCELED,
-    base.OrderStatus.REJECTED: ev.VenueStatus.REJECTED,
-}
 _FINISHED_MEMORY = 10_000
 
 
@@ -323,7 +317,7 @@ class EntryEngine:
             fills = tuple(
                 ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
             )
-            actor.post(ev.StatusReport(at, cid, _STATUS[snap.status], snap.filled, fills))
+            actor.post(ev.StatusReport(at, cid, snap.status, snap.filled, fills))
 
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
@@ -341,7 +335,7 @@ class EntryEngine:
                 owner.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
                                          update.price, update.fee))
             case base.OrderUpdate():
-                owner.post(ev.StatusReport(now, update.client_id, _STATUS[update.status],
+                owner.post(ev.StatusReport(now, update.client_id, update.status,
                                            update.filled))
 
     def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:

@@ -12,22 +12,13 @@ from decimal import Decimal
 
 import attrs
 
-from fsm.values import Book, Leg, MarketRules
+from fsm.values import Book, Leg, MarketRules, OrderStatus
 
 
 class Operation(enum.Enum):
     PLACE = "place"
     CANCEL = "cancel"
     QUERY = "query"
-
-
-class VenueStatus(enum.Enum):
-    """An order's status as a venue reports it (queries and pushes)."""
-
-    OPEN = "open"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
 
 
 @attrs.frozen
@@ -116,7 +107,7 @@ class StatusReport:
 
     at: float
     client_id: str
-    status: VenueStatus
+    status: OrderStatus
     filled: Decimal
     fills: tuple[FillReport, ...] = ()
 

@@ -21,7 +21,7 @@ import attrs
 from fsm import events as ev
 from fsm import spec
 from fsm.commands import CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert
-from fsm.values import Fill, Leg, Purpose
+from fsm.values import Fill, Leg, OrderStatus, Purpose
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
 _ROWS: dict[tuple[str, str], list[spec.Row]] = {}
@@ -265,15 +265,15 @@ class OrderLedger:
             self._record_fill(record, fill, change)
         record.venue_filled = max(record.venue_filled, report.filled)
         commands: list[Command] = []
-        if report.status is not ev.VenueStatus.REJECTED:
+        if report.status is not OrderStatus.REJECTED:
             record.acknowledged = True
         if record.filled > before:
             commands += record.fire("fill", report.at)
         match report.status:
-            case ev.VenueStatus.OPEN:
+            case OrderStatus.OPEN:
                 commands += record.fire("accept", report.at)
-            case ev.VenueStatus.FILLED | ev.VenueStatus.CANCELED:
+            case OrderStatus.FILLED | OrderStatus.CANCELED:
                 commands += record.fire("cancel_confirm", report.at)
-            case ev.VenueStatus.REJECTED:
+            case OrderStatus.REJECTED:
                 commands += record.fire("reject", report.at)
         return commands

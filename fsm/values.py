@@ -52,6 +52,19 @@ class Purpose(enum.Enum):
     ROLLBACK = "rollback"
 
 
+class OrderStatus(enum.Enum):
+    """An order's status as a venue reports it (query answers and pushed updates).
+
+    ``FILLED`` means the venue says it is done; the filled quantity decides whether it
+    filled completely (ccxt's ``closed`` can mean partially filled then cancelled).
+    """
+
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
 class OrderKind(enum.Enum):
     LIMIT = "limit"
     MARKET = "market"

@@ -8,7 +8,6 @@ into "rejected" makes the engine believe an order is dead while it can still fil
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -17,6 +16,7 @@ import attrs
 
 from fsm.commands import PlaceOrder
 from fsm.values import Book, MarketRules
+from fsm.values import OrderStatus as OrderStatus  # part of the venue vocabulary
 
 
 class VenueError(Exception):
@@ -45,13 +45,6 @@ class VenueFatalError(VenueError):
 
 class NotSupported(VenueError):
     """The venue does not offer this operation (for example amend)."""
-
-
-class OrderStatus(enum.Enum):
-    OPEN = "open"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
 
 
 @attrs.frozen
