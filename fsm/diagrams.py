@@ -48,10 +48,6 @@ def _initial_leaf(name: str, states: dict[str, spec.State]) -> str:
     return name
 
 
-def _first_leaf(name: str, states: dict[str, spec.State]) -> str:
-    return _initial_leaf(name, states)
-
-
 def _conditions(row: spec.Row) -> str:
     names = [*row.guards, *(f"not {u}" for u in row.unless)]
     return f"[{', '.join(names)}]" if names else ""
@@ -143,7 +139,7 @@ def _add_edges(
         tail, head = row.source, row.dest
         if states[tail].children:
             attrs["ltail"] = _cluster(tail)
-            tail = _first_leaf(tail, states)
+            tail = _initial_leaf(tail, states)  # any inside works: ltail clips at the frame
         if states[head].children:
             attrs["lhead"] = _cluster(head)
             head = _initial_leaf(head, states)
@@ -216,7 +212,7 @@ def transitions_markdown() -> str:
                 "|---|---|---|---|---|---|---|"]
         for index, row in enumerate(rows, start=1):
             cells = [str(index), f"`{row.source}`", f"`{row.trigger}`",
-                     _conditions(row).strip("[]").replace(", ", ", ") or "",
+                     _conditions(row).strip("[]"),
                      f"`{row.dest}`" if row.dest else "(stays)",
                      ", ".join(row.effects), row.meaning.replace("|", "\\|")]
             out.append("| " + " | ".join(cells) + " |")
