@@ -42,12 +42,6 @@ def _short(name: str) -> str:
     return name.rsplit(spec.SEPARATOR, 1)[-1]
 
 
-def _initial_leaf(name: str, states: dict[str, spec.State]) -> str:
-    while states[name].children:
-        name = f"{name}{spec.SEPARATOR}{states[name].initial}"
-    return name
-
-
 def _conditions(row: spec.Row) -> str:
     names = [*row.guards, *(f"not {u}" for u in row.unless)]
     return f"[{', '.join(names)}]" if names else ""
@@ -127,22 +121,22 @@ def _add_states(
         graph.node(full, label=_node_label(full, state, rows), **attrs)
 
 
-def _add_edges(
-    graph: graphviz.Digraph, rows: Sequence[spec.Row], states: dict[str, spec.State],
-    initial: str, numbers: dict[int, list[int]] | None = None,
-) -> None:
-    graph.edge("__start", initial)
-    for index, row in enumerate(rows):
+def _add_entry_edges(graph: graphviz.Digraph, numbers: dict[int, list[int]] | None = None) -> None:
+    """One edge per entry row that changes state; ``numbers``: run steps per row index."""
+    states = dict(spec.walk(spec.ENTRY_STATES))
+    graph.edge("__start", spec.ENTRY_INITIAL)
+    for index, row in enumerate(spec.ENTRY_TRANSITIONS):
         if row.dest is None:
             continue
         attrs: dict[str, str] = {}
         tail, head = row.source, row.dest
         if states[tail].children:
             attrs["ltail"] = _cluster(tail)
-            tail = _initial_leaf(tail, states)  # any inside works: ltail clips at the frame
+            # Any state inside would do: ltail clips the edge at the frame.
+            tail = spec.initial_leaf(spec.ENTRY_STATES, tail)
         if states[head].children:
             attrs["lhead"] = _cluster(head)
-            head = _initial_leaf(head, states)
+            head = spec.initial_leaf(spec.ENTRY_STATES, head)
         label = _edge_label(row)
         if numbers is not None:
             taken = numbers.get(index)
@@ -156,23 +150,21 @@ def _add_edges(
 
 def entry_graph() -> graphviz.Digraph:
     graph = _base("entry", "Hedged entry: states and transitions (fsm/spec.py)")
-    states = dict(spec.walk(spec.ENTRY_STATES))
     _add_states(graph, spec.ENTRY_STATES, spec.ENTRY_TRANSITIONS)
-    _add_edges(graph, spec.ENTRY_TRANSITIONS, states, spec.ENTRY_INITIAL)
+    _add_entry_edges(graph)
     return graph
 
 
 def run_graph(path: Sequence[tuple[int, str]], title: str) -> graphviz.Digraph:
     """The entry machine with one run on it: ``path`` is (row index, dest) per transition."""
     graph = _base("run", title)
-    states = dict(spec.walk(spec.ENTRY_STATES))
     visited = {spec.ENTRY_INITIAL, *(dest for _, dest in path)}
     numbers: dict[int, list[int]] = {}
     for step, (row, _) in enumerate(path, start=1):
         numbers.setdefault(row, []).append(step)
     final = path[-1][1] if path else spec.ENTRY_INITIAL
     _add_states(graph, spec.ENTRY_STATES, spec.ENTRY_TRANSITIONS, visited=visited, final=final)
-    _add_edges(graph, spec.ENTRY_TRANSITIONS, states, spec.ENTRY_INITIAL, numbers)
+    _add_entry_edges(graph, numbers)
     return graph
 
 

@@ -21,7 +21,7 @@ import attrs
 from fsm import events as ev
 from fsm import spec
 from fsm.commands import CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert
-from fsm.values import Fill, Leg, OrderStatus, Purpose
+from fsm.values import Fill, Leg, OrderStatus, Purpose, average_price
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
 _ROWS: dict[tuple[str, str], list[spec.Row]] = {}
@@ -71,10 +71,7 @@ class OrderRecord:
 
     @property
     def average_price(self) -> Decimal | None:
-        qty = sum((f.qty for f in self.fills.values()), Decimal(0))
-        if qty == 0:
-            return None
-        return sum((f.qty * f.price for f in self.fills.values()), Decimal(0)) / qty
+        return average_price(self.fills.values())
 
     @property
     def terminal(self) -> bool:

@@ -15,7 +15,7 @@ import attrs
 
 from fsm.entry import EntryModel, Transition
 from fsm.orders import OrderRecord
-from fsm.values import Fill, Leg, Purpose
+from fsm.values import Leg, Purpose, average_price
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -122,13 +122,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _average(fills: list[Fill]) -> Decimal | None:
-    qty = sum((f.qty for f in fills), Decimal(0))
-    if qty == 0:
-        return None
-    return sum((f.qty * f.price for f in fills), Decimal(0)) / qty
-
-
 def build_result(
     model: EntryModel,
     positions: dict[str, dict[str, Decimal]],
@@ -153,7 +146,7 @@ def build_result(
             for f in r.fills.values()
         ]
         legs[leg.value] = LegReport(spec.venue, spec.symbol, spec.qty, model.position(leg),
-                                    _average(directional))
+                                    average_price(directional))
     return EntryResult(
         entry_id=model.entry_id,
         final_state=model.state,

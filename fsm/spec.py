@@ -322,6 +322,14 @@ def walk(states: tuple[State, ...], prefix: str = "") -> list[tuple[str, State]]
     return out
 
 
+def initial_leaf(states: tuple[State, ...], name: str) -> str:
+    """The leaf actually entered when a transition targets ``name`` (parents enter their first child)."""
+    by_name = dict(walk(states))
+    while by_name[name].children:
+        name = f"{name}{SEPARATOR}{by_name[name].initial}"
+    return name
+
+
 def leaf_names(states: tuple[State, ...]) -> list[str]:
     return [name for name, state in walk(states) if not state.children]
 

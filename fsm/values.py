@@ -8,6 +8,7 @@ seconds on the engine's clock (a virtual clock in simulation): time is not money
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -191,3 +192,12 @@ class Fill:
     fee: Decimal
     at: float
     hedge: bool = False
+
+
+def average_price(fills: Iterable[Fill]) -> Decimal | None:
+    """Quantity-weighted price of some fills, or None when they add up to nothing."""
+    fills = list(fills)
+    qty = sum((f.qty for f in fills), Decimal(0))
+    if qty == 0:
+        return None
+    return sum((f.qty * f.price for f in fills), Decimal(0)) / qty

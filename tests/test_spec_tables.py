@@ -10,6 +10,7 @@ trigger; a row with none is shadowed by the rows above it, which is a bug.
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,7 +27,6 @@ ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
 ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]
 ENTRY_TRIGGERS = spec.triggers(spec.ENTRY_TRANSITIONS)
 ORDER_TRIGGERS = spec.triggers(spec.ORDER_TRANSITIONS)
-_PARENTS = {name: state for name, state in spec.walk(spec.ENTRY_STATES)}
 
 
 def _enabled(row: spec.Row, truth: dict[str, bool]) -> bool:
@@ -42,14 +42,6 @@ def _assignment(rows: list[spec.Row], target: spec.Row) -> dict[str, bool] | Non
         if first is target:
             return truth
     return None
-
-
-def _leaf(dest: str) -> str:
-    state = _PARENTS[dest]
-    while state.children:
-        dest = f"{dest}.{state.initial}"
-        state = _PARENTS[dest]
-    return dest
 
 
 def _entry_cases() -> list[Any]:
@@ -89,7 +81,7 @@ def test_entry_row(leaf: str, row: spec.Row, rows: list[spec.Row]) -> None:
     try:
         _MACHINE.set_state(leaf, model=model)
         assert model.trigger(row.trigger)
-        expected = leaf if row.dest is None else _leaf(row.dest)
+        expected = leaf if row.dest is None else spec.initial_leaf(spec.ENTRY_STATES, row.dest)
         assert model.state == expected
         assert model.effects == list(row.effects)
     finally:
@@ -128,7 +120,7 @@ def test_every_state_is_reachable_and_every_guard_and_effect_exists() -> None:
     reached = {spec.ENTRY_INITIAL}
     for row in spec.ENTRY_TRANSITIONS:
         if row.dest is not None:
-            reached.add(_leaf(row.dest))
+            reached.add(spec.initial_leaf(spec.ENTRY_STATES, row.dest))
     assert reached == set(ENTRY_LEAVES)
     for row in spec.ENTRY_TRANSITIONS:
         for name in (*row.guards, *row.unless, *row.effects):
@@ -142,7 +134,7 @@ def test_every_state_is_reachable_and_every_guard_and_effect_exists() -> None:
 
 def _record(state: str) -> OrderRecord:
     command = PlaceOrder("c1", "a", "X", Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
-                         qty=__import__("decimal").Decimal(1), price=None,
+                         qty=Decimal(1), price=None,
                          time_in_force=TimeInForce.GTC)
     return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3, state=state)
 
