@@ -7,7 +7,7 @@ by default, as loguru advises for libraries: ``logger.enable("fsm")`` to see it.
 
 from loguru import logger
 
-from fsm.config import ConfigError, EntryConfig, HedgeOrder
+from fsm.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
 from fsm.engine import EntryAborted, EntryEngine, Step
 from fsm.entry import EntryModel, Transition
 from fsm.pretrade import RequestError
@@ -24,6 +24,7 @@ __all__ = [
     "EntryModel",
     "EntryRequest",
     "EntryResult",
+    "HedgeMode",
     "HedgeOrder",
     "Leg",
     "LegSpec",

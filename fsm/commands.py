@@ -32,6 +32,17 @@ class CancelOrder:
 
 
 @attrs.frozen
+class AmendOrder:
+    """Re-price (and re-size) a resting order in one atomic request; ``qty`` is its new total."""
+
+    client_id: str
+    venue: str
+    symbol: str
+    price: Decimal
+    qty: Decimal
+
+
+@attrs.frozen
 class QueryOrder:
     """Ask the venue for the truth about an order, by client order id."""
 
@@ -59,4 +70,4 @@ class RaiseAlert:
     residuals: dict[str, Decimal] = attrs.field(factory=dict)
 
 
-Command = PlaceOrder | CancelOrder | QueryOrder | StartTimer | CancelTimer | RaiseAlert
+Command = PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer | RaiseAlert

@@ -23,6 +23,20 @@ class HedgeOrder(enum.Enum):
     AGGRESSIVE_LIMIT = "aggressive_limit"
 
 
+class HedgeMode(enum.Enum):
+    """How the first imbalance is hedged while the lagging leg's quote still rests.
+
+    ``cancel_then_hedge`` cancels that quote, waits for the venue to confirm it, then
+    sends a hedge order: two round trips, and it works everywhere. ``amend_to_cross``
+    amends the resting quote itself through the touch, sized to the imbalance: one
+    round trip, used only where the venue supports an atomic amend (the market rules
+    say so); elsewhere the entry falls back to cancel-then-hedge.
+    """
+
+    CANCEL_THEN_HEDGE = "cancel_then_hedge"
+    AMEND_TO_CROSS = "amend_to_cross"
+
+
 class ConfigError(ValueError):
     """An invalid configuration value; the message names field, value and allowed range."""
 
@@ -79,16 +93,24 @@ def _to_decimal_or_keep(value: Any) -> Any:
         return value
 
 
-def _to_hedge_order(value: Any) -> Any:
-    if isinstance(value, HedgeOrder):
+def _member(kind: type[enum.Enum], field: str, value: Any) -> Any:
+    if isinstance(value, kind):
         return value
     try:
-        return HedgeOrder(value)
+        return kind(value)
     except ValueError:
-        allowed = ", ".join(repr(h.value) for h in HedgeOrder)
+        allowed = ", ".join(repr(member.value) for member in kind)
         raise ConfigError(
-            f"EntryConfig.hedge_order: got {value!r}, expected one of {allowed}"
+            f"EntryConfig.{field}: got {value!r}, expected one of {allowed}"
         ) from None
+
+
+def _to_hedge_order(value: Any) -> Any:
+    return _member(HedgeOrder, "hedge_order", value)
+
+
+def _to_hedge_mode(value: Any) -> Any:
+    return _member(HedgeMode, "hedge_mode", value)
 
 
 @attrs.frozen(kw_only=True)
@@ -111,7 +133,12 @@ class EntryConfig:
         converter=_to_decimal_or_keep,
         validator=_decimal_in(Decimal(0), Decimal(1)),
     )
-    hedge_order: HedgeOrder = attrs.field(default=HedgeOrder.MARKET, converter=_to_hedge_order)
+    hedge_order: HedgeOrder = attrs.field(
+        default=HedgeOrder.MARKET, converter=_to_hedge_order
+    )
+    hedge_mode: HedgeMode = attrs.field(
+        default=HedgeMode.CANCEL_THEN_HEDGE, converter=_to_hedge_mode
+    )
     hedge_limit_offset_pct: Decimal = attrs.field(
         default=Decimal("0.0005"),
         converter=_to_decimal_or_keep,

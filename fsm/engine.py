@@ -21,6 +21,7 @@ from loguru import logger
 
 from fsm import events as ev
 from fsm.commands import (
+    AmendOrder,
     CancelOrder,
     CancelTimer,
     Command,
@@ -236,6 +237,8 @@ class EntryEngine:
                 self._spawn(actor, self._place(actor, command))
             case CancelOrder():
                 self._spawn(actor, self._cancel(actor, command))
+            case AmendOrder():
+                self._spawn(actor, self._amend(actor, command))
             case QueryOrder():
                 self._spawn(actor, self._query(actor, command))
             case StartTimer():
@@ -301,6 +304,25 @@ class EntryEngine:
             actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.CANCEL, _describe(exc)))
         else:
             actor.post(ev.Canceled(now(), cid, ack.filled))
+
+    async def _amend(self, actor: _Actor, amend: AmendOrder) -> None:
+        """Every answer but success means "not amended": the entry then cancels the quote,
+        and the cancel (or the query a not-found leads to) tells the order's truth."""
+        venue = self.venues[amend.venue]
+        cid = amend.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.amend(amend.symbol, cid, amend.price, amend.qty)
+        except (base.OrderRejected, base.OrderNotFound, base.NotSupported,
+                base.VenueUnavailable) as exc:
+            actor.post(ev.AmendRejected(now(), cid, _describe(exc)))
+        except base.VenueFatalError as exc:
+            actor.post(ev.AmendRejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), amend.venue, str(exc)))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.AMEND, _describe(exc)))
+        else:
+            actor.post(ev.Amended(now(), cid, amend.price, amend.qty, ack.status, ack.filled))
 
     async def _query(self, actor: _Actor, query: QueryOrder) -> None:
         venue = self.venues[query.venue]

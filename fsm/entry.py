@@ -23,7 +23,7 @@ from transitions.extensions.nesting import HierarchicalMachine, NestedState
 from fsm import events as ev
 from fsm import spec
 from fsm.commands import Command, PlaceOrder, RaiseAlert, StartTimer
-from fsm.config import EntryConfig, HedgeOrder
+from fsm.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.ids import client_order_id
 from fsm.orders import OrderLedger, OrderRecord
 from fsm.pricing import aggressive_price, quote_price, round_down
@@ -220,7 +220,7 @@ class EntryModel:
             self.moments.setdefault("first_fill", event.at)
             self.exposure.append((event.at, self.imbalance()))
             return "fill"
-        return "order_update" if change.state_changed else None
+        return "order_update" if change.state_changed or change.amend_answered else None
 
     # ------------------------------------------------------------ transitions hooks
     def _before_transition(self, _: Any) -> None:
@@ -314,6 +314,31 @@ class EntryModel:
         if self._last_fill_leg in reached:
             return self._last_fill_leg
         return reached[0] if reached else None
+
+    def sibling_amendable(self, *_: Any) -> bool:
+        """Amend-to-cross is asked for, and the sibling quote rests where amends exist."""
+        if self.config.hedge_mode is not HedgeMode.AMEND_TO_CROSS:
+            return False
+        lead = self._trigger_leg()
+        if lead is None or self.lagging_leg() is not lead.other:
+            return False
+        sibling = self.quote(lead.other)
+        return (
+            sibling is not None
+            and sibling.state in ("open", "partially_filled")
+            and self.rules[lead.other].supports_amend
+            and self._needs_hedge()
+        )
+
+    def sibling_settled(self, *_: Any) -> bool:
+        assert self.first_leg is not None
+        sibling = self.quote(self.first_leg.other)
+        return sibling is None or sibling.terminal
+
+    def amend_answered(self, *_: Any) -> bool:
+        assert self.first_leg is not None
+        sibling = self.quote(self.first_leg.other)
+        return sibling is not None and sibling.amend_outcome in ("done", "failed")
 
     def a_quote_ended(self, *_: Any) -> bool:
         return any(q.terminal for q in self._quotes())
@@ -448,6 +473,23 @@ class EntryModel:
             self.moments.setdefault("sibling_cancel_sent", self._now)
         self._cancel(sibling)
 
+    def amend_sibling_to_cross(self, *_: Any) -> None:
+        """Turn the resting sibling quote into the hedge: through the touch, imbalance-sized.
+
+        The new total is what the quote has filled plus the hedge quantity, so the venue
+        can never fill it beyond the leading leg; the price is the aggressive hedge price.
+        """
+        assert self.first_leg is not None
+        lag = self.first_leg.other
+        sibling = self.quote(lag)
+        assert sibling is not None
+        price = self._crossing_price(lag)
+        self.moments.setdefault("sibling_amend_sent", self._now)
+        self.moments.setdefault("first_hedge_sent", self._now)
+        self._out.extend(self.ledger.request_amend(
+            sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now
+        ))
+
     def cancel_live_quotes(self, *_: Any) -> None:
         for quote in self._quotes():
             self._cancel(quote)
@@ -471,15 +513,19 @@ class EntryModel:
             self._place(lag, Purpose.HEDGE, lag.side, OrderKind.MARKET,
                         qty, None, TimeInForce.IOC)
             return
-        quote = self.quote(lag)
-        book = self.books[lag]
-        reference = quote.command.price if quote and quote.command.price else book.mid
-        price = aggressive_price(
-            book, lag.side, self.config.hedge_limit_offset_pct, reference,
-            self.config.hedge_max_slippage_pct, self.rules[lag].tick,
-        )
         self._place(lag, Purpose.HEDGE, lag.side, OrderKind.LIMIT,
-                    qty, price, TimeInForce.IOC)
+                    qty, self._crossing_price(lag), TimeInForce.IOC)
+
+    def _crossing_price(self, leg: Leg) -> Decimal:
+        """An aggressive limit through the touch, capped by the slippage limit measured
+        from the leg's own quote price (what the entry meant to pay)."""
+        quote = self.quote(leg)
+        book = self.books[leg]
+        reference = quote.command.price if quote and quote.command.price else book.mid
+        return aggressive_price(
+            book, leg.side, self.config.hedge_limit_offset_pct, reference,
+            self.config.hedge_max_slippage_pct, self.rules[leg].tick,
+        )
 
     def place_trim(self, *_: Any) -> None:
         lag = self.lagging_leg()

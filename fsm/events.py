@@ -19,6 +19,7 @@ class Operation(enum.Enum):
     PLACE = "place"
     CANCEL = "cancel"
     QUERY = "query"
+    AMEND = "amend"
 
 
 @attrs.frozen
@@ -77,6 +78,31 @@ class Canceled:
 @attrs.frozen
 class CancelRejected:
     """The venue refused to cancel; the order is still live."""
+
+    at: float
+    client_id: str
+    reason: str
+
+
+@attrs.frozen
+class Amended:
+    """The venue applied an amend; the order's status and filled size right after it."""
+
+    at: float
+    client_id: str
+    price: Decimal
+    qty: Decimal
+    status: OrderStatus
+    filled: Decimal
+
+
+@attrs.frozen
+class AmendRejected:
+    """The amend did not happen (refused, unsupported, or the order was no longer live).
+
+    The order itself is unchanged by this answer: it may still rest, or it may have
+    ended (a cancel or a query tells which).
+    """
 
     at: float
     client_id: str
@@ -145,7 +171,7 @@ class VenueFatal:
 
 
 OrderEvent = (
-    Accepted | Rejected | FillReport | Canceled | CancelRejected | NotFound | OutcomeUnknown
-    | StatusReport
+    Accepted | Rejected | FillReport | Canceled | CancelRejected | Amended | AmendRejected
+    | NotFound | OutcomeUnknown | StatusReport
 )
 Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal

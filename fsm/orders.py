@@ -20,7 +20,7 @@ import attrs
 
 from fsm import events as ev
 from fsm import spec
-from fsm.commands import CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert
+from fsm.commands import AmendOrder, CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert
 from fsm.values import Fill, Leg, OrderStatus, Purpose, average_price
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -48,6 +48,8 @@ class OrderRecord:
     acknowledged: bool = False
     cancel_wanted: bool = False
     cancel_attempts: int = 0
+    amend_target: tuple[Decimal, Decimal] | None = None  # (price, total qty) asked for
+    amend_outcome: str | None = None  # None, "sent", "done" or "failed"
     queries: int = 0
     terminal_at: float | None = None
     venue_order_id: str | None = None
@@ -113,6 +115,12 @@ class OrderRecord:
         self.cancel_attempts += 1
         return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
 
+    def send_amend(self) -> Command:
+        assert self.amend_target is not None
+        price, qty = self.amend_target
+        self.amend_outcome = "sent"
+        return AmendOrder(self.client_id, self.command.venue, self.command.symbol, price, qty)
+
     def query_order(self) -> Command:
         self.queries += 1
         return QueryOrder(self.client_id, self.command.venue, self.command.symbol)
@@ -151,6 +159,7 @@ class Change:
     new_fills: list[Fill] = attrs.field(factory=list)
     filled_more: bool = False
     state_changed: bool = False
+    amend_answered: bool = False
     commands: list[Command] = attrs.field(factory=list)
 
 
@@ -206,6 +215,13 @@ class OrderLedger:
         record.cancel_wanted = True
         return record.fire("request_cancel", at)
 
+    def request_amend(
+        self, client_id: str, price: Decimal, qty: Decimal, at: float
+    ) -> list[Command]:
+        record = self.orders[client_id]
+        record.amend_target = (price, qty)
+        return record.fire("request_amend", at)
+
     def apply(self, event: ev.OrderEvent) -> Change:
         record = self.orders[event.client_id]
         before_state, before_filled = record.state, record.filled
@@ -228,8 +244,20 @@ class OrderLedger:
                 change.commands += fire("cancel_confirm", event.at)
             case ev.CancelRejected():
                 change.commands += fire("cancel_reject", event.at)
+            case ev.Amended():
+                # The venue now holds the amended order: later fills complete it at its new size.
+                record.command = attrs.evolve(record.command, price=event.price, qty=event.qty)
+                record.amend_outcome, change.amend_answered = "done", True
+                change.commands += self._apply_status(record, ev.StatusReport(
+                    event.at, event.client_id, event.status, event.filled), change)
+            case ev.AmendRejected():
+                record.amend_outcome, change.amend_answered = "failed", True
             case ev.NotFound():
                 change.commands += fire("not_found", event.at)
+            case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
+                # The amend may or may not have happened; the order is live or ended
+                # either way, and the entry cancels it to learn which.
+                record.amend_outcome, change.amend_answered = "failed", True
             case ev.OutcomeUnknown():
                 change.commands += fire("unknown", event.at)
             case ev.StatusReport():

@@ -187,13 +187,19 @@ def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
         return None if a not in m or b is None else _ms(b - m[a])
 
     sibling = model.quote(model.first_leg.other) if model.first_leg else None
-    hedges = [r for r in model.ledger if r.purpose is Purpose.HEDGE]
-    last_hedge_end = hedges[-1].terminal_at if hedges else None
+    # An amended sibling quote was a hedge too (amend-to-cross): it counts when it ends.
+    hedges = [
+        r for r in model.ledger
+        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend_outcome is not None)
+    ]
+    ends = [r.terminal_at for r in hedges]
+    last_hedge_end = max(ends) if ends and None not in ends else None  # type: ignore[type-var]
+    reacted = [m[k] for k in ("sibling_cancel_sent", "sibling_amend_sent") if k in m]
     unhedged_s, notional_s = _exposure_integral(model, ended_at)
     return Timings(
         duration_ms=_ms(ended_at - start) or 0.0,
         time_to_first_fill_ms=between("start", m.get("first_fill")),
-        reaction_ms=between("trigger", m.get("sibling_cancel_sent")),
+        reaction_ms=between("trigger", min(reacted) if reacted else None),
         cancel_confirm_ms=between(
             "sibling_cancel_sent", sibling.terminal_at if sibling is not None else None
         ),

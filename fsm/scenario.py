@@ -243,8 +243,8 @@ def _venue(name: str, table: _Table) -> VenueSpec:
     reactions = []
     for reaction in table.tables("reactions"):
         on = reaction.string("on")
-        if on not in ("place", "cancel", "query"):
-            reaction.fail(reaction.path("on"), "one of 'place', 'cancel', 'query'", on)
+        if on not in ("place", "cancel", "query", "amend"):
+            reaction.fail(reaction.path("on"), "one of 'place', 'cancel', 'query', 'amend'", on)
         reactions.append(Reaction(
             on=on,
             action=reaction.choice("action", ReactionAction),
@@ -354,11 +354,17 @@ def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
 
 
-def load_builtin(name: str) -> Scenario:
+def builtin_text(name: str) -> str:
+    """A built-in scenario's TOML, to read or to vary (benchmarks and tests do both)."""
     resource = _builtin_dir().joinpath(f"{name}.toml")
     if not resource.is_file():
         raise ScenarioError(f"no built-in scenario {name!r}; see --list")
-    return parse(resource.read_text(encoding="utf-8"), f"{name}.toml (built-in)", name)
+    text: str = resource.read_text(encoding="utf-8")
+    return text
+
+
+def load_builtin(name: str) -> Scenario:
+    return parse(builtin_text(name), f"{name}.toml (built-in)", name)
 
 
 DEFAULT_SCENARIO = "one_leg_fills_first"

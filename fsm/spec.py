@@ -94,6 +94,11 @@ ENTRY_STATES: tuple[State, ...] = (
                         "Fills may still arrive and are counted.",
                     ),
                     State(
+                        "amending",
+                        "Amend-to-cross: the sibling quote itself was amended through the touch "
+                        "for the imbalance, one atomic request; waiting for the venue's answer.",
+                    ),
+                    State(
                         "reconciling",
                         "Every quote the next step depends on is terminal: quantities are "
                         "settled from deduplicated fills and the next step is chosen.",
@@ -134,6 +139,7 @@ _Q = "active.quoting"
 _W = "active.withdrawing"
 _F = "active.first_leg_filled"
 _C = f"{_F}.cancelling"
+_A = f"{_F}.amending"
 _R = f"{_F}.reconciling"
 _H = f"{_F}.hedging"
 _T = f"{_F}.trimming"
@@ -155,6 +161,10 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
         guards=("cancel_budget_spent",), effects=("cancel_live_orders",)),
     Row("order_update", "active", None, "Note the order's new lifecycle state."),
     # -- quoting
+    Row("fill", _Q, _A, "The first fill reaching the trigger ratio, and the sibling's venue can "
+        "amend: amend the sibling quote through the touch for the imbalance.",
+        guards=("trigger_fill_reached", "sibling_amendable"),
+        effects=("choose_first_leg", "amend_sibling_to_cross")),
     Row("fill", _Q, _F, "The first fill reaching the trigger ratio: cancel the sibling quote now.",
         guards=("trigger_fill_reached",), effects=("choose_first_leg", "cancel_sibling_quote")),
     Row("order_update", _Q, _W, "A quote ended before any trigger fill: withdraw the other.",
@@ -170,6 +180,11 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
     # -- first_leg_filled and its children
     Row("timeout", _F, None, "Quote timeout: cancel the maker quote; its last fills get hedged.",
         effects=("cancel_live_quotes",)),
+    Row("evaluate", _A, _R, "The amended quote is terminal (it crossed and filled, or it ended): "
+        "settle quantities.", guards=("sibling_settled",)),
+    Row("evaluate", _A, _C, "The amend was refused, went unanswered or left part resting: cancel "
+        "the quote, then hedge what remains.",
+        guards=("amend_answered",), effects=("cancel_sibling_quote",)),
     Row("evaluate", _C, _R, "Every cancel is confirmed or its order filled: settle quantities.",
         guards=("cancels_settled",)),
     Row("evaluate", _R, _C, "The imbalance needs the venue whose quote still rests: cancel it first.",
@@ -266,6 +281,8 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
     Row("fill", "rejected", "unknown", "A fill for an order believed refused: ask the venue.",
         effects=("query_order",)),
     Row("fill", "filled", None, "A late detail of a fill already counted in the cumulative."),
+    *(Row("request_amend", s, None, "Amend price and size in place; the order stays live.",
+          effects=("send_amend",)) for s in ("open", "partially_filled")),
     *(Row("request_cancel", s, "pending_cancel", "Ask the venue to cancel.",
           effects=("send_cancel",)) for s in _LIVE),
     *(Row("request_cancel", s, None, "Already going, or its outcome is being asked for.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fsm import events as ev
 from fsm.commands import (
+    AmendOrder,
     CancelOrder,
     CancelTimer,
     Command,
@@ -31,6 +32,11 @@ def describe_event(event: ev.Event) -> str:
             return f"cancel confirmed {event.client_id}{filled}"
         case ev.CancelRejected():
             return f"cancel rejected {event.client_id}: {event.reason}"
+        case ev.Amended():
+            return (f"amended {event.client_id} to {event.qty} @ {event.price}: "
+                    f"{event.status.value}, filled {event.filled}")
+        case ev.AmendRejected():
+            return f"amend refused {event.client_id}: {event.reason}"
         case ev.NotFound():
             return f"not found {event.client_id}"
         case ev.OutcomeUnknown():
@@ -61,6 +67,10 @@ def describe_command(command: Command) -> tuple[str, str]:
             )
         case CancelOrder():
             return command.venue, f"-> cancel {command.client_id}"
+        case AmendOrder():
+            return command.venue, (
+                f"-> amend {command.client_id} to {command.qty} @ {command.price}"
+            )
         case QueryOrder():
             return command.venue, f"-> query {command.client_id}"
         case StartTimer():

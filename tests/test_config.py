@@ -8,7 +8,15 @@ from typing import Any
 import attrs
 import pytest
 
-from fsm.config import OFFSET_MAX, OFFSET_MIN, ConfigError, EntryConfig, HedgeOrder, validate_offset
+from fsm.config import (
+    OFFSET_MAX,
+    OFFSET_MIN,
+    ConfigError,
+    EntryConfig,
+    HedgeMode,
+    HedgeOrder,
+    validate_offset,
+)
 
 D = Decimal
 
@@ -31,6 +39,7 @@ BUDGET_FIELDS = ("hedge_retry_budget", "cancel_retry_budget", "rollback_retry_bu
         ("quote_timeout_s", 30.0),
         ("hedge_trigger_fill_ratio", D(0)),
         ("hedge_order", HedgeOrder.MARKET),
+        ("hedge_mode", HedgeMode.CANCEL_THEN_HEDGE),
         ("hedge_limit_offset_pct", D("0.0005")),
         ("hedge_max_slippage_pct", D("0.005")),
         ("hedge_retry_budget", 3),
@@ -53,6 +62,7 @@ def test_defaults_cover_every_field() -> None:
         "quote_timeout_s",
         "hedge_trigger_fill_ratio",
         "hedge_order",
+        "hedge_mode",
         "hedge_limit_offset_pct",
         "hedge_max_slippage_pct",
         "hedge_retry_budget",
@@ -164,6 +174,12 @@ INVALID = [
         "got None, expected one of 'market', 'aggressive_limit'",
         "hedge-order-none",
     ),
+    _case(
+        "hedge_mode",
+        "amend",
+        "got 'amend', expected one of 'cancel_then_hedge', 'amend_to_cross'",
+        "hedge-mode-unknown",
+    ),
     # hedge_limit_offset_pct: [0, 0.05], decimal
     _case(
         "hedge_limit_offset_pct",
@@ -270,6 +286,7 @@ def test_decimal_nan_is_refused_with_config_error(field: str) -> None:
         pytest.param(
             "hedge_order", HedgeOrder.AGGRESSIVE_LIMIT, HedgeOrder.AGGRESSIVE_LIMIT, id="enum"
         ),
+        pytest.param("hedge_mode", "amend_to_cross", HedgeMode.AMEND_TO_CROSS, id="amend-mode"),
         pytest.param("hedge_limit_offset_pct", "0", D(0), id="hedge-offset-zero-inclusive"),
         pytest.param("hedge_limit_offset_pct", "0.05", D("0.05"), id="hedge-offset-max"),
         pytest.param(
@@ -329,8 +346,8 @@ def test_from_mapping_names_the_unknown_key() -> None:
         EntryConfig.from_mapping({"quote_timout_s": 5})
     assert str(caught.value) == (
         "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, "
-        "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_order, hedge_retry_budget, "
-        "hedge_trigger_fill_ratio, limit_order_offset_pct, query_retry_budget, "
+        "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, hedge_order, "
+        "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, query_retry_budget, "
         "quote_timeout_s, rollback_retry_budget"
     )
 

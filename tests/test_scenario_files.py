@@ -369,9 +369,10 @@ def test_bad_value_names_key_and_expectation(
             id="bad-action",
         ),
         pytest.param(
-            "amend",
+            "modify",
             "reject",
-            "venues.beta.reactions[0].on: expected one of 'place', 'cancel', 'query'; got 'amend'",
+            "venues.beta.reactions[0].on: expected one of 'place', 'cancel', 'query', 'amend'; "
+            "got 'modify'",
             id="bad-on",
         ),
     ],

@@ -152,3 +152,71 @@ def test_dust_is_trimmed_reduce_only() -> None:
 def test_scenario_runs_twice_from_one_load() -> None:
     loaded = scenarios.load_builtin("fill_during_cancel")
     assert simulate(loaded).result.to_dict() == simulate(loaded).result.to_dict()
+
+
+# -- amend-to-cross -------------------------------------------------------------------
+
+
+def test_amend_to_cross_hedges_in_one_round_trip() -> None:
+    """The sibling quote becomes the hedge: no cancel, no new order, 2L unhedged."""
+    run = run_builtin("amend_to_cross")
+    result, t = run.result, run.result.timings
+    latency_ms = 25.0
+    assert result.final_state == "complete"
+    assert [o.client_id for o in result.orders] == ["aesim1Lq1", "aesim1Sq1"]
+    short = result.orders[1]
+    assert (short.status, short.filled) == ("filled", D("0.5"))
+    amends = [c for s in run.steps for c in s.commands if type(c).__name__ == "AmendOrder"]
+    # bid 60000 crossed by the 5 bp hedge offset: 59970, inside the 0.5 % cap from 60006
+    assert [(a.client_id, a.qty, a.price) for a in amends] == [("aesim1Sq1", D("0.5"),
+                                                                D("59970.0"))]
+    assert t.reaction_ms == 0.0
+    assert t.hedge_completion_ms == 2 * latency_ms
+    assert t.unhedged_ms == 2 * latency_ms
+    assert "active.first_leg_filled.amending" in [step.dest for step in result.path]
+    assert not [e for e in run.steps if type(e.event).__name__ == "Canceled"]
+
+
+def test_amend_is_sized_to_the_imbalance_not_the_target() -> None:
+    """A partial first fill: the sibling is amended down to what the leading leg holds."""
+    text = scenarios.builtin_text("amend_to_cross")
+    text = text.replace('[[venues.alpha.fills]]\nat_ms = 200\n',
+                        '[[venues.alpha.fills]]\nat_ms = 200\nqty = "0.2"\n')
+    run = simulate(scenarios.parse(text, "partial"))
+    assert_safe(run)
+    commands = [c for s in run.steps for c in s.commands if type(c).__name__ == "AmendOrder"]
+    assert [(c.qty, c.client_id) for c in commands] == [(D("0.2"), "aesim1Sq1")]
+    assert run.result.legs["short"].filled == D("0.2")
+    assert not _orders(run.result, "hedge")
+
+
+def test_amend_refused_falls_back_to_cancel_then_hedge() -> None:
+    result = run_builtin("amend_rejected_falls_back").result
+    assert [o.client_id for o in result.orders] == ["aesim1Lq1", "aesim1Sq1", "aesim1Sh1"]
+    assert result.orders[1].status == "canceled"
+    hedge = result.orders[2]
+    assert hedge.submitted_ms >= result.orders[1].terminal_ms  # cancel confirmed first
+
+
+def test_amend_answer_lost_is_resolved_by_cancel_and_query_without_a_hedge() -> None:
+    run = run_builtin("amend_answer_lost")
+    assert not _orders(run.result, "hedge")
+    kinds = [type(c).__name__ for s in run.steps for c in s.commands]
+    assert kinds.count("CancelOrder") == 1 and kinds.count("QueryOrder") == 1
+    assert run.result.legs["short"].filled == D("0.5")
+
+
+def test_amend_partial_cross_cancels_the_rest_then_hedges_it() -> None:
+    result = run_builtin("amend_partial_cross").result
+    hedge = _orders(result, "hedge")[0]
+    assert hedge.qty == D("0.3")
+    assert result.orders[1].filled == D("0.2")
+    assert hedge.submitted_ms >= result.orders[1].terminal_ms
+
+
+def test_amend_mode_without_venue_support_cancels_then_hedges() -> None:
+    text = scenarios.builtin_text("amend_to_cross")
+    run = simulate(scenarios.parse(text.replace("supports_amend = true\n", ""), "no-amend"))
+    assert_safe(run)
+    assert [o.client_id for o in run.result.orders] == ["aesim1Lq1", "aesim1Sq1", "aesim1Sh1"]
+    assert run.result.timings.unhedged_ms == 100.0

@@ -96,6 +96,20 @@ class CancelAck:
 
 
 @attrs.frozen
+class AmendAck:
+    """The order after an amend: a crossing amend may have filled it on the spot.
+
+    ``status`` and ``filled`` are the venue's view right after the amend, so the engine
+    can tell "crossed and filled" from "re-priced but still resting" without waiting for
+    the stream.
+    """
+
+    client_id: str
+    status: OrderStatus
+    filled: Decimal
+
+
+@attrs.frozen
 class OrderSnapshot:
     """The truth about one order, from a query by client order id."""
 
@@ -127,8 +141,15 @@ class Venue(Protocol):
 
     async def query(self, symbol: str, client_id: str) -> OrderSnapshot: ...
 
-    async def amend(self, symbol: str, client_id: str, price: Decimal) -> None:
-        """Re-price a resting order atomically; raises NotSupported where unavailable."""
+    async def amend(
+        self, symbol: str, client_id: str, price: Decimal, qty: Decimal
+    ) -> AmendAck:
+        """Re-price and re-size a resting order atomically, keeping its client id.
+
+        ``qty`` is the order's new total size (filled part included). Raises
+        NotSupported where the venue cannot amend, OrderNotFound when the order is no
+        longer live, OrderRejected when the venue refuses the change.
+        """
         ...
 
     def subscribe(self, handler: UpdateHandler) -> Callable[[], None]:

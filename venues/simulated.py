@@ -26,6 +26,7 @@ from loguru import logger
 from fsm.commands import PlaceOrder
 from fsm.values import Book, MarketRules, OrderKind, Purpose, TimeInForce, to_decimal
 from venues.base import (
+    AmendAck,
     BookChanged,
     CancelAck,
     FillUpdate,
@@ -123,9 +124,9 @@ class ReactionAction(enum.Enum):
     FILL_THEN_CANCEL = "fill_then_cancel"
     # cancel: the whole remainder fills first; the order is gone, so OrderNotFound.
     FILL_THEN_NOT_FOUND = "fill_then_not_found"
-    # place, cancel, query: OrderRejected and nothing changes (a canceled order stays live).
+    # place, cancel, query, amend: OrderRejected and nothing changes (a canceled order stays live).
     REJECT = "reject"
-    # place, cancel, query: the answer is lost; OutcomeUnknown after the request timeout.
+    # place, cancel, query, amend: the answer is lost; OutcomeUnknown after the request timeout.
     # ``live``: the venue did process the request; otherwise it never arrived.
     TIMEOUT = "timeout"
     # place of a marketable order: only ``qty`` fills, the remainder expires like an IOC.
@@ -143,6 +144,7 @@ _ALLOWED_ACTIONS: dict[str, frozenset[ReactionAction]] = {
         }
     ),
     "query": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT}),
+    "amend": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT}),
 }
 _NEEDS_QTY = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.PARTIAL})
 _NEEDS_LIVE_ORDER = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.FILL_THEN_NOT_FOUND})
@@ -156,7 +158,7 @@ class Reaction:
     quantity): a scenario that silently never fires would test nothing.
     """
 
-    on: Literal["place", "cancel", "query"]
+    on: Literal["place", "cancel", "query", "amend"]
     action: ReactionAction
     purpose: Purpose | None = None
     qty: Decimal | None = attrs.field(
@@ -168,7 +170,9 @@ class Reaction:
     def __attrs_post_init__(self) -> None:
         allowed = _ALLOWED_ACTIONS.get(self.on)
         if allowed is None:
-            raise ValueError(f"Reaction.on: got {self.on!r}, expected place, cancel or query")
+            raise ValueError(
+                f"Reaction.on: got {self.on!r}, expected place, cancel, query or amend"
+            )
         if self.action not in allowed:
             names = ", ".join(sorted(a.value for a in allowed))
             raise ValueError(
@@ -335,12 +339,14 @@ class SimulatedVenue:
     async def query(self, symbol: str, client_id: str) -> OrderSnapshot:
         return await self._request(lambda: self._on_query(symbol, client_id))
 
-    async def amend(self, symbol: str, client_id: str, price: Decimal) -> None:
+    async def amend(
+        self, symbol: str, client_id: str, price: Decimal, qty: Decimal
+    ) -> AmendAck:
         market = self._markets.get(symbol)
         if market is not None and not market.rules.supports_amend:
             # Decided by the adapter from the market rules: the request is never sent.
             raise NotSupported(f"{self.name}: amend is not supported on {symbol}")
-        await self._request(lambda: self._on_amend(symbol, client_id, price))
+        return await self._request(lambda: self._on_amend(symbol, client_id, price, qty))
 
     async def _request(self, process: Callable[[], T]) -> T:
         """Latency out, processing at the venue instant, latency back (errors included)."""
@@ -463,22 +469,43 @@ class SimulatedVenue:
             raise OrderNotFound(f"{self.name}: order {client_id} not found")
         return sim.snapshot()
 
-    def _on_amend(self, symbol: str, client_id: str, price: Decimal) -> None:
+    def _on_amend(
+        self, symbol: str, client_id: str, price: Decimal, qty: Decimal
+    ) -> AmendAck:
         market = self._market(symbol)
+        sim = self._lookup(symbol, client_id)
+        reaction = self._react("amend", sim.purpose if sim is not None else None, client_id)
+        if reaction is not None and reaction.action is ReactionAction.REJECT:
+            self._note("amend_rejected", client_id, "scripted rejection")
+            raise OrderRejected(f"{self.name}: amend of {client_id} rejected (scripted)")
+        if reaction is not None:
+            self._lose(reaction.live, "amend", client_id,
+                       lambda: self._apply_amend(market, symbol, client_id, price, qty))
+        return self._apply_amend(market, symbol, client_id, price, qty)
+
+    def _apply_amend(
+        self, market: MarketState, symbol: str, client_id: str, price: Decimal, qty: Decimal
+    ) -> AmendAck:
         sim = self._lookup(symbol, client_id)
         if sim is None or not sim.live:
             self._note("amend_not_found", client_id, "unknown" if sim is None else sim.status.value)
             raise OrderNotFound(f"{self.name}: order {client_id} not found")
+        problem = None
         if price <= 0 or not is_multiple(price, market.rules.tick):
-            self._note("amend_rejected", client_id, f"tick: price {price}")
-            raise OrderRejected(
-                f"{self.name}: amend of {client_id} rejected: tick: price {price} "
-                f"is not a positive multiple of tick {market.rules.tick}"
+            problem = f"tick: price {price} is not a positive multiple of tick {market.rules.tick}"
+        elif qty <= sim.filled or not is_multiple(qty, market.rules.lot):
+            problem = (
+                f"size: {qty} must be a multiple of lot {market.rules.lot} above the "
+                f"{sim.filled} already filled"
             )
-        self._note("amended", client_id, f"price {sim.price} -> {price}")
-        sim.price = price
+        if problem is not None:
+            self._note("amend_rejected", client_id, problem)
+            raise OrderRejected(f"{self.name}: amend of {client_id} rejected: {problem}")
+        self._note("amended", client_id, f"price {sim.price} -> {price}, size {sim.qty} -> {qty}")
+        sim.price, sim.qty = price, qty
         if is_marketable(sim.side, sim.kind, price, market.opposite(sim.side)):
             self._sweep(sim, market, sim.remaining)
+        return AmendAck(client_id=client_id, status=sim.status, filled=sim.filled)
 
     def _lose(
         self, live: bool, what: str, client_id: str, process: Callable[[], object]
