@@ -84,6 +84,9 @@ class EntryEngine:
     entry that owns the client order id.
     """
 
+    #: The decision core each entry runs; ``fsm.bench`` swaps in a subclass that times it.
+    model_class: type[EntryModel] = EntryModel
+
     def __init__(
         self, venues: Mapping[str, base.Venue], config: EntryConfig | None = None
     ) -> None:
@@ -149,7 +152,7 @@ class EntryEngine:
         start_positions = {leg: snapshot[i][2] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
         check_request(request, config, rules, books)
 
-        model = EntryModel(entry_id, request, config)
+        model = self.model_class(entry_id, request, config)
         actor = _Actor(model, venues)
         self._actors[entry_id] = actor
         for leg in (Leg.LONG, Leg.SHORT):

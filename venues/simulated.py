@@ -194,6 +194,21 @@ class JournalEntry:
     detail: str
 
 
+@attrs.frozen
+class Execution:
+    """One trade as the venue executed it, when it did: the venue's own truth.
+
+    ``qty`` is signed (buys positive), so summing executions of both legs over time
+    gives the net exposure exactly as the market saw it, with no report delay.
+    """
+
+    at: float
+    symbol: str
+    client_id: str
+    qty: Decimal
+    price: Decimal
+
+
 @attrs.define
 class _ReactionSlot:
     reaction: Reaction
@@ -263,6 +278,7 @@ class SimulatedVenue:
                 raise ValueError(f"SimulatedVenue {name}: {what} must be >= 0, got {value}")
         self.name = name
         self.journal: list[JournalEntry] = []
+        self.executions: list[Execution] = []
         self._markets: dict[str, MarketState] = {}
         for market in markets:
             if market.symbol in self._markets:
@@ -301,6 +317,10 @@ class SimulatedVenue:
 
     def close(self) -> None:
         self._timeline.close()
+
+    def apply(self, step: ScriptedFill | ScriptedBook) -> None:
+        """Run one script step now, outside the script (benchmarks pace fills this way)."""
+        self._run_step(step)
 
     def position_now(self, symbol: str) -> Decimal:
         return self._markets[symbol].position
@@ -617,6 +637,10 @@ class SimulatedVenue:
             fee=qty * price * rate,
         )
         sim.fills.append(fill)
+        self.executions.append(Execution(
+            asyncio.get_running_loop().time(), sim.symbol, sim.client_id, sim.side.sign * qty,
+            price,
+        ))
         sim.filled += qty
         market.position += sim.side.sign * qty
         self._note(
