@@ -44,6 +44,7 @@ class OrderRecord:
     cancel_budget: int
     state: str = spec.ORDER_INITIAL
     fills: dict[str, Fill] = attrs.field(factory=dict)
+    fills_total: Decimal = Decimal(0)  # the sum of ``fills``, kept as they are recorded
     venue_filled: Decimal = Decimal(0)
     acknowledged: bool = False
     cancel_wanted: bool = False
@@ -69,7 +70,7 @@ class OrderRecord:
 
     @property
     def filled(self) -> Decimal:
-        return max(sum((f.qty for f in self.fills.values()), Decimal(0)), self.venue_filled)
+        return max(self.fills_total, self.venue_filled)
 
     @property
     def average_price(self) -> Decimal | None:
@@ -277,6 +278,7 @@ class OrderLedger:
             hedge=record.purpose is Purpose.HEDGE,
         )
         record.fills[report.trade_id] = fill
+        record.fills_total += fill.qty
         record.acknowledged = True
         self.fills.append(fill)
         change.new_fills.append(fill)

@@ -185,6 +185,9 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
     Row("evaluate", _A, _C, "The amend was refused, went unanswered or left part resting: cancel "
         "the quote, then hedge what remains.",
         guards=("amend_answered",), effects=("cancel_sibling_quote",)),
+    Row("evaluate", _C, _H, "Every cancel is confirmed and the imbalance needs a hedge: send it at "
+        "once (what reconciling would decide, one transition sooner).",
+        guards=("cancels_settled", "imbalance_hedgeable"), effects=("place_hedge",)),
     Row("evaluate", _C, _R, "Every cancel is confirmed or its order filled: settle quantities.",
         guards=("cancels_settled",)),
     Row("evaluate", _R, _C, "The imbalance needs the venue whose quote still rests: cancel it first.",

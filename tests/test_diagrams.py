@@ -112,4 +112,4 @@ def test_simulate_draws_the_run(tmp_path: Path) -> None:
     target = tmp_path / "run.svg"
     assert main(["simulate", "--scenario", "hedge_partial", "--diagram", str(target)]) == 0
     svg = target.read_text()
-    assert svg.startswith("<?xml") and "(8) evaluate" in svg
+    assert svg.startswith("<?xml") and "(7) evaluate" in svg  # reconciling -> complete

@@ -80,10 +80,40 @@ def test_entry_row(leaf: str, row: spec.Row, rows: list[spec.Row]) -> None:
     model = _Scripted(truth)
     try:
         _MACHINE.set_state(leaf, model=model)
+        # The model skips a trigger only when the row transitions would take does nothing.
+        assert model._acts(row.trigger) == (row.dest is not None or bool(row.effects))
         assert model.trigger(row.trigger)
         expected = leaf if row.dest is None else spec.initial_leaf(spec.ENTRY_STATES, row.dest)
         assert model.state == expected
         assert model.effects == list(row.effects)
+    finally:
+        model.detach()
+
+
+def _silent_cases() -> list[Any]:
+    """(leaf, trigger) pairs with rows, under guard values that enable none of them."""
+    cases = []
+    for leaf in ENTRY_LEAVES:
+        for trigger in ENTRY_TRIGGERS:
+            rows = spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
+            if rows and all(row.guards or row.unless for row in rows):
+                cases.append(pytest.param(leaf, trigger, rows, id=f"{leaf} --{trigger}--> none"))
+    return cases
+
+
+@pytest.mark.parametrize(("leaf", "trigger", "rows"), _silent_cases())
+def test_entry_skips_only_triggers_that_would_do_nothing(
+    leaf: str, trigger: str, rows: list[spec.Row]
+) -> None:
+    names = {n for row in rows for n in (*row.guards, *row.unless)}
+    # Every guard false and every "unless" true: no row is enabled.
+    truth = {n: any(n in row.unless for row in rows) for n in names}
+    model = _Scripted(truth)
+    try:
+        _MACHINE.set_state(leaf, model=model)
+        assert not model._acts(trigger)
+        assert not model.trigger(trigger)
+        assert (model.state, model.effects) == (leaf, [])
     finally:
         model.detach()
 
