@@ -230,12 +230,15 @@ def _check(results: list[Any]) -> None:
             raise RuntimeError(f"benchmark entry {result.entry_id} ended {result.final_state}")
 
 
-async def _sequential(entries: int) -> Probe:
+async def _sequential(entries: int, idle_s: float) -> Probe:
+    """One entry alive at a time; each is filled ``idle_s`` after its quotes rest."""
     world = World.create()
     for k in range(entries):
         entry_id = f"o{k}"
         task = asyncio.create_task(world.engine.enter(world.request(entry_id)))
         await world.until(world.quoting([entry_id]))
+        if idle_s:
+            await asyncio.sleep(idle_s)
         world.fill_one()
         _check([await task])
     world.close()
@@ -243,30 +246,35 @@ async def _sequential(entries: int) -> Probe:
 
 
 def overhead(entries: int = 10_000) -> tuple[list[PathTiming], list[PathTiming]]:
-    """Both reaction paths of ``entries`` entries run one after another on a quiet loop."""
+    """Both reaction paths of ``entries`` entries run back to back on a busy loop."""
     gc.collect()
-    return asyncio.run(_sequential(entries)).reactions()
+    return asyncio.run(_sequential(entries, 0.0)).reactions()
+
+
+PACED_FILLS = 1000  # reactions timed per N: a sample, the rest of the fills come in a burst
+PACE_S = 0.003  # longer than one entry's whole life on this loop, so fills do not queue
 
 
 @attrs.frozen
-class ScaleSample:
-    n: int
-    reactions: tuple[PathTiming, ...]
+class _Concurrent:
+    reactions: list[PathTiming]
     entries_per_s: float
     bytes_per_entry: float | None
 
 
-async def _concurrent(n: int, gap_s: float, memory: bool) -> ScaleSample:
-    """Start ``n`` entries, wait until all quote, then fill them one by one, ``gap_s`` apart.
+async def _concurrent(n: int, paced: int, memory: bool) -> _Concurrent:
+    """Start ``n`` entries and wait until all quote; then fill ``paced`` of them one by one,
+    ``PACE_S`` apart, timing each reaction, and the rest at once.
 
-    Pacing keeps the loop below saturation, so the reaction measures the cost of one event
-    with ``n`` entries alive rather than the length of a queue of ``n`` simultaneous fills.
+    Pacing keeps the loop below saturation, so a reaction measures the cost of one event
+    with ``n`` entries alive, not the length of a queue of ``n`` simultaneous fills. The
+    burst that follows measures throughput: completed entries per second.
     """
     world = World.create()
     ids = [f"s{k}" for k in range(n)]
     if memory:
         gc.collect()
-        tracemalloc.start(16)
+        tracemalloc.start(1)
         before = tracemalloc.take_snapshot()
     tasks = [asyncio.create_task(world.engine.enter(world.request(e))) for e in ids]
     await world.until(world.quoting(ids))
@@ -276,32 +284,55 @@ async def _concurrent(n: int, gap_s: float, memory: bool) -> ScaleSample:
         after = tracemalloc.take_snapshot()
         tracemalloc.stop()
         per_entry = _engine_bytes(before, after) / n
-    t0 = time.perf_counter()
-    for _ in ids:
+    for _ in range(paced):
         world.fill_one()
-        await asyncio.sleep(gap_s)
+        await asyncio.sleep(PACE_S)
+    t0 = time.perf_counter()
+    for _ in range(n - paced):
+        world.fill_one()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.perf_counter() - t0
     _check(results)
     world.close()
     first, _ = world.probe.reactions()
-    return ScaleSample(n, tuple(first), n / elapsed, per_entry)
+    burst = n - paced
+    return _Concurrent(first, burst / elapsed if burst else 0.0, per_entry)
 
 
 def _engine_bytes(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> float:
-    """Memory the engine holds for live entries: what the simulated venues hold is not it."""
-    venue_side = [tracemalloc.Filter(False, f"*/venues/{name}", all_frames=True)
-                  for name in ("simulated.py", "sim_matching.py")]
+    """Memory held for live entries, less what the simulated venues hold for their orders.
+
+    Traces are attributed to the line that allocated them; venue modules, and the attrs
+    constructors of venue classes, are the venue's side.
+    """
+    venue_side = [tracemalloc.Filter(False, "*/venues/*"),
+                  tracemalloc.Filter(False, "<attrs generated * venues.*")]
     diff = after.filter_traces(venue_side).compare_to(before.filter_traces(venue_side),
                                                        "filename")
     return float(sum(stat.size_diff for stat in diff))
 
 
-def scale(n: int, gap_s: float = 0.0005, memory: bool = False) -> ScaleSample:
+def reactions_alive(n: int) -> list[PathTiming]:
+    """Fill -> cancel reactions with ``n`` entries alive, on a loop idle between fills.
+
+    For ``n`` = 1 that is ``PACED_FILLS`` entries one after another, each filled after
+    the same idle pause, so every N is measured the same way.
+    """
     gc.collect()
-    return asyncio.run(_concurrent(n, gap_s, memory))
+    if n == 1:
+        return asyncio.run(_sequential(PACED_FILLS, PACE_S)).reactions()[0]
+    return asyncio.run(_concurrent(n, min(n, PACED_FILLS), memory=False)).reactions
 
 
 def throughput(n: int) -> float:
     """Entries completed per second when all ``n`` fills land at once (a burst)."""
-    return asyncio.run(_concurrent(n, 0.0, False)).entries_per_s
+    gc.collect()
+    return asyncio.run(_concurrent(n, 0, memory=False)).entries_per_s
+
+
+def memory_per_entry(n: int) -> float:
+    """Bytes the engine holds per live (quoting) entry with ``n`` alive (tracemalloc)."""
+    gc.collect()
+    sample = asyncio.run(_concurrent(n, 0, memory=True))
+    assert sample.bytes_per_entry is not None
+    return sample.bytes_per_entry
