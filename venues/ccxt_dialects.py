@@ -58,6 +58,8 @@ class Dialect:
     amend_needs_amount: bool = True
     market_types: tuple[str, ...] = ("swap",)
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    # raw fee fields of a trade's ``info`` and the sign that makes a charge positive
+    fee_fields: tuple[tuple[str, int], ...] = ()
     venue_id: Any = _plain_id
 
     def client_id(self, cid: str) -> str:
@@ -96,6 +98,7 @@ DIALECTS: dict[str, Dialect] = {
         duplicate_markers=("-4116",),
         cancel_answer_final=True,
         market_types=("linear",),
+        fee_fields=(("commission", 1), ("n", 1)),
         options={**_COMMON, "adjustForTimeDifference": False},
     ),
     "bybit": Dialect(
@@ -105,6 +108,7 @@ DIALECTS: dict[str, Dialect] = {
         trades_order_param="orderId",
         duplicate_markers=("110072", "170141", "12141"),
         market_types=("linear",),
+        fee_fields=(("execFee", 1),),
         options={**_COMMON, "defaultType": "swap", "defaultSubType": "linear"},
     ),
     "okx": Dialect(
@@ -114,6 +118,7 @@ DIALECTS: dict[str, Dialect] = {
         trades_order_param="ordId",
         duplicate_markers=("51016",),
         market_types=("swap",),
+        fee_fields=(("fee", -1), ("fillFee", -1)),
         options={**_COMMON, "defaultType": "swap"},
         venue_id=_okx_id,
     ),
@@ -124,6 +129,7 @@ DIALECTS: dict[str, Dialect] = {
         trades_order_param=None,
         market_needs_price=True,
         market_types=("swap",),
+        fee_fields=(("fee", 1),),
         # builderFee off: ccxt otherwise attaches a paid builder to every order.
         options={**_COMMON, "builderFee": False, "approvedBuilderFee": False,
                  "refSet": True, "defaultType": "swap"},

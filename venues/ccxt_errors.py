@@ -58,6 +58,7 @@ ERROR_TABLE: tuple[tuple[type[BaseException], type[base.VenueError], str], ...] 
     (ccxt.NetworkError, base.OutcomeUnknown, "network failure"),
     (ccxt.CancelPending, base.OutcomeUnknown, "cancel still pending"),
     (ccxt.BadResponse, base.OutcomeUnknown, "unreadable answer"),
+    (ccxt.OperationFailed, base.OutcomeUnknown, "failed, outcome not stated"),
     (ccxt.ExchangeError, base.OutcomeUnknown, "error ccxt does not classify"),
 )
 

@@ -90,6 +90,7 @@ def status(order: dict[str, Any], contract_size: Decimal, where: str) -> tuple[
 
 def fill(
     trade: dict[str, Any], *, venue: str, symbol: str, client_id: str, contract_size: Decimal,
+    fee_fields: tuple[tuple[str, int], ...] = (),
 ) -> FillUpdate:
     where = f"{venue} trade of {client_id}"
     trade_id = str(field(trade, "id", where))
@@ -98,22 +99,39 @@ def fill(
     if qty <= 0 or price <= 0:
         raise BadVenuePayload(f"{where} {trade_id}: expected positive amount and price, "
                               f"got {qty} at {price}")
-    fee_info = trade.get("fee")
-    fee = Decimal(0)
-    if isinstance(fee_info, dict) and fee_info.get("cost") is not None:
-        fee = number(fee_info["cost"], f"{where}.fee.cost")
     return FillUpdate(venue=venue, symbol=symbol, client_id=client_id, trade_id=trade_id,
-                      qty=qty, price=price, fee=fee)
+                      qty=qty, price=price, fee=_fee(trade, where, fee_fields))
+
+
+def _fee(trade: dict[str, Any], where: str, fee_fields: tuple[tuple[str, int], ...]) -> Decimal:
+    """The fee paid (positive) for one trade.
+
+    With ``number = Decimal`` ccxt 4.5 loses ``fee.cost``: its ``safe_string`` ignores
+    Decimal values (the check for them is commented out), so the fee it has already
+    converted reads back as missing. So we read the exchange's own field from ``info``
+    (``fee_fields``: name and the sign that makes a charge positive) and use ccxt's
+    value only when it survived.
+    """
+    fee_info = trade.get("fee")
+    if isinstance(fee_info, dict) and fee_info.get("cost") is not None:
+        return number(fee_info["cost"], f"{where}.fee.cost")
+    info = trade.get("info")
+    if isinstance(info, dict):
+        for name, sign in fee_fields:
+            if info.get(name) not in (None, ""):
+                return number(info[name], f"{where}.info.{name}") * sign
+    return Decimal(0)
 
 
 def snapshot(
     order: dict[str, Any], trades: list[dict[str, Any]], *, venue: str, symbol: str,
-    client_id: str, contract_size: Decimal,
+    client_id: str, contract_size: Decimal, fee_fields: tuple[tuple[str, int], ...] = (),
 ) -> OrderSnapshot:
     where = f"{venue} order {client_id}"
     state, qty, filled = status(order, contract_size, where)
     fills = tuple(
-        fill(t, venue=venue, symbol=symbol, client_id=client_id, contract_size=contract_size)
+        fill(t, venue=venue, symbol=symbol, client_id=client_id, contract_size=contract_size,
+             fee_fields=fee_fields)
         for t in trades
     )
     return OrderSnapshot(client_id=client_id, status=state, qty=qty, filled=filled, fills=fills)

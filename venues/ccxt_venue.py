@@ -427,7 +427,8 @@ class CcxtVenue:
             raise self._error(exc, "query", f"query {client_id}") from None
         return ccxt_parse.snapshot(order, trades, venue=self.name, symbol=symbol,
                                    client_id=client_id,
-                                   contract_size=self._contract_size(market))
+                                   contract_size=self._contract_size(market),
+                                   fee_fields=self.dialect.fee_fields)
 
     async def _fetch_order(self, exchange: Any, market: dict[str, Any],
                            client_id: str) -> dict[str, Any]:
@@ -551,7 +552,8 @@ class CcxtVenue:
         try:
             market = self._market(tracked.symbol)
             fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
-                                   contract_size=self._contract_size(market))
+                                   contract_size=self._contract_size(market),
+                                   fee_fields=self.dialect.fee_fields)
         except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
             self._log.error("{}: unreadable trade for {} ignored ({})", self.name, cid, exc)
             return
