@@ -58,6 +58,9 @@ class Dialect:
     amend_needs_amount: bool = True
     market_types: tuple[str, ...] = ("swap",)
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    # how the exchange offers a paper account: ccxt's sandbox (testnet) or demo trading
+    # (binance retired its futures testnet; ccxt refuses sandbox mode for it)
+    paper: str = "sandbox"
     # raw fee fields of a trade's ``info`` and the sign that makes a charge positive
     fee_fields: tuple[tuple[str, int], ...] = ()
     venue_id: Any = _plain_id
@@ -97,6 +100,7 @@ DIALECTS: dict[str, Dialect] = {
         trades_order_param="orderId",
         duplicate_markers=("-4116",),
         cancel_answer_final=True,
+        paper="demo",
         market_types=("linear",),
         fee_fields=(("commission", 1), ("n", 1)),
         options={**_COMMON, "adjustForTimeDifference": False},

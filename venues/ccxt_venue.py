@@ -138,7 +138,9 @@ class CcxtVenue:
             exchange.number = Decimal
             exchange.has = dict(exchange.has, fetchCurrencies=False)
             exchange.options["fetchMarkets"] = {"types": list(self.dialect.market_types)}
-            if sandbox:
+            if sandbox and self.dialect.paper == "demo":
+                exchange.enable_demo_trading(True)
+            elif sandbox:
                 exchange.set_sandbox_mode(True)
         has_ws = bool(self.trading.has.get("watchOrders"))
         websocket = stream == "ws" or (stream == "auto" and has_ws)

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.doubles.core import FakeExchange, Order, Refused, Trade
+from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
 
 SYMBOLS = {"BTCUSDT": "BTC"}
 
@@ -56,6 +56,7 @@ class BinanceDouble:
         self.sockets: set[web.WebSocketResponse] = set()
         self.ws_connections = 0
         self.dropped_pushes = 0
+        self._sends: set[asyncio.Future[None]] = set()
         core.listeners.append(self._on_event)
 
     # -- payloads --------------------------------------------------------------------------
@@ -146,7 +147,9 @@ class BinanceDouble:
 
     def _send(self, ws: web.WebSocketResponse, text: str) -> None:
         if not ws.closed:
-            asyncio.ensure_future(ws.send_str(text))
+            task = asyncio.ensure_future(ws.send_str(text))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -190,7 +193,8 @@ class BinanceDouble:
             bids, asks = core.books[p["symbol"]]
             return web.json_response({
                 "lastUpdateId": 1027024, "E": core.now_ms(), "T": core.now_ms(),
-                "bids": [[_d(a), _d(b)] for a, b in bids], "asks": [[_d(a), _d(b)] for a, b in asks]})
+                "bids": [[_d(a), _d(b)] for a, b in bids],
+                "asks": [[_d(a), _d(b)] for a, b in asks]})
         if path == "/fapi/v1/commissionRate":
             return web.json_response({"symbol": p["symbol"],
                                       "makerCommissionRate": _d(core.rules.maker_fee),
@@ -217,10 +221,11 @@ class BinanceDouble:
 
     def _position(self, symbol: str) -> dict[str, Any]:
         amt = self.core.positions[symbol]
+        entry = "60000.0" if amt else "0.0"  # binance reports the entry of an open position
         return {"symbol": symbol, "positionSide": "BOTH", "positionAmt": _d(amt),
-                "entryPrice": "0.0", "breakEvenPrice": "0.0", "markPrice": "60000.0",
+                "entryPrice": entry, "breakEvenPrice": entry, "markPrice": "60000.0",
                 "unRealizedProfit": "0.00000000", "liquidationPrice": "0",
-                "isolatedMargin": "0", "notional": "0", "marginAsset": "USDT",
+                "isolatedMargin": "0", "notional": _d(amt * 60000), "marginAsset": "USDT",
                 "isolatedWallet": "0", "initialMargin": "0", "maintMargin": "0",
                 "positionInitialMargin": "0", "openOrderInitialMargin": "0", "adl": 0,
                 "bidNotional": "0", "askNotional": "0", "updateTime": self.core.now_ms()}
@@ -251,7 +256,6 @@ class BinanceDouble:
     async def _create(self, p: dict[str, Any]) -> web.StreamResponse:
         core = self.core
         cid = p.get("newClientOrderId", "")
-        from tests.doubles.core import purpose_of
         purpose = purpose_of(cid)
         if core.script.rate_limit_create.get(purpose or "", 0) > 0:
             core.script.rate_limit_create[purpose or ""] -= 1

@@ -100,6 +100,8 @@ class Script:
     hang_create: dict[str, float] = field(default_factory=dict)
     # on create of this purpose: answer 429 without processing
     rate_limit_create: dict[str, int] = field(default_factory=dict)
+    # after an order of this purpose is accepted: a maker fill of the rest this much later
+    fill_after_create: dict[str, float] = field(default_factory=dict)
     # delay (s) before websocket pushes are sent
     push_delay_s: float = 0.0
 
@@ -178,6 +180,10 @@ class FakeExchange:
             return order
         self._store(order)
         self._notify("new", order)
+        delay = self.script.fill_after_create.pop(purpose_of(client_id) or "", None)
+        if delay is not None:
+            asyncio.get_running_loop().call_later(
+                delay, lambda: order.live and self.fill(order, order.remaining))
         if marketable:
             self._take(order)
         if order.live and (kind == "market" or tif == "ioc"):
@@ -286,7 +292,14 @@ class FakeExchange:
                 return self.fill(order, order.remaining if qty is None else qty)
         return None
 
-    def fill_later(self, delay_s: float, purpose: str, qty: Decimal | None = None) -> None:
-        """Once ``delay_s`` from now, fill the oldest live order of ``purpose``."""
+    def fill_later(self, delay_s: float, purpose: str, qty: Decimal | None = None,
+                   tries: int = 50) -> None:
+        """``delay_s`` from now, fill the oldest live order of ``purpose``; if none is live
+        yet, look again every 20 ms (at most ``tries`` times)."""
         loop = asyncio.get_running_loop()
-        loop.call_later(delay_s, lambda: self.fill_first_live(purpose, qty))
+
+        def attempt(left: int) -> None:
+            if self.fill_first_live(purpose, qty) is None and left > 0:
+                loop.call_later(0.02, attempt, left - 1)
+
+        loop.call_later(delay_s, attempt, tries)
