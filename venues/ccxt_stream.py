@@ -135,7 +135,10 @@ class OrderStream:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._connect_timeout_s
         while loop.time() < deadline and not pending.done():
-            clients = list(getattr(self._exchange, "clients", {}).values())
+            # ccxt keeps bookkeeping entries (binance: "authenticationFlights") among its
+            # clients; only the websocket clients have a connection to wait for.
+            clients = [c for c in getattr(self._exchange, "clients", {}).values()
+                       if str(getattr(c, "url", "")).startswith("ws")]
             if clients and all(client.connected.done() for client in clients):
                 return
             await asyncio.sleep(0.005)

@@ -178,9 +178,8 @@ class CcxtVenue:
     async def close(self) -> None:
         """Stop the update loops and close both ccxt instances (sessions, websockets)."""
         await self.stream.stop()
-        for exchange in (self.trading, self.background):
-            with contextlib.suppress(Exception):
-                await exchange.close()
+        await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
+                             return_exceptions=True)
 
     def scrub(self, text: str) -> str:
         return ccxt_errors.scrub(text, self._secrets)
