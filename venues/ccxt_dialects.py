@@ -61,6 +61,9 @@ class Dialect:
     # how the exchange offers a paper account: ccxt's sandbox (testnet) or demo trading
     # (binance retired its futures testnet; ccxt refuses sandbox mode for it)
     paper: str = "sandbox"
+    # ccxt re-reads market precision with safe_string, which ignores Decimal values
+    # (hyperliquid's price_to_precision then fails): keep precision as decimal text
+    precision_as_text: bool = False
     # raw fee fields of a trade's ``info`` and the sign that makes a charge positive
     fee_fields: tuple[tuple[str, int], ...] = ()
     venue_id: Any = _plain_id
@@ -132,6 +135,7 @@ DIALECTS: dict[str, Dialect] = {
         lookup_param="clientOrderId",
         trades_order_param=None,
         market_needs_price=True,
+        precision_as_text=True,
         market_types=("swap",),
         fee_fields=(("fee", 1),),
         # builderFee off: ccxt otherwise attaches a paid builder to every order.

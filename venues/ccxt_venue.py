@@ -80,6 +80,11 @@ class _HyperliquidRest(ccxt_async.hyperliquid):  # type: ignore[misc]
         return True
 
 
+def _text(value: Decimal) -> str:
+    """Plain decimal notation (never ``1E+1``), trailing zeros kept as computed."""
+    return format(value, "f")
+
+
 def _classes(exchange_id: str) -> tuple[Any, Any]:
     if exchange_id == "hyperliquid":
         return _Hyperliquid, _HyperliquidRest
@@ -172,6 +177,16 @@ class CcxtVenue:
                 await self.background.load_markets()
             except Exception as exc:
                 raise self._error(exc, "read", "load_markets") from None
+            if self.dialect.precision_as_text:
+                for market in self.background.markets.values():
+                    precision = market.get("precision") or {}
+                    for key, value in list(precision.items()):
+                        if isinstance(value, Decimal):
+                            precision[key] = _text(value)
+            # ccxt copies "market helper" options by indexing them; a market type we did
+            # not load (hyperliquid's hip3) leaves its helper unset and raises KeyError.
+            for helper in self.background.options.get("marketHelperProps") or []:
+                self.background.options.setdefault(helper, None)
             self.trading.set_markets_from_exchange(self.background)
             self._ready = True
 
@@ -349,8 +364,12 @@ class CcxtVenue:
         self._log.info("{}: place {} {} {} {} {} at {} {}", self.name, cid, order.purpose.value,
                        order.side.value, order.qty, order.symbol, price, order.kind.value)
         try:
+            # Amount and price travel as decimal strings: ccxt's safe_string drops Decimal
+            # values (hyperliquid then loses the price) while every exchange file
+            # accepts strings, and a string cannot pick up binary rounding on the way.
             answer = await self.trading.create_order(
-                order.symbol, order.kind.value, order.side.value, contracts, price, params)
+                order.symbol, order.kind.value, order.side.value, _text(contracts),
+                None if price is None else _text(price), params)
         except Exception as exc:
             error = self._error(exc, "place", f"create {cid}")
             if not isinstance(error, OutcomeUnknown):
@@ -468,8 +487,9 @@ class CcxtVenue:
         contracts = tracked.qty / self._contract_size(market)
         rounded = self.maker_round(price, rules.tick, tracked.side)
         try:
-            await self.trading.edit_order(None, symbol, "limit", tracked.side.value, contracts,
-                                          rounded, self.dialect.lookup(client_id))
+            await self.trading.edit_order(None, symbol, "limit", tracked.side.value,
+                                          _text(contracts), _text(rounded),
+                                          self.dialect.lookup(client_id))
         except Exception as exc:
             raise self._error(exc, "amend", f"amend {client_id}") from None
 
