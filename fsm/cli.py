@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from fsm import diagrams
+from fsm import diagrams, live
 from fsm import scenario as scenarios
 from fsm.pretrade import RequestError
 from fsm.result import EntryResult
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="the folder to write (default: diagrams)")
     draw.add_argument("--check", action="store_true",
                       help="exit 1 naming each stale file instead of writing")
+    live.add_parser(commands)
     return parser
 
 
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diagrams":
             return _diagrams(args)
+        if args.command == "enter":
+            return live.run(args)
         return _simulate(args)
     except diagrams.DotMissing as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)

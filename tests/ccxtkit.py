@@ -52,7 +52,8 @@ async def double_venue(
         stream = "ws" if exchange_id == "binanceusdm" else "poll"
     venue = CcxtVenue(
         name, exchange_id, credentials={"apiKey": FAKE_KEY, "secret": FAKE_SECRET},
-        sandbox=True, config={"session": session, "rateLimit": 5, "timeout_on_exit": 0}, stream=stream, poll_interval_s=0.05,
+        sandbox=True, config={"session": session, "rateLimit": 5, "timeout_on_exit": 0},
+        stream=stream, poll_interval_s=0.05,
         timeout_ms=timeout_ms, **venue_kwargs,
     )
     try:
