@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from fsm import diagrams
+from fsm import diagrams, live
 from fsm import scenario as scenarios
 from fsm.pretrade import RequestError
 from fsm.result import EntryResult
@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
     bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    live.add_parser(commands)
     return parser
 
 
@@ -78,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diagrams(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "enter":
+            return live.run(args)
         return _simulate(args)
     except diagrams.DotMissing as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)

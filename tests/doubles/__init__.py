@@ -1,0 +1,1 @@
+"""Local exchange doubles for ccxt: stateful fakes served over loopback TLS."""

@@ -1,0 +1,275 @@
+"""binanceusdm (USDⓈ-M futures) double: REST on fapi and the user-data websocket.
+
+Shapes follow Binance's futures API documentation (exchangeInfo filters, order and
+userTrades fields, ``{"code": -2011, "msg": ...}`` errors, ORDER_TRADE_UPDATE events).
+A post-only (GTX) order that would take is refused with -5022 and not recorded, as the
+real venue does; a cancel of a filled order answers -2011 "Unknown order sent.".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
+
+SYMBOLS = {"BTCUSDT": "BTC"}
+
+_ERRORS = {
+    "not_found_cancel": (400, -2011, "Unknown order sent."),
+    "not_found": (400, -2013, "Order does not exist."),
+    "duplicate": (400, -4116, "ClientOrderId is duplicated."),
+    "lot": (400, -1111, "Precision is over the maximum defined for this asset."),
+    "tick": (400, -4014, "Price not increased by tick size."),
+    "notional": (400, -4164, "Order's notional must be no smaller than 5 "
+                             "(unless you choose reduce only)."),
+    "reduce_only": (400, -2022, "ReduceOnly Order is rejected."),
+    "post_only": (400, -5022, "Due to the order could not be executed as maker, the Post "
+                              "Only order will be rejected. The order will not be recorded "
+                              "in the order history"),
+    "bad_symbol": (400, -1121, "Invalid symbol."),
+    "rate_limit": (429, -1003, "Too many requests; current limit is 2400 requests per "
+                               "minute. Please use the websocket for live updates to avoid "
+                               "polling the API."),
+}
+_STATUS = {"new": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
+           "canceled": "CANCELED", "expired": "EXPIRED", "rejected": "REJECTED"}
+_TIF = {"gtc": "GTC", "ioc": "IOC", "post_only": "GTX"}
+
+
+def _error(kind: str) -> web.Response:
+    status, code, msg = _ERRORS[kind]
+    return web.json_response({"code": code, "msg": msg}, status=status)
+
+
+def _d(value: Decimal | None) -> str:
+    return "0" if value is None else format(value.normalize(), "f")
+
+
+class BinanceDouble:
+    def __init__(self, core: FakeExchange) -> None:
+        self.core = core
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.ws_connections = 0
+        self.dropped_pushes = 0
+        self._sends: set[asyncio.Future[None]] = set()
+        core.listeners.append(self._on_event)
+
+    # -- payloads --------------------------------------------------------------------------
+
+    def order_json(self, o: Order) -> dict[str, Any]:
+        return {
+            "orderId": o.order_id, "symbol": o.symbol, "status": _STATUS[o.status],
+            "clientOrderId": o.client_id, "price": _d(o.price),
+            "avgPrice": _d(o.avg_price), "origQty": _d(o.qty), "executedQty": _d(o.filled),
+            "cumQty": _d(o.filled), "cumQuote": _d(o.notional),
+            "timeInForce": _TIF[o.tif], "type": o.kind.upper(), "reduceOnly": o.reduce_only,
+            "closePosition": False, "side": o.side.upper(), "positionSide": "BOTH",
+            "stopPrice": "0", "workingType": "CONTRACT_PRICE", "priceProtect": False,
+            "origType": o.kind.upper(), "priceMatch": "NONE",
+            "selfTradePreventionMode": "NONE", "goodTillDate": 0,
+            "time": o.created_ms, "updateTime": o.updated_ms,
+        }
+
+    def trade_json(self, o: Order, t: Trade) -> dict[str, Any]:
+        return {
+            "buyer": o.side == "buy", "commission": _d(t.fee), "commissionAsset": "USDT",
+            "id": t.trade_id, "maker": t.maker, "orderId": o.order_id, "price": _d(t.price),
+            "qty": _d(t.qty), "quoteQty": _d(t.qty * t.price), "realizedPnl": "0",
+            "side": o.side.upper(), "positionSide": "BOTH", "symbol": o.symbol,
+            "time": t.time_ms,
+        }
+
+    def exchange_info(self) -> dict[str, Any]:
+        r = self.core.rules
+        symbols = []
+        for symbol, base in SYMBOLS.items():
+            symbols.append({
+                "symbol": symbol, "pair": symbol, "contractType": "PERPETUAL",
+                "deliveryDate": 4133404800000, "onboardDate": 1569398400000,
+                "status": "TRADING", "maintMarginPercent": "2.5000",
+                "requiredMarginPercent": "5.0000", "baseAsset": base, "quoteAsset": "USDT",
+                "marginAsset": "USDT", "pricePrecision": 2, "quantityPrecision": 3,
+                "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN",
+                "underlyingSubType": ["PoW"], "settlePlan": 0, "triggerProtect": "0.0500",
+                "liquidationFee": "0.012500", "marketTakeBound": "0.05",
+                "maxMoveOrderLimit": 10000,
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "maxPrice": "4529764", "minPrice": "556.80",
+                     "tickSize": _d(r.tick)},
+                    {"filterType": "LOT_SIZE", "maxQty": "1000", "minQty": _d(r.min_qty),
+                     "stepSize": _d(r.lot)},
+                    {"filterType": "MARKET_LOT_SIZE", "maxQty": "120",
+                     "minQty": _d(r.min_qty), "stepSize": _d(r.lot)},
+                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
+                    {"filterType": "MIN_NOTIONAL", "notional": _d(r.min_notional)},
+                    {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500",
+                     "multiplierDown": "0.9500", "multiplierDecimal": "4"},
+                ],
+                "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT",
+                               "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
+                "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
+            })
+        return {"timezone": "UTC", "serverTime": self.core.now_ms(), "futuresType": "U_MARGINED",
+                "rateLimits": [], "exchangeFilters": [], "assets": [], "symbols": symbols}
+
+    # -- websocket -----------------------------------------------------------------------
+
+    def _on_event(self, what: str, o: Order, t: Trade | None) -> None:
+        execution = {"new": "NEW", "trade": "TRADE", "canceled": "CANCELED",
+                     "expired": "EXPIRED", "amended": "AMENDMENT"}[what]
+        event = {
+            "e": "ORDER_TRADE_UPDATE", "E": self.core.now_ms(), "T": o.updated_ms,
+            "o": {
+                "s": o.symbol, "c": o.client_id, "S": o.side.upper(), "o": o.kind.upper(),
+                "f": _TIF[o.tif], "q": _d(o.qty), "p": _d(o.price), "ap": _d(o.avg_price),
+                "sp": "0", "x": execution, "X": _STATUS[o.status], "i": o.order_id,
+                "l": _d(t.qty) if t else "0", "z": _d(o.filled),
+                "L": _d(t.price) if t else "0", "N": "USDT", "n": _d(t.fee) if t else "0",
+                "T": o.updated_ms, "t": t.trade_id if t else 0, "b": "0", "a": "0",
+                "m": t.maker if t else False, "R": o.reduce_only, "wt": "CONTRACT_PRICE",
+                "ot": o.kind.upper(), "ps": "BOTH", "cp": False, "rp": "0", "pP": False,
+                "si": 0, "ss": 0, "V": "NONE", "pm": "NONE", "gtd": 0,
+            },
+        }
+        if not self.sockets:
+            self.dropped_pushes += 1
+            return
+        text = json.dumps(event)
+        delay = self.core.script.push_delay_s
+        for ws in list(self.sockets):
+            asyncio.get_running_loop().call_later(delay, self._send, ws, text)
+
+    def _send(self, ws: web.WebSocketResponse, text: str) -> None:
+        if not ws.closed:
+            task = asyncio.ensure_future(ws.send_str(text))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.ws_connections += 1
+        self.sockets.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+                    break
+        finally:
+            self.sockets.discard(ws)
+        return ws
+
+    async def disconnect(self) -> None:
+        """Drop every user-data socket (as a real venue does at maintenance)."""
+        for ws in list(self.sockets):
+            self.sockets.discard(ws)
+            await ws.close()
+
+    # -- REST ----------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._websocket(request)
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            params.update(dict(await request.post()))
+        path = request.path
+        self.core.record(request.method, path, params)
+        try:
+            return await self._route(request.method, path, params)
+        except Refused as refused:
+            return _error(refused.kind)
+
+    async def _route(self, method: str, path: str, p: dict[str, Any]) -> web.StreamResponse:
+        core = self.core
+        if path == "/fapi/v1/exchangeInfo":
+            return web.json_response(self.exchange_info())
+        if path == "/fapi/v1/depth":
+            bids, asks = core.books[p["symbol"]]
+            return web.json_response({
+                "lastUpdateId": 1027024, "E": core.now_ms(), "T": core.now_ms(),
+                "bids": [[_d(a), _d(b)] for a, b in bids],
+                "asks": [[_d(a), _d(b)] for a, b in asks]})
+        if path == "/fapi/v1/commissionRate":
+            return web.json_response({"symbol": p["symbol"],
+                                      "makerCommissionRate": _d(core.rules.maker_fee),
+                                      "takerCommissionRate": _d(core.rules.taker_fee)})
+        if path in ("/fapi/v2/positionRisk", "/fapi/v3/positionRisk"):
+            return web.json_response([self._position(s) for s in SYMBOLS
+                                      if "symbol" not in p or p["symbol"] == s])
+        if path == "/fapi/v1/leverageBracket":
+            return web.json_response([{"symbol": s, "brackets": [
+                {"bracket": 1, "initialLeverage": 125, "notionalCap": 50000,
+                 "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0}]}
+                for s in SYMBOLS])
+        if path == "/fapi/v1/listenKey":
+            return web.json_response({"listenKey": "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61"
+                                                   "cv6a81va65sdf19v8a65a1"})
+        if path == "/fapi/v1/order":
+            return await self._order(method, p)
+        if path == "/fapi/v1/userTrades":
+            orders = [o for o in core.orders.values() if o.symbol == p["symbol"]
+                      and ("orderId" not in p or o.order_id == int(p["orderId"]))]
+            return web.json_response([self.trade_json(o, t) for o in orders for t in o.trades])
+        core.unknown_routes.append(f"{method} {path}")
+        return web.json_response({"code": -1000, "msg": f"double: no route {path}"}, status=404)
+
+    def _position(self, symbol: str) -> dict[str, Any]:
+        amt = self.core.positions[symbol]
+        entry = "60000.0" if amt else "0.0"  # binance reports the entry of an open position
+        return {"symbol": symbol, "positionSide": "BOTH", "positionAmt": _d(amt),
+                "entryPrice": entry, "breakEvenPrice": entry, "markPrice": "60000.0",
+                "unRealizedProfit": "0.00000000", "liquidationPrice": "0",
+                "isolatedMargin": "0", "notional": _d(amt * 60000), "marginAsset": "USDT",
+                "isolatedWallet": "0", "initialMargin": "0", "maintMargin": "0",
+                "positionInitialMargin": "0", "openOrderInitialMargin": "0", "adl": 0,
+                "bidNotional": "0", "askNotional": "0", "updateTime": self.core.now_ms()}
+
+    def _find(self, p: dict[str, Any]) -> Order:
+        if "origClientOrderId" in p:
+            return self.core.lookup(client_id=p["origClientOrderId"])
+        return self.core.lookup(order_id=int(p["orderId"]))
+
+    async def _order(self, method: str, p: dict[str, Any]) -> web.StreamResponse:
+        core = self.core
+        if method == "GET":
+            return web.json_response(self.order_json(self._find(p)))
+        if method == "DELETE":
+            try:
+                order = self._find(p)
+                order = core.cancel(order.client_id)
+            except Refused as refused:
+                if refused.kind == "not_found":
+                    return _error("not_found_cancel")
+                raise
+            return web.json_response(self.order_json(order))
+        if method == "PUT":
+            order = self._find(p)
+            return web.json_response(self.order_json(core.amend(order, Decimal(p["price"]))))
+        return await self._create(p)
+
+    async def _create(self, p: dict[str, Any]) -> web.StreamResponse:
+        core = self.core
+        cid = p.get("newClientOrderId", "")
+        purpose = purpose_of(cid)
+        if core.script.rate_limit_create.get(purpose or "", 0) > 0:
+            core.script.rate_limit_create[purpose or ""] -= 1
+            return _error("rate_limit")
+        tif = {"GTC": "gtc", "IOC": "ioc", "GTX": "post_only"}[p.get("timeInForce", "GTC")]
+        kind = p["type"].lower()
+        price = Decimal(p["price"]) if "price" in p else None
+        if tif == "post_only" and core.would_take(p["symbol"], p["side"].lower(), price):
+            return _error("post_only")
+        order = core.create(client_id=cid, symbol=p["symbol"], side=p["side"].lower(),
+                            kind=kind, qty=Decimal(p["quantity"]), price=price,
+                            tif=tif if kind == "limit" else "ioc",
+                            reduce_only=p.get("reduceOnly") == "true")
+        hang = core.script.hang_create.pop(purpose or "", None)
+        if hang is not None:
+            await asyncio.sleep(hang)
+        return web.json_response(self.order_json(order))

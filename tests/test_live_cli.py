@@ -1,0 +1,161 @@
+"""``atomic-entry enter`` end to end against the doubles, and the credential leak check."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+
+import pytest
+from loguru import logger
+
+from fsm.cli import _parser
+from fsm.live import run
+from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES
+from tests.doubles.binance import BinanceDouble
+from tests.doubles.bybit import BybitDouble
+from tests.doubles.core import FakeExchange
+from tests.doubles.loopback import LoopbackServer
+from venues import base
+from venues.ccxt_venue import CcxtVenue
+
+ENV = {"ATOMIC_ENTRY_BINANCEUSDM_API_KEY": FAKE_KEY,
+       "ATOMIC_ENTRY_BINANCEUSDM_SECRET": FAKE_SECRET,
+       "ATOMIC_ENTRY_BYBIT_API_KEY": FAKE_KEY, "ATOMIC_ENTRY_BYBIT_SECRET": FAKE_SECRET}
+ARGS = ["enter", "--long", "binanceusdm:BTC/USDT:USDT", "--short", "bybit:BTC/USDT:USDT",
+        "--qty", "0.5", "--entry-id", "cli1", "--quote-timeout", "0.8"]
+
+
+class Doubles:
+    """Both doubles served from their own thread and loop, as a remote exchange would be."""
+
+    def __init__(self) -> None:
+        self.cores = {ex: FakeExchange(ex, {"BTCUSDT": BOOK}, SCENARIO_RULES)
+                      for ex in HOSTS}
+        self.servers: dict[str, LoopbackServer] = {}
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Doubles:
+        self.thread.start()
+        for ex, core in self.cores.items():
+            wire = BinanceDouble(core) if ex == "binanceusdm" else BybitDouble(core)
+            server = LoopbackServer()
+            for host in HOSTS[ex]:
+                server.route(host, wire.handle)
+            asyncio.run_coroutine_threadsafe(server.start(), self.loop).result(5)
+            self.servers[ex] = server
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers.values():
+            asyncio.run_coroutine_threadsafe(server.stop(), self.loop).result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+    def factory(self, exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
+        assert sandbox
+        return CcxtVenue(exchange, exchange, credentials=creds, sandbox=sandbox,
+                         config={"session": self.servers[exchange].session(),
+                                 "rateLimit": 5, "timeout_on_exit": 0},
+                         stream="poll", poll_interval_s=0.05, timeout_ms=500)
+
+
+@pytest.fixture
+def captured(capsys: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
+    logs: list[str] = []
+    logger.enable("fsm")
+    logger.enable("venues")
+    sink = logger.add(logs.append, level="DEBUG", format="{message} {extra}")
+    yield logs
+    logger.remove(sink)
+
+
+def _run(argv: list[str], doubles: Doubles, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    stdin_io = io.StringIO(stdin)
+    code = run(_parser().parse_args(argv), environ=ENV, stdin=stdin_io, out=out,
+               factory=doubles.factory)
+    return code, out.getvalue()
+
+
+def _assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        assert FAKE_KEY not in text and FAKE_SECRET not in text
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(captured: list[str],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        code, out = _run([*ARGS, "--dry-run"], doubles)
+        assert code == 0
+        plan = json.loads(out)
+        assert plan["sent"] == 0 and plan["checks"] == "passed"
+        assert plan["legs"]["long"]["client_id"] == "aecli1Lq1"
+        assert plan["legs"]["long"]["quote_price"] == "59994.0"
+        assert plan["legs"]["short"]["quote_price"] == "60006.0"
+        for core in doubles.cores.values():
+            assert core.trading_requests() == []
+    err = capsys.readouterr()
+    _assert_no_secret(out, err.out, err.err, *captured)
+
+
+def test_failed_pretrade_check_names_venue_rule_numbers_and_sends_nothing(
+        captured: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        argv = [*ARGS[:5], "--qty", "0.00005", "--dry-run"]
+        code, out = _run(argv, doubles)
+        assert code == 2
+        for core in doubles.cores.values():
+            assert core.trading_requests() == []
+    err = capsys.readouterr().err
+    assert "binanceusdm" in err and "minimum quantity 0.001" in err and "0.00005" in err
+    _assert_no_secret(out, err, *captured)
+
+
+def test_real_run_on_doubles_completes_without_leaking_keys(
+        captured: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        doubles.cores["binanceusdm"].script.fill_after_create["q"] = 0.2
+        code, out = _run(ARGS, doubles)
+        result = json.loads(out)
+        assert code == 0 and result["final_state"] == "complete"
+        assert doubles.cores["binanceusdm"].positions["BTCUSDT"] == Decimal("0.5")
+        assert doubles.cores["bybit"].positions["BTCUSDT"] == Decimal("-0.5")
+    err = capsys.readouterr()
+    _assert_no_secret(out, err.out, err.err, *captured)
+
+
+def test_venue_errors_do_not_leak_keys(captured: list[str],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        doubles.cores["bybit"].script.rate_limit_create["q"] = 5
+        doubles.cores["binanceusdm"].script.hang_create["q"] = 1.0
+        code, out = _run(ARGS, doubles)
+        assert code in (0, 1)
+    err = capsys.readouterr()
+    assert captured  # the logs were captured, so the grep below means something
+    _assert_no_secret(out, err.out, err.err, *captured)
+
+
+def test_live_without_terminal_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        code, _ = _run([*ARGS, "--live"], doubles)
+    assert code == 2
+    assert "--yes-i-mean-live" in capsys.readouterr().err
+
+
+def test_bad_leg_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    with Doubles() as doubles:
+        code, _ = _run(["enter", "--long", "kraken:BTC/USD", "--short", "bybit:BTC/USDT:USDT",
+                        "--qty", "1"], doubles)
+    assert code == 2 and "kraken" in capsys.readouterr().err
+
+
+def test_cli_module_stays_thin() -> None:
+    assert "enter" in _parser().format_help()
+    assert sys.modules["fsm.live"]
