@@ -40,9 +40,15 @@ def check_request(
         offset = spec.limit_price_offset_pct
         if offset is None:
             offset = config.limit_order_offset_pct
+        if book.best_bid >= book.best_ask:
+            raise RequestError(
+                f"{where}: the book is crossed or locked (bid {book.best_bid}, ask "
+                f"{book.best_ask}); a quote priced from it would be wrong"
+            )
         price = quote_price(book, leg.side, offset, leg_rules.tick)
         if price <= 0:
             raise RequestError(f"{where}: quote price {price} is not positive")
+
         if qty * price < leg_rules.min_notional:
             raise RequestError(
                 f"{where}: notional {qty * price} ({qty} at {price}) is below the minimum "
