@@ -94,7 +94,9 @@ class EntryEngine:
         self.config = config if config is not None else EntryConfig()
         self._actors: dict[str, _Actor] = {}
         self._routes: dict[tuple[str, str], _Actor] = {}
-        self._book_routes: dict[tuple[str, str], list[tuple[_Actor, Leg]]] = {}
+        # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
+        # so retiring one entry among thousands on one symbol costs O(1), not O(n).
+        self._book_routes: dict[tuple[str, str], dict[tuple[_Actor, Leg], None]] = {}
         self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._transition_listeners: list[TransitionListener] = []
@@ -157,8 +159,8 @@ class EntryEngine:
         self._actors[entry_id] = actor
         for leg in (Leg.LONG, Leg.SHORT):
             self._book_routes.setdefault(
-                (request.leg(leg).venue, request.leg(leg).symbol), []
-            ).append((actor, leg))
+                (request.leg(leg).venue, request.leg(leg).symbol), {}
+            )[(actor, leg)] = None
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         actor.post(ev.Start(loop.time(), books, rules, start_positions))
         try:
@@ -220,8 +222,9 @@ class EntryEngine:
             self._finished[key] = model.entry_id
         while len(self._finished) > _FINISHED_MEMORY:
             self._finished.popitem(last=False)
-        for routes in self._book_routes.values():
-            routes[:] = [(a, leg) for a, leg in routes if a is not actor]
+        for leg in (Leg.LONG, Leg.SHORT):
+            spec = model.request.leg(leg)
+            self._book_routes.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
         self._actors.pop(model.entry_id, None)
         model.detach()
 
@@ -348,7 +351,7 @@ class EntryEngine:
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
         now = asyncio.get_running_loop().time()
         if isinstance(update, base.BookChanged):
-            for actor, leg in self._book_routes.get((venue, update.symbol), ()):
+            for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
                 actor.post(ev.BookUpdate(now, leg, update.book))
             return
         owner = self._routes.get((venue, update.client_id))

@@ -297,6 +297,7 @@ class SimulatedVenue:
         self._duplicate_fills = duplicate_fills
         self._stream_delay_s = stream_delay_s
         self._orders: dict[str, SimOrder] = {}
+        self._resting: dict[str, SimOrder] = {}  # live orders, oldest first: what fills scan
         self._handlers: list[UpdateHandler] = []
         self._timeline = _Timeline()
         self._order_ids = itertools.count(1)
@@ -588,6 +589,7 @@ class SimulatedVenue:
             elif sim.kind is OrderKind.MARKET or sim.time_in_force is TimeInForce.IOC:
                 self._cancel(sim, f"{sim.kind.value} {sim.time_in_force.value}: remainder expired")
             else:
+                self._resting[cid] = sim
                 self._note("resting", cid, f"{sim.remaining} at {sim.price}")
         return PlaceAck(client_id=cid, venue_order_id=sim.venue_order_id)
 
@@ -654,11 +656,13 @@ class SimulatedVenue:
             self._push(fill, delay + self._latency_s)
         if sim.remaining == 0:
             sim.status = OrderStatus.FILLED
+            self._resting.pop(sim.client_id, None)
             self._note("filled", sim.client_id, f"{sim.filled}")
             self._push_status(sim)
 
     def _cancel(self, sim: SimOrder, reason: str) -> None:
         sim.status = OrderStatus.CANCELED
+        self._resting.pop(sim.client_id, None)
         self._note("canceled", sim.client_id, reason)
         self._push_status(sim)
 
@@ -674,7 +678,7 @@ class SimulatedVenue:
         target = next(
             (
                 sim
-                for sim in self._orders.values()
+                for sim in self._resting.values()
                 if sim.live
                 and sim.purpose is step.purpose
                 and (step.symbol is None or sim.symbol == step.symbol)
@@ -694,7 +698,7 @@ class SimulatedVenue:
         market.replace_book(step.book)
         self._note("book", None, market.touch_text())
         self._push(BookChanged(venue=self.name, symbol=symbol, book=step.book), self._latency_s)
-        for sim in list(self._orders.values()):
+        for sim in list(self._resting.values()):
             if (
                 sim.live
                 and sim.symbol == symbol
