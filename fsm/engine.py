@@ -209,6 +209,11 @@ class EntryEngine:
                     self._safely(step_listener, step)
             for command in commands:
                 self._execute(actor, command)
+            if actor.tasks and not actor.inbox.empty():
+                # Let the requests just spawned leave before deciding on the next event:
+                # a cancel must not wait behind the bookkeeping of a report queued after
+                # the fill that caused it.
+                await asyncio.sleep(0)
 
     def _retire(self, actor: _Actor) -> None:
         model = actor.model
