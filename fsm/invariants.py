@@ -21,11 +21,21 @@ MAX_CLIENT_ID = 28
 
 
 def _net_at(result: EntryResult, at_ms: float) -> Decimal:
+    """The imbalance known when something was sent at ``at_ms``.
+
+    Several fills can land in the same instant (zero latency in simulation), and the
+    exposure record cannot tell which of them came before the send: any of them may
+    have been the one the engine saw, so the largest counts. (The property tests check
+    the exact figure at the moment of sending, from the entry's own ledger.)
+    """
     net = Decimal(0)
+    last = None
     for when, value in result.exposure:
         if when > at_ms:
             break
-        net = value
+        if when != last or abs(value) > abs(net):
+            net = value
+        last = when
     return net
 
 
