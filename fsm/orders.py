@@ -106,7 +106,16 @@ class OrderRecord:
         return self.cancel_attempts < self.cancel_budget
 
     def cancel_budget_spent(self) -> bool:
-        return self.cancel_wanted and self.live and not self.cancel_budget_left()
+        """The venue refused the last cancel the budget allowed: the order rests, no cancel goes.
+
+        Only a refusal spends the budget. A cancel still in flight, or answered "not
+        found" or lost (the order is then ``unknown`` and being queried), is no reason
+        to give up on the entry: the query tells whether it filled.
+        """
+        return (
+            self.cancel_wanted and self.state in ("open", "partially_filled")
+            and not self.cancel_budget_left()
+        )
 
     # -- effects named in ORDER_TRANSITIONS
     def send_cancel(self) -> Command:
