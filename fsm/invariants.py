@@ -132,12 +132,19 @@ def ambiguity_resolved(
 
 
 def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
-    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so."""
+    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so.
+
+    An order may stay live only in a ``stuck`` entry whose alert names it.
+    """
     out = []
     if result.final_state not in ENTRY_TERMINAL:
         out.append(f"terminal: entry ended in non-terminal state {result.final_state}")
     for order in result.orders:
-        if order.status not in ORDER_TERMINAL:
+        # The one way to end with an order live: the venue kept refusing to cancel it,
+        # and the entry says so, stuck, in an alert naming the order.
+        named = result.final_state == "stuck" and any(
+            order.client_id in alert for alert in result.alerts)
+        if order.status not in ORDER_TERMINAL and not named:
             out.append(f"terminal: order {order.client_id} left {order.status}")
     if alone:  # the venues' own positions moved by this entry only
         true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
