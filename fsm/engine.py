@@ -291,7 +291,7 @@ class EntryEngine:
         try:
             ack = await venue.cancel(cancel.symbol, cid)
         except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid))
+            actor.post(ev.NotFound(now(), cid, ev.Operation.CANCEL))
         except (base.OrderRejected, base.VenueUnavailable) as exc:
             actor.post(ev.CancelRejected(now(), cid, str(exc)))
         except base.VenueFatalError as exc:
@@ -309,7 +309,7 @@ class EntryEngine:
         try:
             snap = await venue.query(query.symbol, cid)
         except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid))
+            actor.post(ev.NotFound(now(), cid, ev.Operation.QUERY))
         except Exception as exc:
             actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
         else:

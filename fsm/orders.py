@@ -51,6 +51,7 @@ class OrderRecord:
     queries: int = 0
     terminal_at: float | None = None
     venue_order_id: str | None = None
+    not_found_by: ev.Operation | None = None  # the request the last "not found" answered
     history: list[tuple[float, str]] = attrs.field(factory=list)
 
     @property
@@ -91,6 +92,10 @@ class OrderRecord:
 
     def was_acknowledged(self) -> bool:
         return self.acknowledged
+
+    def answers_cancel(self) -> bool:
+        """The "not found" being handled answers a cancel, not a query."""
+        return self.not_found_by is ev.Operation.CANCEL
 
     def lost_in_flight(self) -> bool:
         """Refused only because a query after a lost answer found nothing."""
@@ -238,6 +243,7 @@ class OrderLedger:
             case ev.CancelRejected():
                 change.commands += fire("cancel_reject", event.at)
             case ev.NotFound():
+                record.not_found_by = event.operation
                 change.commands += fire("not_found", event.at)
             case ev.OutcomeUnknown():
                 change.commands += fire("unknown", event.at)
