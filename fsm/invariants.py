@@ -78,10 +78,11 @@ def reconciliation(
         if order.qty > abs(net):
             out.append(f"reconciliation: hedge {order.client_id} of {order.qty} exceeds the "
                        f"imbalance {net} known when it was sent")
+    provisional = _left_live(result)
     if venue_filled is not None:
         for order in result.orders:
             truth = venue_filled.get(order.client_id, Decimal(0))
-            if truth != order.filled:
+            if truth != order.filled and order.client_id not in provisional:
                 out.append(f"reconciliation: {order.client_id} filled {truth} on "
                            f"{order.venue}, the entry counted {order.filled}")
     for leg_name, leg in result.legs.items():
@@ -90,10 +91,25 @@ def reconciliation(
             continue
         moved = sides["end"] - sides["start"]
         moved = moved if leg_name == "long" else -moved
-        if moved != leg.filled and _single_leg_venue(result, leg.venue):
+        live_there = any(o.venue == leg.venue for o in result.orders
+                         if o.client_id in provisional)
+        if moved != leg.filled and _single_leg_venue(result, leg.venue) and not live_there:
             out.append(f"reconciliation: {leg.venue} position moved {moved}, the entry "
                        f"counted {leg.filled}")
     return out
+
+
+def _left_live(result: EntryResult) -> set[str]:
+    """Orders a stuck entry left live and named in its alert: their counts are provisional.
+
+    A venue that keeps refusing a cancel leaves the order resting and the entry stuck;
+    fills reported after that are the alert's reader's business, not the entry's.
+    """
+    return {
+        o.client_id for o in result.orders
+        if o.status not in ORDER_TERMINAL and result.final_state == "stuck"
+        and any(o.client_id in alert for alert in result.alerts)
+    }
 
 
 def _single_leg_venue(result: EntryResult, venue: str) -> bool:
@@ -139,12 +155,11 @@ def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
     out = []
     if result.final_state not in ENTRY_TERMINAL:
         out.append(f"terminal: entry ended in non-terminal state {result.final_state}")
+    named = _left_live(result)
     for order in result.orders:
         # The one way to end with an order live: the venue kept refusing to cancel it,
         # and the entry says so, stuck, in an alert naming the order.
-        named = result.final_state == "stuck" and any(
-            order.client_id in alert for alert in result.alerts)
-        if order.status not in ORDER_TERMINAL and not named:
+        if order.status not in ORDER_TERMINAL and order.client_id not in named:
             out.append(f"terminal: order {order.client_id} left {order.status}")
     if alone:  # the venues' own positions moved by this entry only
         true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
