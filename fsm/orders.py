@@ -52,6 +52,7 @@ class OrderRecord:
     terminal_at: float | None = None
     venue_order_id: str | None = None
     not_found_by: ev.Operation | None = None  # the request the last "not found" answered
+    create_answered: bool = False  # the create got its answer (or its timeout)
     history: list[tuple[float, str]] = attrs.field(factory=list)
 
     @property
@@ -92,6 +93,14 @@ class OrderRecord:
 
     def was_acknowledged(self) -> bool:
         return self.acknowledged
+
+    def create_in_flight(self) -> bool:
+        """The create has had neither an answer nor a timeout: it may still reach the venue.
+
+        Requests travel on separate connections and can overtake each other, so a cancel
+        or a query can find nothing simply because the create has not arrived yet.
+        """
+        return not self.create_answered
 
     def answers_cancel(self) -> bool:
         """The "not found" being handled answers a cancel, not a query."""
@@ -213,6 +222,7 @@ class OrderLedger:
         record.submitted_at = at
         record.terminal_at = None
         record.queries = 0
+        record.create_answered = False
         return record
 
     def request_cancel(self, client_id: str, at: float) -> list[Command]:
@@ -227,10 +237,12 @@ class OrderLedger:
         fire = record.fire
         match event:
             case ev.Accepted():
+                record.create_answered = True
                 record.acknowledged = True
                 record.venue_order_id = event.venue_order_id or record.venue_order_id
                 change.commands += fire("accept", event.at)
             case ev.Rejected():
+                record.create_answered = True
                 change.commands += fire("reject", event.at)
             case ev.FillReport():
                 if self._record_fill(record, event, change):
@@ -246,6 +258,7 @@ class OrderLedger:
                 record.not_found_by = event.operation
                 change.commands += fire("not_found", event.at)
             case ev.OutcomeUnknown():
+                record.create_answered |= event.operation is ev.Operation.PLACE
                 change.commands += fire("unknown", event.at)
             case ev.StatusReport():
                 change.commands += self._apply_status(record, event, change)
