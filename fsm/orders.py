@@ -258,7 +258,9 @@ class OrderLedger:
                 record.not_found_by = event.operation
                 change.commands += fire("not_found", event.at)
             case ev.OutcomeUnknown():
-                record.create_answered |= event.operation is ev.Operation.PLACE
+                if event.operation is ev.Operation.PLACE and not record.create_answered:
+                    record.create_answered = True
+                    record.queries = 0  # asked before the create could land: they prove nothing
                 change.commands += fire("unknown", event.at)
             case ev.StatusReport():
                 change.commands += self._apply_status(record, event, change)
