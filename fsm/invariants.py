@@ -23,20 +23,22 @@ MAX_CLIENT_ID = 28
 def _net_at(result: EntryResult, at_ms: float) -> Decimal:
     """The imbalance known when something was sent at ``at_ms``.
 
-    Several fills can land in the same instant (zero latency in simulation), and the
-    exposure record cannot tell which of them came before the send: any of them may
-    have been the one the engine saw, so the largest counts. (The property tests check
-    the exact figure at the moment of sending, from the entry's own ledger.)
+    Fills can land in the very instant of the send (zero latency in simulation, or the
+    order's own fill), and the exposure record cannot tell which of them came first:
+    the imbalance before that instant and each one within it may have been the one the
+    engine saw, so the largest counts. (The property tests check the exact figure at
+    the moment of sending, from the entry's own ledger.)
     """
-    net = Decimal(0)
-    last = None
+    before = Decimal(0)
+    candidates = []
     for when, value in result.exposure:
-        if when > at_ms:
+        if when < at_ms:
+            before = value
+        elif when == at_ms:
+            candidates.append(value)
+        else:
             break
-        if when != last or abs(value) > abs(net):
-            net = value
-        last = when
-    return net
+    return max([before, *candidates], key=abs)
 
 
 def cancel_before_hedge(result: EntryResult) -> list[str]:
