@@ -281,13 +281,22 @@ class Desk:
 
 
 ACTIONS = ("answer", "deliver", "duplicate", "maker_fill", "timer", "move_book", "kill")
+# How a drawn choice (0..11) answers each kind of request: mostly the plain answer, so a
+# run gets past quoting, with every fault still well represented.
+PLACE_MENU = (0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 2)        # accept, reject, lost after, lost
+CANCEL_MENU = (0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 0, 1)       # see Desk._answer_cancel
+QUERY_MENU = (0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0)        # answer, no answer
 
 
 def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
     """Run the action ``name`` with integer choices ``a``, ``b``, ``c``."""
     match name:
         case "answer":
-            desk.answer(a, b, c % 5)
+            if desk.requests:
+                kind = desk.requests[a % len(desk.requests)]
+                menu = (PLACE_MENU if isinstance(kind, PlaceOrder)
+                        else CANCEL_MENU if isinstance(kind, CancelOrder) else QUERY_MENU)
+                desk.answer(a, menu[b % len(menu)], c % 5)
         case "deliver":
             desk.deliver(a)
         case "duplicate":
