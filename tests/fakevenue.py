@@ -266,6 +266,10 @@ class Desk:
             else:
                 return
 
+    def close(self) -> None:
+        """Detach the model from the shared machine, or every model ever made stays alive."""
+        self.model.detach()
+
     # ------------------------------------------------------------------ truth
     def truth_filled(self, cid: str) -> Decimal:
         order = self.venue.get(cid)

@@ -69,9 +69,12 @@ def test_truthful_venues_any_order_of_answers(
 ) -> None:
     """Checked against venue truth after every event, then settled and checked again."""
     desk = _run(qty, config, start, actions, truth=True)
-    count_example("core: truthful event sequences", len(desk.log))
-    desk.settle()
-    check_settled(desk)
+    try:
+        count_example("core: truthful event sequences", len(desk.log))
+        desk.settle()
+        check_settled(desk)
+    finally:
+        desk.close()
 
 
 def nonsense(desk: Desk, a: int, b: int, c: int) -> None:
@@ -118,6 +121,8 @@ def test_nonsense_never_raises_and_is_deterministic(
 ) -> None:
     first = _run(qty, config, start, actions, truth=False)
     second = _run(qty, config, start, actions, truth=False)
+    first.close()
+    second.close()
     count_example("core: event sequences with nonsense", len(first.log))
     assert first.log == second.log
     assert first.model.path == second.model.path

@@ -126,8 +126,11 @@ class EntryAgainstVenues(RuleBasedStateMachine):
         if desk is None:
             return
         count_example("stateful: rule sequences", len(desk.log))
-        desk.settle()
-        check_settled(desk)
+        try:
+            desk.settle()
+            check_settled(desk)
+        finally:
+            desk.close()
 
 
 EntryAgainstVenues.TestCase.settings = settings(
