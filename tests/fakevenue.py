@@ -331,6 +331,11 @@ def check_commands(desk: Desk, commands: list[Command]) -> None:
         assert desk._placed.setdefault(cid, intent) == intent, f"{cid} reused for {intent}"
         record = model.ledger.orders[cid]
         assert record.command is command
+        # 6. a retried intent keeps its id: a lost create is re-sent under the same one
+        before = [r for r in model.ledger if r.command.leg is command.leg
+                  and r.purpose is command.purpose and r.client_id != cid]
+        assert not (before and before[-1].lost_in_flight()), (
+            f"{cid} retries {before[-1].client_id} under a new client id")
         if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
             # 1. cancel-before-hedge, as far as the model knows
             quote = model.quote(command.leg)

@@ -80,6 +80,11 @@ class StepChecks:
             pass
         else:
             raise AssertionError(f"{cid} sent again although {command.venue} holds it")
+        # 6. a retried intent keeps its id: a lost create is re-sent under the same one
+        before = [r for r in model.ledger if r.command.leg is command.leg
+                  and r.purpose is command.purpose and r.client_id != cid]
+        assert not (before and before[-1].lost_in_flight()), (
+            f"{cid} retries {before[-1].client_id} under a new client id")
         if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
             # 1. cancel-before-hedge: that venue's quote is venue-confirmed terminal
             quote = model.quote(command.leg)
