@@ -14,6 +14,7 @@ import functools
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -35,7 +36,7 @@ from fsm.entry import EntryModel, Transition
 from fsm.ids import check_entry_id
 from fsm.pretrade import RequestError, check_request
 from fsm.result import EntryResult, build_result
-from fsm.values import EntryRequest, Leg
+from fsm.values import Book, EntryRequest, Leg, MarketRules
 from venues import base
 
 TransitionListener = Callable[[Transition], None]
@@ -142,12 +143,7 @@ class EntryEngine:
         venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
         loop = asyncio.get_running_loop()
         snapshot = await asyncio.gather(*(
-            asyncio.gather(
-                venues[leg].market_rules(request.leg(leg).symbol),
-                venues[leg].book(request.leg(leg).symbol),
-                venues[leg].position(request.leg(leg).symbol),
-            )
-            for leg in (Leg.LONG, Leg.SHORT)
+            self._market_snapshot(leg, request, venues[leg]) for leg in (Leg.LONG, Leg.SHORT)
         ))
         rules = {leg: snapshot[i][0] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
         books = {leg: snapshot[i][1] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
@@ -177,6 +173,22 @@ class EntryEngine:
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
+
+    async def _market_snapshot(
+        self, leg: Leg, request: EntryRequest, venue: base.Venue
+    ) -> tuple[MarketRules, Book, Decimal]:
+        """Rules, book and position of one leg's market; a symbol the venue lacks is bad input."""
+        spec = request.leg(leg)
+        try:
+            return await asyncio.gather(
+                venue.market_rules(spec.symbol), venue.book(spec.symbol),
+                venue.position(spec.symbol),
+            )
+        except (base.OrderRejected, base.OrderNotFound) as exc:
+            raise RequestError(
+                f"{leg.value} leg on {spec.venue}: cannot read market {spec.symbol!r} ({exc}); "
+                f"expected a symbol {spec.venue} lists"
+            ) from None
 
     # ------------------------------------------------------------------ actor
     async def _run(self, actor: _Actor) -> None:
@@ -305,7 +317,7 @@ class EntryEngine:
         try:
             ack = await venue.cancel(cancel.symbol, cid)
         except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid))
+            actor.post(ev.NotFound(now(), cid, ev.Operation.CANCEL))
         except (base.OrderRejected, base.VenueUnavailable) as exc:
             actor.post(ev.CancelRejected(now(), cid, str(exc)))
         except base.VenueFatalError as exc:
@@ -342,7 +354,7 @@ class EntryEngine:
         try:
             snap = await venue.query(query.symbol, cid)
         except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid))
+            actor.post(ev.NotFound(now(), cid, ev.Operation.QUERY))
         except Exception as exc:
             actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
         else:
@@ -355,6 +367,10 @@ class EntryEngine:
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
         now = asyncio.get_running_loop().time()
+        if not isinstance(update, base.FillUpdate | base.OrderUpdate | base.BookChanged):
+            # An adapter bug; dropping it loses nothing a query by client id cannot recover.
+            logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
+            return
         if isinstance(update, base.BookChanged):
             for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
                 actor.post(ev.BookUpdate(now, leg, update.book))

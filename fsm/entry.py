@@ -175,6 +175,9 @@ class EntryModel:
     def handle(self, event: ev.Event) -> list[Command]:
         """Consume one event; return the commands it caused, in order."""
         self._now = event.at
+        if self.terminal:  # a late answer or report: the entry has decided, nothing follows
+            self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
+            return []
         self._out = []
         trigger = self._absorb(event)
         if trigger is not None:

@@ -111,10 +111,16 @@ class AmendRejected:
 
 @attrs.frozen
 class NotFound:
-    """The venue does not know this client order id (cancel or query answered so)."""
+    """The venue does not know this client order id (cancel or query answered so).
+
+    ``operation`` says which request was answered: a cancel that finds nothing says
+    nothing about an order whose create is still unresolved (it may have filled and
+    been purged), only a query's "not found" may mean it never reached the venue.
+    """
 
     at: float
     client_id: str
+    operation: Operation = Operation.QUERY
 
 
 @attrs.frozen

@@ -21,12 +21,24 @@ MAX_CLIENT_ID = 28
 
 
 def _net_at(result: EntryResult, at_ms: float) -> Decimal:
-    net = Decimal(0)
+    """The imbalance known when something was sent at ``at_ms``.
+
+    Fills can land in the very instant of the send (zero latency in simulation, or the
+    order's own fill), and the exposure record cannot tell which of them came first:
+    the imbalance before that instant and each one within it may have been the one the
+    engine saw, so the largest counts. (The property tests check the exact figure at
+    the moment of sending, from the entry's own ledger.)
+    """
+    before = Decimal(0)
+    candidates = []
     for when, value in result.exposure:
-        if when > at_ms:
+        if when < at_ms:
+            before = value
+        elif when == at_ms:
+            candidates.append(value)
+        else:
             break
-        net = value
-    return net
+    return max([before, *candidates], key=abs)
 
 
 def cancel_before_hedge(result: EntryResult) -> list[str]:
@@ -68,10 +80,11 @@ def reconciliation(
         if order.qty > abs(net):
             out.append(f"reconciliation: hedge {order.client_id} of {order.qty} exceeds the "
                        f"imbalance {net} known when it was sent")
+    provisional = _left_live(result)
     if venue_filled is not None:
         for order in result.orders:
             truth = venue_filled.get(order.client_id, Decimal(0))
-            if truth != order.filled:
+            if truth != order.filled and order.client_id not in provisional:
                 out.append(f"reconciliation: {order.client_id} filled {truth} on "
                            f"{order.venue}, the entry counted {order.filled}")
     for leg_name, leg in result.legs.items():
@@ -80,10 +93,25 @@ def reconciliation(
             continue
         moved = sides["end"] - sides["start"]
         moved = moved if leg_name == "long" else -moved
-        if moved != leg.filled and _single_leg_venue(result, leg.venue):
+        live_there = any(o.venue == leg.venue for o in result.orders
+                         if o.client_id in provisional)
+        if moved != leg.filled and _single_leg_venue(result, leg.venue) and not live_there:
             out.append(f"reconciliation: {leg.venue} position moved {moved}, the entry "
                        f"counted {leg.filled}")
     return out
+
+
+def _left_live(result: EntryResult) -> set[str]:
+    """Orders a stuck entry left live and named in its alert: their counts are provisional.
+
+    A venue that keeps refusing a cancel leaves the order resting and the entry stuck;
+    fills reported after that are the alert's reader's business, not the entry's.
+    """
+    return {
+        o.client_id for o in result.orders
+        if o.status not in ORDER_TERMINAL and result.final_state == "stuck"
+        and any(o.client_id in alert for alert in result.alerts)
+    }
 
 
 def _single_leg_venue(result: EntryResult, venue: str) -> bool:
@@ -122,12 +150,18 @@ def ambiguity_resolved(
 
 
 def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
-    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so."""
+    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so.
+
+    An order may stay live only in a ``stuck`` entry whose alert names it.
+    """
     out = []
     if result.final_state not in ENTRY_TERMINAL:
         out.append(f"terminal: entry ended in non-terminal state {result.final_state}")
+    named = _left_live(result)
     for order in result.orders:
-        if order.status not in ORDER_TERMINAL:
+        # The one way to end with an order live: the venue kept refusing to cancel it,
+        # and the entry says so, stuck, in an alert naming the order.
+        if order.status not in ORDER_TERMINAL and order.client_id not in named:
             out.append(f"terminal: order {order.client_id} left {order.status}")
     if alone:  # the venues' own positions moved by this entry only
         true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))

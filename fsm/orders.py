@@ -54,6 +54,8 @@ class OrderRecord:
     queries: int = 0
     terminal_at: float | None = None
     venue_order_id: str | None = None
+    not_found_by: ev.Operation | None = None  # the request the last "not found" answered
+    create_answered: bool = False  # the create got its answer (or its timeout)
     history: list[tuple[float, str]] = attrs.field(factory=list)
 
     @property
@@ -95,6 +97,18 @@ class OrderRecord:
     def was_acknowledged(self) -> bool:
         return self.acknowledged
 
+    def create_in_flight(self) -> bool:
+        """The create has had neither an answer nor a timeout: it may still reach the venue.
+
+        Requests travel on separate connections and can overtake each other, so a cancel
+        or a query can find nothing simply because the create has not arrived yet.
+        """
+        return not self.create_answered
+
+    def answers_cancel(self) -> bool:
+        """The "not found" being handled answers a cancel, not a query."""
+        return self.not_found_by is ev.Operation.CANCEL
+
     def lost_in_flight(self) -> bool:
         """Refused only because a query after a lost answer found nothing."""
         return (
@@ -109,7 +123,16 @@ class OrderRecord:
         return self.cancel_attempts < self.cancel_budget
 
     def cancel_budget_spent(self) -> bool:
-        return self.cancel_wanted and self.live and not self.cancel_budget_left()
+        """The venue refused the last cancel the budget allowed: the order rests, no cancel goes.
+
+        Only a refusal spends the budget. A cancel still in flight, or answered "not
+        found" or lost (the order is then ``unknown`` and being queried), is no reason
+        to give up on the entry: the query tells whether it filled.
+        """
+        return (
+            self.cancel_wanted and self.state in ("open", "partially_filled")
+            and not self.cancel_budget_left()
+        )
 
     # -- effects named in ORDER_TRANSITIONS
     def send_cancel(self) -> Command:
@@ -209,6 +232,7 @@ class OrderLedger:
         record.submitted_at = at
         record.terminal_at = None
         record.queries = 0
+        record.create_answered = False
         return record
 
     def request_cancel(self, client_id: str, at: float) -> list[Command]:
@@ -230,10 +254,12 @@ class OrderLedger:
         fire = record.fire
         match event:
             case ev.Accepted():
+                record.create_answered = True
                 record.acknowledged = True
                 record.venue_order_id = event.venue_order_id or record.venue_order_id
                 change.commands += fire("accept", event.at)
             case ev.Rejected():
+                record.create_answered = True
                 change.commands += fire("reject", event.at)
             case ev.FillReport():
                 if self._record_fill(record, event, change):
@@ -254,12 +280,16 @@ class OrderLedger:
             case ev.AmendRejected():
                 record.amend_outcome, change.amend_answered = "failed", True
             case ev.NotFound():
+                record.not_found_by = event.operation
                 change.commands += fire("not_found", event.at)
             case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
                 # The amend may or may not have happened; the order is live or ended
                 # either way, and the entry cancels it to learn which.
                 record.amend_outcome, change.amend_answered = "failed", True
             case ev.OutcomeUnknown():
+                if event.operation is ev.Operation.PLACE and not record.create_answered:
+                    record.create_answered = True
+                    record.queries = 0  # asked before the create could land: they prove nothing
                 change.commands += fire("unknown", event.at)
             case ev.StatusReport():
                 change.commands += self._apply_status(record, event, change)

@@ -307,6 +307,12 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
                 "rejected")),
     Row("not_found", "pending_cancel", "unknown", "Cancel found nothing: filled or never placed? Ask.",
         effects=("query_order",)),
+    Row("not_found", "unknown", None, "A cancel found nothing while the order's outcome is asked: "
+        "filled and gone, or never placed? Only the query's answer can tell.",
+        guards=("answers_cancel",)),
+    Row("not_found", "unknown", None, "Nothing found while the create is still on its way (requests "
+        "can overtake each other): wait for its answer or its timeout, then ask again.",
+        guards=("create_in_flight",)),
     Row("not_found", "unknown", "rejected", "A query found nothing: the order never reached the venue.",
         unless=("was_acknowledged",)),
     Row("not_found", "unknown", None, "The venue forgot an order it had: ask again while the budget lasts.",

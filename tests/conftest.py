@@ -1,11 +1,77 @@
 from __future__ import annotations
 
+import os
+import time
+from collections import Counter
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 from fsm import scenario as scenarios
 from fsm.simulation import SimulationRun, simulate
+
+# --------------------------------------------------------------------------- hypothesis
+# Profiles, chosen with ATOMIC_ENTRY_HYPOTHESIS (default "dev"):
+#
+# * dev: the README's `python -m pytest` stays a few seconds; a developer's run still
+#   tries a few hundred random worlds and keeps failures in the local database.
+# * ci: `.ci/run`, deep. Derandomized (the same examples on every CI run, so a red
+#   build reproduces byte for byte) and database-less (a CI box has no memory worth
+#   trusting). Sized to explore well over 10,000 examples across the suite while
+#   staying far under 20 minutes on a 2-core machine; the terminal summary prints the
+#   count and the time.
+#
+# Engine runs happen in virtual time, so wall-clock deadlines mean nothing there.
+# Each property test states its share as a multiple of the profile's max_examples
+# (see ``examples``), so one knob scales the whole suite.
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": (HealthCheck.too_slow, HealthCheck.data_too_large),
+}
+settings.register_profile("dev", max_examples=40, **_COMMON)  # type: ignore[arg-type]
+settings.register_profile(
+    "ci", max_examples=1000, derandomize=True, database=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    print_blob=True, **_COMMON,  # type: ignore[arg-type]
+)
+PROFILE = os.environ.get("ATOMIC_ENTRY_HYPOTHESIS", "dev")
+settings.load_profile(PROFILE)
+
+
+def examples(share: float) -> int:
+    """This test's number of examples: ``share`` times the profile's base figure."""
+    return max(1, int(settings.default.max_examples * share))
+
+
+EXAMPLES: Counter[str] = Counter()
+"""Examples actually executed per property test (generation and shrinking alike)."""
+
+
+def count_example(name: str, steps: int = 0) -> None:
+    """Called by every property test body, so the summary reports real figures."""
+    EXAMPLES[name] += 1
+    if steps:
+        EXAMPLES[f"{name} (steps)"] += steps
+
+
+_STARTED = time.perf_counter()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print how many random examples the property tests ran, for the README's figures."""
+    if not EXAMPLES:
+        return
+    elapsed = time.perf_counter() - _STARTED
+    total = sum(n for name, n in EXAMPLES.items() if not name.endswith("(steps)"))
+    write = terminalreporter.write_line
+    terminalreporter.section(f"hypothesis examples (profile {PROFILE})")
+    for name, n in sorted(EXAMPLES.items()):
+        write(f"{n:>9}  {name}")
+    write(f"{total:>9}  examples in total; session wall time {elapsed:.1f} s")
+
+
+# --------------------------------------------------------------------------- scenarios
 
 
 def run_builtin(name: str) -> SimulationRun:

@@ -419,6 +419,21 @@ def test_reject_on_cancel_leaves_the_order_live() -> None:
     run(scenario())
 
 
+def test_a_cancel_of_a_finished_order_is_not_found_not_refused() -> None:
+    """A venue cannot refuse to cancel an order that is gone: the refusal waits its turn."""
+    async def scenario() -> None:
+        venue, _ = venue_with(reactions=[Reaction("cancel", ReactionAction.REJECT)])
+        await venue.place(order("q1", kind=OrderKind.MARKET, price=None))  # fills at once
+        assert venue.order("q1").status is OrderStatus.FILLED
+        with pytest.raises(OrderNotFound):
+            await venue.cancel("BTC", "q1")
+        await venue.place(order("q2"))
+        with pytest.raises(OrderRejected, match="cancel of q2 rejected"):
+            await venue.cancel("BTC", "q2")
+
+    run(scenario())
+
+
 def test_reject_and_timeout_on_query() -> None:
     async def scenario() -> None:
         reactions = [

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from fsm.commands import PlaceOrder
-from fsm.values import Book, MarketRules
+from fsm.values import Book, MarketRules, to_decimal
 from fsm.values import OrderStatus as OrderStatus  # part of the venue vocabulary
 
 
@@ -47,28 +47,106 @@ class NotSupported(VenueError):
     """The venue does not offer this operation (for example amend)."""
 
 
+class MalformedPayload(VenueError, ValueError):
+    """A venue answer or push is missing a field or carries a wrong value.
+
+    Raised when the adapter builds one of the value types below, so nothing malformed
+    ever reaches the engine. It is neither a rejection nor a "not found": the engine
+    treats a request whose answer is malformed as of unknown outcome and asks again by
+    client order id, so no order is taken as failed, sent twice or forgotten.
+    """
+
+
+# ------------------------------------------------------------------ payload checks
+# Venue payloads come from JSON: None where a number belongs, numbers as strings,
+# statuses a venue invented. Each field is converted (decimal strings are exact, so
+# "0.5" is taken) or refused naming the type, the field, the value and what was expected.
+
+def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: str) -> None:
+    raise MalformedPayload(
+        f"{type(instance).__name__}.{attribute.name}: got {value!r}, expected {expected}"
+    )
+
+
+def _decimal_or_keep(value: Any) -> Any:
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _optional_decimal_or_keep(value: Any) -> Any:
+    return None if value is None else _decimal_or_keep(value)
+
+
+def _status_or_keep(value: Any) -> Any:
+    try:
+        return OrderStatus(value)
+    except ValueError:
+        return value
+
+
+def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Decimal) or value <= 0:
+        _fail(instance, attribute, value, "a decimal number greater than 0")
+
+
+def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Decimal) or value < 0:
+        _fail(instance, attribute, value, "a decimal number of at least 0")
+
+
+def _optional_non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _non_negative(instance, attribute, value)
+
+
+def _finite(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Decimal):
+        _fail(instance, attribute, value, "a decimal number")
+
+
+def _text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        _fail(instance, attribute, value, "a non-empty string")
+
+
+def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _status(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, OrderStatus):
+        allowed = ", ".join(repr(s.value) for s in OrderStatus)
+        _fail(instance, attribute, value, f"one of {allowed}")
+
+
+
+
 @attrs.frozen
 class FillUpdate:
     """One execution, as pushed by the venue or listed in a query answer."""
 
-    venue: str
-    symbol: str
-    client_id: str
-    trade_id: str
-    qty: Decimal
-    price: Decimal
-    fee: Decimal
+    venue: str = attrs.field(validator=_text)
+    symbol: str = attrs.field(validator=_text)
+    client_id: str = attrs.field(validator=_text)
+    trade_id: str = attrs.field(validator=_text)
+    qty: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
+    price: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
+    # any sign: a maker rebate is a negative fee
+    fee: Decimal = attrs.field(converter=_decimal_or_keep, validator=_finite)
 
 
 @attrs.frozen
 class OrderUpdate:
     """A pushed change of an order's status with the venue's cumulative filled quantity."""
 
-    venue: str
-    symbol: str
-    client_id: str
-    status: OrderStatus
-    filled: Decimal
+    venue: str = attrs.field(validator=_text)
+    symbol: str = attrs.field(validator=_text)
+    client_id: str = attrs.field(validator=_text)
+    status: OrderStatus = attrs.field(converter=_status_or_keep, validator=_status)
+    filled: Decimal = attrs.field(converter=_decimal_or_keep, validator=_non_negative)
 
 
 @attrs.frozen
@@ -83,16 +161,22 @@ VenueUpdate = FillUpdate | OrderUpdate | BookChanged
 
 @attrs.frozen
 class PlaceAck:
-    client_id: str
-    venue_order_id: str | None
+    client_id: str = attrs.field(validator=_text)
+    venue_order_id: str | None = attrs.field(validator=_optional_text)
 
 
 @attrs.frozen
 class CancelAck:
     """Cancel confirmed; ``filled`` is the cumulative filled quantity when the venue says."""
 
-    client_id: str
-    filled: Decimal | None
+    client_id: str = attrs.field(validator=_text)
+    filled: Decimal | None = attrs.field(converter=_optional_decimal_or_keep,
+                                         validator=_optional_non_negative)
+
+
+def _fills(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(f, FillUpdate) for f in value):
+        _fail(instance, attribute, value, "a tuple of FillUpdate")
 
 
 @attrs.frozen
@@ -113,11 +197,18 @@ class AmendAck:
 class OrderSnapshot:
     """The truth about one order, from a query by client order id."""
 
-    client_id: str
-    status: OrderStatus
-    qty: Decimal
-    filled: Decimal
-    fills: tuple[FillUpdate, ...] = ()
+    client_id: str = attrs.field(validator=_text)
+    status: OrderStatus = attrs.field(converter=_status_or_keep, validator=_status)
+    qty: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
+    filled: Decimal = attrs.field(converter=_decimal_or_keep, validator=_non_negative)
+    fills: tuple[FillUpdate, ...] = attrs.field(default=(), validator=_fills)
+
+    def __attrs_post_init__(self) -> None:
+        if self.filled > self.qty:
+            raise MalformedPayload(
+                f"OrderSnapshot.filled: got {self.filled}, expected at most the order's "
+                f"qty {self.qty}"
+            )
 
 
 UpdateHandler = Callable[[VenueUpdate], None]

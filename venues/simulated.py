@@ -148,6 +148,10 @@ _ALLOWED_ACTIONS: dict[str, frozenset[ReactionAction]] = {
 }
 _NEEDS_QTY = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.PARTIAL})
 _NEEDS_LIVE_ORDER = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.FILL_THEN_NOT_FOUND})
+# A cancel is refused only while the order rests: a venue asked to cancel an order that
+# already filled or ended answers "not found" (ccxt's OrderNotFound), never "refused,
+# still live"; a scripted refusal waits for a cancel it can truthfully refuse.
+_CANCEL_NEEDS_LIVE_ORDER = _NEEDS_LIVE_ORDER | {ReactionAction.REJECT}
 
 
 @attrs.frozen
@@ -445,7 +449,7 @@ class SimulatedVenue:
             "cancel",
             sim.purpose if sim is not None else None,
             client_id,
-            lambda action: live or action not in _NEEDS_LIVE_ORDER,
+            lambda action: live or action not in _CANCEL_NEEDS_LIVE_ORDER,
         )
         action = reaction.action if reaction is not None else None
         if action is ReactionAction.REJECT:

@@ -1,0 +1,395 @@
+"""A small venue model for driving ``EntryModel`` directly: no asyncio, no engine.
+
+``Desk`` holds one entry model and the truth of the two venues it trades on. Every
+command the model emits becomes a pending request or timer; each *action* (answer a
+request one of several ways, deliver a pushed report, possibly out of order or twice,
+fill a resting order, fire the timer, move a book, kill) produces the event a real
+venue would, and feeds it to the model. Because every answer is truthful, whatever
+the model concludes can be checked against venue truth after every single event.
+
+The property tests draw sequences of actions (``ACTIONS`` by name, with a few integer
+choices each); the stateful test turns each action into a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from fsm import events as ev
+from fsm.commands import CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert, StartTimer
+from fsm.config import EntryConfig
+from fsm.entry import QUOTE_TIMER, EntryModel
+from fsm.pricing import round_down
+from fsm.values import (
+    Book,
+    BookLevel,
+    EntryRequest,
+    Leg,
+    LegSpec,
+    MarketRules,
+    OrderKind,
+    OrderStatus,
+    Purpose,
+    TimeInForce,
+)
+
+D = Decimal
+SYMBOL = "BTC/USDT:USDT"
+LOT = D("0.001")
+RULES = MarketRules(lot=LOT, tick=D("0.5"), min_qty=LOT, min_notional=D(5))
+VENUES = {Leg.LONG: "alpha", Leg.SHORT: "beta"}
+
+
+def book(shift: int = 0) -> Book:
+    mid = D(60000) + shift
+    return Book((BookLevel(mid - D("0.5"), D(5)),), (BookLevel(mid + D("0.5"), D(5)),))
+
+
+@attrs.define
+class VenueOrder:
+    """One order as the venue holds it."""
+
+    command: PlaceOrder
+    status: OrderStatus = OrderStatus.OPEN
+    filled: Decimal = Decimal(0)
+    fills: list[ev.FillReport] = attrs.field(factory=list)
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.command.qty - self.filled
+
+    @property
+    def live(self) -> bool:
+        return self.status is OrderStatus.OPEN
+
+
+class Desk:
+    """One entry model and the venues it trades on; see the module docstring."""
+
+    def __init__(self, qty: Decimal, config: EntryConfig, positions: dict[Leg, Decimal]) -> None:
+        request = EntryRequest(LegSpec(VENUES[Leg.LONG], SYMBOL, qty),
+                               LegSpec(VENUES[Leg.SHORT], SYMBOL, qty), entry_id="c1")
+        self.model = EntryModel("c1", request, config)
+        self.now = 0.0
+        self.venue: dict[str, VenueOrder] = {}         # the venues' truth, by client id
+        self.requests: list[Command] = []               # sent, not yet answered
+        self.pushes: list[ev.Event] = []                # pushed by a venue, not yet delivered
+        self.delivered_fills: list[ev.FillReport] = []  # for duplicates
+        self.timer_armed = False
+        self.trades = 0
+        self.alerts: list[RaiseAlert] = []
+        self.log: list[tuple[ev.Event, list[Command]]] = []
+        self.start_positions = positions
+        # Known gap, left to the retry/backoff work (issue 5 item 4) and pinned by an
+        # xfail in test_regressions: an order whose every query fails stays unknown and
+        # the entry waits forever. Queries fail here, except the last one the order's
+        # budget allows (the budget counts an order's queries over its whole life).
+        self.checks: list[Callable[[Desk, list[Command]], None]] = [check_commands]
+        self._placed: dict[str, tuple[Leg, Purpose]] = {}
+        self.feed(ev.Start(self.now, {leg: book() for leg in Leg},
+                           {leg: RULES for leg in Leg}, dict(positions)))
+
+    # ------------------------------------------------------------------ plumbing
+    def _tick(self) -> float:
+        self.now = round(self.now + 0.01, 6)
+        return self.now
+
+    def feed(self, event: ev.Event) -> list[Command]:
+        commands = self.model.handle(event)
+        self.log.append((event, commands))
+        for check in self.checks:
+            check(self, commands)
+        for command in commands:
+            if isinstance(command, PlaceOrder | CancelOrder | QueryOrder):
+                self.requests.append(command)
+            elif isinstance(command, StartTimer):
+                self.timer_armed = True
+            elif isinstance(command, RaiseAlert):
+                self.alerts.append(command)
+        return commands
+
+    def _trade(self, order: VenueOrder, qty: Decimal) -> None:
+        """The venue executes ``qty`` of ``order`` and pushes the report (and the status)."""
+        qty = min(qty, order.remaining)
+        if qty <= 0:
+            return
+        self.trades += 1
+        price = order.command.price or D(60000)
+        trade_id = f"{order.command.venue}-t{self.trades}"
+        report = ev.FillReport(0.0, order.command.client_id, trade_id, qty, price)
+        order.filled += qty
+        order.fills.append(report)
+        self.pushes.append(report)
+        if order.remaining == 0:
+            order.status = OrderStatus.FILLED
+            self._push_status(order)
+
+    def _push_status(self, order: VenueOrder) -> None:
+        self.pushes.append(ev.StatusReport(0.0, order.command.client_id, order.status,
+                                           order.filled))
+
+    def _end(self, order: VenueOrder) -> None:
+        if order.live:
+            order.status = OrderStatus.CANCELED
+            self._push_status(order)
+
+    def _portion(self, order: VenueOrder, share: int) -> Decimal:
+        """``share`` quarters of what is left, at least one lot."""
+        return max(LOT, round_down(order.remaining * share / 4, LOT))
+
+    def _pick(self, items: list[object], index: int) -> int | None:
+        return index % len(items) if items else None
+
+    # ------------------------------------------------------------------ actions
+    def answer(self, index: int, outcome: int, share: int) -> None:
+        """Answer one pending request; ``outcome`` picks how (each kind has its menu)."""
+        i = self._pick(self.requests, index)  # type: ignore[arg-type]
+        if i is None:
+            return
+        command = self.requests.pop(i)
+        at = self._tick()
+        cid = command.client_id
+        order = self.venue.get(cid)
+        match command:
+            case PlaceOrder():
+                self._answer_place(command, order, outcome % 4, share, at)
+            case CancelOrder():
+                self._answer_cancel(cid, order, outcome % 6, share, at)
+            case QueryOrder():
+                record = self.model.ledger.orders[cid]
+                if outcome % 3 == 2 and record.queries < self.model.config.query_retry_budget:
+                    self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.QUERY, "no answer"))
+                elif order is None:
+                    self.feed(ev.NotFound(at, cid))
+                else:
+                    fills = tuple(attrs.evolve(f, at=at) for f in order.fills)
+                    self.feed(ev.StatusReport(at, cid, order.status, order.filled, fills))
+
+    def _answer_place(self, command: PlaceOrder, order: VenueOrder | None, outcome: int,
+                      share: int, at: float) -> None:
+        cid = command.client_id
+        if order is not None:  # the venue refuses a client id it already holds
+            self.feed(ev.Rejected(at, cid, "duplicate client order id"))
+            return
+        if outcome == 1:
+            self.feed(ev.Rejected(at, cid, "refused"))
+            return
+        if outcome == 3:  # lost before reaching the venue
+            self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.PLACE, "no answer"))
+            return
+        placed = self.venue[cid] = VenueOrder(command)
+        if command.kind is OrderKind.MARKET or command.time_in_force is TimeInForce.IOC:
+            if share:  # share 0: nothing to take, the order expires unfilled
+                self._trade(placed, self._portion(placed, share))
+            self._end(placed)
+        if outcome == 2:  # processed, answer lost
+            self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.PLACE, "no answer"))
+        else:
+            self.feed(ev.Accepted(at, cid, f"v-{cid}"))
+
+    def _answer_cancel(self, cid: str, order: VenueOrder | None, outcome: int, share: int,
+                       at: float) -> None:
+        if outcome == 4:  # lost before reaching the venue
+            self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.CANCEL, "no answer"))
+            return
+        if outcome == 5:  # processed, answer lost
+            if order is not None:
+                self._end(order)
+            self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.CANCEL, "no answer"))
+            return
+        if order is not None and order.live and outcome == 1:  # a fill races the cancel
+            self._trade(order, self._portion(order, share))
+        if order is not None and order.live and outcome == 2:  # it fills completely first
+            self._trade(order, order.remaining)
+        if order is None or not order.live:
+            self.feed(ev.NotFound(at, cid, ev.Operation.CANCEL))
+        elif outcome == 3:
+            self.feed(ev.CancelRejected(at, cid, "refused"))
+        else:
+            self._end(order)
+            self.feed(ev.Canceled(at, cid, order.filled))
+
+    def deliver(self, index: int) -> None:
+        """Deliver one pushed report, not necessarily the oldest (streams reorder)."""
+        i = self._pick(self.pushes, index)  # type: ignore[arg-type]
+        if i is None:
+            return
+        event = attrs.evolve(self.pushes.pop(i), at=self._tick())
+        if isinstance(event, ev.FillReport):
+            self.delivered_fills.append(event)
+        self.feed(event)
+
+    def duplicate(self, index: int) -> None:
+        """Deliver a fill report again (websocket and REST both report it)."""
+        i = self._pick(self.delivered_fills, index)  # type: ignore[arg-type]
+        if i is not None:
+            self.feed(attrs.evolve(self.delivered_fills[i], at=self._tick()))
+
+    def maker_fill(self, index: int, share: int) -> None:
+        """Someone trades against one of our resting orders."""
+        resting = [o for o in self.venue.values() if o.live]
+        i = self._pick(resting, index)  # type: ignore[arg-type]
+        if i is not None:
+            self._tick()
+            self._trade(resting[i], self._portion(resting[i], share or 4))
+
+    def timer(self) -> None:
+        if self.timer_armed:
+            self.timer_armed = False
+            self.feed(ev.TimerFired(self._tick(), QUOTE_TIMER))
+
+    def move_book(self, leg: int, shift: int) -> None:
+        self.feed(ev.BookUpdate(self._tick(), list(Leg)[leg % 2], book(shift)))
+
+    def kill(self) -> None:
+        self.feed(ev.Kill(self._tick(), "test"))
+
+    # ------------------------------------------------------------------ settling
+    def settle(self, rounds: int = 400) -> None:
+        """Let the world calm down: answer everything plainly, deliver every report.
+
+        Requests are answered the happy way (accept and fill fully, confirm cancels, answer
+        queries), so a correct entry must reach a terminal state.
+        """
+        for _ in range(rounds):
+            if self.model.terminal:
+                return
+            if self.requests:
+                self.answer(0, 0, 4)
+            elif self.pushes:
+                self.deliver(0)
+            elif self.timer_armed:
+                self.timer()
+            else:
+                return
+
+    def close(self) -> None:
+        """Detach the model from the shared machine, or every model ever made stays alive."""
+        self.model.detach()
+
+    # ------------------------------------------------------------------ truth
+    def truth_filled(self, cid: str) -> Decimal:
+        order = self.venue.get(cid)
+        return D(0) if order is None else order.filled
+
+    def leg_truth(self, leg: Leg) -> Decimal:
+        """The leg's net size in its own direction, from venue truth."""
+        return sum(
+            (o.filled if o.command.side is leg.side else -o.filled
+             for o in self.venue.values() if o.command.leg is leg),
+            D(0),
+        )
+
+
+ACTIONS = ("answer", "deliver", "duplicate", "maker_fill", "timer", "move_book", "kill")
+# How a drawn choice (0..11) answers each kind of request: mostly the plain answer, so a
+# run gets past quoting, with every fault still well represented.
+PLACE_MENU = (0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 2)        # accept, reject, lost after, lost
+CANCEL_MENU = (0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 0, 1)       # see Desk._answer_cancel
+QUERY_MENU = (0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0)        # answer, no answer
+
+
+def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
+    """Run the action ``name`` with integer choices ``a``, ``b``, ``c``."""
+    match name:
+        case "answer":
+            if desk.requests:
+                kind = desk.requests[a % len(desk.requests)]
+                menu = (PLACE_MENU if isinstance(kind, PlaceOrder)
+                        else CANCEL_MENU if isinstance(kind, CancelOrder) else QUERY_MENU)
+                desk.answer(a, menu[b % len(menu)], c % 5)
+        case "deliver":
+            desk.deliver(a)
+        case "duplicate":
+            desk.duplicate(a)
+        case "maker_fill":
+            desk.maker_fill(a, c % 5)
+        case "timer":
+            desk.timer()
+        case "move_book":
+            desk.move_book(a, b % 41 - 20)
+        case "kill":
+            desk.kill()
+
+
+# --------------------------------------------------------------------------- checks
+# Invariants on the command stream: they hold whatever the events said, nonsense included.
+
+def check_commands(desk: Desk, commands: list[Command]) -> None:
+    model = desk.model
+    if model.terminal:
+        assert not [c for c in commands if isinstance(c, PlaceOrder)], "terminal entry placed"
+    for command in commands:
+        if not isinstance(command, PlaceOrder):
+            continue
+        cid = command.client_id
+        # 6. one client id per intent; re-sent only when the query found it never arrived
+        intent = (command.leg, command.purpose)
+        assert desk._placed.setdefault(cid, intent) == intent, f"{cid} reused for {intent}"
+        record = model.ledger.orders[cid]
+        assert record.command is command
+        # 6. a retried intent keeps its id: a lost create is re-sent under the same one
+        before = [r for r in model.ledger if r.command.leg is command.leg
+                  and r.purpose is command.purpose and r.client_id != cid]
+        assert not (before and before[-1].lost_in_flight()), (
+            f"{cid} retries {before[-1].client_id} under a new client id")
+        if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
+            # 1. cancel-before-hedge, as far as the model knows
+            quote = model.quote(command.leg)
+            assert quote is None or quote.terminal, f"{cid} sent while {quote} is live"
+        if command.purpose is Purpose.HEDGE:
+            # 2. sized from the imbalance, never from the target
+            assert command.qty <= abs(model.imbalance()), (command.qty, model.imbalance())
+    keys = [(f.venue, f.trade_id) for f in model.ledger.fills]
+    assert len(keys) == len(set(keys)), "a trade counted twice"
+
+
+# Invariants against venue truth: they hold when every answer was truthful.
+
+def check_truth(desk: Desk, _: list[Command] | None = None) -> None:
+    model = desk.model
+    tolerance = model.tolerance()
+    for record in model.ledger:
+        truth = desk.truth_filled(record.client_id)
+        # 2. never more than the venue executed (a duplicate counted would show here)
+        assert record.filled <= truth, f"{record.client_id} counted {record.filled} > {truth}"
+        # 4. an order that filled is never taken as rejected
+        assert not (record.state == "rejected" and truth > 0), f"{record.client_id} rejected"
+    for leg in Leg:
+        target = model.request.leg(leg).qty
+        gross = sum((o.filled for o in desk.venue.values()
+                     if o.command.leg is leg and o.command.side is leg.side), D(0))
+        # 3. no overfill
+        assert gross <= target + tolerance, f"{leg.value} filled {gross} > {target}"
+    for cid in desk._placed:
+        # 6. the venue never saw two orders under one id (it would have refused the second)
+        refused = [e for e, _ in desk.log if isinstance(e, ev.Rejected) and e.client_id == cid
+                   and "duplicate" in e.reason]
+        assert not refused, f"{cid} sent again while the venue held it"
+
+
+def check_settled(desk: Desk) -> None:
+    """After ``settle``: terminal, orders terminal, flat within a lot or stuck and said so."""
+    model = desk.model
+    check_truth(desk)
+    assert model.terminal, f"not terminal after settling: {model.state}"
+    live = [r.client_id for r in model.ledger if r.live]
+    stuck_named = model.state == "stuck" and all(
+        any(cid in a.message for a in desk.alerts) for cid in live)
+    assert not live or stuck_named, f"orders left live: {live}"
+    if not live:
+        for record in model.ledger:
+            assert record.filled == desk.truth_filled(record.client_id), record.client_id
+    net = desk.leg_truth(Leg.LONG) - desk.leg_truth(Leg.SHORT)
+    if abs(net) > model.tolerance():
+        assert model.state == "stuck" and desk.alerts, (model.state, net)
+    # rollback and trims are sized from the entry's own fills, never the venue position
+    for leg in Leg:
+        own = sum((o.filled for o in desk.venue.values()
+                   if o.command.leg is leg and o.command.side is leg.side), D(0))
+        undo = sum((o.filled for o in desk.venue.values() if o.command.leg is leg
+                    and o.command.purpose in (Purpose.ROLLBACK, Purpose.TRIM)), D(0))
+        assert undo <= own, f"{leg.value}: undoing {undo} but the entry opened {own}"

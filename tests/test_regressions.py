@@ -1,0 +1,91 @@
+"""Counterexamples the property tests found, kept as plain tests.
+
+Those the scenario format can express ship as scenario files in ``fsm/scenarios/``
+(and run with every other shipped scenario); these tests pin the point of each. The
+ones it cannot express (requests overtaking each other, events after the end) are
+written against the sans-I/O core with the fake venues of the property tests.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fsm import events as ev
+from fsm import scenario as scenarios
+from fsm.config import EntryConfig
+from fsm.values import Leg
+from tests.conftest import run_builtin
+from tests.fakevenue import Desk, check_settled, check_truth
+from tests.strategies import World, run_world
+
+D = Decimal
+FLAT = {Leg.LONG: D(0), Leg.SHORT: D(0)}
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_not_found_cancel_does_not_spend_the_cancel_budget() -> None:
+    """No cancel retries: a sibling that filled as its cancel arrived is queried, not unwound."""
+    run = run_builtin("cancel_not_found_no_retry_budget")
+    assert run.result.final_state == "complete"
+    assert [o.purpose for o in run.result.orders] == ["quote", "quote"]  # no hedge, no rollback
+
+
+def test_a_cancel_not_found_is_not_a_query_not_found() -> None:
+    """A quote of unknown outcome that filled as its cancel arrived is hedged, not forgotten."""
+    run = run_builtin("cancel_not_found_while_unknown")
+    result = run.result
+    assert result.final_state == "complete"
+    assert "rejected" not in [o.status for o in result.orders]
+    assert result.legs["long"].filled == result.legs["short"].filled == D("0.5")
+
+
+def test_a_create_overtaken_by_its_cancel_and_query_is_not_taken_as_never_placed() -> None:
+    """The cancel and the query reach the venue before the create (separate connections).
+
+    Both find nothing; the create then lands, its answer is lost, and the quote fills.
+    Taking the query's "not found" as "never placed" while the create was still on its
+    way ended the entry rolled back with the quote filled and nobody watching.
+    """
+    desk = Desk(D("0.002"), EntryConfig(cancel_retry_budget=0, hedge_retry_budget=0,
+                                        rollback_retry_budget=0), FLAT)
+    desk.checks.append(check_truth)
+    desk.kill()                          # cancels both quotes, whose creates are unanswered
+    desk.answer(2, 0, 4)                 # cancel of the long quote: not found (not there yet)
+    query = desk.requests[-1]
+    assert type(query).__name__ == "QueryOrder"
+    desk.answer(len(desk.requests) - 1, 0, 4)  # query: not found either
+    assert desk.model.ledger.orders["aec1Lq1"].state == "unknown"  # not "rejected"
+    desk.answer(0, 2, 0)                 # the create lands at last; its answer is lost
+    desk.maker_fill(0, 4)                # and the quote fills
+    desk.settle()
+    check_settled(desk)
+    assert desk.model.state == "rolled_back"
+
+
+def test_a_finished_entry_ignores_late_events() -> None:
+    desk = Desk(D("0.002"), EntryConfig(), FLAT)
+    desk.kill()
+    desk.settle()
+    assert desk.model.terminal
+    late = [ev.FillReport(9.0, "aec1Lq1", "late-t1", D("0.001"), D(60000)),
+            ev.Accepted(9.0, "aec1Sq1"), ev.NotFound(9.0, "aec1Lq1"), ev.Kill(9.0, "again")]
+    for event in late:
+        assert desk.model.handle(event) == []
+    assert len(desk.model.ignored) >= len(late)
+
+
+@pytest.mark.xfail(strict=True, raises=TimeoutError,
+                   reason="known gap for issue 5 item 4 (retries with backoff): an order whose "
+                          "every query fails stays unknown and the entry never ends")
+def test_known_gap_an_order_whose_queries_all_fail_never_lets_the_entry_end() -> None:
+    """Found by the property tests; their worlds now keep query failures under the budget.
+
+    When the retry/backoff work makes this entry end (stuck with an alert, or resolved
+    by a later query), this test passes, strict xfail turns that into a failure, and
+    the marker and the generators' limit on failing queries should go.
+    """
+    outcome = run_world(World(scenarios.load(DATA / "known_gap_queries_exhausted.toml")))
+    assert outcome.run.violations == ()  # an hour of virtual time passes first: TimeoutError
