@@ -20,7 +20,7 @@ import attrs
 from hypothesis import strategies as st
 
 from fsm import invariants
-from fsm.config import EntryConfig, HedgeOrder
+from fsm.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.engine import EntryEngine, Step
 from fsm.scenario import Scenario, VenueSpec
 from fsm.simulation import SimulationRun, _venue_filled
@@ -79,7 +79,7 @@ purposes = st.sampled_from([None, Purpose.QUOTE, Purpose.HEDGE, Purpose.ROLLBACK
 
 @st.composite
 def reactions(draw: st.DrawFn, lot: Decimal, target: Decimal) -> Reaction:
-    on = draw(st.sampled_from(["place", "cancel", "query"]))
+    on = draw(st.sampled_from(["place", "cancel", "query", "amend"]))
     purpose = draw(purposes)
     repeat = draw(st.integers(1, 3))
     if on == "place":
@@ -117,7 +117,8 @@ def venue_specs(draw: st.DrawFn, name: str, lot: Decimal, target: Decimal) -> Ve
         script.append(ScriptedBook(at_s=draw(times),
                                    book=book_at(draw(st.integers(-40, 40)), depth)))
     rules = MarketRules(lot=lot, tick=TICK, min_qty=lot, min_notional=D(5),
-                        maker_fee=D("0.0002"), taker_fee=D("0.0005"))
+                        maker_fee=D("0.0002"), taker_fee=D("0.0005"),
+                        supports_amend=draw(st.booleans()))
     return VenueSpec(
         name=name,
         market=SimMarket(SYMBOL, rules, book_at(0, depth), position),
@@ -136,6 +137,7 @@ configs = st.builds(
     quote_timeout_s=st.sampled_from([0.3, 1.0, 2.0, 5.0]),
     hedge_trigger_fill_ratio=st.sampled_from([D(0), D(0), D("0.5"), D(1)]),
     hedge_order=st.sampled_from(list(HedgeOrder)),
+    hedge_mode=st.sampled_from(list(HedgeMode)),
     hedge_limit_offset_pct=st.sampled_from([D(0), D("0.0005"), D("0.002")]),
     hedge_max_slippage_pct=st.sampled_from([D("0.0001"), D("0.005")]),
     hedge_retry_budget=st.integers(0, 3),
@@ -262,7 +264,9 @@ def to_toml(world: World, name: str = "counterexample", description: str = "") -
                 f"[venues.{v.name}.market]", f'symbol = "{m.symbol}"',
                 f"lot = {_q(r.lot)}", f"tick = {_q(r.tick)}", f"min_qty = {_q(r.min_qty)}",
                 f"min_notional = {_q(r.min_notional)}", f"maker_fee = {_q(r.maker_fee)}",
-                f"taker_fee = {_q(r.taker_fee)}", f"position = {_q(m.position)}",
+                f"taker_fee = {_q(r.taker_fee)}",
+                f"supports_amend = {str(r.supports_amend).lower()}",
+                f"position = {_q(m.position)}",
                 f"bids = {_levels(m.book.bids)}", f"asks = {_levels(m.book.asks)}"]
         for step in v.script:
             if isinstance(step, ScriptedFill):
@@ -292,7 +296,7 @@ def to_toml(world: World, name: str = "counterexample", description: str = "") -
             continue
         if isinstance(value, Decimal):
             out.append(f"{field.name} = {_q(value)}")
-        elif isinstance(value, HedgeOrder):
+        elif isinstance(value, HedgeOrder | HedgeMode):
             out.append(f'{field.name} = "{value.value}"')
         else:
             out.append(f"{field.name} = {value!r}")
