@@ -318,6 +318,26 @@ def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
 # --------------------------------------------------------------------------- checks
 # Invariants on the command stream: they hold whatever the events said, nonsense included.
 
+def check_placed(model: EntryModel, command: PlaceOrder) -> None:
+    """Invariants 6, 1 and 2 for one order the model just sent, as far as it knows."""
+    cid = command.client_id
+    # 6. a retried intent keeps its id: a lost create is re-sent under the same one
+    before = [r for r in model.ledger if r.command.leg is command.leg
+              and r.purpose is command.purpose and r.client_id != cid]
+    assert not (before and before[-1].lost_in_flight()), (
+        f"{cid} retries {before[-1].client_id} under a new client id")
+    if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
+        # 1. cancel-before-hedge: that venue's quote is confirmed terminal
+        quote = model.quote(command.leg)
+        assert quote is None or quote.terminal, (
+            f"{command.purpose.value} {cid} sent while quote {quote.client_id} is "
+            f"{quote.state}")
+    if command.purpose is Purpose.HEDGE:
+        # 2. sized from the deduplicated imbalance, never from the target
+        assert command.qty <= abs(model.imbalance()), (
+            f"hedge {cid} {command.qty} exceeds the imbalance {model.imbalance()}")
+
+
 def check_commands(desk: Desk, commands: list[Command]) -> None:
     model = desk.model
     if model.terminal:
@@ -331,18 +351,7 @@ def check_commands(desk: Desk, commands: list[Command]) -> None:
         assert desk._placed.setdefault(cid, intent) == intent, f"{cid} reused for {intent}"
         record = model.ledger.orders[cid]
         assert record.command is command
-        # 6. a retried intent keeps its id: a lost create is re-sent under the same one
-        before = [r for r in model.ledger if r.command.leg is command.leg
-                  and r.purpose is command.purpose and r.client_id != cid]
-        assert not (before and before[-1].lost_in_flight()), (
-            f"{cid} retries {before[-1].client_id} under a new client id")
-        if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
-            # 1. cancel-before-hedge, as far as the model knows
-            quote = model.quote(command.leg)
-            assert quote is None or quote.terminal, f"{cid} sent while {quote} is live"
-        if command.purpose is Purpose.HEDGE:
-            # 2. sized from the imbalance, never from the target
-            assert command.qty <= abs(model.imbalance()), (command.qty, model.imbalance())
+        check_placed(model, command)
     keys = [(f.venue, f.trade_id) for f in model.ledger.fills]
     assert len(keys) == len(set(keys)), "a trade counted twice"
 

@@ -18,6 +18,7 @@ from fsm.engine import EntryEngine, Step
 from fsm.entry import EntryModel
 from fsm.values import Leg, Purpose
 from tests.conftest import count_example, examples
+from tests.fakevenue import check_placed
 from tests.strategies import World, WorldRun, run_world, worlds
 from venues.simulated import SimulatedVenue
 
@@ -80,21 +81,7 @@ class StepChecks:
             pass
         else:
             raise AssertionError(f"{cid} sent again although {command.venue} holds it")
-        # 6. a retried intent keeps its id: a lost create is re-sent under the same one
-        before = [r for r in model.ledger if r.command.leg is command.leg
-                  and r.purpose is command.purpose and r.client_id != cid]
-        assert not (before and before[-1].lost_in_flight()), (
-            f"{cid} retries {before[-1].client_id} under a new client id")
-        if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
-            # 1. cancel-before-hedge: that venue's quote is venue-confirmed terminal
-            quote = model.quote(command.leg)
-            assert quote is None or quote.terminal, (
-                f"{command.purpose.value} {cid} sent while quote {quote.client_id} is "
-                f"{quote.state}")
-        if command.purpose is Purpose.HEDGE:
-            # 2. sized from the deduplicated imbalance, never from the target
-            assert command.qty <= abs(model.imbalance()), (
-                f"hedge {cid} {command.qty} exceeds the imbalance {model.imbalance()}")
+        check_placed(model, command)
 
 
 def check_end(outcome: WorldRun) -> None:
