@@ -102,6 +102,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
             raise RequestError("--long and --short name the same exchange; a hedged entry "
                                "needs two venues")
         qty = to_decimal(args.qty, "--qty")
+        if not qty.is_finite() or qty <= 0:
+            raise RequestError(f"--qty: got {args.qty}, expected a positive base-asset "
+                               "quantity such as 0.01")
     except (RequestError, TypeError, ValueError) as exc:
         say(f"atomic-entry: {exc}", sys.stderr)
         return EXIT_BAD_INPUT

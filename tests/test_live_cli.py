@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from loguru import logger
 
-from fsm.cli import _parser
+from fsm.cli import _parser, main
 from fsm.live import run
 from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES
 from tests.doubles.binance import BinanceDouble
@@ -159,3 +159,14 @@ def test_bad_leg_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_module_stays_thin() -> None:
     assert "enter" in _parser().format_help()
     assert sys.modules["fsm.live"]
+
+
+@pytest.mark.parametrize("qty", ["0", "-1", "NaN", "abc"])
+def test_bad_quantity_is_refused_before_any_connection(
+        qty: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """No doubles here: the suite's network guard fails any attempt to connect."""
+    code = main(["enter", "--long", "binanceusdm:BTC/USDT:USDT", "--short",
+                 "bybit:BTC/USDT:USDT", "--qty", qty, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--qty" in err, err
+    assert "load_markets" not in err
