@@ -219,12 +219,8 @@ class EntryModel:
         rows = _ROWS_FOR.get((self.state, trigger))
         if not rows:
             return True
-        for row in rows:
-            if all(getattr(self, g)() for g in row.guards) and not any(
-                getattr(self, u)() for u in row.unless
-            ):
-                return row.dest is not None or bool(row.effects)
-        return False
+        row = spec.first_enabled(rows, lambda guard: bool(getattr(self, guard)()))
+        return row is not None and (row.dest is not None or bool(row.effects))
 
     def _absorb(self, event: ev.Event) -> str | None:
         """Bookkeeping for one event; returns the entry trigger it means, if any."""

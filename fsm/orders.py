@@ -162,17 +162,15 @@ class OrderRecord:
 
     def fire(self, trigger: str, at: float) -> list[Command]:
         """Apply one order trigger: the first row whose guards hold wins."""
-        for row in _ROWS.get((self.state, trigger), ()):
-            if all(self._holds(g) for g in row.guards) and not any(
-                self._holds(u) for u in row.unless
-            ):
-                commands = [getattr(self, effect)() for effect in row.effects]
-                if row.dest is not None:
-                    self.state = row.dest
-                    self.history.append((at, row.dest))
-                    if row.dest in TERMINAL and self.terminal_at is None:
-                        self.terminal_at = at
-                return commands
+        row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
+        if row is not None:
+            commands = [getattr(self, effect)() for effect in row.effects]
+            if row.dest is not None:
+                self.state = row.dest
+                self.history.append((at, row.dest))
+                if row.dest in TERMINAL and self.terminal_at is None:
+                    self.terminal_at = at
+            return commands
         raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
 
 

@@ -29,6 +29,8 @@ Entry triggers:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import attrs
 
 
@@ -378,6 +380,14 @@ def rows_for(rows: tuple[Row, ...], state: str, trigger: str) -> list[Row]:
         for row in rows
         if row.source == scope and row.trigger == trigger
     ]
+
+
+def first_enabled(rows: Iterable[Row], holds: Callable[[str], bool]) -> Row | None:
+    """The row taken: the first whose guards all hold and none of whose ``unless`` do."""
+    for row in rows:
+        if all(holds(g) for g in row.guards) and not any(holds(u) for u in row.unless):
+            return row
+    return None
 
 
 def triggers(rows: tuple[Row, ...]) -> list[str]:

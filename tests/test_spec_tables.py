@@ -29,17 +29,12 @@ ENTRY_TRIGGERS = spec.triggers(spec.ENTRY_TRANSITIONS)
 ORDER_TRIGGERS = spec.triggers(spec.ORDER_TRANSITIONS)
 
 
-def _enabled(row: spec.Row, truth: dict[str, bool]) -> bool:
-    return all(truth[g] for g in row.guards) and not any(truth[u] for u in row.unless)
-
-
 def _assignment(rows: list[spec.Row], target: spec.Row) -> dict[str, bool] | None:
     """Guard values under which ``target`` is the first enabled row, if any."""
     names = sorted({n for row in rows for n in (*row.guards, *row.unless)})
     for values in itertools.product((True, False), repeat=len(names)):
         truth = dict(zip(names, values, strict=True))
-        first = next((row for row in rows if _enabled(row, truth)), None)
-        if first is target:
+        if spec.first_enabled(rows, truth.__getitem__) is target:
             return truth
     return None
 
