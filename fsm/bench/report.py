@@ -11,6 +11,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -79,7 +80,7 @@ class BenchReport:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self, value_serializer=lambda _i, _a, v: (
-            str(v) if type(v).__name__ == "Decimal" else v))
+            str(v) if isinstance(v, Decimal) else v))
 
 
 def machine() -> dict[str, str]:
