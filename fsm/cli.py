@@ -14,14 +14,18 @@ from pathlib import Path
 
 from loguru import logger
 
-from fsm import diagrams, live
+from fsm import diagrams, live, recover_cmd, simulation
 from fsm import scenario as scenarios
+from fsm.crash import CrashingJournal, CrashPoint
+from fsm.journal import Journal, JournalError
 from fsm.pretrade import RequestError
 from fsm.result import EntryResult
 from fsm.simulation import simulate
-from fsm.timeline import render, summary
+from fsm.timeline import describe_event, render, summary
+from venues.virtual_time import run_virtual
 
 EXIT_OK, EXIT_UNSAFE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_KILLED = 3  # simulate --crash-at: the engine was stopped dead, as asked
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--list", action="store_true", help="list the built-in scenarios")
     sim.add_argument("--diagram", metavar="FILE",
                      help="also draw the run on the state machine (.svg, .png or .dot)")
+    sim.add_argument("--journal", metavar="PATH",
+                     help="journal the run to this SQLite file (for `atomic-entry recover`)")
+    sim.add_argument("--crash-at", type=int, metavar="STEP",
+                     help="with --journal: stop the engine dead right after it sent the "
+                     "commands of event STEP (0 is the start), leaving the entry unfinished")
     draw = commands.add_parser(
         "diagrams",
         help="write the state diagrams and review tables generated from fsm/spec.py",
@@ -65,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
     bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
     live.add_parser(commands)
+    recover_cmd.add_parser(commands)
     return parser
 
 
@@ -81,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(args)
         if args.command == "enter":
             return live.run(args)
+        if args.command == "recover":
+            return recover_cmd.run(args)
         return _simulate(args)
     except diagrams.DotMissing as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
@@ -122,11 +134,22 @@ def _simulate(args: argparse.Namespace) -> int:
         for name in scenarios.builtin_names():
             print(f"{name:<32} {scenarios.load_builtin(name).description}")
         return EXIT_OK
+    if args.crash_at is not None and (not args.journal or args.crash_at < 0):
+        print("atomic-entry: --crash-at needs --journal PATH and a step >= 0", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         chosen = (scenarios.load(args.scenario) if args.scenario
                   else scenarios.load_builtin(scenarios.DEFAULT_SCENARIO))
-        run = simulate(chosen)
-    except (scenarios.ScenarioError, RequestError) as exc:
+        if args.crash_at is not None:
+            return _crash(chosen, args)
+        journal = Journal(args.journal, origin=simulation.origin(chosen)) if args.journal \
+            else None
+        try:
+            run = simulate(chosen, journal)
+        finally:
+            if journal is not None:
+                journal.close()
+    except (scenarios.ScenarioError, RequestError, JournalError) as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     result = run.result
@@ -145,6 +168,38 @@ def _simulate(args: argparse.Namespace) -> int:
         for violation in run.violations:
             print(f"INVARIANT BROKEN: {violation}")
     return EXIT_UNSAFE if run.violations else EXIT_OK
+
+
+def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> int:
+    """Run until the engine is stopped dead at ``--crash-at``; its venues die with it."""
+    journal = CrashingJournal(args.journal, CrashPoint(args.crash_at),
+                              origin=simulation.origin(chosen))
+
+    async def main() -> simulation.CrashedRun:
+        venues = chosen.build_venues()
+        for venue in venues.values():
+            venue.start()
+        try:
+            return await simulation.run_until_crash(chosen, venues, journal)
+        finally:
+            for venue in venues.values():
+                venue.close()
+
+    try:
+        crashed = run_virtual(main())
+    finally:
+        journal.close()
+    if crashed.result is not None:
+        print(render(crashed.steps, crashed.result) + "\n")
+        print(f"the entry ended ({crashed.result.final_state}) before step {args.crash_at}; "
+              "nothing to recover")
+        return EXIT_OK
+    for number, step in enumerate(crashed.steps):
+        print(f"step {number:>3}  {describe_event(step.event):<58}  {step.state}")
+    print(f"\nKILLED after sending the commands of step {args.crash_at}: the entry is "
+          f"unfinished, orders may be live. Finish it with:\n"
+          f"  atomic-entry recover --journal {args.journal}")
+    return EXIT_KILLED
 
 
 def _draw_run(target: Path, name: str, result: EntryResult) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,9 @@ from fsm.commands import (
 from fsm.config import EntryConfig
 from fsm.entry import EntryModel, Transition
 from fsm.ids import check_entry_id
+from fsm.journal import Journal, JournaledEntry, JournalError
 from fsm.pretrade import RequestError, check_request
+from fsm.recovery import RecoveryError, replay
 from fsm.result import EntryResult, build_result
 from fsm.values import Book, EntryRequest, Leg, MarketRules
 from venues import base
@@ -59,7 +61,19 @@ _FINISHED_MEMORY = 10_000
 
 
 class EntryAborted(RuntimeError):
-    """The engine lost the ability to decide (a bug); the message lists what may be live."""
+    """The engine lost the ability to decide (a bug, or a journal it cannot write); the
+    message lists what may be live, and ``atomic-entry recover`` can take it from there."""
+
+
+@attrs.frozen
+class RecoveryOutcome:
+    """What ``EntryEngine.recover`` did with one unfinished entry of the journal."""
+
+    entry_id: str
+    result: EntryResult | None  # None: nothing had been sent, or it could not be rebuilt
+    note: str
+    resumed_in: str | None = None  # the state the journal left it in
+    replayed: int = 0  # journaled steps replayed
 
 
 class _Actor:
@@ -68,6 +82,7 @@ class _Actor:
     def __init__(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> None:
         self.model = model
         self.venues = venues
+        self.step = 0  # the number of the next event, as the journal counts them
         self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -89,10 +104,14 @@ class EntryEngine:
     model_class: type[EntryModel] = EntryModel
 
     def __init__(
-        self, venues: Mapping[str, base.Venue], config: EntryConfig | None = None
+        self,
+        venues: Mapping[str, base.Venue],
+        config: EntryConfig | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.venues = dict(venues)
         self.config = config if config is not None else EntryConfig()
+        self.journal = journal
         self._actors: dict[str, _Actor] = {}
         self._routes: dict[tuple[str, str], _Actor] = {}
         # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
@@ -150,15 +169,102 @@ class EntryEngine:
         start_positions = {leg: snapshot[i][2] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
         check_request(request, config, rules, books)
 
+        if self.journal is not None:
+            self.journal.open_entry(entry_id, request, config)
         model = self.model_class(entry_id, request, config)
-        actor = _Actor(model, venues)
-        self._actors[entry_id] = actor
-        for leg in (Leg.LONG, Leg.SHORT):
-            self._book_routes.setdefault(
-                (request.leg(leg).venue, request.leg(leg).symbol), {}
-            )[(actor, leg)] = None
+        actor = self._admit(model, venues)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         actor.post(ev.Start(loop.time(), books, rules, start_positions))
+        return await self._drive(actor, start_positions)
+
+    async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
+        """Finish every unfinished entry of the journal: after a crash, call this first.
+
+        Each entry is rebuilt by replaying its journaled events (``fsm.recovery``), then
+        told it was recovered with the books of now: every request that was on its way
+        has lost its answer and every order is queried by client order id. Timers that
+        were running fire at once (a restart outlasts any quote window worth keeping),
+        and the entry runs to a terminal state as usual, hedging or rolling back. No
+        order is sent twice: client ids are derived from the intent, and an order is
+        only sent again under its own id when a query proved it never arrived. ``only``
+        limits recovery to the named entries.
+        """
+        if self.journal is None:
+            raise RecoveryError("recover needs a journal: EntryEngine(..., journal=Journal(path))")
+        wanted = None if only is None else set(only)
+        unfinished = [
+            entry for entry in self.journal.unfinished()
+            if entry.entry_id not in self._actors and (wanted is None or entry.entry_id in wanted)
+        ]
+        return list(await asyncio.gather(*(self._recover(entry) for entry in unfinished)))
+
+    async def _recover(self, entry: JournaledEntry) -> RecoveryOutcome:
+        assert self.journal is not None
+        log = logger.bind(entry=entry.entry_id)
+        try:
+            rebuilt = replay(entry, self.model_class)
+        except RecoveryError as exc:
+            log.critical("cannot recover: {}", exc)
+            return RecoveryOutcome(entry.entry_id, None, f"not recovered: {exc}")
+        model = rebuilt.model
+        if model.state == "new":
+            model.detach()
+            note = "stopped before anything was sent"
+            self.journal.close_entry(entry.entry_id, "not_started", note)
+            log.info("recovered: {}", note)
+            return RecoveryOutcome(entry.entry_id, None, note, "new", len(entry.steps))
+        resumed_in = model.state
+        request = entry.request
+        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        actor = self._admit(model, venues)
+        actor.step = rebuilt.next_step
+        for record in model.ledger:
+            self._routes[(record.command.venue, record.client_id)] = actor
+        loop = asyncio.get_running_loop()
+        actor.log.warning("recovering in {} with {} orders; timers {}", model.state,
+                          len(model.ledger.orders), sorted(rebuilt.armed_timers) or "none")
+        if model.terminal:  # ended, but the journal never heard of it: close it
+            self.journal.close_entry(entry.entry_id, model.state, "closed on recovery")
+        else:
+            books = await self._books_now(actor)
+            actor.post(ev.Recovered(loop.time(), books))
+            for name in rebuilt.armed_timers:
+                actor.post(ev.TimerFired(loop.time(), name))
+        result = await self._drive(actor, model.start_positions)
+        return RecoveryOutcome(entry.entry_id, result, f"recovered: {result.final_state}",
+                               resumed_in, len(entry.steps))
+
+    async def _books_now(self, actor: _Actor) -> dict[Leg, Book]:
+        """The books as they are now; a venue that cannot say keeps its journaled book."""
+        legs = list(actor.venues)
+        answers = await asyncio.gather(
+            *(actor.venues[leg].book(actor.model.request.leg(leg).symbol) for leg in legs),
+            return_exceptions=True,
+        )
+        books: dict[Leg, Book] = {}
+        for leg, answer in zip(legs, answers, strict=True):
+            if isinstance(answer, Book):
+                books[leg] = answer
+            else:
+                actor.log.warning("no book from {} after recovery ({}); using the journaled one",
+                                  actor.model.request.leg(leg).venue, answer)
+        return books
+
+    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> _Actor:
+        """Register a running entry: its actor, and the books its legs read."""
+        actor = _Actor(model, venues)
+        self._actors[model.entry_id] = actor
+        for leg in (Leg.LONG, Leg.SHORT):
+            spec = model.request.leg(leg)
+            self._book_routes.setdefault((spec.venue, spec.symbol), {})[(actor, leg)] = None
+        return actor
+
+    async def _drive(
+        self, actor: _Actor, start_positions: Mapping[Leg, Decimal]
+    ) -> EntryResult:
+        """Run an admitted entry to its end; report it with the venues' positions."""
+        model, venues, request = actor.model, actor.venues, actor.model.request
+        loop = asyncio.get_running_loop()
         try:
             await self._run(actor)
         finally:
@@ -193,19 +299,20 @@ class EntryEngine:
     # ------------------------------------------------------------------ actor
     async def _run(self, actor: _Actor) -> None:
         model = actor.model
-        published = 0
+        published = len(model.path)  # a recovered entry's path was published before
         while not model.terminal:
             event = await actor.inbox.get()
             try:
                 commands = model.handle(event)
             except Exception as exc:
-                live = [r.client_id for r in model.ledger if r.live]
-                actor.log.critical("entry model failed on {}: {}; live orders {}", event, exc,
-                                   live)
-                raise EntryAborted(
-                    f"entry {model.entry_id} failed on {type(event).__name__}: {exc}; "
-                    f"orders possibly live: {', '.join(live) or 'none'}"
-                ) from exc
+                raise self._abort(actor, event, "the entry model failed", exc) from exc
+            if self.journal is not None:
+                try:
+                    self.journal.record(model.entry_id, actor.step, event, commands,
+                                        model.state if model.terminal else None)
+                except JournalError as exc:  # nothing of this step is sent
+                    raise self._abort(actor, event, "the journal failed", exc) from exc
+            actor.step += 1
             for ignored in model.ignored:
                 actor.log.warning("ignored {}", ignored)
             model.ignored.clear()
@@ -226,6 +333,20 @@ class EntryEngine:
                 # a cancel must not wait behind the bookkeeping of a report queued after
                 # the fill that caused it.
                 await asyncio.sleep(0)
+
+    def _abort(
+        self, actor: _Actor, event: ev.Event, what: str, exc: Exception
+    ) -> EntryAborted:
+        """The entry cannot go on deciding: say loudly which orders may be live."""
+        model = actor.model
+        live = [r.client_id for r in model.ledger if r.live]
+        message = (f"entry {model.entry_id}: {what} on {type(event).__name__}: {exc}; "
+                   f"orders possibly live: {', '.join(live) or 'none'}")
+        actor.log.critical(message)
+        alert = RaiseAlert(message, model.residuals())
+        for listener in list(self._alert_listeners):
+            self._safely(listener, model.entry_id, alert)
+        return EntryAborted(message)
 
     def _retire(self, actor: _Actor) -> None:
         model = actor.model

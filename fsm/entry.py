@@ -245,6 +245,13 @@ class EntryModel:
             case ev.VenueFatal():
                 self.stop_reason = f"{event.venue}: {event.reason}"
                 return "fatal"
+            case ev.Recovered():
+                self.books.update(event.books)
+                self.moments["recovered"] = event.at
+                change = self.ledger.recover(event.at)
+                self._positions.clear()
+                self._out.extend(change.commands)
+                return "order_update"  # decide afresh, with the books of now
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")

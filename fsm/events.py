@@ -176,8 +176,21 @@ class VenueFatal:
     reason: str
 
 
+@attrs.frozen
+class Recovered:
+    """The entry was rebuilt from the journal after its process died; here is the market now.
+
+    Every request that was on its way when the process died has lost its answer, and
+    anything may have happened while nobody listened: the ledger turns those requests
+    into unknown outcomes and asks the venue about every order (``OrderLedger.recover``).
+    """
+
+    at: float
+    books: dict[Leg, Book] = attrs.field(factory=dict)
+
+
 OrderEvent = (
     Accepted | Rejected | FillReport | Canceled | CancelRejected | Amended | AmendRejected
     | NotFound | OutcomeUnknown | StatusReport
 )
-Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal
+Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered

@@ -23,9 +23,11 @@ from typing import Any, TextIO
 
 from loguru import logger
 
+from fsm import journal as journals
 from fsm.config import EntryConfig
-from fsm.engine import EntryEngine
+from fsm.engine import EntryEngine, RecoveryOutcome
 from fsm.ids import client_order_id
+from fsm.journal import Journal, JournaledEntry, JournalError
 from fsm.pretrade import RequestError, check_request
 from fsm.pricing import quote_price, round_down
 from fsm.values import EntryRequest, Leg, LegSpec, Purpose, to_decimal
@@ -36,10 +38,15 @@ from venues.ccxt_venue import CcxtVenue
 
 EXIT_OK, EXIT_UNSAFE, EXIT_BAD_INPUT = 0, 1, 2
 CONFIRM_WORD = "LIVE"
+CCXT = "ccxt"  # the journal origin of entries this module runs
 _ENV_FIELDS = {"API_KEY": "apiKey", "SECRET": "secret", "PASSWORD": "password",
                "WALLET_ADDRESS": "walletAddress", "PRIVATE_KEY": "privateKey"}
 
 VenueFactory = Callable[[str, Mapping[str, str], bool], base.Venue]
+
+
+class LiveRefused(RuntimeError):
+    """Recovering these entries would trade real money, and that was not allowed."""
 
 
 def env_names(exchange: str) -> list[str]:
@@ -70,6 +77,9 @@ def add_parser(commands: Any) -> None:
                        help="print the plan (prices, sizes, client ids, checks); send nothing")
     enter.add_argument("--entry-id", default=None, help="1-16 letters/digits (default random)")
     enter.add_argument("--quote-timeout", type=float, default=30.0, metavar="SECONDS")
+    enter.add_argument("--journal", metavar="PATH",
+                       help="where to journal the entry for `atomic-entry recover` (default: "
+                       f"${journals.ENV_PATH}, else {journals.default_path()})")
 
 
 def _leg(text: str, flag: str) -> tuple[str, str]:
@@ -120,11 +130,18 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     async def main() -> int:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
-        return await _enter(request, config, venues, args.dry_run, say)
+        if args.dry_run:
+            return await _enter(request, config, venues, None, say)
+        journal = Journal(args.journal or journals.default_path(),
+                          origin={"kind": CCXT, "sandbox": sandbox})
+        try:
+            return await _enter(request, config, venues, journal, say)
+        finally:
+            journal.close()
 
     try:
         return asyncio.run(main())
-    except (RequestError, base.VenueError) as exc:
+    except (RequestError, base.VenueError, JournalError) as exc:
         say(f"atomic-entry: nothing sent: {exc}" if args.dry_run else f"atomic-entry: {exc}",
             sys.stderr)
         return EXIT_BAD_INPUT
@@ -149,11 +166,12 @@ def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]
 
 
 async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, base.Venue],
-                 dry_run: bool, say: Callable[..., None]) -> int:
+                 journal: Journal | None, say: Callable[..., None]) -> int:
+    """Enter, journaled; without a journal, only plan (the dry run)."""
     try:
-        if dry_run:
+        if journal is None:
             return await _plan(request, config, venues, say)
-        engine = EntryEngine(venues, config)
+        engine = EntryEngine(venues, config, journal=journal)
         try:
             result = await engine.enter(request)
         finally:
@@ -165,6 +183,33 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
             close = getattr(venue, "close", None)
             if close is not None:
                 await close()
+
+
+def recover(journal: Journal, entries: list[JournaledEntry], *, live: bool,
+            environ: Mapping[str, str] | None = None,
+            factory: VenueFactory = _default_factory) -> list[RecoveryOutcome]:
+    """Recover journaled ccxt entries on their exchanges, keys from the environment."""
+    environ = os.environ if environ is None else environ
+    real_money = [e.entry_id for e in entries if not e.origin.get("sandbox", False)]
+    if real_money and not live:
+        raise LiveRefused(f"entries {', '.join(real_money)} traded real money; recovering "
+                          "them may send hedges or rollbacks: add --live")
+    exchanges = sorted({e.request.leg(leg).venue for e in entries for leg in Leg})
+    sandbox = not real_money
+
+    async def main() -> list[RecoveryOutcome]:
+        venues = {ex: factory(ex, credentials(ex, environ), sandbox) for ex in exchanges}
+        engine = EntryEngine(venues, journal=journal)
+        try:
+            return await engine.recover([e.entry_id for e in entries])
+        finally:
+            await engine.close()
+            for venue in venues.values():
+                close = getattr(venue, "close", None)
+                if close is not None:
+                    await close()
+
+    return asyncio.run(main())
 
 
 async def _plan(request: EntryRequest, config: EntryConfig, venues: dict[str, base.Venue],

@@ -29,6 +29,14 @@ for _row in spec.ORDER_TRANSITIONS:
     _ROWS.setdefault((_row.source, _row.trigger), []).append(_row)
 
 
+RESTARTED = "the answer was lost when the process stopped"
+_LOST_BY_STATE = {
+    "pending_new": ev.Operation.PLACE,
+    "pending_cancel": ev.Operation.CANCEL,
+    "unknown": ev.Operation.QUERY,
+}
+
+
 class InvalidOrderTransition(RuntimeError):
     """A (state, trigger) pair the order table does not define: a bug in the table."""
 
@@ -244,6 +252,40 @@ class OrderLedger:
         record = self.orders[client_id]
         record.amend_target = (price, qty)
         return record.fire("request_amend", at)
+
+    def recover(self, at: float) -> Change:
+        """After a restart: every request that was on its way has lost its answer, and any
+        order may have filled or ended unheard. Ask the venue about every order.
+
+        A create, cancel, amend or query without a journaled answer becomes an unknown
+        outcome (the table then asks by client order id, as for any lost answer); the
+        restart opens a new period of uncertainty, so an order already ``unknown`` gets
+        its query budget back. Every other order, terminal ones included, is queried
+        once more so fills that arrived while nobody listened are counted.
+        """
+        change = Change()
+        for record in list(self.orders.values()):
+            record.create_answered = True  # what the dead process sent has landed, or never will
+            if record.amend_outcome == "sent":
+                self._merge(change, self.apply(ev.OutcomeUnknown(
+                    at, record.client_id, ev.Operation.AMEND, RESTARTED)))
+            lost = _LOST_BY_STATE.get(record.state)
+            if lost is None:
+                change.commands.append(
+                    QueryOrder(record.client_id, record.command.venue, record.command.symbol)
+                )
+                continue
+            if record.state == "unknown":
+                record.queries = 0
+            self._merge(change, self.apply(ev.OutcomeUnknown(at, record.client_id, lost,
+                                                             RESTARTED)))
+        return change
+
+    @staticmethod
+    def _merge(into: Change, change: Change) -> None:
+        into.commands += change.commands
+        into.state_changed |= change.state_changed
+        into.amend_answered |= change.amend_answered
 
     def apply(self, event: ev.OrderEvent) -> Change:
         record = self.orders[event.client_id]

@@ -70,6 +70,7 @@ class Scenario:
     config: EntryConfig
     request: EntryRequest
     expect_final_state: str | None
+    text: str = attrs.field(default="", repr=False, eq=False)  # the TOML it was read from
 
     def build_venues(self) -> dict[str, SimulatedVenue]:
         """Fresh venues: a scenario can be run many times, each run from its start."""
@@ -324,7 +325,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
     scenario = Scenario(
         name=top.string("name", default_name), description=top.string("description", ""),
         source=source, venues=tuple(venues), config=config, request=request,
-        expect_final_state=expect_state,
+        expect_final_state=expect_state, text=text,
     )
     top.done()
     return scenario

@@ -52,6 +52,8 @@ def describe_event(event: ev.Event) -> str:
             return f"kill: {event.reason}"
         case ev.VenueFatal():
             return f"venue fatal: {event.reason}"
+        case ev.Recovered():
+            return "recovered from the journal: asking about every order"
     return type(event).__name__
 
 

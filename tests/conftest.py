@@ -148,3 +148,11 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def private_journal(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                    ) -> None:
+    """No test writes to the user's own journal: the default path points into a temp dir."""
+    monkeypatch.setenv("ATOMIC_ENTRY_JOURNAL",
+                       str(tmp_path_factory.mktemp("journal") / "journal.sqlite"))

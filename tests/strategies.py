@@ -23,7 +23,7 @@ from fsm import invariants
 from fsm.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.engine import EntryEngine, Step
 from fsm.scenario import Scenario, VenueSpec
-from fsm.simulation import SimulationRun, _venue_filled
+from fsm.simulation import SimulationRun, venue_filled
 from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules, Purpose
 from venues.simulated import (
     Reaction,
@@ -226,7 +226,7 @@ async def _run(world: World, on_step: StepCheck | None) -> WorldRun:
             venue.close()
     if failures:
         raise failures[0]
-    truth = _venue_filled(venues, result)
+    truth = venue_filled(venues, result)
     run = SimulationRun(scenario, result, tuple(steps), truth,
                         tuple(invariants.check(result, truth)))
     return WorldRun(run, venues)

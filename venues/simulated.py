@@ -18,7 +18,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Literal, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 import attrs
 from loguru import logger
@@ -256,6 +256,12 @@ class _Timeline:
         self._queue.clear()
 
 
+def _answer_unheard(travel: asyncio.Future[Any]) -> None:
+    """Mark an answer (or error) read, so one whose caller is gone logs no warning."""
+    if not travel.cancelled():
+        travel.exception()
+
+
 class SimulatedVenue:
     """A scripted venue implementing ``venues.base.Venue``; see the module docstring."""
 
@@ -304,6 +310,7 @@ class SimulatedVenue:
         self._resting: dict[str, SimOrder] = {}  # live orders, oldest first: what fills scan
         self._handlers: list[UpdateHandler] = []
         self._timeline = _Timeline()
+        self._travels: set[asyncio.Future[Any]] = set()
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self._started = False
@@ -321,7 +328,10 @@ class SimulatedVenue:
             self._timeline.at(t0 + step.at_s, functools.partial(self._run_step, step))
 
     def close(self) -> None:
+        """Stop the script and drop the requests still travelling: the venue is gone."""
         self._timeline.close()
+        for travel in list(self._travels):
+            travel.cancel()
 
     def apply(self, step: ScriptedFill | ScriptedBook) -> None:
         """Run one script step now, outside the script (benchmarks pace fills this way)."""
@@ -332,6 +342,10 @@ class SimulatedVenue:
 
     def order(self, client_id: str) -> SimOrder:
         return self._orders[client_id]
+
+    def client_ids(self) -> list[str]:
+        """Every client order id the venue ever accepted, oldest first."""
+        return list(self._orders)
 
     def subscribe(self, handler: UpdateHandler) -> Callable[[], None]:
         self._handlers.append(handler)
@@ -374,6 +388,19 @@ class SimulatedVenue:
         return await self._request(lambda: self._on_amend(symbol, client_id, price, qty))
 
     async def _request(self, process: Callable[[], T]) -> T:
+        """A request that has left arrives, whatever becomes of its caller.
+
+        Cancelling the task that awaits an answer (an entry that ended, an engine that
+        crashed) does not unsend the request: the venue still processes it, and only
+        the answer goes nowhere. Crash-recovery tests depend on this.
+        """
+        travel = asyncio.ensure_future(self._travel(process))
+        self._travels.add(travel)
+        travel.add_done_callback(self._travels.discard)
+        travel.add_done_callback(_answer_unheard)
+        return await asyncio.shield(travel)
+
+    async def _travel(self, process: Callable[[], T]) -> T:
         """Latency out, processing at the venue instant, latency back (errors included)."""
         await asyncio.sleep(self._latency_s)
         try:
