@@ -108,10 +108,14 @@ class EntryEngine:
         venues: Mapping[str, base.Venue],
         config: EntryConfig | None = None,
         journal: Journal | None = None,
+        recovery_grace_s: float = 1.0,
     ) -> None:
         self.venues = dict(venues)
         self.config = config if config is not None else EntryConfig()
         self.journal = journal
+        #: How long a request sent by a process that died may still be travelling: recovery
+        #: asks about an order no sooner than this after the last journaled step.
+        self.recovery_grace_s = recovery_grace_s
         self._actors: dict[str, _Actor] = {}
         self._routes: dict[tuple[str, str], _Actor] = {}
         # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
@@ -226,6 +230,11 @@ class EntryEngine:
         if model.terminal:  # ended, but the journal never heard of it: close it
             self.journal.close_entry(entry.entry_id, model.state, "closed on recovery")
         else:
+            last = entry.steps[-1].at if entry.steps else loop.time()
+            # Requests the dead process sent may still be on their way: a query that
+            # overtook one would find nothing and call it never placed.
+            await asyncio.sleep(min(self.recovery_grace_s,
+                                    max(0.0, last + self.recovery_grace_s - loop.time())))
             books = await self._books_now(actor)
             actor.post(ev.Recovered(loop.time(), books))
             for name in rebuilt.armed_timers:

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from fsm.bench import exposure, runtime
+from fsm.bench import exposure, journal_cost, runtime
 from fsm.bench.runtime import PathTiming
 
 SCALES = (1, 100, 1000, 10_000)
@@ -76,6 +76,7 @@ class BenchReport:
     exposure: list[exposure.ExposureRow]
     overhead: list[PathRow]
     scale: list[ScaleRow]
+    journal: dict[str, Percentiles]  # sync mode -> us per step journaled (2 records)
     seconds: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +118,9 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda _: None) -
         base = scale_rows[0].reaction.p99 if scale_rows else pct.p99
         scale_rows.append(ScaleRow(n, len(reactions), pct, round(pct.p99 / base, 2),
                                    round(rate, 1), round(memory / 1024, 1)))
-    return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, seconds)
+    costs = timed("journal", lambda: journal_cost.record_costs(300 if quick else 3000))
+    journal = {mode: Percentiles.of(ns) for mode, ns in costs.items()}
+    return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, journal, seconds)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -169,6 +172,14 @@ def format_report(report: BenchReport) -> str:
               _f(r.p99_vs_n1, 2), _f(r.entries_per_s), _f(r.kib_per_entry)]
              for r in report.scale],
         )
+    )
+    parts.append(
+        "\n4. Journal, us per processed event written before its commands are sent (real "
+        "clock; SQLite WAL; one event and one command per step)\n"
+        + _table(["sync", "p50", "p99", "survives"],
+                 [[mode, _f(p.p50), _f(p.p99),
+                   "a killed process" if mode == "normal" else "power loss as well"]
+                  for mode, p in report.journal.items()])
     )
     total = sum(report.seconds.values())
     parts.append(f"\nmeasured in {total:.0f} s")
