@@ -11,8 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from fsm import events as ev
 from fsm import scenario as scenarios
 from fsm.config import EntryConfig
@@ -77,15 +75,39 @@ def test_a_finished_entry_ignores_late_events() -> None:
     assert len(desk.model.ignored) >= len(late)
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError,
-                   reason="known gap for issue 5 item 4 (retries with backoff): an order whose "
-                          "every query fails stays unknown and the entry never ends")
-def test_known_gap_an_order_whose_queries_all_fail_never_lets_the_entry_end() -> None:
-    """Found by the property tests; their worlds now keep query failures under the budget.
+def test_an_order_whose_queries_all_fail_lets_the_entry_end_stuck_with_an_alert() -> None:
+    """Found by the property tests: the entry used to wait for ever (an hour of virtual time).
 
-    When the retry/backoff work makes this entry end (stuck with an alert, or resolved
-    by a later query), this test passes, strict xfail turns that into a failure, and
-    the marker and the generators' limit on failing queries should go.
+    The quote's create was lost and the one query its budget allows was refused. Now the
+    quote becomes unresolved, gets a last cancel (not found: no answer either way), every
+    other live order is cancelled, and the entry ends stuck naming the quote.
     """
-    outcome = run_world(World(scenarios.load(DATA / "known_gap_queries_exhausted.toml")))
-    assert outcome.run.violations == ()  # an hour of virtual time passes first: TimeoutError
+    outcome = run_world(World(scenarios.load(DATA / "queries_exhausted.toml")))
+    run = outcome.run
+    assert run.violations == ()
+    assert run.result.final_state == "stuck"
+    (alert,) = run.result.alerts
+    assert "aesim1Sq1" in alert and "possibly live" in alert
+    assert "alpha 0" in alert and "beta 0" in alert
+    assert {o.client_id: o.status for o in run.result.orders} == {
+        "aesim1Lq1": "canceled", "aesim1Sq1": "unresolved"}
+    assert run.result.path[-1].at_ms < 1000  # not an hour of virtual time
+
+
+def test_the_query_budget_counts_per_period_of_uncertainty() -> None:
+    """Each time an order's outcome is unknown it gets the whole query budget again."""
+    desk = Desk(D("0.002"), EntryConfig(query_retry_budget=2), FLAT)
+    desk.answer(0, 2, 0)                     # long quote placed, its answer lost
+    assert desk.model.ledger.orders["aec1Lq1"].queries == 1
+    query = len(desk.requests) - 1
+    desk.answer(query, 2, 0)                 # the query's answer lost too
+    desk.retry(0)                            # backoff over: the second (last) query
+    desk.answer(len(desk.requests) - 1, 0, 0)  # answered: open
+    record = desk.model.ledger.orders["aec1Lq1"]
+    assert (record.state, record.queries) == ("open", 0)
+    desk.kill()                              # cancel it; the cancel's answer is lost
+    desk.answer([type(r).__name__ for r in desk.requests].index("CancelOrder"), 4, 0)
+    assert (record.state, record.queries) == ("unknown", 1)  # a fresh budget, not 3 of 2
+    assert desk.model.state != "giving_up"
+    desk.settle()
+    check_settled(desk)
