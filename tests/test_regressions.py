@@ -111,3 +111,21 @@ def test_the_query_budget_counts_per_period_of_uncertainty() -> None:
     assert desk.model.state != "giving_up"
     desk.settle()
     check_settled(desk)
+
+
+def test_an_unresolved_order_gets_a_last_cancel_whose_answer_resolves_it() -> None:
+    """The create's answer is lost (it rests), the one query allowed never leaves: the
+    order is unresolved. Its last cancel is answered "cancelled, filled 0", which settles
+    it; every order is then known, so the entry rolls back flat instead of ending stuck."""
+    desk = Desk(D("0.002"), EntryConfig(query_retry_budget=1), FLAT)
+    desk.checks.append(check_truth)
+    desk.answer(0, 2, 0)                   # the long quote rests; its answer is lost
+    desk.answer(len(desk.requests) - 1, 3, 0)  # the query: venue unavailable
+    record = desk.model.ledger.orders["aec1Lq1"]
+    assert record.state == "unresolved"
+    assert desk.model.state == "giving_up"
+    assert [type(r).__name__ for r in desk.requests].count("CancelOrder") == 2
+    desk.settle()
+    check_settled(desk)
+    assert desk.venue["aec1Lq1"].status.value == "canceled"
+    assert (record.state, desk.model.state, desk.alerts) == ("canceled", "rolled_back", [])
