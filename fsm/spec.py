@@ -297,8 +297,10 @@ _KNOWN = ("open", "partially_filled", "filled", "canceled", "rejected")
 
 ORDER_TRANSITIONS: tuple[Row, ...] = (
     Row("accept", "pending_new", "open", "The venue acknowledged the order."),
-    *(Row("accept", s, "pending_cancel", "Found live, and it is to go: cancel it.",
-          guards=("cancel_wanted",), effects=("send_cancel",)) for s in _ASKING),
+    *(Row("accept", s, "pending_cancel", "Found live, and it is to go: cancel it (a cancel "
+          "whose answer was lost counts against the cancel budget, or this never ends).",
+          guards=("cancel_wanted", "cancel_budget_left"), effects=("send_cancel",))
+      for s in _ASKING),
     *(Row("accept", s, "partially_filled", "Found live with fills.", guards=("has_fills",))
       for s in _ASKING),
     *(Row("accept", s, "open", "Found live.") for s in _ASKING),

@@ -129,3 +129,29 @@ def test_an_unresolved_order_gets_a_last_cancel_whose_answer_resolves_it() -> No
     check_settled(desk)
     assert desk.venue["aec1Lq1"].status.value == "canceled"
     assert (record.state, desk.model.state, desk.alerts) == ("canceled", "rolled_back", [])
+
+
+def test_a_cancel_whose_answers_are_always_lost_is_bounded_by_the_cancel_budget() -> None:
+    """Every cancel's answer is lost and every query finds the order still live.
+
+    Each query used to send a fresh cancel with no budget, so the entry cancelled and
+    queried for ever. Now the cancel budget counts those cancels too: once spent, the
+    order is taken as live and uncancellable and the entry ends stuck, naming it.
+    """
+    config = EntryConfig(cancel_retry_budget=2)
+    desk = Desk(D("0.002"), config, FLAT)
+    desk.checks.append(check_truth)
+    desk.answer(0, 0, 0)                    # both quotes rest
+    desk.answer(0, 0, 0)
+    desk.kill()
+    cancels = 0
+    for _ in range(200):
+        if desk.model.terminal or not desk.requests:
+            break
+        kind = type(desk.requests[0]).__name__
+        cancels += kind == "CancelOrder"
+        desk.answer(0, 4 if kind == "CancelOrder" else 0, 0)  # cancels lost, queries answered
+    assert desk.model.state == "stuck"
+    assert cancels <= 2 * (1 + config.cancel_retry_budget)
+    (alert,) = desk.alerts
+    assert "aec1Lq1" in alert.message and "aec1Sq1" in alert.message
