@@ -117,6 +117,13 @@ def _to_hedge_mode(value: Any) -> Any:
 class EntryConfig:
     """How an entry quotes, when it hedges, and how hard it tries before rolling back.
 
+    Faults: a request the venue definitely did not receive (``VenueUnavailable``) is
+    sent again, same client order id, after a capped exponential backoff
+    (``retry_backoff_s`` doubling up to ``retry_backoff_max_s``), at most
+    ``send_retry_budget`` times per request. Queries of an order of unknown outcome
+    back off the same way; ``query_retry_budget`` counts them per period of
+    uncertainty (it starts again once the order's state is known).
+
     Offsets are fractions (``0.0001`` = 1 bp) measured from the touch a taker on the
     quote's side would hit (the ask for a buy): positive rests behind it, zero sits at
     it and negative crosses through it, still as a limit order.
@@ -153,6 +160,20 @@ class EntryConfig:
     cancel_retry_budget: int = attrs.field(default=3, validator=_int_in(0, 50))
     rollback_retry_budget: int = attrs.field(default=3, validator=_int_in(0, 50))
     query_retry_budget: int = attrs.field(default=5, validator=_int_in(1, 100))
+    send_retry_budget: int = attrs.field(default=5, validator=_int_in(0, 50))
+    retry_backoff_s: float = attrs.field(default=0.05, validator=_seconds_in(0.0, 60.0))
+    retry_backoff_max_s: float = attrs.field(default=1.0, validator=_seconds_in(0.0, 600.0))
+
+    def __attrs_post_init__(self) -> None:
+        if self.retry_backoff_max_s < self.retry_backoff_s:
+            raise ConfigError(
+                f"EntryConfig.retry_backoff_max_s: got {self.retry_backoff_max_s!r}, expected "
+                f"at least retry_backoff_s ({self.retry_backoff_s!r})"
+            )
+
+    def backoff_s(self, retry: int) -> float:
+        """The delay before the ``retry``-th retry of one request (see ``backoff_delay``)."""
+        return backoff_delay(retry, self.retry_backoff_s, self.retry_backoff_max_s)
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> EntryConfig:
@@ -165,6 +186,18 @@ class EntryConfig:
                 f"expected some of {', '.join(sorted(known))}"
             )
         return cls(**values)
+
+
+def backoff_delay(retry: int, base_s: float, cap_s: float) -> float:
+    """Capped exponential backoff without jitter: ``base * 2**(retry - 1)``, at most ``cap``.
+
+    Deterministic on purpose: the same events give the same commands and delays, so
+    a run replays exactly. Jitter spreads many clients hammering one server; here one
+    entry retries one request, and its retries are counted and bounded.
+    """
+    if retry <= 1:
+        return base_s
+    return min(cap_s, base_s * 2.0 ** min(retry - 1, 60))
 
 
 def validate_offset(name: str, value: Decimal | None) -> None:

@@ -396,6 +396,9 @@ class EntryEngine:
                 self._spawn(actor, self._query(actor, command))
             case StartTimer():
                 name = command.name
+                previous = actor.timers.pop(name, None)
+                if previous is not None:  # a timer restarted under its name fires once
+                    previous.cancel()
                 actor.timers[name] = loop.call_later(
                     command.delay_s, lambda: actor.post(ev.TimerFired(loop.time(), name))
                 )
@@ -430,8 +433,8 @@ class EntryEngine:
             ack = await venue.place(order)
         except base.OrderRejected as exc:
             actor.post(ev.Rejected(now(), cid, str(exc)))
-        except base.VenueUnavailable as exc:
-            actor.post(ev.Rejected(now(), cid, f"not sent: {exc}"))
+        except base.VenueUnavailable as exc:  # definitely not sent: the core may send it again
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.PLACE, _describe(exc)))
         except base.VenueFatalError as exc:
             actor.post(ev.Rejected(now(), cid, str(exc)))
             actor.post(ev.VenueFatal(now(), order.venue, str(exc)))
@@ -448,8 +451,10 @@ class EntryEngine:
             ack = await venue.cancel(cancel.symbol, cid)
         except base.OrderNotFound:
             actor.post(ev.NotFound(now(), cid, ev.Operation.CANCEL))
-        except (base.OrderRejected, base.VenueUnavailable) as exc:
+        except base.OrderRejected as exc:
             actor.post(ev.CancelRejected(now(), cid, str(exc)))
+        except base.VenueUnavailable as exc:
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.CANCEL, _describe(exc)))
         except base.VenueFatalError as exc:
             actor.post(ev.CancelRejected(now(), cid, str(exc)))
             actor.post(ev.VenueFatal(now(), cancel.venue, str(exc)))
@@ -485,6 +490,8 @@ class EntryEngine:
             snap = await venue.query(query.symbol, cid)
         except base.OrderNotFound:
             actor.post(ev.NotFound(now(), cid, ev.Operation.QUERY))
+        except base.VenueUnavailable as exc:
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.QUERY, _describe(exc)))
         except Exception as exc:
             actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
         else:

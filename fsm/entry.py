@@ -25,7 +25,7 @@ from fsm import spec
 from fsm.commands import Command, PlaceOrder, RaiseAlert, StartTimer
 from fsm.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.ids import client_order_id
-from fsm.orders import OrderLedger, OrderRecord
+from fsm.orders import RETRY_TIMER_PREFIX, Change, OrderLedger, OrderRecord
 from fsm.pricing import aggressive_price, quote_price, round_down
 from fsm.values import (
     Book,
@@ -148,7 +148,10 @@ class EntryModel:
         self.entry_id = entry_id
         self.request = request
         self.config = config
-        self.ledger = OrderLedger(config.query_retry_budget, 1 + config.cancel_retry_budget)
+        self.ledger = OrderLedger(
+            config.query_retry_budget, 1 + config.cancel_retry_budget, config.send_retry_budget,
+            config.retry_backoff_s, config.retry_backoff_max_s,
+        )
         self.books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
@@ -237,8 +240,15 @@ class EntryModel:
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
                 return None
+            case ev.TimerFired() if event.name == QUOTE_TIMER:
+                return "timeout"
             case ev.TimerFired():
-                return "timeout" if event.name == QUOTE_TIMER else None
+                cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
+                retried = self.ledger.orders.get(cid)
+                if not event.name.startswith(RETRY_TIMER_PREFIX) or retried is None:
+                    self.ignored.append(f"timer {event.name} of nothing")
+                    return None
+                return self._changed(retried, self.ledger.retry_due(cid, event.at), event.at)
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
                 return "kill"
@@ -256,13 +266,16 @@ class EntryModel:
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
             return None
-        change = self.ledger.apply(event)
+        return self._changed(record, self.ledger.apply(event), event.at)
+
+    def _changed(self, record: OrderRecord, change: Change, at: float) -> str | None:
+        """The entry trigger one change of the ledger means, if any."""
         self._positions.clear()
         self._out.extend(change.commands)
         if change.filled_more:
             self._last_fill_leg = record.command.leg
-            self.moments.setdefault("first_fill", event.at)
-            self.exposure.append((event.at, self.imbalance()))
+            self.moments.setdefault("first_fill", at)
+            self.exposure.append((at, self.imbalance()))
             return "fill"
         return "order_update" if change.state_changed or change.amend_answered else None
 
@@ -449,6 +462,23 @@ class EntryModel:
     def cancel_budget_spent(self, *_: Any) -> bool:
         return any(r.cancel_budget_spent() for r in self.ledger)
 
+    def order_unresolved(self, *_: Any) -> bool:
+        return any(r.state == "unresolved" for r in self.ledger)
+
+    def waiting_over(self, *_: Any) -> bool:
+        """Nothing more can be learned: every order is terminal, unresolved with its last
+        cancel answered, or live where the venue keeps refusing (or never gets) the cancel."""
+        return all(
+            r.terminal or (r.state == "unresolved" and not r.last_cancel_out)
+            or r.cancel_budget_spent()
+            for r in self.ledger
+        )
+
+    def hedge_unsendable(self, *_: Any) -> bool:
+        """The last hedge never left (venue unavailable through every send retry)."""
+        hedge = self._latest(Purpose.HEDGE)
+        return hedge is not None and hedge.unsendable and self._needs_hedge()
+
     def _flatten_plan(self) -> list[tuple[Leg, Side, Decimal]]:
         plan = []
         for leg in (Leg.LONG, Leg.SHORT):
@@ -602,11 +632,18 @@ class EntryModel:
             ))
 
     def raise_residual_alert(self, *_: Any) -> None:
-        live = [r.client_id for r in self.ledger if r.live]
+        unresolved = [r for r in self.ledger if r.state == "unresolved"]
+        live = [r.client_id for r in self.ledger if r.live and r.state != "unresolved"]
+        holds = ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
+        if unresolved:
+            head = (f"entry {self.entry_id} gave up: outcome unknown after every query of "
+                    + ", ".join(
+                        f"{r.client_id} ({r.purpose.value} {r.command.side.value} {r.qty} on "
+                        f"{r.command.venue}, {r.queries} quer{'y' if r.queries == 1 else 'ies'}; "
+                        f"possibly live, filled "
+                        f"between {r.filled} and {r.qty})" for r in unresolved)
+                    + f"; nothing was flattened; this entry's known fills hold {holds}")
+        else:
+            head = f"entry {self.entry_id} could not roll back: this entry still holds {holds}"
         detail = f"; orders still live: {', '.join(live)}" if live else ""
-        self._out.append(RaiseAlert(
-            f"entry {self.entry_id} could not roll back: this entry still holds "
-            + ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
-            + detail,
-            self.residuals(),
-        ))
+        self._out.append(RaiseAlert(head + detail, self.residuals()))

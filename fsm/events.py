@@ -134,6 +134,20 @@ class OutcomeUnknown:
 
 
 @attrs.frozen
+class Unavailable:
+    """A request definitely did not reach the venue (connection refused, venue down).
+
+    Unlike ``OutcomeUnknown`` nothing can have happened, so the same request may be
+    sent again (same client order id) after a backoff.
+    """
+
+    at: float
+    client_id: str
+    operation: Operation
+    reason: str
+
+
+@attrs.frozen
 class StatusReport:
     """The venue's view of one order (a query answer or a pushed update)."""
 
@@ -191,6 +205,6 @@ class Recovered:
 
 OrderEvent = (
     Accepted | Rejected | FillReport | Canceled | CancelRejected | Amended | AmendRejected
-    | NotFound | OutcomeUnknown | StatusReport
+    | NotFound | OutcomeUnknown | Unavailable | StatusReport
 )
 Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered

@@ -20,7 +20,16 @@ import attrs
 
 from fsm import events as ev
 from fsm import spec
-from fsm.commands import AmendOrder, CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert
+from fsm.commands import (
+    AmendOrder,
+    CancelOrder,
+    CancelTimer,
+    Command,
+    PlaceOrder,
+    QueryOrder,
+    StartTimer,
+)
+from fsm.config import backoff_delay
 from fsm.values import Fill, Leg, OrderStatus, Purpose, average_price
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -35,6 +44,13 @@ _LOST_BY_STATE = {
     "pending_cancel": ev.Operation.CANCEL,
     "unknown": ev.Operation.QUERY,
 }
+_UNCERTAIN = ("unknown", "unresolved")
+RETRY_TIMER_PREFIX = "retry."
+
+
+def retry_timer(client_id: str) -> str:
+    """The stable name of an order's backoff timer: at most one is armed per order."""
+    return f"{RETRY_TIMER_PREFIX}{client_id}"
 
 
 class InvalidOrderTransition(RuntimeError):
@@ -50,6 +66,9 @@ class OrderRecord:
     submitted_at: float
     query_budget: int
     cancel_budget: int
+    send_budget: int = 5  # re-sends of one request the venue definitely did not receive
+    backoff_s: float = 0.05
+    backoff_max_s: float = 1.0
     state: str = spec.ORDER_INITIAL
     fills: dict[str, Fill] = attrs.field(factory=dict)
     fills_total: Decimal = Decimal(0)  # the sum of ``fills``, kept as they are recorded
@@ -59,7 +78,12 @@ class OrderRecord:
     cancel_attempts: int = 0
     amend_target: tuple[Decimal, Decimal] | None = None  # (price, total qty) asked for
     amend_outcome: str | None = None  # None, "sent", "done" or "failed"
-    queries: int = 0
+    queries: int = 0  # queries sent in the current period of uncertainty
+    sends: int = 0  # re-sends of the current create or cancel after "venue unavailable"
+    retry_pending: bool = False  # the backoff timer ``retry_timer(client_id)`` is armed
+    cancel_unreachable: bool = False  # every send of the last cancel failed: the venue is down
+    unsendable: bool = False  # refused only because the create never left, retries spent
+    last_cancel_out: bool = False  # the last-resort cancel of an unresolved order is unanswered
     terminal_at: float | None = None
     venue_order_id: str | None = None
     not_found_by: ev.Operation | None = None  # the request the last "not found" answered
@@ -127,6 +151,9 @@ class OrderRecord:
     def query_budget_left(self) -> bool:
         return self.queries < self.query_budget
 
+    def send_budget_left(self) -> bool:
+        return self.sends < self.send_budget
+
     def cancel_budget_left(self) -> bool:
         return self.cancel_attempts < self.cancel_budget
 
@@ -139,12 +166,54 @@ class OrderRecord:
         """
         return (
             self.cancel_wanted and self.state in ("open", "partially_filled")
-            and not self.cancel_budget_left()
+            and (not self.cancel_budget_left() or self.cancel_unreachable)
         )
 
-    # -- effects named in ORDER_TRANSITIONS
+    # -- effects named in ORDER_TRANSITIONS (each returns the command it sends, if any)
     def send_cancel(self) -> Command:
+        """A fresh cancel request: it counts against the cancel budget (refusals)."""
         self.cancel_attempts += 1
+        self.sends = 0
+        self.cancel_unreachable = False
+        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def send_cancel_again(self) -> Command:
+        """The same cancel, which never left: a send retry, not a new attempt."""
+        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def send_place(self) -> Command:
+        """The same create, which never left: same command, same client order id."""
+        self.create_answered = False
+        return self.command
+
+    def _backoff(self, retry: int) -> Command | None:
+        if self.retry_pending:  # one timer per order; the armed one will do
+            return None
+        self.retry_pending = True
+        delay = backoff_delay(retry, self.backoff_s, self.backoff_max_s)
+        return StartTimer(retry_timer(self.client_id), delay)
+
+    def retry_later(self) -> Command | None:
+        """Arm the backoff timer for a create or cancel that never left."""
+        if not self.retry_pending:
+            self.sends += 1
+        return self._backoff(self.sends)
+
+    def query_later(self) -> Command | None:
+        """Arm the backoff timer for the next query (the n-th failure waits base * 2**(n-1))."""
+        return self._backoff(max(1, self.queries))
+
+    def give_up_cancel(self) -> None:
+        self.cancel_unreachable = True
+
+    def note_unsendable(self) -> None:
+        self.unsendable = True
+
+    def cancel_last(self) -> Command:
+        """A last cancel for an order nobody could query: harmless if nothing rests, and its
+        answer (cancelled, with the filled size) may still resolve the order."""
+        self.cancel_wanted = True
+        self.last_cancel_out = True
         return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
 
     def send_amend(self) -> Command:
@@ -157,13 +226,6 @@ class OrderRecord:
         self.queries += 1
         return QueryOrder(self.client_id, self.command.venue, self.command.symbol)
 
-    def alert_unresolved(self) -> Command:
-        return RaiseAlert(
-            f"order {self.client_id} on {self.command.venue} is still unknown after "
-            f"{self.queries} queries; its fills may be missing",
-            {self.command.venue: self.filled},
-        )
-
     def _holds(self, guard: str) -> bool:
         value = getattr(self, guard)
         return bool(value() if callable(value) else value)
@@ -172,7 +234,15 @@ class OrderRecord:
         """Apply one order trigger: the first row whose guards hold wins."""
         row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
         if row is not None:
-            commands = [getattr(self, effect)() for effect in row.effects]
+            commands: list[Command] = []
+            if row.dest is not None and row.dest != self.state:
+                if self.retry_pending:  # a retry armed for the old state is void
+                    self.retry_pending = False
+                    commands.append(CancelTimer(retry_timer(self.client_id)))
+                if self.state in _UNCERTAIN and row.dest not in _UNCERTAIN:
+                    self.queries = 0  # the period of uncertainty is over
+            commands += [c for effect in row.effects
+                         if (c := getattr(self, effect)()) is not None]
             if row.dest is not None:
                 self.state = row.dest
                 self.history.append((at, row.dest))
@@ -180,6 +250,16 @@ class OrderRecord:
                     self.terminal_at = at
             return commands
         raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
+
+
+def _answers_cancel(event: ev.OrderEvent) -> bool:
+    """Whether ``event`` can be the answer to a cancel request."""
+    match event:
+        case ev.Canceled() | ev.CancelRejected():
+            return True
+        case ev.NotFound() | ev.OutcomeUnknown() | ev.Unavailable():
+            return event.operation is ev.Operation.CANCEL
+    return False
 
 
 @attrs.define
@@ -199,6 +279,9 @@ class OrderLedger:
 
     query_budget: int
     cancel_budget: int
+    send_budget: int = 5
+    backoff_s: float = 0.05
+    backoff_max_s: float = 1.0
     orders: dict[str, OrderRecord] = attrs.field(factory=dict)
     fills: list[Fill] = attrs.field(factory=list)
     _seen: set[tuple[str, str]] = attrs.field(factory=set)
@@ -211,6 +294,7 @@ class OrderLedger:
             raise ValueError(f"client order id {command.client_id} is already in use")
         record = OrderRecord(
             command, attempt, at, self.query_budget, self.cancel_budget,
+            self.send_budget, self.backoff_s, self.backoff_max_s,
             history=[(at, spec.ORDER_INITIAL)],
         )
         self.orders[command.client_id] = record
@@ -238,6 +322,8 @@ class OrderLedger:
         record.submitted_at = at
         record.terminal_at = None
         record.queries = 0
+        record.sends = 0
+        record.unsendable = False
         record.create_answered = False
         return record
 
@@ -287,9 +373,23 @@ class OrderLedger:
         into.state_changed |= change.state_changed
         into.amend_answered |= change.amend_answered
 
+    def retry_due(self, client_id: str, at: float) -> Change:
+        """An order's backoff timer fired: re-send what its state needs, if still pending."""
+        record = self.orders[client_id]
+        change = Change()
+        if record.retry_pending:
+            record.retry_pending = False
+            before = record.state
+            change.commands += record.fire("retry_due", at)
+            change.state_changed = record.state != before
+        return change
+
     def apply(self, event: ev.OrderEvent) -> Change:
         record = self.orders[event.client_id]
         before_state, before_filled = record.state, record.filled
+        last_cancel_out = record.last_cancel_out
+        if _answers_cancel(event):
+            record.last_cancel_out = False
         change = Change()
         fire = record.fire
         match event:
@@ -331,10 +431,20 @@ class OrderLedger:
                     record.create_answered = True
                     record.queries = 0  # asked before the create could land: they prove nothing
                 change.commands += fire("unknown", event.at)
+            case ev.Unavailable() if event.operation is ev.Operation.AMEND:
+                record.amend_outcome, change.amend_answered = "failed", True
+            case ev.Unavailable():
+                if event.operation is ev.Operation.PLACE:
+                    record.create_answered = True
+                trigger = {ev.Operation.PLACE: "place_unsent", ev.Operation.CANCEL: "cancel_unsent",
+                           ev.Operation.QUERY: "query_unsent"}[event.operation]
+                change.commands += fire(trigger, event.at)
             case ev.StatusReport():
                 change.commands += self._apply_status(record, event, change)
         change.filled_more = record.filled > before_filled
-        change.state_changed = record.state != before_state
+        change.state_changed = (
+            record.state != before_state or record.last_cancel_out != last_cancel_out
+        )
         return change
 
     def _record_fill(self, record: OrderRecord, report: ev.FillReport, change: Change) -> bool:

@@ -25,6 +25,7 @@ from fsm import spec
 from fsm.config import ConfigError, EntryConfig
 from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules, Purpose, to_decimal
 from venues.simulated import (
+    Outage,
     Reaction,
     ReactionAction,
     ScriptedBook,
@@ -51,13 +52,14 @@ class VenueSpec:
     stream_delay_s: float
     script: tuple[ScriptedFill | ScriptedBook, ...]
     reactions: tuple[Reaction, ...]
+    outages: tuple[Outage, ...] = ()
 
     def build(self) -> SimulatedVenue:
         return SimulatedVenue(
             self.name, [self.market], latency_s=self.latency_s,
             request_timeout_s=self.request_timeout_s, script=self.script,
             reactions=self.reactions, duplicate_fills=self.duplicate_fills,
-            stream_delay_s=self.stream_delay_s,
+            stream_delay_s=self.stream_delay_s, outages=self.outages,
         )
 
 
@@ -255,13 +257,27 @@ def _venue(name: str, table: _Table) -> VenueSpec:
             times=reaction.integer("times", 1, minimum=1),
         ))
         reaction.done()
+    outages = []
+    for window in table.tables("outages"):
+        start = window.millis("from_ms", 0.0)
+        until = None
+        if "until_ms" in window.data:
+            until = window.millis("until_ms", 0.0)
+            if until <= start:
+                window.fail(window.path("until_ms"),
+                            f"a time after from_ms ({start * 1000:g} ms); leave it out for "
+                            "an outage that never ends", window.data["until_ms"])
+        else:
+            window.read.add("until_ms")
+        outages.append(Outage(from_s=start, until_s=until))
+        window.done()
     spec = VenueSpec(
         name=name, market=sim_market,
         latency_s=table.millis("latency_ms", 0.0),
         request_timeout_s=table.millis("request_timeout_ms", 1000.0),
         duplicate_fills=table.boolean("duplicate_fills", False),
         stream_delay_s=table.millis("stream_delay_ms", 0.0),
-        script=tuple(script), reactions=tuple(reactions),
+        script=tuple(script), reactions=tuple(reactions), outages=tuple(outages),
     )
     table.done()
     return spec

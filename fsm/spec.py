@@ -21,7 +21,7 @@ Entry triggers:
 * ``start``: begin quoting with the books just read.
 * ``fill``: a new fill (deduplicated by trade id) was recorded on one of our orders.
 * ``order_update``: one of our orders changed lifecycle state for another reason.
-* ``timeout``: the quote timer fired.
+* ``timeout``: the quote timer fired (retry timers are the orders' business).
 * ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
 * ``evaluate``: fired by the model itself after every event, in states that decide
   from the books rather than from one event, until no row applies.
@@ -127,12 +127,18 @@ ENTRY_STATES: tuple[State, ...] = (
             State("flattening", "Reduce-only orders close this entry's own fills on each venue."),
         ),
     ),
+    State(
+        "giving_up",
+        "An order's outcome could not be learned (every query its budget allows failed): "
+        "every other live order is cancelled, confirmed, and nothing new is sent.",
+    ),
     State("complete", "Hedged; the size achieved is reported (it may be less than asked).", terminal=True),
     State("withdrawn", "Nothing filled; every quote was withdrawn; nothing was opened.", terminal=True),
     State("rolled_back", "Everything this entry opened has been closed again.", terminal=True),
     State(
         "stuck",
-        "Rollback could not finish; an alert names the residual on each venue.",
+        "Rollback could not finish, or an order stayed unresolved; an alert names the "
+        "residual on each venue and every order that may still be live.",
         terminal=True,
     ),
 )
@@ -149,6 +155,7 @@ _M = f"{_F}.maker_quoting"
 _RB = "rolling_back"
 _RBC = f"{_RB}.cancelling"
 _RBF = f"{_RB}.flattening"
+_G = "giving_up"
 
 ENTRY_TRANSITIONS: tuple[Row, ...] = (
     Row("start", "new", _Q, "Quote both legs near the touch and start the quote timer.",
@@ -159,7 +166,11 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
     Row("fatal", "active", _RB, "A venue failed unrecoverably: withdraw everything, flatten.",
         effects=("cancel_live_orders",)),
     Row("fill", "active", None, "Count the fill; the state decides what it means in evaluate."),
-    Row("order_update", "active", _RB, "A cancel was refused more often than its budget allows.",
+    Row("order_update", "active", _G, "An order stayed unknown through every query its budget "
+        "allows: stop, cancel every other live order; flatten nothing yet.",
+        guards=("order_unresolved",), effects=("cancel_live_orders",)),
+    Row("order_update", "active", _RB, "A cancel was refused (or could not be sent) more often "
+        "than its budget allows.",
         guards=("cancel_budget_spent",), effects=("cancel_live_orders",)),
     Row("order_update", "active", None, "Note the order's new lifecycle state."),
     # -- quoting
@@ -206,6 +217,9 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
         guards=("orders_settled",), effects=("report_residual",)),
     Row("evaluate", _R, _C, "An order is unexpectedly live: cancel it before completing.",
         effects=("cancel_live_orders",)),
+    Row("evaluate", _H, _RB, "The hedge venue stayed unavailable through every send retry: roll "
+        "back on the other venue now rather than wait on with the position naked.",
+        guards=("hedge_settled", "hedge_unsendable"), effects=("cancel_live_orders",)),
     Row("evaluate", _H, _RB, "Hedging failed and its retry budget is spent: roll back.",
         guards=("hedge_settled", "hedge_budget_spent"), effects=("cancel_live_orders",)),
     Row("evaluate", _H, _R, "The hedge order is terminal: settle again.",
@@ -219,7 +233,11 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
     Row("fatal", _RB, None, "Already rolling back."),
     Row("timeout", _RB, None, "The quote timer no longer matters."),
     Row("fill", _RB, None, "Count the fill; flattening is sized once every order is terminal."),
-    Row("order_update", _RB, "stuck", "A cancel was refused more often than its budget allows.",
+    Row("order_update", _RB, _G, "An order stayed unknown through every query its budget allows: "
+        "stop flattening, cancel every other live order.",
+        guards=("order_unresolved",), effects=("cancel_live_orders",)),
+    Row("order_update", _RB, "stuck", "A cancel was refused (or could not be sent) more often "
+        "than its budget allows.",
         guards=("cancel_budget_spent",), effects=("raise_residual_alert",)),
     Row("order_update", _RB, None, "Note the order's new lifecycle state."),
     Row("evaluate", _RBC, _RBF, "Every order is terminal and this entry holds a position: flatten it.",
@@ -235,6 +253,19 @@ ENTRY_TRANSITIONS: tuple[Row, ...] = (
         effects=("place_flatten",)),
     Row("evaluate", _RBF, "stuck", "Flattening cannot finish: alert with the residuals.",
         guards=("orders_settled",), effects=("raise_residual_alert",)),
+    # -- giving up on an order whose outcome cannot be learned
+    Row("kill", _G, None, "Already stopping."),
+    Row("fatal", _G, None, "Already stopping."),
+    Row("timeout", _G, None, "The quote timer no longer matters."),
+    Row("fill", _G, None, "Count the fill; it changes the residual reported."),
+    Row("order_update", _G, None, "Note the order's new lifecycle state."),
+    Row("evaluate", _G, _RB, "A late answer resolved every order after all: roll back as a kill "
+        "would, sized from the fills now known.", guards=("orders_settled",)),
+    Row("evaluate", _G, "stuck", "Only unresolved orders (their last cancel answered) and orders "
+        "nobody can cancel remain: alert naming each as possibly live, with the residual per "
+        "venue. Nothing is flattened: an unresolved order may be a filled hedge, and closing "
+        "the known fills would then open the very exposure it closed.",
+        guards=("waiting_over",), effects=("raise_residual_alert",)),
 )
 
 ENTRY_INITIAL = "new"
@@ -247,6 +278,10 @@ ORDER_STATES: tuple[State, ...] = (
     State("partially_filled", "Resting on the venue, part filled."),
     State("pending_cancel", "Cancel sent; the order can still fill until the venue confirms."),
     State("unknown", "A request got no answer: only a query by client order id can tell."),
+    State("unsent", "The venue was unavailable: the create definitely did not leave; it is sent "
+          "again, same client order id, after a backoff."),
+    State("unresolved", "Every query the budget allows failed: it may rest, may have filled, or "
+          "may never have arrived. A last cancel was sent; the entry stops waiting for it."),
     State("filled", "Filled completely.", terminal=True),
     State("canceled", "Venue-confirmed cancelled; a late report may still add fills.", terminal=True),
     State("rejected", "Definitely refused; nothing rests, nothing filled.", terminal=True),
@@ -255,15 +290,22 @@ ORDER_STATES: tuple[State, ...] = (
 ORDER_INITIAL = "pending_new"
 
 _LIVE = ("pending_new", "open", "partially_filled")
-_NOT_FILLED = ("pending_new", "open", "partially_filled", "pending_cancel", "unknown", "canceled")
+_ASKING = ("unknown", "unresolved")
+_NOT_FILLED = ("pending_new", "open", "partially_filled", "pending_cancel", *_ASKING, "unsent",
+               "canceled")
+_KNOWN = ("open", "partially_filled", "filled", "canceled", "rejected")
 
 ORDER_TRANSITIONS: tuple[Row, ...] = (
     Row("accept", "pending_new", "open", "The venue acknowledged the order."),
-    Row("accept", "unknown", "pending_cancel", "A query found it live, and it is to go: cancel it.",
-        guards=("cancel_wanted",), effects=("send_cancel",)),
-    Row("accept", "unknown", "partially_filled", "A query found it live with fills.",
-        guards=("has_fills",)),
-    Row("accept", "unknown", "open", "A query found it live."),
+    *(Row("accept", s, "pending_cancel", "Found live, and it is to go: cancel it (a cancel "
+          "whose answer was lost counts against the cancel budget, or this never ends).",
+          guards=("cancel_wanted", "cancel_budget_left"), effects=("send_cancel",))
+      for s in _ASKING),
+    *(Row("accept", s, "partially_filled", "Found live with fills.", guards=("has_fills",))
+      for s in _ASKING),
+    *(Row("accept", s, "open", "Found live.") for s in _ASKING),
+    Row("accept", "unsent", "open", "A copy sent before under the same client id arrived after "
+        "all: the pending retry is dropped."),
     *(Row("accept", s, None, "A duplicate or late acknowledgement.")
       for s in ("open", "partially_filled", "pending_cancel", "filled", "canceled")),
     Row("accept", "rejected", "unknown", "Acknowledged after a refusal: contradicting answers, ask.",
@@ -274,14 +316,15 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
         guards=("lost_in_flight",)),
     Row("reject", "pending_new", "rejected", "The venue refused it."),
     Row("reject", "pending_cancel", "rejected", "Refused while a cancel was already on its way."),
-    Row("reject", "unknown", "rejected", "A query found it refused."),
+    *(Row("reject", s, "rejected", "Found refused.") for s in (*_ASKING, "unsent")),
     *(Row("reject", s, None, "A late or duplicate refusal of an order whose outcome is known.")
       for s in ("open", "partially_filled", "filled", "canceled", "rejected")),
     *(Row("fill", s, "filled", "This fill completes the order.", guards=("is_complete",))
       for s in (*_NOT_FILLED, "rejected")),
-    *(Row("fill", s, "partially_filled", "Part filled.") for s in _LIVE),
+    *(Row("fill", s, "partially_filled", "Part filled.") for s in (*_LIVE, "unsent")),
     Row("fill", "pending_cancel", None, "Fill while the cancel is in flight: counted, still cancelling."),
-    Row("fill", "unknown", None, "Fill while the outcome is unknown: counted, the query decides."),
+    *(Row("fill", s, None, "Fill while the outcome is unknown: counted; it may still rest.")
+      for s in _ASKING),
     Row("fill", "canceled", None, "Fill reported after the cancel (late report): counted."),
     Row("fill", "rejected", "unknown", "A fill for an order believed refused: ask the venue.",
         effects=("query_order",)),
@@ -290,13 +333,15 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
           effects=("send_amend",)) for s in ("open", "partially_filled")),
     *(Row("request_cancel", s, "pending_cancel", "Ask the venue to cancel.",
           effects=("send_cancel",)) for s in _LIVE),
+    Row("request_cancel", "unsent", "rejected", "Never sent: drop the pending retry; nothing "
+        "rests, nothing filled."),
     *(Row("request_cancel", s, None, "Already going, or its outcome is being asked for.")
-      for s in ("pending_cancel", "unknown", "filled", "canceled", "rejected")),
+      for s in ("pending_cancel", *_ASKING, "filled", "canceled", "rejected")),
     *(Row("cancel_confirm", s, "filled", "Terminal at the venue with its full size filled.",
           guards=("is_complete",))
-      for s in (*_LIVE, "pending_cancel", "unknown")),
+      for s in (*_LIVE, "pending_cancel", *_ASKING, "unsent")),
     *(Row("cancel_confirm", s, "canceled", "The venue confirmed the order is done.")
-      for s in (*_LIVE, "pending_cancel", "unknown")),
+      for s in (*_LIVE, "pending_cancel", *_ASKING, "unsent")),
     *(Row("cancel_confirm", s, None, "A duplicate confirmation.")
       for s in ("canceled", "filled", "rejected")),
     Row("cancel_reject", "pending_cancel", None, "Cancel refused: the order is live, ask again.",
@@ -304,9 +349,10 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
     Row("cancel_reject", "pending_cancel", "partially_filled", "Cancel refused: still live, part filled.",
         guards=("has_fills",)),
     Row("cancel_reject", "pending_cancel", "open", "Cancel refused: still live."),
-    *(Row("cancel_reject", s, None, "A late refusal: the order's state is already known.")
-      for s in ("pending_new", "open", "partially_filled", "unknown", "filled", "canceled",
-                "rejected")),
+    *(Row("cancel_reject", s, None, "A late refusal: the order's state is already known, or "
+          "cannot be learned from it.")
+      for s in ("pending_new", "open", "partially_filled", *_ASKING, "unsent", "filled",
+                "canceled", "rejected")),
     Row("not_found", "pending_cancel", "unknown", "Cancel found nothing: filled or never placed? Ask.",
         effects=("query_order",)),
     Row("not_found", "unknown", None, "A cancel found nothing while the order's outcome is asked: "
@@ -317,24 +363,72 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
         guards=("create_in_flight",)),
     Row("not_found", "unknown", "rejected", "A query found nothing: the order never reached the venue.",
         unless=("was_acknowledged",)),
-    Row("not_found", "unknown", None, "The venue forgot an order it had: ask again while the budget lasts.",
-        guards=("query_budget_left",), effects=("query_order",)),
-    Row("not_found", "unknown", None, "Still unknown after every query: alert.",
-        effects=("alert_unresolved",)),
+    Row("not_found", "unknown", None, "The venue forgot an order it had: ask again after a backoff, "
+        "while the query budget lasts.",
+        guards=("query_budget_left",), effects=("query_later",)),
+    Row("not_found", "unknown", "unresolved", "Still unknown after every query: send a last "
+        "cancel (harmless if nothing rests) and let the entry give up on it.",
+        effects=("cancel_last",)),
     *(Row("not_found", s, "unknown", "The venue does not know an order we think live: ask.",
           effects=("query_order",)) for s in _LIVE),
     *(Row("not_found", s, None, "The venue forgot a finished order.")
       for s in ("filled", "canceled", "rejected")),
+    Row("not_found", "unsent", None, "Nothing there, as expected of a create that never left."),
+    Row("not_found", "unresolved", None, "Filled and purged, or never placed: still unresolved."),
     Row("unknown", "pending_new", "unknown", "The create got no answer: ask by client order id.",
         effects=("query_order",)),
     Row("unknown", "pending_cancel", "unknown", "The cancel got no answer: ask by client order id.",
         effects=("query_order",)),
-    Row("unknown", "unknown", None, "The query got no answer: ask again while the budget lasts.",
-        guards=("query_budget_left",), effects=("query_order",)),
-    Row("unknown", "unknown", None, "Still unknown after every query: alert.",
-        effects=("alert_unresolved",)),
-    *(Row("unknown", s, None, "A late timeout on an order whose outcome is known.")
-      for s in ("open", "partially_filled", "filled", "canceled", "rejected")),
+    Row("unknown", "unknown", None, "The query got no answer: ask again after a backoff, while the "
+        "query budget lasts.",
+        guards=("query_budget_left",), effects=("query_later",)),
+    Row("unknown", "unknown", "unresolved", "Still unknown after every query: send a last cancel "
+        "(harmless if nothing rests) and let the entry give up on it.",
+        effects=("cancel_last",)),
+    *(Row("unknown", s, None, "A late timeout on an order whose outcome is known, or cannot be "
+          "learned from it.")
+      for s in (*_KNOWN, "unsent", "unresolved")),
+    Row("place_unsent", "pending_new", "unsent", "The create never left (venue unavailable): send "
+        "it again after a backoff, same client id, while the send budget lasts.",
+        guards=("send_budget_left",), effects=("retry_later",)),
+    Row("place_unsent", "pending_new", "rejected", "The create never left and every send retry is "
+        "spent: the intent fails like a refusal, marked unsendable.",
+        effects=("note_unsendable",)),
+    Row("place_unsent", "pending_cancel", "rejected", "The create never left and a cancel is "
+        "wanted: nothing rests; no retry."),
+    Row("place_unsent", "unknown", "rejected", "The create never left: nothing can rest (the "
+        "query or cancel in flight will find nothing).", unless=("was_acknowledged",)),
+    *(Row("place_unsent", s, None, "A late or contradicting answer to a create.")
+      for s in ("unknown", *_KNOWN, "unsent", "unresolved")),
+    Row("cancel_unsent", "pending_cancel", None, "The cancel never left (venue unavailable): send "
+        "it again after a backoff, while the send budget lasts.",
+        guards=("send_budget_left",), effects=("retry_later",)),
+    Row("cancel_unsent", "pending_cancel", "partially_filled", "The cancel never left and every "
+        "send retry is spent: still live, part filled; the entry gives up on cancelling it.",
+        guards=("has_fills",), effects=("give_up_cancel",)),
+    Row("cancel_unsent", "pending_cancel", "open", "The cancel never left and every send retry is "
+        "spent: still live; the entry gives up on cancelling it.",
+        effects=("give_up_cancel",)),
+    *(Row("cancel_unsent", s, None, "A cancel that never left changes nothing here (an unknown "
+          "order's query decides).")
+      for s in ("pending_new", *_ASKING, *_KNOWN, "unsent")),
+    Row("query_unsent", "unknown", None, "The query never left: ask again after a backoff, while the "
+        "query budget lasts.",
+        guards=("query_budget_left",), effects=("query_later",)),
+    Row("query_unsent", "unknown", "unresolved", "Still unknown after every query: send a last "
+        "cancel (harmless if nothing rests) and let the entry give up on it.",
+        effects=("cancel_last",)),
+    *(Row("query_unsent", s, None, "A query that never left, for an order whose state is known "
+          "(or cannot be learned).")
+      for s in ("pending_new", "pending_cancel", *_KNOWN, "unsent", "unresolved")),
+    Row("retry_due", "unsent", "pending_new", "Backoff over: send the create again, same client id.",
+        effects=("send_place",)),
+    Row("retry_due", "pending_cancel", None, "Backoff over: send the cancel again.",
+        effects=("send_cancel_again",)),
+    Row("retry_due", "unknown", None, "Backoff over: ask again by client order id.",
+        effects=("query_order",)),
+    *(Row("retry_due", s, None, "No retry is due in this state any more.")
+      for s in ("pending_new", "unresolved", *_KNOWN)),
 )
 
 

@@ -41,6 +41,8 @@ def describe_event(event: ev.Event) -> str:
             return f"not found {event.client_id}"
         case ev.OutcomeUnknown():
             return f"no answer to {event.operation.value} {event.client_id}: {event.reason}"
+        case ev.Unavailable():
+            return f"not sent: {event.operation.value} {event.client_id}: {event.reason}"
         case ev.StatusReport():
             return (f"status {event.client_id} {event.status.value}, filled {event.filled}"
                     + (f", {len(event.fills)} trade(s)" if event.fills else ""))

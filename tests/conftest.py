@@ -82,6 +82,15 @@ def assert_safe(run: SimulationRun) -> None:
     """The issue's bar for every shipped scenario."""
     result = run.result
     assert run.violations == ()
+    if run.scenario.expect_final_state == "stuck":
+        # The one way to end unsafe, and only where the scenario says so: stuck, with an
+        # alert naming every venue's residual and every order that may still be live.
+        assert result.final_state == "stuck"
+        alert = result.alerts[-1]
+        assert all(venue in alert for venue in result.positions)
+        assert all(o.client_id in alert for o in result.orders
+                   if o.status not in ("filled", "canceled", "rejected"))
+        return
     assert result.final_state in ("complete", "rolled_back")
     assert abs(result.net_exposure) <= result.tolerance
     assert all(o.status in ("filled", "canceled", "rejected") for o in result.orders)

@@ -19,7 +19,15 @@ from decimal import Decimal
 import attrs
 
 from fsm import events as ev
-from fsm.commands import CancelOrder, Command, PlaceOrder, QueryOrder, RaiseAlert, StartTimer
+from fsm.commands import (
+    CancelOrder,
+    CancelTimer,
+    Command,
+    PlaceOrder,
+    QueryOrder,
+    RaiseAlert,
+    StartTimer,
+)
 from fsm.config import EntryConfig
 from fsm.entry import QUOTE_TIMER, EntryModel
 from fsm.pricing import round_down
@@ -79,14 +87,11 @@ class Desk:
         self.pushes: list[ev.Event] = []                # pushed by a venue, not yet delivered
         self.delivered_fills: list[ev.FillReport] = []  # for duplicates
         self.timer_armed = False
+        self.retry_timers: list[str] = []               # armed backoff timers, by name
         self.trades = 0
         self.alerts: list[RaiseAlert] = []
         self.log: list[tuple[ev.Event, list[Command]]] = []
         self.start_positions = positions
-        # Known gap, left to the retry/backoff work (issue 5 item 4) and pinned by an
-        # xfail in test_regressions: an order whose every query fails stays unknown and
-        # the entry waits forever. Queries fail here, except the last one the order's
-        # budget allows (the budget counts an order's queries over its whole life).
         self.checks: list[Callable[[Desk, list[Command]], None]] = [check_commands]
         self._placed: dict[str, tuple[Leg, Purpose]] = {}
         self.feed(ev.Start(self.now, {leg: book() for leg in Leg},
@@ -105,8 +110,14 @@ class Desk:
         for command in commands:
             if isinstance(command, PlaceOrder | CancelOrder | QueryOrder):
                 self.requests.append(command)
-            elif isinstance(command, StartTimer):
+            elif isinstance(command, StartTimer) and command.name == QUOTE_TIMER:
                 self.timer_armed = True
+            elif isinstance(command, StartTimer):
+                assert command.delay_s > 0, command
+                if command.name not in self.retry_timers:
+                    self.retry_timers.append(command.name)
+            elif isinstance(command, CancelTimer) and command.name in self.retry_timers:
+                self.retry_timers.remove(command.name)
             elif isinstance(command, RaiseAlert):
                 self.alerts.append(command)
         return commands
@@ -155,13 +166,14 @@ class Desk:
         order = self.venue.get(cid)
         match command:
             case PlaceOrder():
-                self._answer_place(command, order, outcome % 4, share, at)
+                self._answer_place(command, order, outcome % 5, share, at)
             case CancelOrder():
-                self._answer_cancel(cid, order, outcome % 6, share, at)
+                self._answer_cancel(cid, order, outcome % 7, share, at)
             case QueryOrder():
-                record = self.model.ledger.orders[cid]
-                if outcome % 3 == 2 and record.queries < self.model.config.query_retry_budget:
+                if outcome % 4 == 2:
                     self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.QUERY, "no answer"))
+                elif outcome % 4 == 3:
+                    self.feed(ev.Unavailable(at, cid, ev.Operation.QUERY, "venue unavailable"))
                 elif order is None:
                     self.feed(ev.NotFound(at, cid))
                 else:
@@ -180,6 +192,9 @@ class Desk:
         if outcome == 3:  # lost before reaching the venue
             self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.PLACE, "no answer"))
             return
+        if outcome == 4:  # the venue was unavailable: definitely not sent
+            self.feed(ev.Unavailable(at, cid, ev.Operation.PLACE, "venue unavailable"))
+            return
         placed = self.venue[cid] = VenueOrder(command)
         if command.kind is OrderKind.MARKET or command.time_in_force is TimeInForce.IOC:
             if share:  # share 0: nothing to take, the order expires unfilled
@@ -194,6 +209,9 @@ class Desk:
                        at: float) -> None:
         if outcome == 4:  # lost before reaching the venue
             self.feed(ev.OutcomeUnknown(at, cid, ev.Operation.CANCEL, "no answer"))
+            return
+        if outcome == 6:  # the venue was unavailable: definitely not sent
+            self.feed(ev.Unavailable(at, cid, ev.Operation.CANCEL, "venue unavailable"))
             return
         if outcome == 5:  # processed, answer lost
             if order is not None:
@@ -241,6 +259,12 @@ class Desk:
             self.timer_armed = False
             self.feed(ev.TimerFired(self._tick(), QUOTE_TIMER))
 
+    def retry(self, index: int) -> None:
+        """An order's backoff timer fires (any armed one: their delays differ)."""
+        i = self._pick(self.retry_timers, index)  # type: ignore[arg-type]
+        if i is not None:
+            self.feed(ev.TimerFired(self._tick(), self.retry_timers.pop(i)))
+
     def move_book(self, leg: int, shift: int) -> None:
         self.feed(ev.BookUpdate(self._tick(), list(Leg)[leg % 2], book(shift)))
 
@@ -261,6 +285,8 @@ class Desk:
                 self.answer(0, 0, 4)
             elif self.pushes:
                 self.deliver(0)
+            elif self.retry_timers:
+                self.retry(0)
             elif self.timer_armed:
                 self.timer()
             else:
@@ -284,12 +310,13 @@ class Desk:
         )
 
 
-ACTIONS = ("answer", "deliver", "duplicate", "maker_fill", "timer", "move_book", "kill")
+ACTIONS = ("answer", "deliver", "duplicate", "maker_fill", "timer", "retry", "move_book",
+           "kill")
 # How a drawn choice (0..11) answers each kind of request: mostly the plain answer, so a
 # run gets past quoting, with every fault still well represented.
-PLACE_MENU = (0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 2)        # accept, reject, lost after, lost
-CANCEL_MENU = (0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 0, 1)       # see Desk._answer_cancel
-QUERY_MENU = (0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0)        # answer, no answer
+PLACE_MENU = (0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0, 2)  # accept, reject, lost after, lost, unavailable
+CANCEL_MENU = (0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 1)  # see Desk._answer_cancel
+QUERY_MENU = (0, 0, 0, 0, 2, 2, 0, 3, 2, 0, 3, 0)   # answer, no answer, unavailable
 
 
 def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
@@ -309,6 +336,8 @@ def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
             desk.maker_fill(a, c % 5)
         case "timer":
             desk.timer()
+        case "retry":
+            desk.retry(a)
         case "move_book":
             desk.move_book(a, b % 41 - 20)
         case "kill":

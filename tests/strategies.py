@@ -5,8 +5,9 @@ into) plus an optional kill time: random latencies, scripted maker fills (partia
 either leg, any time), duplicate and late fill reports, book moves, scripted venue
 reactions (cancel answered fill-then-confirm, not-found, rejected, lost; create
 rejected, partial, lost with or without reaching the venue; queries refused or
-lost), thin books that make hedges fail, pre-existing positions and config
-variations. Building on the scenario types rather than a parallel world means a
+lost; any request refused as "venue unavailable"), outages of a venue's order
+gateway (for a while or for good), thin books that make hedges fail, pre-existing
+positions and config variations. Building on the scenario types rather than a parallel world means a
 counterexample can be written down as a scenario file and shipped as a regression.
 """
 
@@ -26,6 +27,7 @@ from fsm.scenario import Scenario, VenueSpec
 from fsm.simulation import SimulationRun, venue_filled
 from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules, Purpose
 from venues.simulated import (
+    Outage,
     Reaction,
     ReactionAction,
     ScriptedBook,
@@ -84,13 +86,17 @@ def reactions(draw: st.DrawFn, lot: Decimal, target: Decimal) -> Reaction:
     repeat = draw(st.integers(1, 3))
     if on == "place":
         action = draw(st.sampled_from([ReactionAction.REJECT, ReactionAction.TIMEOUT,
-                                       ReactionAction.PARTIAL]))
+                                       ReactionAction.PARTIAL, ReactionAction.UNAVAILABLE]))
     elif on == "cancel":
         action = draw(st.sampled_from([ReactionAction.FILL_THEN_CANCEL,
                                        ReactionAction.FILL_THEN_NOT_FOUND,
-                                       ReactionAction.REJECT, ReactionAction.TIMEOUT]))
+                                       ReactionAction.REJECT, ReactionAction.TIMEOUT,
+                                       ReactionAction.UNAVAILABLE]))
     else:
-        action = draw(st.sampled_from([ReactionAction.REJECT, ReactionAction.TIMEOUT]))
+        action = draw(st.sampled_from([ReactionAction.REJECT, ReactionAction.TIMEOUT,
+                                       ReactionAction.UNAVAILABLE]))
+    if action is ReactionAction.UNAVAILABLE or on == "query":
+        repeat = draw(st.sampled_from([repeat, repeat, 8, 40]))  # a run of failures
     qty = None
     if action in (ReactionAction.FILL_THEN_CANCEL, ReactionAction.PARTIAL):
         qty = draw(lots(lot, 1, int(target / lot)))
@@ -104,6 +110,15 @@ def scripted_fills(draw: st.DrawFn, lot: Decimal, target: Decimal) -> ScriptedFi
     qty = draw(lots(lot, 1, int(target / lot))) if partial else None
     purpose = draw(st.sampled_from([Purpose.QUOTE] * 4 + [Purpose.HEDGE, Purpose.ROLLBACK]))
     return ScriptedFill(at_s=draw(times), purpose=purpose, qty=qty)
+
+
+@st.composite
+def outages(draw: st.DrawFn) -> Outage:
+    """The order gateway down from some moment, for a while or (one time in three) for good."""
+    start = draw(times)
+    if draw(st.integers(0, 2)) == 0:
+        return Outage(start)
+    return Outage(start, start + draw(st.sampled_from([0.05, 0.2, 0.5, 1.5, 4.0])))
 
 
 @st.composite
@@ -128,6 +143,8 @@ def venue_specs(draw: st.DrawFn, name: str, lot: Decimal, target: Decimal) -> Ve
         stream_delay_s=draw(st.sampled_from([0.0, 0.0, 0.05, 0.2, 0.6])),
         script=tuple(script),
         reactions=tuple(draw(st.lists(reactions(lot, target), max_size=4))),
+        outages=tuple(draw(st.lists(outages(), max_size=1))) if draw(st.integers(0, 2)) == 0
+        else (),
     )
 
 
@@ -144,6 +161,9 @@ configs = st.builds(
     cancel_retry_budget=st.integers(0, 3),
     rollback_retry_budget=st.integers(0, 3),
     query_retry_budget=st.integers(1, 5),
+    send_retry_budget=st.sampled_from([0, 1, 3, 5]),
+    retry_backoff_s=st.sampled_from([0.01, 0.05, 0.2]),
+    retry_backoff_max_s=st.sampled_from([0.2, 1.0]),
 )
 
 
@@ -164,13 +184,6 @@ def worlds(draw: st.DrawFn, *, kills: bool = True) -> World:
         entry_id=ENTRY_ID,
     )
     config = draw(configs)
-    # Known gap, left to the retry/backoff work (issue 5 item 4) and pinned by an xfail
-    # in test_properties_engine: when every query of an unknown order fails, the order
-    # stays unknown and the entry waits forever. Worlds here let queries fail, but
-    # fewer times than the query budget.
-    failing_queries = sum(r.times for v in (alpha, beta) for r in v.reactions if r.on == "query")
-    if config.query_retry_budget <= failing_queries:
-        config = attrs.evolve(config, query_retry_budget=failing_queries + 1)
     scenario = Scenario(
         name="generated", description="a random world", source="hypothesis",
         venues=(alpha, beta), config=config, request=request,
@@ -289,6 +302,10 @@ def to_toml(world: World, name: str = "counterexample", description: str = "") -
             if reaction.action is ReactionAction.TIMEOUT:
                 out.append(f"live = {str(reaction.live).lower()}")
             out.append(f"times = {reaction.times}")
+        for outage in v.outages:
+            out += ["", f"[[venues.{v.name}.outages]]", f"from_ms = {_ms(outage.from_s)}"]
+            if outage.until_s is not None:
+                out.append(f"until_ms = {_ms(outage.until_s)}")
     out += ["", "[config]"]
     for field in attrs.fields(EntryConfig):
         value = getattr(sc.config, field.name)

@@ -26,7 +26,8 @@ DECIMAL_FIELDS = (
     "hedge_limit_offset_pct",
     "hedge_max_slippage_pct",
 )
-BUDGET_FIELDS = ("hedge_retry_budget", "cancel_retry_budget", "rollback_retry_budget")
+BUDGET_FIELDS = ("hedge_retry_budget", "cancel_retry_budget", "rollback_retry_budget",
+                 "send_retry_budget")
 
 
 # --------------------------------------------------------------------------- defaults
@@ -46,6 +47,9 @@ BUDGET_FIELDS = ("hedge_retry_budget", "cancel_retry_budget", "rollback_retry_bu
         ("cancel_retry_budget", 3),
         ("rollback_retry_budget", 3),
         ("query_retry_budget", 5),
+        ("send_retry_budget", 5),
+        ("retry_backoff_s", 0.05),
+        ("retry_backoff_max_s", 1.0),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -69,6 +73,9 @@ def test_defaults_cover_every_field() -> None:
         "cancel_retry_budget",
         "rollback_retry_budget",
         "query_retry_budget",
+        "send_retry_budget",
+        "retry_backoff_s",
+        "retry_backoff_max_s",
     ]
 
 
@@ -218,6 +225,13 @@ INVALID = [
         "query_retry_budget", True, "got True, expected a whole number in [1, 100]", "query-bool"
     ),
     _case("query_retry_budget", 5.0, "got 5.0, expected a whole number in [1, 100]", "query-float"),
+    # retry backoff: seconds, the cap at least the base
+    _case("retry_backoff_s", 0, "got 0, expected seconds in (0.0, 60.0]", "backoff-zero"),
+    _case("retry_backoff_s", 61, "got 61, expected seconds in (0.0, 60.0]", "backoff-above"),
+    _case("retry_backoff_s", "1", "got '1', expected seconds in (0.0, 60.0]", "backoff-string"),
+    _case("retry_backoff_max_s", 0, "got 0, expected seconds in (0.0, 600.0]", "backoff-max-zero"),
+    _case("retry_backoff_max_s", 0.01,
+          "got 0.01, expected at least retry_backoff_s (0.05)", "backoff-max-below-base"),
 ]
 for _field in BUDGET_FIELDS:
     _short = _field.removesuffix("_retry_budget")
@@ -301,6 +315,8 @@ def test_decimal_nan_is_refused_with_config_error(field: str) -> None:
         pytest.param("rollback_retry_budget", 50, 50, id="rollback-budget-max"),
         pytest.param("query_retry_budget", 1, 1, id="query-budget-min"),
         pytest.param("query_retry_budget", 100, 100, id="query-budget-max"),
+        pytest.param("send_retry_budget", 0, 0, id="send-budget-zero"),
+        pytest.param("retry_backoff_max_s", 0.05, 0.05, id="backoff-max-equal-to-base"),
     ],
 )
 def test_valid_edge_value_is_accepted(field: str, value: Any, stored: Any) -> None:
@@ -348,7 +364,8 @@ def test_from_mapping_names_the_unknown_key() -> None:
         "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, "
         "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, hedge_order, "
         "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, query_retry_budget, "
-        "quote_timeout_s, rollback_retry_budget"
+        "quote_timeout_s, retry_backoff_max_s, retry_backoff_s, rollback_retry_budget, "
+        "send_retry_budget"
     )
 
 
@@ -410,3 +427,9 @@ def test_validate_offset_refuses_outside_the_range(value: Decimal) -> None:
     assert str(caught.value) == (
         f"long leg: limit_price_offset_pct: got {value}, expected a value in [-0.01, 0.05]"
     )
+
+
+def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
+    config = EntryConfig(retry_backoff_s=0.05, retry_backoff_max_s=1.0)
+    assert [config.backoff_s(n) for n in range(1, 8)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert config.backoff_s(10_000) == 1.0  # no overflow for absurd retry counts

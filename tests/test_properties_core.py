@@ -32,7 +32,8 @@ core_configs = st.builds(
     hedge_retry_budget=st.integers(0, 3),
     cancel_retry_budget=st.integers(0, 3),
     rollback_retry_budget=st.integers(0, 3),
-    query_retry_budget=st.integers(3, 6),
+    query_retry_budget=st.integers(1, 6),
+    send_retry_budget=st.integers(0, 3),
 )
 positions = st.fixed_dictionaries({
     Leg.LONG: st.sampled_from([D(0), D(0), D(2), D(-2)]),
@@ -42,7 +43,7 @@ choice = st.integers(0, 11)
 # Weighted so that runs get past quoting: the timer and a kill end the interesting part,
 # so they are rare; answers, reports and maker fills are common.
 WEIGHTED = ("answer",) * 16 + ("deliver",) * 12 + ("maker_fill",) * 8 + (
-    "duplicate", "duplicate", "move_book", "timer", "kill")
+    "duplicate", "duplicate", "move_book", "timer", "kill") + ("retry",) * 4
 assert set(WEIGHTED) == set(ACTIONS)
 truthful = st.tuples(st.sampled_from(WEIGHTED), choice, choice, choice)
 steps = st.lists(truthful, max_size=60)
@@ -100,6 +101,8 @@ def nonsense(desk: Desk, a: int, b: int, c: int) -> None:
         ev.CancelRejected(at, cid, "nonsense"),
         ev.NotFound(at, cid, list(ev.Operation)[c % 3]),
         ev.OutcomeUnknown(at, cid, list(ev.Operation)[c % 3], "nonsense"),
+        ev.Unavailable(at, cid, list(ev.Operation)[c % 4], "nonsense"),
+        ev.TimerFired(at, f"retry.{cid}"),
         ev.StatusReport(at, cid, list(OrderStatus)[c % 4], filled),
         ev.TimerFired(at, "quote_timeout" if c % 2 else "other"),
         ev.Kill(at, "nonsense"),

@@ -11,8 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from fsm import events as ev
 from fsm import scenario as scenarios
 from fsm.config import EntryConfig
@@ -77,15 +75,83 @@ def test_a_finished_entry_ignores_late_events() -> None:
     assert len(desk.model.ignored) >= len(late)
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError,
-                   reason="known gap for issue 5 item 4 (retries with backoff): an order whose "
-                          "every query fails stays unknown and the entry never ends")
-def test_known_gap_an_order_whose_queries_all_fail_never_lets_the_entry_end() -> None:
-    """Found by the property tests; their worlds now keep query failures under the budget.
+def test_an_order_whose_queries_all_fail_lets_the_entry_end_stuck_with_an_alert() -> None:
+    """Found by the property tests: the entry used to wait for ever (an hour of virtual time).
 
-    When the retry/backoff work makes this entry end (stuck with an alert, or resolved
-    by a later query), this test passes, strict xfail turns that into a failure, and
-    the marker and the generators' limit on failing queries should go.
+    The quote's create was lost and the one query its budget allows was refused. Now the
+    quote becomes unresolved, gets a last cancel (not found: no answer either way), every
+    other live order is cancelled, and the entry ends stuck naming the quote.
     """
-    outcome = run_world(World(scenarios.load(DATA / "known_gap_queries_exhausted.toml")))
-    assert outcome.run.violations == ()  # an hour of virtual time passes first: TimeoutError
+    outcome = run_world(World(scenarios.load(DATA / "queries_exhausted.toml")))
+    run = outcome.run
+    assert run.violations == ()
+    assert run.result.final_state == "stuck"
+    (alert,) = run.result.alerts
+    assert "aesim1Sq1" in alert and "possibly live" in alert
+    assert "alpha 0" in alert and "beta 0" in alert
+    assert {o.client_id: o.status for o in run.result.orders} == {
+        "aesim1Lq1": "canceled", "aesim1Sq1": "unresolved"}
+    assert run.result.path[-1].at_ms < 1000  # not an hour of virtual time
+
+
+def test_the_query_budget_counts_per_period_of_uncertainty() -> None:
+    """Each time an order's outcome is unknown it gets the whole query budget again."""
+    desk = Desk(D("0.002"), EntryConfig(query_retry_budget=2), FLAT)
+    desk.answer(0, 2, 0)                     # long quote placed, its answer lost
+    assert desk.model.ledger.orders["aec1Lq1"].queries == 1
+    query = len(desk.requests) - 1
+    desk.answer(query, 2, 0)                 # the query's answer lost too
+    desk.retry(0)                            # backoff over: the second (last) query
+    desk.answer(len(desk.requests) - 1, 0, 0)  # answered: open
+    record = desk.model.ledger.orders["aec1Lq1"]
+    assert (record.state, record.queries) == ("open", 0)
+    desk.kill()                              # cancel it; the cancel's answer is lost
+    desk.answer([type(r).__name__ for r in desk.requests].index("CancelOrder"), 4, 0)
+    assert (record.state, record.queries) == ("unknown", 1)  # a fresh budget, not 3 of 2
+    assert desk.model.state != "giving_up"
+    desk.settle()
+    check_settled(desk)
+
+
+def test_an_unresolved_order_gets_a_last_cancel_whose_answer_resolves_it() -> None:
+    """The create's answer is lost (it rests), the one query allowed never leaves: the
+    order is unresolved. Its last cancel is answered "cancelled, filled 0", which settles
+    it; every order is then known, so the entry rolls back flat instead of ending stuck."""
+    desk = Desk(D("0.002"), EntryConfig(query_retry_budget=1), FLAT)
+    desk.checks.append(check_truth)
+    desk.answer(0, 2, 0)                   # the long quote rests; its answer is lost
+    desk.answer(len(desk.requests) - 1, 3, 0)  # the query: venue unavailable
+    record = desk.model.ledger.orders["aec1Lq1"]
+    assert record.state == "unresolved"
+    assert desk.model.state == "giving_up"
+    assert [type(r).__name__ for r in desk.requests].count("CancelOrder") == 2
+    desk.settle()
+    check_settled(desk)
+    assert desk.venue["aec1Lq1"].status.value == "canceled"
+    assert (record.state, desk.model.state, desk.alerts) == ("canceled", "rolled_back", [])
+
+
+def test_a_cancel_whose_answers_are_always_lost_is_bounded_by_the_cancel_budget() -> None:
+    """Every cancel's answer is lost and every query finds the order still live.
+
+    Each query used to send a fresh cancel with no budget, so the entry cancelled and
+    queried for ever. Now the cancel budget counts those cancels too: once spent, the
+    order is taken as live and uncancellable and the entry ends stuck, naming it.
+    """
+    config = EntryConfig(cancel_retry_budget=2)
+    desk = Desk(D("0.002"), config, FLAT)
+    desk.checks.append(check_truth)
+    desk.answer(0, 0, 0)                    # both quotes rest
+    desk.answer(0, 0, 0)
+    desk.kill()
+    cancels = 0
+    for _ in range(200):
+        if desk.model.terminal or not desk.requests:
+            break
+        kind = type(desk.requests[0]).__name__
+        cancels += kind == "CancelOrder"
+        desk.answer(0, 4 if kind == "CancelOrder" else 0, 0)  # cancels lost, queries answered
+    assert desk.model.state == "stuck"
+    assert cancels <= 2 * (1 + config.cancel_retry_budget)
+    (alert,) = desk.alerts
+    assert "aec1Lq1" in alert.message and "aec1Sq1" in alert.message

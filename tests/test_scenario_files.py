@@ -365,7 +365,7 @@ def test_bad_value_names_key_and_expectation(
             "cancel",
             "explode",
             "venues.beta.reactions[0].action: expected one of 'fill_then_cancel', "
-            "'fill_then_not_found', 'reject', 'timeout', 'partial'; got 'explode'",
+            "'fill_then_not_found', 'reject', 'timeout', 'partial', 'unavailable'; got 'explode'",
             id="bad-action",
         ),
         pytest.param(
@@ -385,6 +385,44 @@ def test_good_reaction_loads(write: Callable[..., Path]) -> None:
     loaded = scenarios.load(write(reaction("cancel", "reject")))
     beta = next(v for v in loaded.venues if v.name == "beta")
     assert [(r.on, r.action.value, r.times) for r in beta.reactions] == [("cancel", "reject", 1)]
+
+
+def outage(body: str) -> str:
+    return mutate("\n" + CONFIG, f"\n[[venues.beta.outages]]\n{body}\n{CONFIG}")
+
+
+def test_outages_load_for_a_while_and_for_good(write: Callable[..., Path]) -> None:
+    text = outage("from_ms = 100\nuntil_ms = 250\n\n[[venues.beta.outages]]\nfrom_ms = 900\n")
+    beta = next(v for v in scenarios.load(write(text)).venues if v.name == "beta")
+    assert [(o.from_s, o.until_s) for o in beta.outages] == [(0.1, 0.25), (0.9, None)]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("from_ms = 300\nuntil_ms = 300\n",
+                     "venues.beta.outages[0].until_ms: expected a time after from_ms (300 ms); "
+                     "leave it out for an outage that never ends; got 300", id="empty-window"),
+        pytest.param("from_ms = -1\n",
+                     "venues.beta.outages[0].from_ms: expected a non-negative number of "
+                     "milliseconds; got -1", id="negative-start"),
+        pytest.param("from_ms = 1\nuntill_ms = 5\n",
+                     "venues.beta.outages[0]: unknown key(s) untill_ms; expected some of "
+                     "from_ms, until_ms", id="typo"),
+        pytest.param('from_ms = "1"\n',
+                     "venues.beta.outages[0].from_ms: expected a non-negative number of "
+                     "milliseconds; got '1'", id="string"),
+    ],
+)
+def test_bad_outage(write: Callable[..., Path], body: str, expected: str) -> None:
+    assert load_error(write(outage(body))) == expected
+
+
+def test_unavailable_reaction_loads_for_every_request(write: Callable[..., Path]) -> None:
+    for on in ("place", "cancel", "query", "amend"):
+        beta = next(v for v in scenarios.load(write(reaction(on, "unavailable"))).venues
+                    if v.name == "beta")
+        assert [(r.on, r.action.value) for r in beta.reactions] == [(on, "unavailable")]
 
 
 def test_unknown_config_key_names_config_and_the_field(write: Callable[..., Path]) -> None:

@@ -29,10 +29,12 @@ from venues.base import (
     OutcomeUnknown,
     PlaceAck,
     Venue,
+    VenueUnavailable,
     VenueUpdate,
 )
 from venues.simulated import (
     JournalEntry,
+    Outage,
     Reaction,
     ReactionAction,
     ScriptedBook,
@@ -874,3 +876,68 @@ def test_same_script_gives_the_same_journal_and_pushes() -> None:
         (1.625, "filled q2 1"),
         (1.75, "fill A-t3 q2 1"),
     ]
+
+
+# -- unavailable: definitely not processed ----------------------------------------------
+
+
+def test_unavailable_reaction_refuses_unprocessed_after_one_round_trip() -> None:
+    async def scenario() -> None:
+        reactions = [Reaction(on, ReactionAction.UNAVAILABLE)  # type: ignore[arg-type]
+                     for on in ("place", "cancel", "query", "amend")]
+        venue, _ = venue_with(market(rules=AMEND_RULES), latency_s=0.25, reactions=reactions)
+        with pytest.raises(VenueUnavailable):
+            await venue.place(order("q1"))
+        assert now() == 0.5
+        with pytest.raises(KeyError):
+            venue.order("q1")  # never processed: the same client id may be sent again
+        await venue.place(order("q1"))
+        for call in (venue.cancel("BTC", "q1"), venue.query("BTC", "q1"),
+                     venue.amend("BTC", "q1", D("98"), D("1"))):
+            with pytest.raises(VenueUnavailable):
+                await call
+        assert venue.order("q1").status is OrderStatus.OPEN
+        assert venue.order("q1").price == D("99")
+        assert [e.kind for e in venue.journal].count("unavailable") == 4
+
+    run(scenario())
+
+
+def test_outage_refuses_order_requests_in_its_window_only() -> None:
+    async def scenario() -> None:
+        venue, _ = venue_with(latency_s=0.25, outages=[Outage(1.0, 3.0)])
+        venue.start()
+        await venue.place(order("q1"))                  # at 0.25: before the outage
+        await asyncio.sleep(1.0 - now())
+        for call in (venue.place(order("q2")), venue.cancel("BTC", "q1"),
+                     venue.query("BTC", "q1")):
+            with pytest.raises(VenueUnavailable):
+                await call
+        assert await venue.position("BTC") == 0        # market data still answers
+        await asyncio.sleep(3.0 - now())
+        assert (await venue.cancel("BTC", "q1")).filled == 0  # processed at 3.25: back up
+
+    run(scenario())
+
+
+def test_outage_for_good_never_ends() -> None:
+    async def scenario() -> None:
+        venue, _ = venue_with(outages=[Outage(0.5)])
+        venue.start()
+        await asyncio.sleep(1000.0)
+        with pytest.raises(VenueUnavailable):
+            await venue.place(order("q1"))
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("start", "until", "message"),
+    [
+        (1.0, 1.0, r"Outage.until_s must be after from_s \(1.0\), got 1.0"),
+        (-1.0, None, r"Outage.from_s must be >= 0, got -1.0"),
+    ],
+)
+def test_outage_is_validated(start: float, until: float | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Outage(start, until)

@@ -189,6 +189,7 @@ def test_order_row(state: str, row: spec.Row, rows: list[spec.Row],
 
 
 VENUE_TRIGGERS = ["accept", "reject", "fill", "cancel_confirm", "cancel_reject", "not_found",
+                  "place_unsent", "cancel_unsent", "query_unsent", "retry_due",
                   "unknown"]
 
 

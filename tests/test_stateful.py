@@ -41,9 +41,10 @@ class EntryAgainstVenues(RuleBasedStateMachine):
 
     # -- answers to the entry's requests
     @precondition(lambda self: self._pending(PlaceOrder))
-    @rule(which=index, outcome=st.sampled_from([0, 0, 0, 0, 0, 1, 2, 3]), part=st.integers(0, 4))
+    @rule(which=index, outcome=st.sampled_from([0, 0, 0, 0, 0, 1, 2, 3, 4]),
+          part=st.integers(0, 4))
     def answer_place(self, which: int, outcome: int, part: int) -> None:
-        """0 accepted, 1 rejected, 2 no answer but placed, 3 no answer and lost."""
+        """0 accepted, 1 rejected, 2 no answer but placed, 3 no answer and lost, 4 not sent."""
         self._answer(PlaceOrder, which, outcome, part)
 
     @precondition(lambda self: self._pending(CancelOrder))
@@ -71,6 +72,21 @@ class EntryAgainstVenues(RuleBasedStateMachine):
     @rule(which=index, reached=st.booleans())
     def cancel_timeout(self, which: int, reached: bool) -> None:
         self._answer(CancelOrder, which, 5 if reached else 4)
+
+    @precondition(lambda self: self._pending(CancelOrder))
+    @rule(which=index)
+    def cancel_unavailable(self, which: int) -> None:
+        self._answer(CancelOrder, which, 6)
+
+    @precondition(lambda self: self._pending(QueryOrder))
+    @rule(which=index)
+    def query_unavailable(self, which: int) -> None:
+        self._answer(QueryOrder, which, 3)
+
+    @precondition(lambda self: self.desk.retry_timers)
+    @rule(which=index)
+    def backoff_over(self, which: int) -> None:
+        self.desk.retry(which)
 
     @precondition(lambda self: self._pending(QueryOrder))
     @rule(which=index)

@@ -40,6 +40,7 @@ from venues.base import (
     PlaceAck,
     UpdateHandler,
     VenueError,
+    VenueUnavailable,
     VenueUpdate,
 )
 from venues.sim_matching import (
@@ -54,6 +55,7 @@ from venues.sim_matching import (
 
 __all__ = [
     "JournalEntry",
+    "Outage",
     "Reaction",
     "ReactionAction",
     "ScriptedBook",
@@ -131,20 +133,27 @@ class ReactionAction(enum.Enum):
     TIMEOUT = "timeout"
     # place of a marketable order: only ``qty`` fills, the remainder expires like an IOC.
     PARTIAL = "partial"
+    # place, cancel, query, amend: VenueUnavailable (connection refused, 503): the request
+    # definitely was not processed, and says so after one round trip.
+    UNAVAILABLE = "unavailable"
 
 
 _ALLOWED_ACTIONS: dict[str, frozenset[ReactionAction]] = {
-    "place": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT, ReactionAction.PARTIAL}),
+    "place": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT, ReactionAction.PARTIAL,
+                        ReactionAction.UNAVAILABLE}),
     "cancel": frozenset(
         {
             ReactionAction.FILL_THEN_CANCEL,
             ReactionAction.FILL_THEN_NOT_FOUND,
             ReactionAction.REJECT,
             ReactionAction.TIMEOUT,
+            ReactionAction.UNAVAILABLE,
         }
     ),
-    "query": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT}),
-    "amend": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT}),
+    "query": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT,
+                        ReactionAction.UNAVAILABLE}),
+    "amend": frozenset({ReactionAction.REJECT, ReactionAction.TIMEOUT,
+                        ReactionAction.UNAVAILABLE}),
 }
 _NEEDS_QTY = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.PARTIAL})
 _NEEDS_LIVE_ORDER = frozenset({ReactionAction.FILL_THEN_CANCEL, ReactionAction.FILL_THEN_NOT_FOUND})
@@ -186,6 +195,28 @@ class Reaction:
             raise ValueError(f"Reaction: {self.action.value} needs a qty")
         if self.times < 1:
             raise ValueError(f"Reaction.times must be >= 1, got {self.times}")
+
+
+@attrs.frozen
+class Outage:
+    """From ``from_s`` after start until ``until_s`` (``None``: for good), every order request
+    (place, cancel, query, amend) fails with ``VenueUnavailable``, unprocessed.
+
+    Market data and positions still answer: the order gateway is what is down (and the
+    harness reads the venue's truth through them).
+    """
+
+    from_s: float = attrs.field(validator=_non_negative)
+    until_s: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.until_s is not None and self.until_s <= self.from_s:
+            raise ValueError(
+                f"Outage.until_s must be after from_s ({self.from_s}), got {self.until_s}"
+            )
+
+    def covers(self, elapsed_s: float) -> bool:
+        return self.from_s <= elapsed_s and (self.until_s is None or elapsed_s < self.until_s)
 
 
 @attrs.frozen
@@ -276,6 +307,7 @@ class SimulatedVenue:
         reactions: Sequence[Reaction] = (),
         duplicate_fills: bool = False,
         stream_delay_s: float = 0.0,
+        outages: Sequence[Outage] = (),
     ) -> None:
         if not markets:
             raise ValueError(f"SimulatedVenue {name}: needs at least one market")
@@ -304,6 +336,8 @@ class SimulatedVenue:
         self._request_timeout_s = request_timeout_s
         self._script = tuple(script)
         self._reactions = [_ReactionSlot(r, r.times) for r in reactions]
+        self._outages = tuple(outages)
+        self._t0 = 0.0
         self._duplicate_fills = duplicate_fills
         self._stream_delay_s = stream_delay_s
         self._orders: dict[str, SimOrder] = {}
@@ -323,7 +357,7 @@ class SimulatedVenue:
         if self._started:
             raise RuntimeError(f"SimulatedVenue {self.name}: start() called twice")
         self._started = True
-        t0 = asyncio.get_running_loop().time()
+        t0 = self._t0 = asyncio.get_running_loop().time()
         for step in self._script:
             self._timeline.at(t0 + step.at_s, functools.partial(self._run_step, step))
 
@@ -429,6 +463,17 @@ class SimulatedVenue:
         sim = self._orders.get(client_id)
         return sim if sim is not None and sim.symbol == symbol else None
 
+    def _check_up(self, what: str, client_id: str) -> None:
+        """Refuse the request, unprocessed, during a scripted outage."""
+        elapsed = asyncio.get_running_loop().time() - self._t0
+        if any(outage.covers(elapsed) for outage in self._outages):
+            self._note("unavailable", client_id, f"{what} refused: venue unavailable (outage)")
+            raise VenueUnavailable(f"{self.name}: unavailable, {what} {client_id} not processed")
+
+    def _unavailable(self, what: str, client_id: str) -> NoReturn:
+        self._note("unavailable", client_id, f"{what} refused: venue unavailable (scripted)")
+        raise VenueUnavailable(f"{self.name}: unavailable, {what} {client_id} not processed")
+
     def _react(
         self,
         on: str,
@@ -450,6 +495,7 @@ class SimulatedVenue:
         return None
 
     def _on_place(self, order: PlaceOrder) -> PlaceAck:
+        self._check_up("place", order.client_id)
         market = self._markets.get(order.symbol)
         marketable = market is not None and is_marketable(
             order.side, order.kind, order.price, market.opposite(order.side)
@@ -462,6 +508,8 @@ class SimulatedVenue:
         )
         if reaction is None:
             return self._accept(order, partial=None)
+        if reaction.action is ReactionAction.UNAVAILABLE:
+            self._unavailable("place", order.client_id)
         if reaction.action is ReactionAction.REJECT:
             self._note("rejected", order.client_id, "scripted rejection")
             raise OrderRejected(f"{self.name}: order {order.client_id} rejected (scripted)")
@@ -470,6 +518,7 @@ class SimulatedVenue:
         return self._accept(order, partial=reaction.qty)
 
     def _on_cancel(self, symbol: str, client_id: str) -> CancelAck:
+        self._check_up("cancel", client_id)
         sim = self._lookup(symbol, client_id)
         live = sim is not None and sim.live
         reaction = self._react(
@@ -479,6 +528,8 @@ class SimulatedVenue:
             lambda action: live or action not in _CANCEL_NEEDS_LIVE_ORDER,
         )
         action = reaction.action if reaction is not None else None
+        if action is ReactionAction.UNAVAILABLE:
+            self._unavailable("cancel", client_id)
         if action is ReactionAction.REJECT:
             self._note("cancel_rejected", client_id, "scripted rejection; order stays live")
             raise OrderRejected(f"{self.name}: cancel of {client_id} rejected (scripted)")
@@ -509,8 +560,11 @@ class SimulatedVenue:
         return CancelAck(client_id=client_id, filled=sim.filled)
 
     def _on_query(self, symbol: str, client_id: str) -> OrderSnapshot:
+        self._check_up("query", client_id)
         sim = self._lookup(symbol, client_id)
         reaction = self._react("query", sim.purpose if sim is not None else None, client_id)
+        if reaction is not None and reaction.action is ReactionAction.UNAVAILABLE:
+            self._unavailable("query", client_id)
         if reaction is not None and reaction.action is ReactionAction.REJECT:
             self._note("query_rejected", client_id, "scripted rejection")
             raise OrderRejected(f"{self.name}: query of {client_id} rejected (scripted)")
@@ -524,9 +578,12 @@ class SimulatedVenue:
     def _on_amend(
         self, symbol: str, client_id: str, price: Decimal, qty: Decimal
     ) -> AmendAck:
+        self._check_up("amend", client_id)
         market = self._market(symbol)
         sim = self._lookup(symbol, client_id)
         reaction = self._react("amend", sim.purpose if sim is not None else None, client_id)
+        if reaction is not None and reaction.action is ReactionAction.UNAVAILABLE:
+            self._unavailable("amend", client_id)
         if reaction is not None and reaction.action is ReactionAction.REJECT:
             self._note("amend_rejected", client_id, "scripted rejection")
             raise OrderRejected(f"{self.name}: amend of {client_id} rejected (scripted)")
