@@ -70,13 +70,12 @@ class CrashingJournal(Journal):
         step: int,
         event: ev.Event,
         commands: Sequence[Command],
-        final_state: str | None = None,
     ) -> None:
         hit = not self.crashed and step == self.crash.step
         if hit and self.crash.where is Where.UNWRITTEN:
             self.crashed = True
             raise SimulatedCrash(f"crash at {self.crash}")
-        super().record(entry_id, step, event, commands, final_state)
+        super().record(entry_id, step, event, commands)
         if not hit:
             return
         self.crashed = True

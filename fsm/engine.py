@@ -15,7 +15,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from loguru import logger
@@ -40,6 +40,9 @@ from fsm.recovery import RecoveryError, replay
 from fsm.result import EntryResult, build_result
 from fsm.values import Book, EntryRequest, Leg, MarketRules
 from venues import base
+
+if TYPE_CHECKING:
+    from loguru import Logger
 
 TransitionListener = Callable[[Transition], None]
 AlertListener = Callable[[str, RaiseAlert], None]
@@ -220,22 +223,32 @@ class EntryEngine:
         resumed_in = model.state
         request = entry.request
         venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        loop = asyncio.get_running_loop()
+        log.warning("recovering in {} with {} orders; timers {}", model.state,
+                    len(model.ledger.orders), sorted(rebuilt.armed_timers) or "none")
+        books: dict[Leg, Book] = {}
+        if not model.terminal:
+            # Requests the dead process sent may still be on their way: a query that
+            # overtook one would find nothing and call it never placed.
+            last = entry.steps[-1].at if entry.steps else loop.time()
+            await asyncio.sleep(min(self.recovery_grace_s,
+                                    max(0.0, last + self.recovery_grace_s - loop.time())))
+            books = await self._books_now(request, venues, log)
+        # Only now does the entry hear from its venues, so ``Recovered`` is the first
+        # event after the replay: a report processed before it would act on requests the
+        # ledger has not yet marked as lost (reports missed meanwhile are in the queries).
         actor = self._admit(model, venues)
         actor.step = rebuilt.next_step
         for record in model.ledger:
             self._routes[(record.command.venue, record.client_id)] = actor
-        loop = asyncio.get_running_loop()
-        actor.log.warning("recovering in {} with {} orders; timers {}", model.state,
-                          len(model.ledger.orders), sorted(rebuilt.armed_timers) or "none")
-        if model.terminal:  # ended, but the journal never heard of it: close it
-            self.journal.close_entry(entry.entry_id, model.state, "closed on recovery")
+        if model.terminal:
+            # It ended, but died before the journal said so: the last step's alerts may
+            # never have been raised. Raise them (again: alerts are at least once).
+            for command in entry.steps[-1].commands:
+                if isinstance(command, RaiseAlert):
+                    self._execute(actor, command)
+            self._close_journaled(actor, "closed on recovery")
         else:
-            last = entry.steps[-1].at if entry.steps else loop.time()
-            # Requests the dead process sent may still be on their way: a query that
-            # overtook one would find nothing and call it never placed.
-            await asyncio.sleep(min(self.recovery_grace_s,
-                                    max(0.0, last + self.recovery_grace_s - loop.time())))
-            books = await self._books_now(actor)
             actor.post(ev.Recovered(loop.time(), books))
             for name in rebuilt.armed_timers:
                 actor.post(ev.TimerFired(loop.time(), name))
@@ -243,20 +256,22 @@ class EntryEngine:
         return RecoveryOutcome(entry.entry_id, result, f"recovered: {result.final_state}",
                                resumed_in, len(entry.steps))
 
-    async def _books_now(self, actor: _Actor) -> dict[Leg, Book]:
+    @staticmethod
+    async def _books_now(
+        request: EntryRequest, venues: dict[Leg, base.Venue], log: Logger
+    ) -> dict[Leg, Book]:
         """The books as they are now; a venue that cannot say keeps its journaled book."""
-        legs = list(actor.venues)
+        legs = list(venues)
         answers = await asyncio.gather(
-            *(actor.venues[leg].book(actor.model.request.leg(leg).symbol) for leg in legs),
-            return_exceptions=True,
+            *(venues[leg].book(request.leg(leg).symbol) for leg in legs), return_exceptions=True,
         )
         books: dict[Leg, Book] = {}
         for leg, answer in zip(legs, answers, strict=True):
             if isinstance(answer, Book):
                 books[leg] = answer
             else:
-                actor.log.warning("no book from {} after recovery ({}); using the journaled one",
-                                  actor.model.request.leg(leg).venue, answer)
+                log.warning("no book from {} after recovery ({}); using the journaled one",
+                            request.leg(leg).venue, answer)
         return books
 
     def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> _Actor:
@@ -317,8 +332,7 @@ class EntryEngine:
                 raise self._abort(actor, event, "the entry model failed", exc) from exc
             if self.journal is not None:
                 try:
-                    self.journal.record(model.entry_id, actor.step, event, commands,
-                                        model.state if model.terminal else None)
+                    self.journal.record(model.entry_id, actor.step, event, commands)
                 except JournalError as exc:  # nothing of this step is sent
                     raise self._abort(actor, event, "the journal failed", exc) from exc
             actor.step += 1
@@ -337,11 +351,23 @@ class EntryEngine:
                     self._safely(step_listener, step)
             for command in commands:
                 self._execute(actor, command)
+            if model.terminal:
+                self._close_journaled(actor, None)
             if actor.tasks and not actor.inbox.empty():
                 # Let the requests just spawned leave before deciding on the next event:
                 # a cancel must not wait behind the bookkeeping of a report queued after
                 # the fill that caused it.
                 await asyncio.sleep(0)
+
+    def _close_journaled(self, actor: _Actor, note: str | None) -> None:
+        """Mark a finished entry closed, once its last commands (the final alert) are out."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.close_entry(actor.model.entry_id, actor.model.state, note)
+        except JournalError as exc:  # it ended; recover would close it and alert again
+            actor.log.critical("entry ended {} but its journal could not say so: {}",
+                               actor.model.state, exc)
 
     def _abort(
         self, actor: _Actor, event: ev.Event, what: str, exc: Exception

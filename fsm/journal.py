@@ -177,12 +177,12 @@ class Journal:
         step: int,
         event: ev.Event,
         commands: Sequence[Command],
-        final_state: str | None = None,
     ) -> None:
         """Write one processed event and its commands in one transaction.
 
-        Called before any of ``commands`` is sent; ``final_state`` closes the entry in
-        the same transaction, so a finished entry is never recovered twice.
+        Called before any of ``commands`` is sent. The step that ends an entry does not
+        close it: ``close_entry`` follows once its commands (the final alert) are out, so
+        a crash in between leaves the entry for ``recover``, which raises them again.
         """
         rows: list[tuple[str, int, str, str, str, float]] = [
             (entry_id, step, "event", type(event).__name__, codec.dumps(event), event.at)
@@ -198,8 +198,6 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            if final_state is not None:
-                self._close(entry_id, final_state, None)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:
@@ -208,14 +206,14 @@ class Journal:
                                f"{exc}") from None
 
     def close_entry(self, entry_id: str, final_state: str, note: str | None = None) -> None:
-        """Mark an entry finished outside a step (for example: it never started)."""
-        self._close(entry_id, final_state, note)
-
-    def _close(self, entry_id: str, final_state: str, note: str | None) -> None:
-        self._db.execute(
-            "UPDATE entries SET final_state = ?, closed_at = ?, note = ? WHERE entry_id = ?",
-            (final_state, _now(), note, entry_id),
-        )
+        """Mark an entry finished: its last step's commands are out, or it never started."""
+        try:
+            self._db.execute(
+                "UPDATE entries SET final_state = ?, closed_at = ?, note = ? WHERE entry_id = ?",
+                (final_state, _now(), note, entry_id),
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: cannot close {entry_id}: {exc}") from None
 
     # ----------------------------------------------------------------- reading
     def entry_ids(self, *, unfinished: bool = False) -> list[str]:

@@ -68,10 +68,10 @@ class _FailingJournal(Journal):
 
     fail_at = 3
 
-    def record(self, entry_id, step, event, commands, final_state=None):  # type: ignore[no-untyped-def]
+    def record(self, entry_id, step, event, commands):  # type: ignore[no-untyped-def]
         if step == self.fail_at:
             raise JournalError("disk full")
-        super().record(entry_id, step, event, commands, final_state)
+        super().record(entry_id, step, event, commands)
 
 
 def test_a_journal_that_cannot_write_stops_the_entry_loudly_and_sends_nothing_of_that_step(
