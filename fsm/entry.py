@@ -182,8 +182,9 @@ class EntryModel:
             self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
             return []
         self._out = []
-        trigger = self._absorb(event)
-        if trigger is not None:
+        for trigger in self._absorb(event):
+            if self.terminal:
+                break
             self._fire(trigger)
         out, self._out = self._out, []
         self.alerts.extend(c for c in out if isinstance(c, RaiseAlert))
@@ -225,8 +226,8 @@ class EntryModel:
         row = spec.first_enabled(rows, lambda guard: bool(getattr(self, guard)()))
         return row is not None and (row.dest is not None or bool(row.effects))
 
-    def _absorb(self, event: ev.Event) -> str | None:
-        """Bookkeeping for one event; returns the entry trigger it means, if any."""
+    def _absorb(self, event: ev.Event) -> tuple[str, ...]:
+        """Bookkeeping for one event; returns the entry triggers it means, in order."""
         match event:
             case ev.Start():
                 self.books = dict(event.books)
@@ -236,48 +237,55 @@ class EntryModel:
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
-                return "start"
+                return ("start",)
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
-                return None
+                return ()
             case ev.TimerFired() if event.name == QUOTE_TIMER:
-                return "timeout"
+                return ("timeout",)
             case ev.TimerFired():
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
                 if not event.name.startswith(RETRY_TIMER_PREFIX) or retried is None:
                     self.ignored.append(f"timer {event.name} of nothing")
-                    return None
+                    return ()
                 return self._changed(retried, self.ledger.retry_due(cid, event.at), event.at)
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
-                return "kill"
+                return ("kill",)
             case ev.VenueFatal():
                 self.stop_reason = f"{event.venue}: {event.reason}"
-                return "fatal"
+                return ("fatal",)
             case ev.Recovered():
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
                 change = self.ledger.recover(event.at)
                 self._positions.clear()
                 self._out.extend(change.commands)
-                return "order_update"  # decide afresh, with the books of now
+                return ("order_update",)  # decide afresh, with the books of now
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
-            return None
+            return ()
         return self._changed(record, self.ledger.apply(event), event.at)
 
-    def _changed(self, record: OrderRecord, change: Change, at: float) -> str | None:
-        """The entry trigger one change of the ledger means, if any."""
+    def _changed(self, record: OrderRecord, change: Change, at: float) -> tuple[str, ...]:
+        """The entry triggers one change of the ledger means.
+
+        One event can do two things: a query's answer may bring fills and a new state
+        (an unknown order found live, part filled, its cancel budget spent). Both
+        triggers fire, fill first, so neither the fill nor the state change goes unseen.
+        """
         self._positions.clear()
         self._out.extend(change.commands)
         if change.filled_more:
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-            return "fill"
-        return "order_update" if change.state_changed or change.amend_answered else None
+        triggers: tuple[str, ...] = ("fill",) if change.filled_more else ()
+        if change.state_changed or change.amend_answered:
+            triggers += ("order_update",)
+        return triggers
 
     # ------------------------------------------------------------ transitions hooks
     def _took(self, row: int, trigger: str) -> None:

@@ -20,7 +20,8 @@ Entry triggers:
 
 * ``start``: begin quoting with the books just read.
 * ``fill``: a new fill (deduplicated by trade id) was recorded on one of our orders.
-* ``order_update``: one of our orders changed lifecycle state for another reason.
+* ``order_update``: one of our orders changed lifecycle state (fired after ``fill`` when
+  one event did both, e.g. a query answer that brings fills and a new state).
 * ``timeout``: the quote timer fired (retry timers are the orders' business).
 * ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
 * ``evaluate``: fired by the model itself after every event, in states that decide

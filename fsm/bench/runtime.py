@@ -57,7 +57,7 @@ class TimedModel(EntryModel):
         self.bookkeeping_ns = 0
         self.machine_ns = 0
 
-    def _absorb(self, event: ev.Event) -> str | None:
+    def _absorb(self, event: ev.Event) -> tuple[str, ...]:
         t0 = now_ns()
         try:
             return super()._absorb(event)
