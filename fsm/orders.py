@@ -39,11 +39,6 @@ for _row in spec.ORDER_TRANSITIONS:
 
 
 RESTARTED = "the answer was lost when the process stopped"
-_LOST_BY_STATE = {
-    "pending_new": ev.Operation.PLACE,
-    "pending_cancel": ev.Operation.CANCEL,
-    "unknown": ev.Operation.QUERY,
-}
 _UNCERTAIN = ("unknown", "unresolved")
 RETRY_TIMER_PREFIX = "retry."
 
@@ -216,6 +211,13 @@ class OrderRecord:
         self.last_cancel_out = True
         return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
 
+    def ask_afresh(self) -> Command:
+        """A new period of uncertainty (after a restart): a fresh query budget, and the
+        last cancel, if any, is no longer awaited (its answer went to the dead process)."""
+        self.queries = 0
+        self.last_cancel_out = False
+        return self.query_order()
+
     def send_amend(self) -> Command:
         assert self.amend_target is not None
         price, qty = self.amend_target
@@ -340,38 +342,24 @@ class OrderLedger:
         return record.fire("request_amend", at)
 
     def recover(self, at: float) -> Change:
-        """After a restart: every request that was on its way has lost its answer, and any
-        order may have filled or ended unheard. Ask the venue about every order.
+        """After a restart: every order is asked about again (the ``restart`` rows).
 
-        A create, cancel, amend or query without a journaled answer becomes an unknown
-        outcome (the table then asks by client order id, as for any lost answer); the
-        restart opens a new period of uncertainty, so an order already ``unknown`` gets
-        its query budget back. Every other order, terminal ones included, is queried
-        once more so fills that arrived while nobody listened are counted.
+        What the dead process sent has landed or never will (``recover`` waits out a
+        grace period first), so a query's "not found" now means never placed. An amend
+        still awaiting its answer has lost it.
         """
         change = Change()
         for record in list(self.orders.values()):
-            record.create_answered = True  # what the dead process sent has landed, or never will
+            record.create_answered = True
             if record.amend_outcome == "sent":
-                self._merge(change, self.apply(ev.OutcomeUnknown(
-                    at, record.client_id, ev.Operation.AMEND, RESTARTED)))
-            lost = _LOST_BY_STATE.get(record.state)
-            if lost is None:
-                change.commands.append(
-                    QueryOrder(record.client_id, record.command.venue, record.command.symbol)
-                )
-                continue
-            if record.state == "unknown":
-                record.queries = 0
-            self._merge(change, self.apply(ev.OutcomeUnknown(at, record.client_id, lost,
-                                                             RESTARTED)))
+                amend = self.apply(ev.OutcomeUnknown(at, record.client_id, ev.Operation.AMEND,
+                                                     RESTARTED))
+                change.commands += amend.commands
+                change.amend_answered = True
+            before = record.state
+            change.commands += record.fire("restart", at)
+            change.state_changed |= record.state != before
         return change
-
-    @staticmethod
-    def _merge(into: Change, change: Change) -> None:
-        into.commands += change.commands
-        into.state_changed |= change.state_changed
-        into.amend_answered |= change.amend_answered
 
     def retry_due(self, client_id: str, at: float) -> Change:
         """An order's backoff timer fired: re-send what its state needs, if still pending."""

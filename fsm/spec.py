@@ -430,6 +430,20 @@ ORDER_TRANSITIONS: tuple[Row, ...] = (
         effects=("query_order",)),
     *(Row("retry_due", s, None, "No retry is due in this state any more.")
       for s in ("pending_new", "unresolved", *_KNOWN)),
+    # -- restart: the process died and ``recover`` rebuilt the entry from its journal.
+    # Every answer and report addressed to the dead process is lost, so every order not
+    # known finished is asked about afresh, as after any lost answer.
+    *(Row("restart", s, "unknown", "Restarted: the answers and reports addressed to the dead "
+          "process are lost; ask by client order id.", effects=("query_order",))
+      for s in (*_LIVE, "pending_cancel")),
+    *(Row("restart", s, "unknown", "Restarted while asking: ask again, with a fresh query "
+          "budget (a last cancel's answer is lost too).", effects=("ask_afresh",))
+      for s in _ASKING),
+    Row("restart", "unsent", None, "Restarted: the create never left; its backoff timer "
+        "fires at once and sends it, same client id."),
+    *(Row("restart", s, None, "Restarted: ask once more, to count fills reported while "
+          "nobody listened.", effects=("query_order",))
+      for s in ("filled", "canceled", "rejected")),
 )
 
 
