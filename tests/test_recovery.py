@@ -13,7 +13,6 @@ no order was ever sent twice, and the invariants hold against venue truth.
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -221,9 +220,6 @@ def test_a_crash_in_a_random_world_is_recovered(world: World, step: int, where: 
     # On failure, the world as a scenario file (to ship as a regression, or to debug).
     note(f"crash at step {step} {where.value}, downtime {downtime_s} s; the world:\n"
          + to_toml(world))
-    if dump := os.environ.get("ATOMIC_ENTRY_DUMP_WORLD"):
-        Path(dump).write_text(f"# step={step} where={where.value} downtime={downtime_s}\n"
-                              + to_toml(world))
     with tempfile.TemporaryDirectory() as directory:
         recovery = crash_and_recover(world.scenario, CrashPoint(step, where), Path(directory),
                                      downtime_s)
