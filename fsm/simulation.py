@@ -8,6 +8,7 @@ a run that died, so ``atomic-entry recover`` can finish its entries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Coroutine, Iterable
 from decimal import Decimal
@@ -84,14 +85,28 @@ class CrashedRun:
 
 
 async def run_until_crash(
-    scenario: Scenario, venues: dict[str, SimulatedVenue], journal: CrashingJournal
+    scenario: Scenario, venues: dict[str, SimulatedVenue], journal: CrashingJournal,
+    kill_at_s: float | None = None,
 ) -> CrashedRun:
-    """Run the scenario's entry on started ``venues`` until ``journal`` kills its engine."""
+    """Run the scenario's entry on started ``venues`` until ``journal`` kills its engine.
+
+    ``kill_at_s``: the entry is also asked to stop (``EntryEngine.kill``) at that time,
+    if it still runs, so crashes can land in a rollback that a kill started.
+    """
     engine = EntryEngine(venues, scenario.config, journal=journal)
     steps: list[Step] = []
     engine.on_step(steps.append)
-    task = asyncio.get_running_loop().create_task(engine.enter(scenario.request))
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(engine.enter(scenario.request))
     journal.victim = task
+    entry_id = scenario.request.entry_id
+    if kill_at_s is not None and entry_id is not None:
+        def kill() -> None:
+            if not task.done():
+                with contextlib.suppress(KeyError):  # not started yet, or already over
+                    engine.kill(entry_id, "kill before the crash")
+
+        loop.call_later(kill_at_s, kill)
     result = None
     try:
         result = await task
