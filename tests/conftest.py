@@ -91,7 +91,9 @@ def assert_safe(run: SimulationRun) -> None:
         assert all(o.client_id in alert for o in result.orders
                    if o.status not in ("filled", "canceled", "rejected"))
         return
-    assert result.final_state in ("complete", "rolled_back")
+    assert result.final_state in ("complete", "rolled_back", "withdrawn")
+    if result.final_state == "withdrawn":  # nothing filled, nothing opened
+        assert all(leg.filled == 0 for leg in result.legs.values())
     assert abs(result.net_exposure) <= result.tolerance
     assert all(o.status in ("filled", "canceled", "rejected") for o in result.orders)
     if run.scenario.expect_final_state:

@@ -243,7 +243,7 @@ def test_a_crash_while_hedging_finishes_the_hedge_once(tmp_path: Path) -> None:
     assert len(hedges) == 1, hedges  # the hedge in flight landed; no second one was sent
 
 
-@settings(max_examples=examples(2), deadline=None)
+@settings(max_examples=examples(4), deadline=None)
 @given(worlds(), st.integers(0, 25), st.sampled_from(list(Where)),
        st.sampled_from([0.0, 0.05, 5.0]))
 def test_a_crash_in_a_random_world_is_recovered(world: World, step: int, where: Where,
