@@ -48,11 +48,16 @@ EXAMPLES: Counter[str] = Counter()
 """Examples actually executed per property test (generation and shrinking alike)."""
 
 
-def count_example(name: str, steps: int = 0) -> None:
-    """Called by every property test body, so the summary reports real figures."""
+def count_example(name: str, steps: int = 0, **tallies: int) -> None:
+    """Called by every property test body, so the summary reports real figures.
+
+    ``steps`` and each of ``tallies`` (faults injected, crashes that hit mid-entry) are
+    summed per test under ``name (key)``; only plain examples make the total.
+    """
     EXAMPLES[name] += 1
-    if steps:
-        EXAMPLES[f"{name} (steps)"] += steps
+    for key, n in {"steps": steps, **tallies}.items():
+        if n:
+            EXAMPLES[f"{name} ({key.replace('_', ' ')})"] += n
 
 
 _STARTED = time.perf_counter()
@@ -63,7 +68,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not EXAMPLES:
         return
     elapsed = time.perf_counter() - _STARTED
-    total = sum(n for name, n in EXAMPLES.items() if not name.endswith("(steps)"))
+    total = sum(n for name, n in EXAMPLES.items() if not name.endswith(")"))
     write = terminalreporter.write_line
     terminalreporter.section(f"hypothesis examples (profile {PROFILE})")
     for name, n in sorted(EXAMPLES.items()):

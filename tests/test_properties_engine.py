@@ -115,12 +115,22 @@ def check_end(outcome: WorldRun) -> None:
         assert len(placed) == len(set(placed))
 
 
+def faults_injected(outcome: WorldRun) -> int:
+    """Scripted departures from the happy path that fired (refusals, lost answers, fills
+    racing cancels, partial fills, unavailable answers) and requests refused by outages."""
+    return sum(
+        1 for venue in outcome.venues.values() for e in venue.journal
+        if e.kind == "reaction" or (e.kind == "unavailable" and "(outage)" in e.detail)
+    )
+
+
 @settings(max_examples=examples(10))
 @given(worlds())
 def test_every_world_ends_terminal_safe_and_flat(world: World) -> None:
     checks = StepChecks()
     outcome = run_world(world, checks)
-    count_example("engine: random worlds", len(outcome.run.steps))
+    count_example("engine: random worlds", len(outcome.run.steps),
+                  faults_injected=faults_injected(outcome))
     check_end(outcome)
 
 

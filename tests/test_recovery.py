@@ -255,9 +255,7 @@ def test_a_crash_in_a_random_world_is_recovered(world: World, step: int, where: 
     with tempfile.TemporaryDirectory() as directory:
         recovery = crash_and_recover(world.scenario, CrashPoint(step, where), Path(directory),
                                      downtime_s, world.kill_at_s)
-    count_example("recovery: random worlds")
-    if recovery.crashed.crashed:
-        count_example("recovery: random worlds, crashed mid-entry")
+    count_example("recovery: random worlds", crashed_mid_entry=int(recovery.crashed.crashed))
     check_recovered(world.scenario, recovery)
 
 
