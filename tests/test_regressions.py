@@ -155,3 +155,28 @@ def test_a_cancel_whose_answers_are_always_lost_is_bounded_by_the_cancel_budget(
     assert cancels <= 2 * (1 + config.cancel_retry_budget)
     (alert,) = desk.alerts
     assert "aec1Lq1" in alert.message and "aec1Sq1" in alert.message
+
+
+def test_a_query_answer_with_fills_and_a_new_state_fires_both_triggers() -> None:
+    """Found by the CI profile (core and stateful tests): one cancel allowed, its answer
+    lost; the query then finds the quote live and part filled. That one event brought a
+    fill and a state change with the cancel budget spent, but only ``fill`` fired, so the
+    entry never noticed it could not cancel and waited in ``withdrawing`` for ever."""
+    config = EntryConfig(quote_timeout_s=5.0, hedge_trigger_fill_ratio=D(0),
+                         hedge_retry_budget=0, cancel_retry_budget=0, rollback_retry_budget=0,
+                         query_retry_budget=1, send_retry_budget=0)
+    desk = Desk(D("0.002"), config, FLAT)
+    desk.checks.append(check_truth)
+    desk.answer(0, 0, 0)                   # both quotes rest
+    desk.answer(0, 0, 0)
+    desk.maker_fill(0, 1)                  # a quarter of the long quote trades (unreported)
+    desk.timer()                           # withdraw: cancel both
+    desk.answer(0, 4, 0)                   # the long cancel is lost before the venue
+    record = desk.model.ledger.orders["aec1Lq1"]
+    assert record.state == "unknown"
+    desk.answer(0, 0, 0)                   # the short cancel is confirmed
+    desk.answer(0, 0, 0)                   # the query: live, part filled
+    assert record.history[-2][1] == "partially_filled"  # found live, cancel budget spent
+    assert desk.model.state == "rolling_back.cancelling"  # not left waiting in withdrawing
+    desk.settle()
+    check_settled(desk)
