@@ -199,7 +199,10 @@ def recover(journal: Journal, entries: list[JournaledEntry], *, live: bool,
 
     async def main() -> list[RecoveryOutcome]:
         venues = {ex: factory(ex, credentials(ex, environ), sandbox) for ex in exchanges}
-        engine = EntryEngine(venues, journal=journal)
+        # A create the dead process sent may still be travelling: wait until every
+        # request of it has landed or timed out before a query may call it never placed.
+        grace = max((getattr(v, "request_timeout_s", 1.0) for v in venues.values()), default=1.0)
+        engine = EntryEngine(venues, journal=journal, recovery_grace_s=grace)
         try:
             return await engine.recover([e.entry_id for e in entries])
         finally:

@@ -121,6 +121,8 @@ class CcxtVenue:
             raise ValueError(f"CcxtVenue {name}: stream {stream!r}: expected auto, ws or poll")
         self.name = name
         self.dialect: Dialect = dialect(exchange_id)
+        #: how long one request may travel before ccxt gives up on it
+        self.request_timeout_s = timeout_ms / 1000
         credentials = dict(credentials or {})
         unknown = sorted(set(credentials) - set(CREDENTIAL_FIELDS))
         if unknown:
