@@ -183,6 +183,7 @@ def test_amend_to_cross_hedges_in_one_round_trip() -> None:
     assert t.unhedged_ms == 2 * latency_ms
     assert "active.first_leg_filled.amending" in [step.dest for step in result.path]
     assert not [e for e in run.steps if type(e.event).__name__ == "Canceled"]
+    assert not [c for s in run.steps for c in s.commands if type(c).__name__ == "CancelOrder"]
 
 
 def test_amend_is_sized_to_the_imbalance_not_the_target() -> None:
