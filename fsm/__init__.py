@@ -1,18 +1,26 @@
 """atomic-entry: hedged two-venue entries driven by an explicit state machine.
 
-The decision core (``fsm.spec``, ``fsm.entry``, ``fsm.orders``) does no I/O; the
-shell (``fsm.engine``) runs it against venue adapters from ``venues``. Logging is off
+The decision core (``fsm.core.spec``, ``fsm.core.entry``, ``fsm.core.orders``) does no I/O; the
+shell (``fsm.shell.engine``) runs it against venue adapters from ``venues``. Logging is off
 by default, as loguru advises for libraries: ``logger.enable("fsm")`` to see it.
 """
 
 from loguru import logger
 
-from fsm.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
-from fsm.engine import EntryAborted, EntryEngine, Step
-from fsm.entry import EntryModel, Transition
-from fsm.pretrade import RequestError
-from fsm.result import EntryResult
-from fsm.values import EntryRequest, Leg, LegSpec, Purpose, Side
+from fsm.core.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
+from fsm.core.entry import EntryModel, Transition
+from fsm.core.pretrade import RequestError
+from fsm.core.result import EntryResult
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.engine import EntryAborted, EntryEngine, Step
+from venues.market import (
+    Leg,
+    Purpose,
+    Side,
+)
 
 logger.disable("fsm")
 

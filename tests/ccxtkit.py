@@ -13,7 +13,7 @@ from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit import BybitDouble
 from tests.doubles.core import FakeExchange, Rules
 from tests.doubles.loopback import LoopbackServer
-from venues.ccxt_venue import CcxtVenue
+from venues.ccxt.adapter import CcxtVenue
 
 SYMBOL = "BTC/USDT:USDT"
 # Recognisable fake credentials: the secret-leak tests grep every output for them.

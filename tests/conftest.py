@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from fsm import scenario as scenarios
-from fsm.simulation import SimulationRun, simulate
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import SimulationRun, simulate
 
 # --------------------------------------------------------------------------- hypothesis
 # Profiles, chosen with ATOMIC_ENTRY_HYPOTHESIS (default "dev"):

@@ -18,28 +18,30 @@ from decimal import Decimal
 
 import attrs
 
-from fsm import events as ev
-from fsm.commands import (
+from fsm.core import events as ev
+from fsm.core.commands import (
     CancelOrder,
     CancelTimer,
     Command,
-    PlaceOrder,
     QueryOrder,
     RaiseAlert,
     StartTimer,
 )
-from fsm.config import EntryConfig
-from fsm.entry import QUOTE_TIMER, EntryModel
-from fsm.pricing import round_down
-from fsm.values import (
+from fsm.core.config import EntryConfig
+from fsm.core.entry import QUOTE_TIMER, EntryModel
+from fsm.core.pricing import round_down
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from venues.market import (
     Book,
     BookLevel,
-    EntryRequest,
     Leg,
-    LegSpec,
     MarketRules,
     OrderKind,
     OrderStatus,
+    PlaceOrder,
     Purpose,
     TimeInForce,
 )

@@ -5,8 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules
-from venues.simulated import SimMarket, SimulatedVenue
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from venues.market import (
+    Book,
+    BookLevel,
+    MarketRules,
+)
+from venues.sim.venue import SimMarket, SimulatedVenue
 
 SYMBOL = "BTC/USDT:USDT"
 RULES = MarketRules(lot="0.001", tick="0.5", min_qty="0.001", min_notional="5",

@@ -1,6 +1,6 @@
 """Hypothesis strategies for random but valid simulated worlds, and a runner for them.
 
-A world is a ``fsm.scenario.Scenario`` (the same object a TOML scenario file loads
+A world is a ``fsm.sim.scenario.Scenario`` (the same object a TOML scenario file loads
 into) plus an optional kill time: random latencies, scripted maker fills (partial,
 either leg, any time), duplicate and late fill reports, book moves, scripted venue
 reactions (cancel answered fill-then-confirm, not-found, rejected, lost; create
@@ -20,13 +20,22 @@ from decimal import Decimal
 import attrs
 from hypothesis import strategies as st
 
-from fsm import invariants
-from fsm.config import EntryConfig, HedgeMode, HedgeOrder
-from fsm.engine import EntryEngine, Step
-from fsm.scenario import Scenario, VenueSpec
-from fsm.simulation import SimulationRun, venue_filled
-from fsm.values import Book, BookLevel, EntryRequest, LegSpec, MarketRules, Purpose
-from venues.simulated import (
+from fsm.core import invariants
+from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.engine import EntryEngine, Step
+from fsm.sim.runner import SimulationRun, venue_filled
+from fsm.sim.scenario import Scenario, VenueSpec
+from venues.market import (
+    Book,
+    BookLevel,
+    MarketRules,
+    Purpose,
+)
+from venues.sim.venue import (
     Outage,
     Reaction,
     ReactionAction,
@@ -35,7 +44,7 @@ from venues.simulated import (
     SimMarket,
     SimulatedVenue,
 )
-from venues.virtual_time import run_virtual
+from venues.sim.virtual_time import run_virtual
 
 D = Decimal
 SYMBOL = "BTC/USDT:USDT"
@@ -199,7 +208,7 @@ StepCheck = Callable[[Step, EntryEngine, dict[str, SimulatedVenue]], None]
 
 
 def run_world(world: World, on_step: StepCheck | None = None) -> WorldRun:
-    """Run ``world`` like ``fsm.simulation.simulate`` does, plus a kill and a step hook.
+    """Run ``world`` like ``fsm.sim.runner.simulate`` does, plus a kill and a step hook.
 
     ``on_step`` is called synchronously after every event the entry processed, before
     its commands are executed, with the engine and the venues: the moment to check

@@ -17,25 +17,28 @@ import attrs
 import pytest
 from loguru import logger
 
-from fsm import scenario as scenarios
-from fsm.engine import EntryEngine
-from fsm.pretrade import RequestError
-from fsm.simulation import simulate_async
-from fsm.values import EntryRequest, LegSpec
+from fsm.core.pretrade import RequestError
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.engine import EntryEngine
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate_async
 from tests.conftest import assert_safe
 from tests.simkit import SYMBOL, request, venue
-from venues import base
-from venues.base import (
+from venues import protocol as base
+from venues.market import OrderStatus
+from venues.protocol import (
     CancelAck,
     FillUpdate,
     MalformedPayload,
     OrderSnapshot,
-    OrderStatus,
     OrderUpdate,
     PlaceAck,
 )
-from venues.simulated import SimulatedVenue
-from venues.virtual_time import run_virtual
+from venues.sim.venue import SimulatedVenue
+from venues.sim.virtual_time import run_virtual
 
 D = Decimal
 

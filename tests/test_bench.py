@@ -15,7 +15,7 @@ import pytest
 from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from fsm.bench import exposure, report, runtime
-from venues.simulated import Execution
+from venues.sim.venue import Execution
 
 # Measured on the development machine (2 cores, Python 3.11): the ratio is 3.7-3.9.
 # A regression that makes the reaction 2.5-3x slower trips it; noise does not.

@@ -13,13 +13,16 @@ from decimal import Decimal
 
 import pytest
 
-from fsm import invariants
-from fsm import scenario as scenarios
-from fsm.config import EntryConfig
-from fsm.engine import EntryEngine
-from fsm.result import EntryResult
-from fsm.simulation import simulate
-from fsm.values import EntryRequest, LegSpec
+from fsm.core import invariants
+from fsm.core.config import EntryConfig
+from fsm.core.result import EntryResult
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.engine import EntryEngine
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
 from tests.ccxtkit import SYMBOL, Double, double_venue
 
 PAIRS = [("binanceusdm", "bybit"), ("bybit", "binanceusdm")]

@@ -16,11 +16,17 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 import pytest
 
-from fsm.commands import PlaceOrder
-from fsm.values import Leg, OrderKind, Purpose, Side, TimeInForce
 from tests.ccxtkit import SYMBOL, double_venue
-from venues.ccxt_dialects import hyperliquid_cloid
-from venues.ccxt_venue import CcxtVenue
+from venues.ccxt.adapter import CcxtVenue
+from venues.ccxt.dialects import hyperliquid_cloid
+from venues.market import (
+    Leg,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
 
 QUOTE = PlaceOrder("aet1Lq1", "v", SYMBOL, Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
                    Decimal("0.5"), Decimal("59994.3"))

@@ -8,10 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from fsm.commands import PlaceOrder
-from fsm.values import Leg, OrderKind, Purpose, Side, TimeInForce
 from tests.ccxtkit import FAKE_KEY, FAKE_SECRET, SYMBOL, Double, double_venue
-from venues import base
+from venues import protocol as base
+from venues.market import (
+    Leg,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
 
 EXCHANGES = ["binanceusdm", "bybit"]
 

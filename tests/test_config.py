@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import pytest
 
-from fsm.config import (
+from fsm.core.config import (
     OFFSET_MAX,
     OFFSET_MIN,
     ConfigError,

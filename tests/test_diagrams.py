@@ -1,4 +1,4 @@
-"""The committed diagrams and review tables are exactly what fsm/spec.py generates."""
+"""The committed diagrams and review tables are exactly what fsm/core/spec.py generates."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from fsm import diagrams, spec
-from fsm.cli import main
+from fsm.cli import diagrams
+from fsm.cli.main import main
+from fsm.core import spec
 from tests.conftest import run_builtin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def test_every_entry_transition_is_an_edge_or_an_internal_line() -> None:
 
 @pytest.mark.parametrize("seed", ["0", "1", "12345"])
 def test_generation_is_identical_across_hash_seeds(seed: str) -> None:
-    code = ("import sys; from fsm import diagrams; "
+    code = ("import sys; from fsm.cli import diagrams; "
             "files = diagrams.generate(with_svg=False); "
             "sys.stdout.buffer.write(b''.join(files[k] for k in sorted(files)))")
     env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -7,17 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from fsm import invariants
-from fsm.commands import RaiseAlert
-from fsm.config import EntryConfig, HedgeOrder
-from fsm.engine import EntryAborted, EntryEngine
-from fsm.entry import EntryModel, Transition
-from fsm.pretrade import RequestError
-from fsm.result import EntryResult
-from fsm.values import Purpose
+from fsm.core import invariants
+from fsm.core.commands import RaiseAlert
+from fsm.core.config import EntryConfig, HedgeOrder
+from fsm.core.entry import EntryModel, Transition
+from fsm.core.pretrade import RequestError
+from fsm.core.result import EntryResult
+from fsm.shell.engine import EntryAborted, EntryEngine
 from tests.simkit import request, venue
-from venues.simulated import Reaction, ReactionAction, ScriptedFill, SimulatedVenue
-from venues.virtual_time import run_virtual
+from venues.market import Purpose
+from venues.sim.venue import Reaction, ReactionAction, ScriptedFill, SimulatedVenue
+from venues.sim.virtual_time import run_virtual
 
 D = Decimal
 FILL_ALPHA = ScriptedFill(at_s=0.2)

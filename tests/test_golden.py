@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from fsm import scenario as scenarios
+from fsm.sim import scenario as scenarios
 from tests.golden.capture import HERE, record
 
 

@@ -13,12 +13,12 @@ from typing import Any
 import attrs
 import pytest
 
-from fsm import events as ev
-from fsm import ids
-from fsm import scenario as scenarios
-from fsm.entry import EntryModel
-from fsm.orders import Change, OrderLedger, OrderRecord
-from fsm.simulation import SimulationRun, simulate
+from fsm.core import events as ev
+from fsm.core import ids
+from fsm.core.entry import EntryModel
+from fsm.core.orders import Change, OrderLedger, OrderRecord
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import SimulationRun, simulate
 from tests.conftest import run_builtin
 
 D = Decimal
@@ -106,7 +106,7 @@ def test_6_random_client_ids_are_caught(monkeypatch: pytest.MonkeyPatch) -> None
         return f"{original(entry_id, leg, purpose, attempt)}x{next(counter)}"
 
     original = ids.client_order_id
-    monkeypatch.setattr("fsm.entry.client_order_id", drifting)
+    monkeypatch.setattr("fsm.core.entry.client_order_id", drifting)
     first, second = run_builtin("one_leg_fills_first"), run_builtin("one_leg_fills_first")
     assert [o.client_id for o in first.result.orders] != [
         o.client_id for o in second.result.orders]

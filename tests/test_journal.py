@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from fsm import scenario as scenarios
-from fsm.commands import PlaceOrder
-from fsm.engine import EntryAborted, EntryEngine
-from fsm.journal import Journal, JournalError, default_path
-from fsm.recovery import RecoveryError, replay
-from fsm.simulation import origin, recover_on, simulate
-from venues.virtual_time import run_virtual
+from fsm.shell.engine import EntryAborted, EntryEngine
+from fsm.shell.journal import Journal, JournalError, default_path
+from fsm.shell.recovery import RecoveryError, replay
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import origin, recover_on, simulate
+from venues.market import PlaceOrder
+from venues.sim.virtual_time import run_virtual
 
 SCENARIO = scenarios.load_builtin("one_leg_fills_first")
 

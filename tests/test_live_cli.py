@@ -13,15 +13,15 @@ from decimal import Decimal
 import pytest
 from loguru import logger
 
-from fsm.cli import _parser, main
-from fsm.live import run
+from fsm.cli.enter import run
+from fsm.cli.main import _parser, main
 from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES
 from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit import BybitDouble
 from tests.doubles.core import FakeExchange
 from tests.doubles.loopback import LoopbackServer
-from venues import base
-from venues.ccxt_venue import CcxtVenue
+from venues import protocol as base
+from venues.ccxt.adapter import CcxtVenue
 
 ENV = {"ATOMIC_ENTRY_BINANCEUSDM_API_KEY": FAKE_KEY,
        "ATOMIC_ENTRY_BINANCEUSDM_SECRET": FAKE_SECRET,
@@ -158,7 +158,7 @@ def test_bad_leg_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_module_stays_thin() -> None:
     assert "enter" in _parser().format_help()
-    assert sys.modules["fsm.live"]
+    assert sys.modules["fsm.cli.enter"]
 
 
 @pytest.mark.parametrize("qty", ["0", "-1", "NaN", "abc"])

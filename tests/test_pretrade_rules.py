@@ -6,9 +6,18 @@ from decimal import Decimal
 
 import pytest
 
-from fsm.config import EntryConfig
-from fsm.pretrade import RequestError, check_request
-from fsm.values import Book, BookLevel, EntryRequest, Leg, LegSpec, MarketRules
+from fsm.core.config import EntryConfig
+from fsm.core.pretrade import RequestError, check_request
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from venues.market import (
+    Book,
+    BookLevel,
+    Leg,
+    MarketRules,
+)
 
 D = Decimal
 RULES = MarketRules(lot=D("0.001"), tick=D("0.5"), min_qty=D("0.001"), min_notional=D("5"))

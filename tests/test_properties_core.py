@@ -15,11 +15,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsm import events as ev
-from fsm.config import EntryConfig, HedgeOrder
-from fsm.values import Leg, OrderStatus
+from fsm.core import events as ev
+from fsm.core.config import EntryConfig, HedgeOrder
 from tests.conftest import count_example, examples
 from tests.fakevenue import ACTIONS, LOT, Desk, act, check_settled, check_truth
+from venues.market import (
+    Leg,
+    OrderStatus,
+)
 
 D = Decimal
 
@@ -82,7 +85,7 @@ def nonsense(desk: Desk, a: int, b: int, c: int) -> None:
     """An event no honest venue would send now: wrong order, unknown id, contradiction.
 
     Quantities stay within each order's size: a fill larger than the order is refused
-    at the venue boundary (``venues.base``), not the core's business.
+    at the venue boundary (``venues.protocol``), not the core's business.
     """
     records = list(desk.model.ledger)
     at = desk._tick()

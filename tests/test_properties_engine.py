@@ -3,7 +3,7 @@
 Every generated world (``tests.strategies.worlds``) is run through ``EntryEngine``
 exactly as ``atomic-entry simulate`` runs a scenario file. The six safety invariants
 are checked after every step the entry takes (against what the venues hold at that
-instant) and again at the end (``fsm.invariants.check`` against venue truth).
+instant) and again at the end (``fsm.core.invariants.check`` against venue truth).
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 
-from fsm import invariants, spec
-from fsm.commands import PlaceOrder
-from fsm.engine import EntryEngine, Step
-from fsm.entry import EntryModel
-from fsm.values import Leg, Purpose
+from fsm.core import invariants, spec
+from fsm.core.entry import EntryModel
+from fsm.shell.engine import EntryEngine, Step
 from tests.conftest import count_example, examples
 from tests.fakevenue import check_placed
 from tests.strategies import World, WorldRun, run_world, worlds
-from venues.simulated import SimulatedVenue
+from venues.market import (
+    Leg,
+    PlaceOrder,
+    Purpose,
+)
+from venues.sim.venue import SimulatedVenue
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 

@@ -1,6 +1,6 @@
 """Crash recovery: stop the engine dead anywhere, recover from the journal, nothing left open.
 
-Every built-in scenario is run once per step and per crash position (``fsm.crash``):
+Every built-in scenario is run once per step and per crash position (``fsm.sim.crash``):
 before the step is journaled, journaled but not sent, and sent with no answer back.
 The venues carry on through the downtime (in-flight requests land, scripted fills
 happen), then a fresh engine recovers the journal. Random worlds do the same at a
@@ -22,18 +22,18 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from fsm import invariants, spec
-from fsm import scenario as scenarios
-from fsm.commands import RaiseAlert
-from fsm.crash import CrashingJournal, CrashPoint, Where
-from fsm.engine import EntryEngine, RecoveryOutcome
-from fsm.journal import Journal
-from fsm.scenario import Scenario
-from fsm.simulation import CrashedRun, recover_on, run_until_crash, simulate, venue_filled
+from fsm.core import invariants, spec
+from fsm.core.commands import RaiseAlert
+from fsm.shell.engine import EntryEngine, RecoveryOutcome
+from fsm.shell.journal import Journal
+from fsm.sim import scenario as scenarios
+from fsm.sim.crash import CrashingJournal, CrashPoint, Where
+from fsm.sim.runner import CrashedRun, recover_on, run_until_crash, simulate, venue_filled
+from fsm.sim.scenario import Scenario
 from tests.conftest import count_example, examples
 from tests.strategies import World, to_toml, worlds
-from venues.simulated import SimulatedVenue
-from venues.virtual_time import run_virtual
+from venues.sim.venue import SimulatedVenue
+from venues.sim.virtual_time import run_virtual
 
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 DATA = Path(__file__).parent / "data"

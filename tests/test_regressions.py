@@ -1,6 +1,6 @@
 """Counterexamples the property tests found, kept as plain tests.
 
-Those the scenario format can express ship as scenario files in ``fsm/scenarios/``
+Those the scenario format can express ship as scenario files in ``fsm/sim/scenarios/``
 (and run with every other shipped scenario); these tests pin the point of each. The
 ones it cannot express (requests overtaking each other, events after the end) are
 written against the sans-I/O core with the fake venues of the property tests.
@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from fsm import events as ev
-from fsm import scenario as scenarios
-from fsm.config import EntryConfig
-from fsm.values import Leg
+from fsm.core import events as ev
+from fsm.core.config import EntryConfig
+from fsm.sim import scenario as scenarios
 from tests.conftest import run_builtin
 from tests.fakevenue import Desk, check_settled, check_truth
 from tests.strategies import World, run_world
+from venues.market import Leg
 
 D = Decimal
 FLAT = {Leg.LONG: D(0), Leg.SHORT: D(0)}

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-from fsm import scenario as scenarios
-from fsm.cli import main
-from fsm.config import EntryConfig, HedgeOrder
-from fsm.scenario import ScenarioError
+from fsm.cli.main import main
+from fsm.core.config import EntryConfig, HedgeOrder
+from fsm.sim import scenario as scenarios
+from fsm.sim.scenario import ScenarioError
 
 BASE_NAME = "one_leg_fills_first"
-BASE = resources.files("fsm").joinpath("scenarios", f"{BASE_NAME}.toml").read_text(encoding="utf-8")
+BASE = (resources.files("fsm.sim").joinpath("scenarios", f"{BASE_NAME}.toml")
+        .read_text(encoding="utf-8"))
 
 ALPHA_HEAD = "[venues.alpha]\nlatency_ms = 25\n"
 ALPHA_MARKET_HEAD = '[venues.alpha.market]\nsymbol = "BTC/USDT:USDT"\n'
@@ -474,7 +475,7 @@ def test_unreadable_path_is_a_scenario_error(tmp_path: Path) -> None:
 
 
 def test_builtin_names_are_the_shipped_files() -> None:
-    folder = resources.files("fsm").joinpath("scenarios")
+    folder = resources.files("fsm.sim").joinpath("scenarios")
     shipped = sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
     assert scenarios.builtin_names() == shipped
     assert BASE_NAME in shipped
@@ -488,7 +489,7 @@ def test_every_builtin_parses_by_name_and_by_path(name: str) -> None:
     assert by_name.source == f"{name}.toml (built-in)"
     assert by_name.description
     assert len(by_name.venues) >= 2
-    resource = resources.files("fsm").joinpath("scenarios", f"{name}.toml")
+    resource = resources.files("fsm.sim").joinpath("scenarios", f"{name}.toml")
     with resources.as_file(resource) as path:
         by_path = scenarios.load(path)
     assert by_path.source == str(path)

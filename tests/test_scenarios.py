@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from fsm import scenario as scenarios
-from fsm.config import EntryConfig
-from fsm.result import EntryResult
-from fsm.simulation import simulate
+from fsm.core.config import EntryConfig
+from fsm.core.result import EntryResult
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
 from tests.conftest import assert_safe, run_builtin
 
 D = Decimal

@@ -13,9 +13,19 @@ from typing import Any, TypeVar
 import attrs
 import pytest
 
-from fsm.commands import PlaceOrder
-from fsm.values import Book, BookLevel, Leg, MarketRules, OrderKind, Purpose, Side, TimeInForce
-from venues.base import (
+from venues.market import (
+    Book,
+    BookLevel,
+    Leg,
+    MarketRules,
+    OrderKind,
+    OrderStatus,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
+from venues.protocol import (
     AmendAck,
     BookChanged,
     CancelAck,
@@ -24,7 +34,6 @@ from venues.base import (
     OrderNotFound,
     OrderRejected,
     OrderSnapshot,
-    OrderStatus,
     OrderUpdate,
     OutcomeUnknown,
     PlaceAck,
@@ -32,7 +41,7 @@ from venues.base import (
     VenueUnavailable,
     VenueUpdate,
 )
-from venues.simulated import (
+from venues.sim.venue import (
     JournalEntry,
     Outage,
     Reaction,
@@ -42,7 +51,7 @@ from venues.simulated import (
     SimMarket,
     SimulatedVenue,
 )
-from venues.virtual_time import run_virtual
+from venues.sim.virtual_time import run_virtual
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""Table-driven tests generated from fsm/spec.py: one case per row, one per invalid pair.
+"""Table-driven tests generated from fsm/core/spec.py: one case per row, one per invalid pair.
 
 Guards are replaced by chosen truth values and effects by recorders, so each case
 checks the machine executes the table as written: the row taken, its destination
@@ -16,12 +16,22 @@ from typing import Any
 import pytest
 from transitions import MachineError
 
-from fsm import spec
-from fsm.commands import PlaceOrder
-from fsm.config import EntryConfig
-from fsm.entry import EntryModel, build_machine
-from fsm.orders import InvalidOrderTransition, OrderRecord
-from fsm.values import EntryRequest, Leg, LegSpec, OrderKind, Purpose, Side, TimeInForce
+from fsm.core import spec
+from fsm.core.config import EntryConfig
+from fsm.core.entry import EntryModel, build_machine
+from fsm.core.orders import InvalidOrderTransition, OrderRecord
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from venues.market import (
+    Leg,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
 
 ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
 ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]

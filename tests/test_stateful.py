@@ -15,11 +15,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from fsm.commands import CancelOrder, PlaceOrder, QueryOrder
-from fsm.values import Leg
+from fsm.core.commands import (
+    CancelOrder,
+    QueryOrder,
+)
 from tests.conftest import count_example, examples
 from tests.fakevenue import Desk, check_settled, check_truth
 from tests.test_properties_core import core_configs, positions, quantities
+from venues.market import Leg, PlaceOrder
 
 index = st.integers(0, 7)
 share = st.integers(1, 4)

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from fsm import events as ev
-from fsm.commands import CancelOrder
-from fsm.simulation import SimulationRun
+from fsm.core import events as ev
+from fsm.core.commands import CancelOrder
+from fsm.sim.runner import SimulationRun
 from tests.conftest import assert_safe, run_builtin
 
 D = Decimal

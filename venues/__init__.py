@@ -1,4 +1,10 @@
-"""Venue adapters: the protocol, its error taxonomy, and the simulated venue."""
+"""Venues: the vocabulary (``venues.market``), the protocol every adapter implements
+(``venues.protocol``), the simulated venue (``venues.sim``) and real exchanges through
+ccxt (``venues.ccxt``, loaded only when an exchange is talked to).
+
+Nothing here imports ``fsm``: the decision core builds on this package, not the other
+way round.
+"""
 
 from loguru import logger
 

@@ -1,7 +1,7 @@
 """The entry behaviours atomic-entry replaces, rebuilt only to be measured against it.
 
 Both follow the seed note and the executor it describes (see DESIGN.md, "Reference
-points") over the same ``venues.base.Venue`` protocol and the same simulated venues
+points") over the same ``venues.protocol.Venue`` protocol and the same simulated venues
 as the engine, so the benchmark compares behaviours, not simulators:
 
 * ``wait_both_then_roll_back``: the 2024 ``AtomicMultiOrderExecutor``. It waits for
@@ -21,12 +21,18 @@ import asyncio
 import contextlib
 from decimal import Decimal
 
-from fsm.commands import PlaceOrder
-from fsm.config import EntryConfig
-from fsm.ids import client_order_id
-from fsm.pricing import quote_price, round_down
-from fsm.values import EntryRequest, Leg, OrderKind, Purpose, TimeInForce
-from venues import base
+from fsm.core.config import EntryConfig
+from fsm.core.ids import client_order_id
+from fsm.core.pricing import quote_price, round_down
+from fsm.core.values import EntryRequest
+from venues import protocol as base
+from venues.market import (
+    Leg,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    TimeInForce,
+)
 
 POLL_S = 0.5
 ROLLBACK_PAUSE_S = 0.5

@@ -19,15 +19,16 @@ from statistics import mean
 
 import attrs
 
-from fsm import scenario as scenarios
 from fsm.bench import baselines
-from fsm.config import EntryConfig, HedgeMode
-from fsm.engine import EntryEngine
-from fsm.scenario import Scenario
-from fsm.values import EntryRequest, Leg
-from venues import base
-from venues.simulated import Execution, ScriptedFill
-from venues.virtual_time import run_virtual
+from fsm.core.config import EntryConfig, HedgeMode
+from fsm.core.values import EntryRequest
+from fsm.shell.engine import EntryEngine
+from fsm.sim import scenario as scenarios
+from fsm.sim.scenario import Scenario
+from venues import protocol as base
+from venues.market import Leg
+from venues.sim.venue import Execution, ScriptedFill
+from venues.sim.virtual_time import run_virtual
 
 MODES = ("cancel_then_hedge", "amend_to_cross", "wait_both_then_roll_back", "poll_and_hedge")
 LABELS = {

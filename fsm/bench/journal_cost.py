@@ -13,11 +13,14 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from fsm import events as ev
-from fsm.commands import CancelOrder
-from fsm.config import EntryConfig
-from fsm.journal import SYNC_MODES, Journal
-from fsm.values import EntryRequest, LegSpec
+from fsm.core import events as ev
+from fsm.core.commands import CancelOrder
+from fsm.core.config import EntryConfig
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.journal import SYNC_MODES, Journal
 
 
 def record_costs(samples: int) -> dict[str, list[int]]:

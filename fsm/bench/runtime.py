@@ -27,16 +27,29 @@ from typing import Any
 
 import attrs
 
-from fsm import events as ev
-from fsm.commands import PlaceOrder
-from fsm.config import EntryConfig
-from fsm.engine import EntryEngine
-from fsm.entry import EntryModel
-from fsm.ids import client_order_id
-from fsm.values import Book, BookLevel, EntryRequest, Leg, LegSpec, MarketRules, Purpose
-from venues import base
-from venues.base import CancelAck, PlaceAck
-from venues.simulated import ScriptedFill, SimMarket, SimulatedVenue
+from fsm.core import events as ev
+from fsm.core.config import EntryConfig
+from fsm.core.entry import EntryModel
+from fsm.core.ids import client_order_id
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from fsm.shell.engine import EntryEngine
+from venues import protocol as base
+from venues.market import (
+    Book,
+    BookLevel,
+    Leg,
+    MarketRules,
+    PlaceOrder,
+    Purpose,
+)
+from venues.protocol import (
+    CancelAck,
+    PlaceAck,
+)
+from venues.sim.venue import ScriptedFill, SimMarket, SimulatedVenue
 
 SYMBOL = "BTC/USDT:USDT"
 _RULES = MarketRules(lot=Decimal("0.001"), tick=Decimal("0.5"), min_qty=Decimal("0.001"),

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fsm import scenario as scenarios
-from fsm.cli import render, summary
-from fsm.simulation import simulate
+from fsm.cli.timeline import render, summary
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
 
 HERE = Path(__file__).parent
 

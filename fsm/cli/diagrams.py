@@ -1,0 +1,259 @@
+"""Diagrams and review tables, drawn from the tables in ``fsm.core.spec`` and nothing else.
+
+``generate()`` returns every file of ``diagrams/`` as bytes: the entry machine and
+the order lifecycle as DOT (deterministic, committed) and SVG (rendered by Graphviz
+``dot``), and ``transitions.md``, the review table. The DOT is written here row by
+row rather than through transitions' GraphMachine, which styles every edge and prints
+object addresses: output must be byte-identical from run to run.
+
+``run_graph(path)`` draws the same entry machine with one run's path on it: visited
+states filled, taken edges numbered in order, the final state outlined.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import graphviz
+
+from fsm.core import spec
+
+FONT = "Helvetica"
+DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot"}
+SVG_FILES = {"entry": "entry.svg", "orders": "orders.svg"}
+TABLE_FILE = "transitions.md"
+VISITED = "#dbeafe"
+TAKEN = "#1d4ed8"
+FINAL = "#b91c1c"
+
+
+class DotMissing(RuntimeError):
+    """Graphviz's ``dot`` is not installed; the message says how to get it."""
+
+
+def _cluster(name: str) -> str:
+    return "cluster_" + name.replace(spec.SEPARATOR, "__")
+
+
+def _short(name: str) -> str:
+    return name.rsplit(spec.SEPARATOR, 1)[-1]
+
+
+def _conditions(row: spec.Row) -> str:
+    names = [*row.guards, *(f"not {u}" for u in row.unless)]
+    return f"[{', '.join(names)}]" if names else ""
+
+
+def _edge_label(row: spec.Row) -> str:
+    lines = [row.trigger]
+    if _conditions(row):
+        lines.append(_conditions(row))
+    if row.effects:
+        lines.append("/ " + ", ".join(row.effects))
+    return "\n".join(lines)
+
+
+def _internal_lines(rows: Iterable[spec.Row], source: str) -> list[str]:
+    """Internal rows of a state, shown inside it: plain ones grouped on one line."""
+    plain: list[str] = []
+    lines = []
+    for row in rows:
+        if row.source != source or row.dest is not None:
+            continue
+        if not row.effects and not row.guards and not row.unless:
+            plain.append(row.trigger)
+            continue
+        text = " ".join(part for part in (row.trigger, _conditions(row)) if part)
+        if row.effects:
+            text += " / " + ", ".join(row.effects)
+        lines.append(f"{text} (stays)")
+    if plain:
+        lines.insert(0, f"{', '.join(dict.fromkeys(plain))} (stays)")
+    return lines
+
+
+def _base(name: str, title: str) -> graphviz.Digraph:
+    graph = graphviz.Digraph(name)
+    graph.attr(compound="true", rankdir="TB", newrank="true", fontname=FONT, fontsize="13",
+               label=title, labelloc="t", nodesep="0.35", ranksep="0.45")
+    graph.attr("node", shape="box", style="rounded,filled", fillcolor="white",
+               fontname=FONT, fontsize="11", margin="0.12,0.06")
+    graph.attr("edge", fontname=FONT, fontsize="9", color="#475569", fontcolor="#334155",
+               arrowsize="0.7")
+    graph.node("__start", label="", shape="point", width="0.15", style="filled",
+               fillcolor="black")
+    return graph
+
+
+def _node_label(full: str, state: spec.State, rows: Sequence[spec.Row]) -> str:
+    internal = _internal_lines(rows, full)
+    title = _short(full)
+    if not internal:
+        return title
+    return title + "\n" + "\n".join(internal)
+
+
+def _add_states(
+    graph: graphviz.Digraph, states: Sequence[spec.State], rows: Sequence[spec.Row],
+    prefix: str = "", visited: set[str] | None = None, final: str | None = None,
+) -> None:
+    for state in states:
+        full = f"{prefix}{state.name}"
+        if state.children:
+            with graph.subgraph(name=_cluster(full)) as sub:
+                internal = _internal_lines(rows, full)
+                label = state.name + ("\n" + "\n".join(internal) if internal else "")
+                sub.attr(label=label, style="rounded,dashed", color="#64748b",
+                         fontname=FONT, fontsize="11", labeljust="l")
+                _add_states(sub, state.children, rows, f"{full}{spec.SEPARATOR}",
+                            visited, final)
+            continue
+        attrs: dict[str, str] = {}
+        if state.terminal:
+            attrs["peripheries"] = "2"
+        if visited is not None and full in visited:
+            attrs["fillcolor"] = VISITED
+        if final == full:
+            attrs.update(color=FINAL, penwidth="2.2", fontcolor=FINAL)
+        graph.node(full, label=_node_label(full, state, rows), **attrs)
+
+
+def _add_entry_edges(graph: graphviz.Digraph, numbers: dict[int, list[int]] | None = None) -> None:
+    """One edge per entry row that changes state; ``numbers``: run steps per row index."""
+    states = dict(spec.walk(spec.ENTRY_STATES))
+    graph.edge("__start", spec.ENTRY_INITIAL)
+    for index, row in enumerate(spec.ENTRY_TRANSITIONS):
+        if row.dest is None:
+            continue
+        attrs: dict[str, str] = {}
+        tail, head = row.source, row.dest
+        if states[tail].children:
+            attrs["ltail"] = _cluster(tail)
+            # Any state inside would do: ltail clips the edge at the frame.
+            tail = spec.initial_leaf(spec.ENTRY_STATES, tail)
+        if states[head].children:
+            attrs["lhead"] = _cluster(head)
+            head = spec.initial_leaf(spec.ENTRY_STATES, head)
+        label = _edge_label(row)
+        if numbers is not None:
+            taken = numbers.get(index)
+            if taken:
+                label = f"({', '.join(map(str, taken))}) {label}"
+                attrs.update(color=TAKEN, fontcolor=TAKEN, penwidth="2")
+            else:
+                attrs.update(color="#cbd5e1", fontcolor="#94a3b8")
+        graph.edge(tail, head, label=label, **attrs)
+
+
+def entry_graph() -> graphviz.Digraph:
+    graph = _base("entry", "Hedged entry: states and transitions (fsm/core/spec.py)")
+    _add_states(graph, spec.ENTRY_STATES, spec.ENTRY_TRANSITIONS)
+    _add_entry_edges(graph)
+    return graph
+
+
+def run_graph(path: Sequence[tuple[int, str]], title: str) -> graphviz.Digraph:
+    """The entry machine with one run on it: ``path`` is (row index, dest) per transition."""
+    graph = _base("run", title)
+    visited = {spec.ENTRY_INITIAL, *(dest for _, dest in path)}
+    numbers: dict[int, list[int]] = {}
+    for step, (row, _) in enumerate(path, start=1):
+        numbers.setdefault(row, []).append(step)
+    final = path[-1][1] if path else spec.ENTRY_INITIAL
+    _add_states(graph, spec.ENTRY_STATES, spec.ENTRY_TRANSITIONS, visited=visited, final=final)
+    _add_entry_edges(graph, numbers)
+    return graph
+
+
+def order_graph() -> graphviz.Digraph:
+    graph = _base("orders", "Order lifecycle (fsm/core/spec.py)")
+    graph.attr(rankdir="LR")
+    states = dict(spec.walk(spec.ORDER_STATES))
+    _add_states(graph, spec.ORDER_STATES, ())
+    # One edge per (source, dest) pair, listing its triggers: 80 rows would be unreadable.
+    merged: dict[tuple[str, str], list[str]] = {}
+    for row in spec.ORDER_TRANSITIONS:
+        if row.dest is not None:
+            text = " ".join(p for p in (row.trigger, _conditions(row)) if p)
+            if row.effects:
+                text += " / " + ", ".join(row.effects)
+            merged.setdefault((row.source, row.dest), []).append(text)
+    graph.edge("__start", spec.ORDER_INITIAL)
+    for (source, dest), labels in merged.items():
+        assert source in states and dest in states
+        graph.edge(source, dest, label="\n".join(labels))
+    return graph
+
+
+def transitions_markdown() -> str:
+    """The review table: one row per transition, meaning taken from the spec."""
+    out = [
+        "# State transition tables",
+        "",
+        "Generated from `fsm/core/spec.py` by `atomic-entry diagrams`; do not edit by hand.",
+        "Rows are tried top to bottom for a state and trigger; a child's rows before its",
+        "parent's. `(stays)` is an internal transition: its effects run, the state stays.",
+        "",
+    ]
+    for title, rows in (("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS)):
+        out += [f"## {title}", "",
+                "| # | source | trigger | guards | destination | effects | meaning |",
+                "|---|---|---|---|---|---|---|"]
+        for index, row in enumerate(rows, start=1):
+            cells = [str(index), f"`{row.source}`", f"`{row.trigger}`",
+                     _conditions(row).strip("[]"),
+                     f"`{row.dest}`" if row.dest else "(stays)",
+                     ", ".join(row.effects), row.meaning.replace("|", "\\|")]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    for title, states in (("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES)):
+        out += [f"## {title}", "", "| state | terminal | meaning |", "|---|---|---|"]
+        for name, state in spec.walk(states):
+            out.append(f"| `{name}` | {'yes' if state.terminal else ''} | {state.meaning} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    if shutil.which("dot") is None:
+        raise DotMissing(
+            "Graphviz's `dot` is needed to render diagrams: install it "
+            "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+        )
+    done = subprocess.run(
+        ["dot", f"-T{fmt}"], input=graph.source.encode(), capture_output=True, check=True
+    )
+    out: bytes = done.stdout
+    return out
+
+
+def generate(with_svg: bool = True) -> dict[str, bytes]:
+    """Every generated file of ``diagrams/``, by name."""
+    graphs = {"entry": entry_graph(), "orders": order_graph()}
+    files = {DOT_FILES[k]: g.source.encode() for k, g in graphs.items()}
+    files[TABLE_FILE] = transitions_markdown().encode()
+    if with_svg:
+        for key, graph in graphs.items():
+            files[SVG_FILES[key]] = render(graph, "svg")
+    return files
+
+
+def write(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in generate().items():
+        (out / name).write_bytes(content)
+        written.append(out / name)
+    return written
+
+
+def stale(out: Path, with_svg: bool = True) -> list[str]:
+    """Files in ``out`` that differ from what the generator produces now (or are missing)."""
+    return [
+        str(out / name)
+        for name, content in generate(with_svg).items()
+        if not (out / name).is_file() or (out / name).read_bytes() != content
+    ]

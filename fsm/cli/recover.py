@@ -1,0 +1,164 @@
+"""``atomic-entry recover``: finish every entry a dead process left unfinished in a journal.
+
+Each unfinished entry says in the journal how its venues are reached (its
+``origin``): a simulated run is brought back from its scenario and the requests the
+journal says were sent (``fsm.sim.runner.recover_simulated``); a ccxt entry is
+recovered on the same exchanges, with keys from the environment (``fsm.cli.enter``).
+
+Exit codes: 0 every entry ended with nothing open and nothing beyond one lot; 1 an
+entry could not be recovered, ended ``stuck``, or left an order open (all printed);
+2 bad input (no journal there, an unreadable journal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fsm.cli import enter as live
+from fsm.cli.timeline import render, summary
+from fsm.shell import journal as journals
+from fsm.shell.engine import RecoveryOutcome
+from fsm.shell.journal import Journal, JournaledEntry, JournalError
+from fsm.shell.recovery import RecoveryError
+from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
+
+EXIT_OK, EXIT_UNSAFE, EXIT_BAD_INPUT = 0, 1, 2
+CLEAN_ENDS = frozenset({"complete", "withdrawn", "rolled_back"})
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "recover",
+        help="finish the entries a killed run left unfinished in its journal",
+        description="Reload every unfinished entry of the journal, ask its venues about "
+        "every order by client order id, and drive it to a terminal state (finish the "
+        "hedge or roll back) without sending any order twice. Simulated runs are brought "
+        "back from their scenario; ccxt entries use the keys in the environment.",
+    )
+    parser.add_argument("--journal", metavar="PATH",
+                        help=f"the journal (default: ${journals.ENV_PATH}, else "
+                        f"{journals.default_path()})")
+    parser.add_argument("--downtime", type=float, default=DEFAULT_DOWNTIME_S,
+                        metavar="SECONDS",
+                        help="simulated runs: how long the venues carry on before the "
+                        f"restart (default {DEFAULT_DOWNTIME_S:g})")
+    parser.add_argument("--live", action="store_true",
+                        help="ccxt entries that traded real money: allow recovering them")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+
+
+def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
+    path = Path(args.journal) if args.journal else journals.default_path()
+    if not path.is_file():
+        print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
+              "(--journal PATH)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        journal = Journal(path)
+        unfinished = journal.unfinished()
+    except JournalError as exc:
+        print(f"atomic-entry: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not unfinished:
+        journal.close()
+        if args.json:
+            say(json.dumps({"journal": str(path), "entries": [], "clean": True}))
+        else:
+            say(f"journal {path}: nothing to recover (every entry is finished)")
+        return EXIT_OK
+    reports: list[dict[str, Any]] = []
+    try:
+        for group, entries in _by_origin(unfinished).items():
+            reports += _recover_group(journal, group, entries, args, say)
+    finally:
+        journal.close()
+    clean = all(report["clean"] for report in reports)
+    if args.json:
+        say(json.dumps({"journal": str(path), "entries": reports, "clean": clean}, indent=2))
+    else:
+        ends: dict[str, int] = defaultdict(int)
+        for report in reports:
+            ends[report["final_state"] or "not recovered"] += 1
+        counts = ", ".join(f"{state} {n}" for state, n in sorted(ends.items())) or "none"
+        verdict = "nothing left open" if clean else "NOT ALL CLEAN, see above"
+        say(f"journal {path}: {len(reports)} unfinished entr{'y' if len(reports) == 1 else 'ies'}"
+            f" recovered: {counts}; {verdict}")
+    return EXIT_OK if clean else EXIT_UNSAFE
+
+
+def _by_origin(entries: list[JournaledEntry]) -> dict[tuple[str, str], list[JournaledEntry]]:
+    groups: dict[tuple[str, str], list[JournaledEntry]] = defaultdict(list)
+    for entry in entries:
+        kind = str(entry.origin.get("kind", "unknown"))
+        groups[(kind, str(entry.origin.get("run", "")))].append(entry)
+    return groups
+
+
+def _recover_group(
+    journal: Journal, group: tuple[str, str], entries: list[JournaledEntry],
+    args: argparse.Namespace, say: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    kind = group[0]
+    try:
+        if kind == SIMULATED:
+            recovered = recover_simulated(journal, entries, args.downtime)
+            outcomes, steps = list(recovered.outcomes), recovered.steps
+
+            def still_open(cid: str, venue: str) -> bool:
+                return recovered.venues[venue].order(cid).live if cid in \
+                    recovered.venues[venue].client_ids() else False
+        elif kind == live.CCXT:
+            outcomes, steps = live.recover(journal, entries, live=args.live), ()
+
+            def still_open(cid: str, venue: str) -> bool:
+                return False  # the engine queried every order to its end; see the result
+        else:
+            raise RecoveryError(f"origin {kind!r} is not one this command can reach; recover "
+                                "these from the program that ran them, with "
+                                "EntryEngine(venues, journal=...).recover()")
+    except (RecoveryError, JournalError, live.LiveRefused) as exc:
+        return [_refused(entry, str(exc), args, say) for entry in entries]
+    return [_report(o, still_open, steps, args, say) for o in outcomes]
+
+
+def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,
+             say: Callable[[str], None]) -> dict[str, Any]:
+    if not args.json:
+        say(f"entry {entry.entry_id}: NOT RECOVERED: {why}")
+    return {"entry_id": entry.entry_id, "final_state": None, "note": why, "clean": False,
+            "open_orders": [], "result": None}
+
+
+def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
+            steps: tuple[Any, ...], args: argparse.Namespace,
+            say: Callable[[str], None]) -> dict[str, Any]:
+    result = outcome.result
+    if result is None:
+        clean = outcome.resumed_in == "new"  # nothing had been sent
+        if not args.json:
+            say(f"entry {outcome.entry_id}: {outcome.note}")
+        return {"entry_id": outcome.entry_id, "final_state": None, "note": outcome.note,
+                "clean": clean, "open_orders": [], "result": None}
+    open_orders = [o.client_id for o in result.orders
+                   if o.status not in ("filled", "canceled", "rejected")
+                   or still_open(o.client_id, o.venue)]
+    clean = (result.final_state in CLEAN_ENDS and not open_orders
+             and abs(result.net_exposure) <= result.tolerance)
+    if not args.json:
+        mine = tuple(s for s in steps if s.entry_id == outcome.entry_id)
+        say(f"entry {outcome.entry_id}: the journal left it in {outcome.resumed_in} after "
+            f"{outcome.replayed} steps; recovering:\n")
+        if mine:
+            say(render(mine, result) + "\n")
+        say(summary(result))
+        say(f"open orders at the venues: {', '.join(open_orders) or 'none'}\n")
+    return {"entry_id": outcome.entry_id, "final_state": result.final_state,
+            "resumed_in": outcome.resumed_in, "replayed_steps": outcome.replayed,
+            "note": outcome.note, "clean": clean, "open_orders": open_orders,
+            "result": result.to_dict()}

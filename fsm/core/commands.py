@@ -1,0 +1,62 @@
+"""Commands: everything the decision core can ask the shell to do.
+
+``PlaceOrder`` is defined with the market vocabulary in ``venues.market``: the command
+the core emits is the order a venue receives.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from venues.market import PlaceOrder
+
+
+@attrs.frozen
+class CancelOrder:
+    client_id: str
+    venue: str
+    symbol: str
+
+
+@attrs.frozen
+class AmendOrder:
+    """Re-price (and re-size) a resting order in one atomic request; ``qty`` is its new total."""
+
+    client_id: str
+    venue: str
+    symbol: str
+    price: Decimal
+    qty: Decimal
+
+
+@attrs.frozen
+class QueryOrder:
+    """Ask the venue for the truth about an order, by client order id."""
+
+    client_id: str
+    venue: str
+    symbol: str
+
+
+@attrs.frozen
+class StartTimer:
+    name: str
+    delay_s: float
+
+
+@attrs.frozen
+class CancelTimer:
+    name: str
+
+
+@attrs.frozen
+class RaiseAlert:
+    """Something a human must look at: residual exposure, an order that stays unknown."""
+
+    message: str
+    residuals: dict[str, Decimal] = attrs.field(factory=dict)
+
+
+Command = PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer | RaiseAlert

@@ -1,0 +1,482 @@
+"""Bookkeeping of an entry's orders, driven by the order lifecycle table in ``fsm.core.spec``.
+
+Each order runs ``ORDER_TRANSITIONS`` through a few lines of table lookup rather than
+a ``transitions`` machine of its own: an entry places several orders, and a machine
+model per order would cost about 14 KiB and 0.1 ms to attach. The rows, guards and
+effects are the same ones the diagrams and the review tables show.
+
+Fills are deduplicated by (venue, trade id): websocket and REST may both report a
+trade. An order's filled quantity is the larger of its deduplicated fills and the
+venue's own cumulative figure, so a cancel confirmation that says "filled 0.3" is
+believed before the trade report that explains it arrives, and never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
+
+from fsm.core import events as ev
+from fsm.core import spec
+from fsm.core.commands import (
+    AmendOrder,
+    CancelOrder,
+    CancelTimer,
+    Command,
+    QueryOrder,
+    StartTimer,
+)
+from fsm.core.config import backoff_delay
+from fsm.core.values import (
+    Fill,
+    average_price,
+)
+from venues.market import (
+    Leg,
+    OrderStatus,
+    PlaceOrder,
+    Purpose,
+)
+
+TERMINAL = spec.terminal_names(spec.ORDER_STATES)
+_ROWS: dict[tuple[str, str], list[spec.Row]] = {}
+for _row in spec.ORDER_TRANSITIONS:
+    _ROWS.setdefault((_row.source, _row.trigger), []).append(_row)
+
+
+RESTARTED = "the answer was lost when the process stopped"
+_UNCERTAIN = ("unknown", "unresolved")
+RETRY_TIMER_PREFIX = "retry."
+
+
+def retry_timer(client_id: str) -> str:
+    """The stable name of an order's backoff timer: at most one is armed per order."""
+    return f"{RETRY_TIMER_PREFIX}{client_id}"
+
+
+class InvalidOrderTransition(RuntimeError):
+    """A (state, trigger) pair the order table does not define: a bug in the table."""
+
+
+@attrs.define(eq=False)
+class OrderRecord:
+    """One order of an entry: what was sent, what the venue said, what filled."""
+
+    command: PlaceOrder
+    attempt: int
+    submitted_at: float
+    query_budget: int
+    cancel_budget: int
+    send_budget: int = 5  # re-sends of one request the venue definitely did not receive
+    backoff_s: float = 0.05
+    backoff_max_s: float = 1.0
+    state: str = spec.ORDER_INITIAL
+    fills: dict[str, Fill] = attrs.field(factory=dict)
+    fills_total: Decimal = Decimal(0)  # the sum of ``fills``, kept as they are recorded
+    venue_filled: Decimal = Decimal(0)
+    acknowledged: bool = False
+    cancel_wanted: bool = False
+    cancel_attempts: int = 0
+    amend_target: tuple[Decimal, Decimal] | None = None  # (price, total qty) asked for
+    amend_outcome: str | None = None  # None, "sent", "done" or "failed"
+    queries: int = 0  # queries sent in the current period of uncertainty
+    sends: int = 0  # re-sends of the current create or cancel after "venue unavailable"
+    retry_pending: bool = False  # the backoff timer ``retry_timer(client_id)`` is armed
+    cancel_unreachable: bool = False  # every send of the last cancel failed: the venue is down
+    unsendable: bool = False  # refused only because the create never left, retries spent
+    last_cancel_out: bool = False  # the last-resort cancel of an unresolved order is unanswered
+    terminal_at: float | None = None
+    venue_order_id: str | None = None
+    not_found_by: ev.Operation | None = None  # the request the last "not found" answered
+    create_answered: bool = False  # the create got its answer (or its timeout)
+    history: list[tuple[float, str]] = attrs.field(factory=list)
+
+    @property
+    def client_id(self) -> str:
+        return self.command.client_id
+
+    @property
+    def purpose(self) -> Purpose:
+        return self.command.purpose
+
+    @property
+    def qty(self) -> Decimal:
+        return self.command.qty
+
+    @property
+    def filled(self) -> Decimal:
+        return max(self.fills_total, self.venue_filled)
+
+    @property
+    def average_price(self) -> Decimal | None:
+        return average_price(self.fills.values())
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def live(self) -> bool:
+        """Not terminal: it may still fill."""
+        return self.state not in TERMINAL
+
+    # -- guards named in ORDER_TRANSITIONS
+    def has_fills(self) -> bool:
+        return self.filled > 0
+
+    def is_complete(self) -> bool:
+        return self.filled >= self.qty
+
+    def was_acknowledged(self) -> bool:
+        return self.acknowledged
+
+    def create_in_flight(self) -> bool:
+        """The create has had neither an answer nor a timeout: it may still reach the venue.
+
+        Requests travel on separate connections and can overtake each other, so a cancel
+        or a query can find nothing simply because the create has not arrived yet.
+        """
+        return not self.create_answered
+
+    def answers_cancel(self) -> bool:
+        """The "not found" being handled answers a cancel, not a query."""
+        return self.not_found_by is ev.Operation.CANCEL
+
+    def lost_in_flight(self) -> bool:
+        """Refused only because a query after a lost answer found nothing."""
+        return (
+            self.state == "rejected" and not self.acknowledged
+            and any(state == "unknown" for _, state in self.history)
+        )
+
+    def query_budget_left(self) -> bool:
+        return self.queries < self.query_budget
+
+    def send_budget_left(self) -> bool:
+        return self.sends < self.send_budget
+
+    def cancel_budget_left(self) -> bool:
+        return self.cancel_attempts < self.cancel_budget
+
+    def cancel_budget_spent(self) -> bool:
+        """The venue refused the last cancel the budget allowed: the order rests, no cancel goes.
+
+        Only a refusal spends the budget. A cancel still in flight, or answered "not
+        found" or lost (the order is then ``unknown`` and being queried), is no reason
+        to give up on the entry: the query tells whether it filled.
+        """
+        return (
+            self.cancel_wanted and self.state in ("open", "partially_filled")
+            and (not self.cancel_budget_left() or self.cancel_unreachable)
+        )
+
+    # -- effects named in ORDER_TRANSITIONS (each returns the command it sends, if any)
+    def send_cancel(self) -> Command:
+        """A fresh cancel request: it counts against the cancel budget (refusals)."""
+        self.cancel_attempts += 1
+        self.sends = 0
+        self.cancel_unreachable = False
+        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def send_cancel_again(self) -> Command:
+        """The same cancel, which never left: a send retry, not a new attempt."""
+        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def send_place(self) -> Command:
+        """The same create, which never left: same command, same client order id."""
+        self.create_answered = False
+        return self.command
+
+    def _backoff(self, retry: int) -> Command | None:
+        if self.retry_pending:  # one timer per order; the armed one will do
+            return None
+        self.retry_pending = True
+        delay = backoff_delay(retry, self.backoff_s, self.backoff_max_s)
+        return StartTimer(retry_timer(self.client_id), delay)
+
+    def retry_later(self) -> Command | None:
+        """Arm the backoff timer for a create or cancel that never left."""
+        if not self.retry_pending:
+            self.sends += 1
+        return self._backoff(self.sends)
+
+    def query_later(self) -> Command | None:
+        """Arm the backoff timer for the next query (the n-th failure waits base * 2**(n-1))."""
+        return self._backoff(max(1, self.queries))
+
+    def give_up_cancel(self) -> None:
+        self.cancel_unreachable = True
+
+    def note_unsendable(self) -> None:
+        self.unsendable = True
+
+    def cancel_last(self) -> Command:
+        """A last cancel for an order nobody could query: harmless if nothing rests, and its
+        answer (cancelled, with the filled size) may still resolve the order."""
+        self.cancel_wanted = True
+        self.last_cancel_out = True
+        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def ask_afresh(self) -> Command:
+        """A new period of uncertainty (after a restart): a fresh query budget, and the
+        last cancel, if any, is no longer awaited (its answer went to the dead process)."""
+        self.queries = 0
+        self.last_cancel_out = False
+        return self.query_order()
+
+    def send_amend(self) -> Command:
+        assert self.amend_target is not None
+        price, qty = self.amend_target
+        self.amend_outcome = "sent"
+        return AmendOrder(self.client_id, self.command.venue, self.command.symbol, price, qty)
+
+    def query_order(self) -> Command:
+        self.queries += 1
+        return QueryOrder(self.client_id, self.command.venue, self.command.symbol)
+
+    def _holds(self, guard: str) -> bool:
+        value = getattr(self, guard)
+        return bool(value() if callable(value) else value)
+
+    def fire(self, trigger: str, at: float) -> list[Command]:
+        """Apply one order trigger: the first row whose guards hold wins."""
+        row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
+        if row is not None:
+            commands: list[Command] = []
+            if row.dest is not None and row.dest != self.state:
+                if self.retry_pending:  # a retry armed for the old state is void
+                    self.retry_pending = False
+                    commands.append(CancelTimer(retry_timer(self.client_id)))
+                if self.state in _UNCERTAIN and row.dest not in _UNCERTAIN:
+                    self.queries = 0  # the period of uncertainty is over
+            commands += [c for effect in row.effects
+                         if (c := getattr(self, effect)()) is not None]
+            if row.dest is not None:
+                self.state = row.dest
+                self.history.append((at, row.dest))
+                if row.dest in TERMINAL and self.terminal_at is None:
+                    self.terminal_at = at
+            return commands
+        raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
+
+
+def _answers_cancel(event: ev.OrderEvent) -> bool:
+    """Whether ``event`` can be the answer to a cancel request."""
+    match event:
+        case ev.Canceled() | ev.CancelRejected():
+            return True
+        case ev.NotFound() | ev.OutcomeUnknown() | ev.Unavailable():
+            return event.operation is ev.Operation.CANCEL
+    return False
+
+
+@attrs.define
+class Change:
+    """What one event did to the ledger, so the entry knows which trigger to fire."""
+
+    new_fills: list[Fill] = attrs.field(factory=list)
+    filled_more: bool = False
+    state_changed: bool = False
+    amend_answered: bool = False
+    commands: list[Command] = attrs.field(factory=list)
+
+
+@attrs.define
+class OrderLedger:
+    """All orders of one entry and every fill they received, in arrival order."""
+
+    query_budget: int
+    cancel_budget: int
+    send_budget: int = 5
+    backoff_s: float = 0.05
+    backoff_max_s: float = 1.0
+    orders: dict[str, OrderRecord] = attrs.field(factory=dict)
+    fills: list[Fill] = attrs.field(factory=list)
+    _seen: set[tuple[str, str]] = attrs.field(factory=set)
+
+    def __iter__(self) -> Iterator[OrderRecord]:
+        return iter(self.orders.values())
+
+    def add(self, command: PlaceOrder, attempt: int, at: float) -> OrderRecord:
+        if command.client_id in self.orders:
+            raise ValueError(f"client order id {command.client_id} is already in use")
+        record = OrderRecord(
+            command, attempt, at, self.query_budget, self.cancel_budget,
+            self.send_budget, self.backoff_s, self.backoff_max_s,
+            history=[(at, spec.ORDER_INITIAL)],
+        )
+        self.orders[command.client_id] = record
+        return record
+
+    def next_attempt(self, leg: Leg, purpose: Purpose) -> int:
+        """The attempt number of the next order for this intent.
+
+        An order lost in flight is the same intent as its retry: it keeps its number and
+        so its client id. Anything else that ended moves to the next number.
+        """
+        latest = None
+        for record in self.orders.values():
+            if record.command.leg is leg and record.purpose is purpose:
+                latest = record
+        if latest is None:
+            return 1
+        return latest.attempt if latest.lost_in_flight() else latest.attempt + 1
+
+    def resend(self, command: PlaceOrder, at: float) -> OrderRecord:
+        """Send a lost order's intent again, same client id, possibly a new size."""
+        record = self.orders[command.client_id]
+        record.fire("resend", at)
+        record.command = command
+        record.submitted_at = at
+        record.terminal_at = None
+        record.queries = 0
+        record.sends = 0
+        record.unsendable = False
+        record.create_answered = False
+        return record
+
+    def request_cancel(self, client_id: str, at: float) -> list[Command]:
+        record = self.orders[client_id]
+        record.cancel_wanted = True
+        return record.fire("request_cancel", at)
+
+    def request_amend(
+        self, client_id: str, price: Decimal, qty: Decimal, at: float
+    ) -> list[Command]:
+        record = self.orders[client_id]
+        record.amend_target = (price, qty)
+        return record.fire("request_amend", at)
+
+    def recover(self, at: float) -> Change:
+        """After a restart: every order is asked about again (the ``restart`` rows).
+
+        What the dead process sent has landed or never will (``recover`` waits out a
+        grace period first), so a query's "not found" now means never placed. An amend
+        still awaiting its answer has lost it.
+        """
+        change = Change()
+        for record in list(self.orders.values()):
+            record.create_answered = True
+            if record.amend_outcome == "sent":
+                amend = self.apply(ev.OutcomeUnknown(at, record.client_id, ev.Operation.AMEND,
+                                                     RESTARTED))
+                change.commands += amend.commands
+                change.amend_answered = True
+            before = record.state
+            change.commands += record.fire("restart", at)
+            change.state_changed |= record.state != before
+        return change
+
+    def retry_due(self, client_id: str, at: float) -> Change:
+        """An order's backoff timer fired: re-send what its state needs, if still pending."""
+        record = self.orders[client_id]
+        change = Change()
+        if record.retry_pending:
+            record.retry_pending = False
+            before = record.state
+            change.commands += record.fire("retry_due", at)
+            change.state_changed = record.state != before
+        return change
+
+    def apply(self, event: ev.OrderEvent) -> Change:
+        record = self.orders[event.client_id]
+        before_state, before_filled = record.state, record.filled
+        last_cancel_out = record.last_cancel_out
+        if _answers_cancel(event):
+            record.last_cancel_out = False
+        change = Change()
+        fire = record.fire
+        match event:
+            case ev.Accepted():
+                record.create_answered = True
+                record.acknowledged = True
+                record.venue_order_id = event.venue_order_id or record.venue_order_id
+                change.commands += fire("accept", event.at)
+            case ev.Rejected():
+                record.create_answered = True
+                change.commands += fire("reject", event.at)
+            case ev.FillReport():
+                if self._record_fill(record, event, change):
+                    change.commands += fire("fill", event.at)
+            case ev.Canceled():
+                record.acknowledged = True
+                if event.filled is not None:
+                    record.venue_filled = max(record.venue_filled, event.filled)
+                change.commands += fire("cancel_confirm", event.at)
+            case ev.CancelRejected():
+                change.commands += fire("cancel_reject", event.at)
+            case ev.Amended():
+                # The venue now holds the amended order: later fills complete it at its new size.
+                record.command = attrs.evolve(record.command, price=event.price, qty=event.qty)
+                record.amend_outcome, change.amend_answered = "done", True
+                change.commands += self._apply_status(record, ev.StatusReport(
+                    event.at, event.client_id, event.status, event.filled), change)
+            case ev.AmendRejected():
+                record.amend_outcome, change.amend_answered = "failed", True
+            case ev.NotFound():
+                record.not_found_by = event.operation
+                change.commands += fire("not_found", event.at)
+            case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
+                # The amend may or may not have happened; the order is live or ended
+                # either way, and the entry cancels it to learn which.
+                record.amend_outcome, change.amend_answered = "failed", True
+            case ev.OutcomeUnknown():
+                if event.operation is ev.Operation.PLACE and not record.create_answered:
+                    record.create_answered = True
+                    record.queries = 0  # asked before the create could land: they prove nothing
+                change.commands += fire("unknown", event.at)
+            case ev.Unavailable() if event.operation is ev.Operation.AMEND:
+                record.amend_outcome, change.amend_answered = "failed", True
+            case ev.Unavailable():
+                if event.operation is ev.Operation.PLACE:
+                    record.create_answered = True
+                trigger = {ev.Operation.PLACE: "place_unsent", ev.Operation.CANCEL: "cancel_unsent",
+                           ev.Operation.QUERY: "query_unsent"}[event.operation]
+                change.commands += fire(trigger, event.at)
+            case ev.StatusReport():
+                change.commands += self._apply_status(record, event, change)
+        change.filled_more = record.filled > before_filled
+        change.state_changed = (
+            record.state != before_state or record.last_cancel_out != last_cancel_out
+        )
+        return change
+
+    def _record_fill(self, record: OrderRecord, report: ev.FillReport, change: Change) -> bool:
+        key = (record.command.venue, report.trade_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        fill = Fill(
+            venue=record.command.venue, client_id=record.client_id, trade_id=report.trade_id,
+            qty=report.qty, price=report.price, fee=report.fee, at=report.at,
+            hedge=record.purpose is Purpose.HEDGE,
+        )
+        record.fills[report.trade_id] = fill
+        record.fills_total += fill.qty
+        record.acknowledged = True
+        self.fills.append(fill)
+        change.new_fills.append(fill)
+        return True
+
+    def _apply_status(
+        self, record: OrderRecord, report: ev.StatusReport, change: Change
+    ) -> list[Command]:
+        before = record.filled
+        for fill in report.fills:
+            self._record_fill(record, fill, change)
+        record.venue_filled = max(record.venue_filled, report.filled)
+        commands: list[Command] = []
+        if report.status is not OrderStatus.REJECTED:
+            record.acknowledged = True
+        if record.filled > before:
+            commands += record.fire("fill", report.at)
+        match report.status:
+            case OrderStatus.OPEN:
+                commands += record.fire("accept", report.at)
+            case OrderStatus.FILLED | OrderStatus.CANCELED:
+                commands += record.fire("cancel_confirm", report.at)
+            case OrderStatus.REJECTED:
+                commands += record.fire("reject", report.at)
+        return commands

@@ -1,0 +1,68 @@
+"""Checks that run before anything is sent. A failure names the venue, the rule and the numbers."""
+
+from __future__ import annotations
+
+from fsm.core.config import EntryConfig, validate_offset
+from fsm.core.pricing import quote_price, round_down
+from fsm.core.values import EntryRequest
+from venues.market import (
+    Book,
+    Leg,
+    MarketRules,
+)
+
+
+class RequestError(ValueError):
+    """The request cannot be executed as asked; nothing was sent."""
+
+
+def check_request(
+    request: EntryRequest,
+    config: EntryConfig,
+    rules: dict[Leg, MarketRules],
+    books: dict[Leg, Book],
+) -> None:
+    """Refuse a request no venue would accept, before a single order leaves."""
+    sizes = {}
+    for leg in (Leg.LONG, Leg.SHORT):
+        spec = request.leg(leg)
+        where = f"{leg.value} leg on {spec.venue} {spec.symbol}"
+        if spec.qty <= 0:
+            raise RequestError(f"{where}: quantity must be positive, got {spec.qty}")
+        try:
+            validate_offset(f"{where}: limit_price_offset_pct", spec.limit_price_offset_pct)
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        leg_rules, book = rules[leg], books[leg]
+        if not book.bids or not book.asks:
+            raise RequestError(f"{where}: the book has an empty side; cannot price a quote")
+        qty = round_down(spec.qty, leg_rules.lot)
+        if qty < leg_rules.min_qty or qty == 0:
+            raise RequestError(
+                f"{where}: quantity {spec.qty} rounds to {qty} at lot {leg_rules.lot}, "
+                f"below the minimum quantity {leg_rules.min_qty}"
+            )
+        offset = spec.limit_price_offset_pct
+        if offset is None:
+            offset = config.limit_order_offset_pct
+        if book.best_bid >= book.best_ask:
+            raise RequestError(
+                f"{where}: the book is crossed or locked (bid {book.best_bid}, ask "
+                f"{book.best_ask}); a quote priced from it would be wrong"
+            )
+        price = quote_price(book, leg.side, offset, leg_rules.tick)
+        if price <= 0:
+            raise RequestError(f"{where}: quote price {price} is not positive")
+
+        if qty * price < leg_rules.min_notional:
+            raise RequestError(
+                f"{where}: notional {qty * price} ({qty} at {price}) is below the minimum "
+                f"notional {leg_rules.min_notional}"
+            )
+        sizes[leg] = qty
+    if sizes[Leg.LONG] != sizes[Leg.SHORT]:
+        raise RequestError(
+            f"the legs round to different sizes: long {sizes[Leg.LONG]} on "
+            f"{request.long.venue}, short {sizes[Leg.SHORT]} on {request.short.venue}; "
+            "ask for a quantity both lot sizes can express"
+        )

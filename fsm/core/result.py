@@ -1,0 +1,226 @@
+"""What an entry reports when it ends: the state it reached, how, and at what exposure.
+
+Times are milliseconds on the engine clock since the entry started. Exposure is
+measured from fill reports as the engine received them: that is what the engine could
+act on, and from report to report the physical limit is the same as from trade to trade.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from fsm.core.entry import EntryModel, Transition
+from fsm.core.orders import OrderRecord
+from fsm.core.values import average_price
+from venues.market import (
+    Leg,
+    Purpose,
+)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+@attrs.frozen
+class PathStep:
+    at_ms: float
+    trigger: str
+    source: str
+    dest: str
+    row: int  # index into fsm.core.spec.ENTRY_TRANSITIONS: which table row was taken
+
+
+@attrs.frozen
+class OrderReport:
+    venue: str
+    symbol: str
+    client_id: str
+    leg: str
+    purpose: str
+    side: str
+    kind: str
+    time_in_force: str
+    qty: Decimal
+    price: Decimal | None
+    reduce_only: bool
+    status: str
+    filled: Decimal
+    average_price: Decimal | None
+    submitted_ms: float
+    terminal_ms: float | None
+
+
+@attrs.frozen
+class FillView:
+    venue: str
+    client_id: str
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    hedge: bool
+    at_ms: float
+
+
+@attrs.frozen
+class LegReport:
+    venue: str
+    symbol: str
+    target: Decimal
+    filled: Decimal
+    average_price: Decimal | None
+
+
+@attrs.frozen
+class Timings:
+    """Entry timings in milliseconds (None where the moment never came)."""
+
+    duration_ms: float
+    time_to_first_fill_ms: float | None
+    reaction_ms: float | None
+    cancel_confirm_ms: float | None
+    hedge_sent_ms: float | None
+    hedge_completion_ms: float | None
+    unhedged_ms: float
+    unhedged_notional_seconds: Decimal
+
+
+@attrs.frozen
+class EntryResult:
+    entry_id: str
+    final_state: str
+    path: tuple[PathStep, ...]
+    orders: tuple[OrderReport, ...]
+    fills: tuple[FillView, ...]
+    legs: dict[str, LegReport]
+    net_exposure: Decimal
+    tolerance: Decimal
+    positions: dict[str, dict[str, Decimal]]
+    timings: Timings
+    exposure: tuple[tuple[float, Decimal], ...]
+    alerts: tuple[str, ...]
+    stop_reason: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.final_state == "complete"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: Decimals become strings, so no digit is lost."""
+        plain: dict[str, Any] = _plain(attrs.asdict(self, recurse=True))
+        return plain
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def build_result(
+    model: EntryModel,
+    positions: dict[str, dict[str, Decimal]],
+    ended_at: float,
+) -> EntryResult:
+    start = model.moments.get("start", 0.0)
+
+    def rel(at: float | None) -> float | None:
+        return None if at is None else _ms(at - start)
+
+    orders = tuple(_order_report(r, start) for r in model.ledger)
+    fills = tuple(
+        FillView(f.venue, f.client_id, f.trade_id, f.qty, f.price, f.fee, f.hedge,
+                 _ms(f.at - start) or 0.0)
+        for f in model.ledger.fills
+    )
+    legs = {}
+    for leg in (Leg.LONG, Leg.SHORT):
+        spec = model.request.leg(leg)
+        directional = [
+            f for r in model.ledger if r.command.leg is leg and r.command.side is leg.side
+            for f in r.fills.values()
+        ]
+        legs[leg.value] = LegReport(spec.venue, spec.symbol, spec.qty, model.position(leg),
+                                    average_price(directional))
+    return EntryResult(
+        entry_id=model.entry_id,
+        final_state=model.state,
+        path=tuple(_step(t, start) for t in model.path),
+        orders=orders,
+        fills=fills,
+        legs=legs,
+        net_exposure=model.imbalance(),
+        tolerance=model.tolerance(),
+        positions=positions,
+        timings=_timings(model, start, ended_at),
+        exposure=tuple((_ms(at - start) or 0.0, net) for at, net in model.exposure),
+        alerts=tuple(a.message for a in model.alerts),
+        stop_reason=model.stop_reason,
+    )
+
+
+def _step(t: Transition, start: float) -> PathStep:
+    return PathStep(_ms(t.at - start) or 0.0, t.trigger, t.source, t.dest, t.row)
+
+
+def _order_report(r: OrderRecord, start: float) -> OrderReport:
+    c = r.command
+    return OrderReport(
+        venue=c.venue, symbol=c.symbol, client_id=c.client_id, leg=c.leg.value,
+        purpose=c.purpose.value, side=c.side.value, kind=c.kind.value,
+        time_in_force=c.time_in_force.value, qty=c.qty, price=c.price,
+        reduce_only=c.reduce_only, status=r.state, filled=r.filled,
+        average_price=r.average_price, submitted_ms=_ms(r.submitted_at - start) or 0.0,
+        terminal_ms=None if r.terminal_at is None else _ms(r.terminal_at - start),
+    )
+
+
+def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
+    m = model.moments
+
+    def between(a: str, b: float | None) -> float | None:
+        return None if a not in m or b is None else _ms(b - m[a])
+
+    sibling = model.quote(model.first_leg.other) if model.first_leg else None
+    # An amended sibling quote was a hedge too (amend-to-cross): it counts when it ends.
+    hedges = [
+        r for r in model.ledger
+        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend_outcome is not None)
+    ]
+    ends = [r.terminal_at for r in hedges]
+    last_hedge_end = max(ends) if ends and None not in ends else None  # type: ignore[type-var]
+    reacted = [m[k] for k in ("sibling_cancel_sent", "sibling_amend_sent") if k in m]
+    unhedged_s, notional_s = _exposure_integral(model, ended_at)
+    return Timings(
+        duration_ms=_ms(ended_at - start) or 0.0,
+        time_to_first_fill_ms=between("start", m.get("first_fill")),
+        reaction_ms=between("trigger", min(reacted) if reacted else None),
+        cancel_confirm_ms=between(
+            "sibling_cancel_sent", sibling.terminal_at if sibling is not None else None
+        ),
+        hedge_sent_ms=between("trigger", m.get("first_hedge_sent")),
+        hedge_completion_ms=between("trigger", last_hedge_end),
+        unhedged_ms=_ms(unhedged_s) or 0.0,
+        unhedged_notional_seconds=notional_s,
+    )
+
+
+def _exposure_integral(model: EntryModel, ended_at: float) -> tuple[float, Decimal]:
+    """Time with a non-zero imbalance, and the integral of |imbalance| x price over it."""
+    price = model.reference_price
+    seconds, notional = 0.0, Decimal(0)
+    points = [*model.exposure, (ended_at, Decimal(0))]
+    for (at, imbalance), (next_at, _) in itertools.pairwise(points):
+        if imbalance != 0 and next_at > at:
+            seconds += next_at - at
+            notional += abs(imbalance) * price * Decimal(repr(round(next_at - at, 9)))
+    return seconds, notional.quantize(Decimal("0.000001"))

@@ -1,0 +1,68 @@
+"""Value types of an entry: what the strategy asks for and the fills it gets.
+
+The market vocabulary (sides, books, rules, orders) lives in ``venues.market``.
+
+Every quantity and price is a ``Decimal``; construction refuses floats so that a
+binary rounding error can never sneak into an order size. Time is a float number of
+seconds on the engine's clock (a virtual clock in simulation): time is not money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+from venues.market import Leg, to_decimal
+
+
+def _dec(value: object) -> Decimal:
+    return to_decimal(value)
+
+
+@attrs.frozen
+class LegSpec:
+    """One leg of the request: where, what, how much, and an optional price offset."""
+
+    venue: str
+    symbol: str
+    qty: Decimal = attrs.field(converter=_dec)
+    limit_price_offset_pct: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec)
+    )
+
+
+@attrs.frozen
+class EntryRequest:
+    """What the strategy asks for: buy ``long`` and sell ``short``, hedged."""
+
+    long: LegSpec
+    short: LegSpec
+    entry_id: str | None = None
+
+    def leg(self, leg: Leg) -> LegSpec:
+        return self.long if leg is Leg.LONG else self.short
+
+
+@attrs.frozen
+class Fill:
+    """One execution, identified by the venue's trade id (duplicates are dropped by id)."""
+
+    venue: str
+    client_id: str
+    trade_id: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    at: float
+    hedge: bool = False
+
+
+def average_price(fills: Iterable[Fill]) -> Decimal | None:
+    """Quantity-weighted price of some fills, or None when they add up to nothing."""
+    fills = list(fills)
+    qty = sum((f.qty for f in fills), Decimal(0))
+    if qty == 0:
+        return None
+    return sum((f.qty * f.price for f in fills), Decimal(0)) / qty

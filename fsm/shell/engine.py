@@ -1,0 +1,569 @@
+"""The imperative shell: one asyncio actor per entry around the sans-I/O ``EntryModel``.
+
+Each entry owns an inbox. Events (venue answers, venue pushes, timers, kill requests)
+are processed one at a time to completion, so the model never sees two things at
+once. Commands run concurrently as tasks against the venue adapters, and every
+outcome comes back through the inbox as an event stamped with the loop clock: a
+virtual clock in simulation, the real one live. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from loguru import logger
+
+from fsm.core import events as ev
+from fsm.core.commands import (
+    AmendOrder,
+    CancelOrder,
+    CancelTimer,
+    Command,
+    QueryOrder,
+    RaiseAlert,
+    StartTimer,
+)
+from fsm.core.config import EntryConfig
+from fsm.core.entry import EntryModel, Transition
+from fsm.core.ids import check_entry_id
+from fsm.core.pretrade import RequestError, check_request
+from fsm.core.result import EntryResult, build_result
+from fsm.core.values import EntryRequest
+from fsm.shell.journal import Journal, JournaledEntry, JournalError
+from fsm.shell.recovery import RecoveryError, replay
+from venues import protocol as base
+from venues.market import (
+    Book,
+    Leg,
+    MarketRules,
+    PlaceOrder,
+)
+
+if TYPE_CHECKING:
+    from loguru import Logger
+
+TransitionListener = Callable[[Transition], None]
+AlertListener = Callable[[str, RaiseAlert], None]
+
+
+@attrs.frozen
+class Step:
+    """One event processed by one entry: what came in, where it left the entry, what went out."""
+
+    entry_id: str
+    event: ev.Event
+    state: str
+    commands: tuple[Command, ...]
+
+
+StepListener = Callable[[Step], None]
+
+_FINISHED_MEMORY = 10_000
+
+
+class EntryAborted(RuntimeError):
+    """The engine lost the ability to decide (a bug, or a journal it cannot write); the
+    message lists what may be live, and ``atomic-entry recover`` can take it from there."""
+
+
+@attrs.frozen
+class RecoveryOutcome:
+    """What ``EntryEngine.recover`` did with one unfinished entry of the journal."""
+
+    entry_id: str
+    result: EntryResult | None  # None: nothing had been sent, or it could not be rebuilt
+    note: str
+    resumed_in: str | None = None  # the state the journal left it in
+    replayed: int = 0  # journaled steps replayed
+
+
+class _Actor:
+    """One running entry: its model, inbox, timers and in-flight command tasks."""
+
+    def __init__(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> None:
+        self.model = model
+        self.venues = venues
+        self.step = 0  # the number of the next event, as the journal counts them
+        self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.log = logger.bind(entry=model.entry_id)
+
+    def post(self, event: ev.Event) -> None:
+        self.inbox.put_nowait(event)
+
+
+class EntryEngine:
+    """Runs hedged entries against venue adapters.
+
+    ``await engine.enter(request)`` returns an ``EntryResult`` once the entry is
+    terminal. Many entries may run at once on one loop; venue pushes are routed to the
+    entry that owns the client order id.
+    """
+
+    #: The decision core each entry runs; ``fsm.bench`` swaps in a subclass that times it.
+    model_class: type[EntryModel] = EntryModel
+
+    def __init__(
+        self,
+        venues: Mapping[str, base.Venue],
+        config: EntryConfig | None = None,
+        journal: Journal | None = None,
+        recovery_grace_s: float = 1.0,
+    ) -> None:
+        self.venues = dict(venues)
+        self.config = config if config is not None else EntryConfig()
+        self.journal = journal
+        #: How long a request sent by a process that died may still be travelling: recovery
+        #: asks about an order no sooner than this after the last journaled step.
+        self.recovery_grace_s = recovery_grace_s
+        self._actors: dict[str, _Actor] = {}
+        self._routes: dict[tuple[str, str], _Actor] = {}
+        # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
+        # so retiring one entry among thousands on one symbol costs O(1), not O(n).
+        self._book_routes: dict[tuple[str, str], dict[tuple[_Actor, Leg], None]] = {}
+        self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._unsubscribe: dict[str, Callable[[], None]] = {}
+        self._transition_listeners: list[TransitionListener] = []
+        self._alert_listeners: list[AlertListener] = []
+        self._step_listeners: list[StepListener] = []
+
+    # ------------------------------------------------------------------ public
+    def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
+        """Call ``listener`` after every transition of every entry; returns an unsubscribe."""
+        self._transition_listeners.append(listener)
+        return lambda: self._transition_listeners.remove(listener)
+
+    def on_alert(self, listener: AlertListener) -> Callable[[], None]:
+        """Call ``listener(entry_id, alert)`` for every alert; returns an unsubscribe."""
+        self._alert_listeners.append(listener)
+        return lambda: self._alert_listeners.remove(listener)
+
+    def on_step(self, listener: StepListener) -> Callable[[], None]:
+        """Call ``listener`` after every event an entry processes; returns an unsubscribe."""
+        self._step_listeners.append(listener)
+        return lambda: self._step_listeners.remove(listener)
+
+    def kill(self, entry_id: str, reason: str = "requested") -> None:
+        """Ask a running entry to stop and flatten what it opened."""
+        actor = self._actors.get(entry_id)
+        if actor is None:
+            raise KeyError(f"no running entry {entry_id!r}")
+        actor.post(ev.Kill(asyncio.get_running_loop().time(), reason))
+
+    async def close(self) -> None:
+        for unsubscribe in self._unsubscribe.values():
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    async def enter(
+        self, request: EntryRequest, config: EntryConfig | None = None
+    ) -> EntryResult:
+        """Open the hedged position ``request`` asks for; return when it is terminal."""
+        config = config if config is not None else self.config
+        entry_id = check_entry_id(request.entry_id or uuid.uuid4().hex[:12])
+        if entry_id in self._actors:
+            raise RequestError(f"entry {entry_id!r} is already running")
+        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        loop = asyncio.get_running_loop()
+        snapshot = await asyncio.gather(*(
+            self._market_snapshot(leg, request, venues[leg]) for leg in (Leg.LONG, Leg.SHORT)
+        ))
+        rules = {leg: snapshot[i][0] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        books = {leg: snapshot[i][1] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        start_positions = {leg: snapshot[i][2] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        check_request(request, config, rules, books)
+
+        if self.journal is not None:
+            self.journal.open_entry(entry_id, request, config)
+        model = self.model_class(entry_id, request, config)
+        actor = self._admit(model, venues)
+        actor.log.info("entry starts: long {} short {}", request.long, request.short)
+        actor.post(ev.Start(loop.time(), books, rules, start_positions))
+        return await self._drive(actor, start_positions)
+
+    async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
+        """Finish every unfinished entry of the journal: after a crash, call this first.
+
+        Each entry is rebuilt by replaying its journaled events (``fsm.shell.recovery``), then
+        told it was recovered with the books of now: every request that was on its way
+        has lost its answer and every order is queried by client order id. Timers that
+        were running fire at once (a restart outlasts any quote window worth keeping),
+        and the entry runs to a terminal state as usual, hedging or rolling back. No
+        order is sent twice: client ids are derived from the intent, and an order is
+        only sent again under its own id when a query proved it never arrived. ``only``
+        limits recovery to the named entries.
+        """
+        if self.journal is None:
+            raise RecoveryError("recover needs a journal: EntryEngine(..., journal=Journal(path))")
+        wanted = None if only is None else set(only)
+        unfinished = [
+            entry for entry in self.journal.unfinished()
+            if entry.entry_id not in self._actors and (wanted is None or entry.entry_id in wanted)
+        ]
+        return list(await asyncio.gather(*(self._recover(entry) for entry in unfinished)))
+
+    async def _recover(self, entry: JournaledEntry) -> RecoveryOutcome:
+        assert self.journal is not None
+        log = logger.bind(entry=entry.entry_id)
+        try:
+            rebuilt = replay(entry, self.model_class)
+        except RecoveryError as exc:
+            log.critical("cannot recover: {}", exc)
+            return RecoveryOutcome(entry.entry_id, None, f"not recovered: {exc}")
+        model = rebuilt.model
+        if model.state == "new":
+            model.detach()
+            note = "stopped before anything was sent"
+            self.journal.close_entry(entry.entry_id, "not_started", note)
+            log.info("recovered: {}", note)
+            return RecoveryOutcome(entry.entry_id, None, note, "new", len(entry.steps))
+        resumed_in = model.state
+        request = entry.request
+        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        loop = asyncio.get_running_loop()
+        log.warning("recovering in {} with {} orders; timers {}", model.state,
+                    len(model.ledger.orders), sorted(rebuilt.armed_timers) or "none")
+        books: dict[Leg, Book] = {}
+        if not model.terminal:
+            # Requests the dead process sent may still be on their way: a query that
+            # overtook one would find nothing and call it never placed.
+            last = entry.steps[-1].at if entry.steps else loop.time()
+            await asyncio.sleep(min(self.recovery_grace_s,
+                                    max(0.0, last + self.recovery_grace_s - loop.time())))
+            books = await self._books_now(request, venues, log)
+        # Only now does the entry hear from its venues, so ``Recovered`` is the first
+        # event after the replay: a report processed before it would act on requests the
+        # ledger has not yet marked as lost (reports missed meanwhile are in the queries).
+        actor = self._admit(model, venues)
+        actor.step = rebuilt.next_step
+        for record in model.ledger:
+            self._routes[(record.command.venue, record.client_id)] = actor
+        if model.terminal:
+            # It ended, but died before the journal said so: the last step's alerts may
+            # never have been raised. Raise them (again: alerts are at least once).
+            for command in entry.steps[-1].commands:
+                if isinstance(command, RaiseAlert):
+                    self._execute(actor, command)
+            self._close_journaled(actor, "closed on recovery")
+        else:
+            actor.post(ev.Recovered(loop.time(), books))
+            for name in rebuilt.armed_timers:
+                actor.post(ev.TimerFired(loop.time(), name))
+        result = await self._drive(actor, model.start_positions)
+        return RecoveryOutcome(entry.entry_id, result, f"recovered: {result.final_state}",
+                               resumed_in, len(entry.steps))
+
+    @staticmethod
+    async def _books_now(
+        request: EntryRequest, venues: dict[Leg, base.Venue], log: Logger
+    ) -> dict[Leg, Book]:
+        """The books as they are now; a venue that cannot say keeps its journaled book."""
+        legs = list(venues)
+        answers = await asyncio.gather(
+            *(venues[leg].book(request.leg(leg).symbol) for leg in legs), return_exceptions=True,
+        )
+        books: dict[Leg, Book] = {}
+        for leg, answer in zip(legs, answers, strict=True):
+            if isinstance(answer, Book):
+                books[leg] = answer
+            else:
+                log.warning("no book from {} after recovery ({}); using the journaled one",
+                            request.leg(leg).venue, answer)
+        return books
+
+    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> _Actor:
+        """Register a running entry: its actor, and the books its legs read."""
+        actor = _Actor(model, venues)
+        self._actors[model.entry_id] = actor
+        for leg in (Leg.LONG, Leg.SHORT):
+            spec = model.request.leg(leg)
+            self._book_routes.setdefault((spec.venue, spec.symbol), {})[(actor, leg)] = None
+        return actor
+
+    async def _drive(
+        self, actor: _Actor, start_positions: Mapping[Leg, Decimal]
+    ) -> EntryResult:
+        """Run an admitted entry to its end; report it with the venues' positions."""
+        model, venues, request = actor.model, actor.venues, actor.model.request
+        loop = asyncio.get_running_loop()
+        try:
+            await self._run(actor)
+        finally:
+            self._retire(actor)
+        end_positions = await asyncio.gather(*(
+            venues[leg].position(request.leg(leg).symbol) for leg in (Leg.LONG, Leg.SHORT)
+        ))
+        positions = {
+            request.leg(leg).venue: {"start": start_positions[leg], "end": end_positions[i]}
+            for i, leg in enumerate((Leg.LONG, Leg.SHORT))
+        }
+        result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
+        actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
+        return result
+
+    async def _market_snapshot(
+        self, leg: Leg, request: EntryRequest, venue: base.Venue
+    ) -> tuple[MarketRules, Book, Decimal]:
+        """Rules, book and position of one leg's market; a symbol the venue lacks is bad input."""
+        spec = request.leg(leg)
+        try:
+            return await asyncio.gather(
+                venue.market_rules(spec.symbol), venue.book(spec.symbol),
+                venue.position(spec.symbol),
+            )
+        except (base.OrderRejected, base.OrderNotFound) as exc:
+            raise RequestError(
+                f"{leg.value} leg on {spec.venue}: cannot read market {spec.symbol!r} ({exc}); "
+                f"expected a symbol {spec.venue} lists"
+            ) from None
+
+    # ------------------------------------------------------------------ actor
+    async def _run(self, actor: _Actor) -> None:
+        model = actor.model
+        published = len(model.path)  # a recovered entry's path was published before
+        while not model.terminal:
+            event = await actor.inbox.get()
+            try:
+                commands = model.handle(event)
+            except Exception as exc:
+                raise self._abort(actor, event, "the entry model failed", exc) from exc
+            if self.journal is not None:
+                try:
+                    self.journal.record(model.entry_id, actor.step, event, commands)
+                except JournalError as exc:  # nothing of this step is sent
+                    raise self._abort(actor, event, "the journal failed", exc) from exc
+            actor.step += 1
+            for ignored in model.ignored:
+                actor.log.warning("ignored {}", ignored)
+            model.ignored.clear()
+            for transition in model.path[published:]:
+                actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
+                                transition.dest)
+                for listener in list(self._transition_listeners):
+                    self._safely(listener, transition)
+            published = len(model.path)
+            if self._step_listeners:
+                step = Step(model.entry_id, event, model.state, tuple(commands))
+                for step_listener in list(self._step_listeners):
+                    self._safely(step_listener, step)
+            for command in commands:
+                self._execute(actor, command)
+            if model.terminal:
+                self._close_journaled(actor, None)
+            if actor.tasks and not actor.inbox.empty():
+                # Let the requests just spawned leave before deciding on the next event:
+                # a cancel must not wait behind the bookkeeping of a report queued after
+                # the fill that caused it.
+                await asyncio.sleep(0)
+
+    def _close_journaled(self, actor: _Actor, note: str | None) -> None:
+        """Mark a finished entry closed, once its last commands (the final alert) are out."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.close_entry(actor.model.entry_id, actor.model.state, note)
+        except JournalError as exc:  # it ended; recover would close it and alert again
+            actor.log.critical("entry ended {} but its journal could not say so: {}",
+                               actor.model.state, exc)
+
+    def _abort(
+        self, actor: _Actor, event: ev.Event, what: str, exc: Exception
+    ) -> EntryAborted:
+        """The entry cannot go on deciding: say loudly which orders may be live."""
+        model = actor.model
+        live = [r.client_id for r in model.ledger if r.live]
+        message = (f"entry {model.entry_id}: {what} on {type(event).__name__}: {exc}; "
+                   f"orders possibly live: {', '.join(live) or 'none'}")
+        actor.log.critical(message)
+        alert = RaiseAlert(message, model.residuals())
+        for listener in list(self._alert_listeners):
+            self._safely(listener, model.entry_id, alert)
+        return EntryAborted(message)
+
+    def _retire(self, actor: _Actor) -> None:
+        model = actor.model
+        for handle in actor.timers.values():
+            handle.cancel()
+        for task in actor.tasks:
+            task.cancel()
+        for record in model.ledger:
+            key = (record.command.venue, record.client_id)
+            self._routes.pop(key, None)
+            self._finished[key] = model.entry_id
+        while len(self._finished) > _FINISHED_MEMORY:
+            self._finished.popitem(last=False)
+        for leg in (Leg.LONG, Leg.SHORT):
+            spec = model.request.leg(leg)
+            self._book_routes.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
+        self._actors.pop(model.entry_id, None)
+        model.detach()
+
+    def _safely(self, listener: Callable[..., None], *args: Any) -> None:
+        try:
+            listener(*args)
+        except Exception:
+            logger.exception("listener {} failed", listener)
+
+    # --------------------------------------------------------------- commands
+    def _execute(self, actor: _Actor, command: Command) -> None:
+        loop = asyncio.get_running_loop()
+        match command:
+            case PlaceOrder():
+                self._routes[(command.venue, command.client_id)] = actor
+                self._spawn(actor, self._place(actor, command))
+            case CancelOrder():
+                self._spawn(actor, self._cancel(actor, command))
+            case AmendOrder():
+                self._spawn(actor, self._amend(actor, command))
+            case QueryOrder():
+                self._spawn(actor, self._query(actor, command))
+            case StartTimer():
+                name = command.name
+                previous = actor.timers.pop(name, None)
+                if previous is not None:  # a timer restarted under its name fires once
+                    previous.cancel()
+                actor.timers[name] = loop.call_later(
+                    command.delay_s, lambda: actor.post(ev.TimerFired(loop.time(), name))
+                )
+            case CancelTimer():
+                handle = actor.timers.pop(command.name, None)
+                if handle is not None:
+                    handle.cancel()
+            case RaiseAlert():
+                actor.log.error("ALERT {}", command.message)
+                for listener in list(self._alert_listeners):
+                    self._safely(listener, actor.model.entry_id, command)
+
+    def _spawn(self, actor: _Actor, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        actor.tasks.add(task)
+        task.add_done_callback(actor.tasks.discard)
+
+    def _venue(self, name: str) -> base.Venue:
+        venue = self.venues.get(name)
+        if venue is None:
+            known = ", ".join(sorted(self.venues)) or "none"
+            raise RequestError(f"unknown venue {name!r}; configured venues: {known}")
+        if name not in self._unsubscribe:
+            self._unsubscribe[name] = venue.subscribe(functools.partial(self._on_update, name))
+        return venue
+
+    async def _place(self, actor: _Actor, order: PlaceOrder) -> None:
+        venue = actor.venues[order.leg]
+        cid = order.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.place(order)
+        except base.OrderRejected as exc:
+            actor.post(ev.Rejected(now(), cid, str(exc)))
+        except base.VenueUnavailable as exc:  # definitely not sent: the core may send it again
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.PLACE, _describe(exc)))
+        except base.VenueFatalError as exc:
+            actor.post(ev.Rejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), order.venue, str(exc)))
+        except Exception as exc:  # anything else may have reached the venue: ambiguous
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.PLACE, _describe(exc)))
+        else:
+            actor.post(ev.Accepted(now(), cid, ack.venue_order_id))
+
+    async def _cancel(self, actor: _Actor, cancel: CancelOrder) -> None:
+        venue = self.venues[cancel.venue]
+        cid = cancel.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.cancel(cancel.symbol, cid)
+        except base.OrderNotFound:
+            actor.post(ev.NotFound(now(), cid, ev.Operation.CANCEL))
+        except base.OrderRejected as exc:
+            actor.post(ev.CancelRejected(now(), cid, str(exc)))
+        except base.VenueUnavailable as exc:
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.CANCEL, _describe(exc)))
+        except base.VenueFatalError as exc:
+            actor.post(ev.CancelRejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), cancel.venue, str(exc)))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.CANCEL, _describe(exc)))
+        else:
+            actor.post(ev.Canceled(now(), cid, ack.filled))
+
+    async def _amend(self, actor: _Actor, amend: AmendOrder) -> None:
+        """Every answer but success means "not amended": the entry then cancels the quote,
+        and the cancel (or the query a not-found leads to) tells the order's truth."""
+        venue = self.venues[amend.venue]
+        cid = amend.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            ack = await venue.amend(amend.symbol, cid, amend.price, amend.qty)
+        except (base.OrderRejected, base.OrderNotFound, base.NotSupported,
+                base.VenueUnavailable) as exc:
+            actor.post(ev.AmendRejected(now(), cid, _describe(exc)))
+        except base.VenueFatalError as exc:
+            actor.post(ev.AmendRejected(now(), cid, str(exc)))
+            actor.post(ev.VenueFatal(now(), amend.venue, str(exc)))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.AMEND, _describe(exc)))
+        else:
+            actor.post(ev.Amended(now(), cid, amend.price, amend.qty, ack.status, ack.filled))
+
+    async def _query(self, actor: _Actor, query: QueryOrder) -> None:
+        venue = self.venues[query.venue]
+        cid = query.client_id
+        now = asyncio.get_running_loop().time
+        try:
+            snap = await venue.query(query.symbol, cid)
+        except base.OrderNotFound:
+            actor.post(ev.NotFound(now(), cid, ev.Operation.QUERY))
+        except base.VenueUnavailable as exc:
+            actor.post(ev.Unavailable(now(), cid, ev.Operation.QUERY, _describe(exc)))
+        except Exception as exc:
+            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
+        else:
+            at = now()
+            fills = tuple(
+                ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
+            )
+            actor.post(ev.StatusReport(at, cid, snap.status, snap.filled, fills))
+
+    # ------------------------------------------------------------ venue pushes
+    def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
+        now = asyncio.get_running_loop().time()
+        if not isinstance(update, base.FillUpdate | base.OrderUpdate | base.BookChanged):
+            # An adapter bug; dropping it loses nothing a query by client id cannot recover.
+            logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
+            return
+        if isinstance(update, base.BookChanged):
+            for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
+                actor.post(ev.BookUpdate(now, leg, update.book))
+            return
+        owner = self._routes.get((venue, update.client_id))
+        if owner is None:
+            self._unrouted(venue, update)
+            return
+        match update:
+            case base.FillUpdate():
+                owner.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
+                                         update.price, update.fee))
+            case base.OrderUpdate():
+                owner.post(ev.StatusReport(now, update.client_id, update.status,
+                                           update.filled))
+
+    def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:
+        entry_id = self._finished.get((venue, update.client_id))
+        if entry_id is None:
+            logger.debug("{}: update for an order of no entry: {}", venue, update)
+        elif isinstance(update, base.FillUpdate):
+            logger.warning("{}: fill {} reported after entry {} ended", venue,
+                           update.trade_id, entry_id)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+

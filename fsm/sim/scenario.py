@@ -1,0 +1,397 @@
+"""Scenario files: simulated venues, their scripted behaviour, a config and a request.
+
+A scenario is TOML (format in the README). Loading is strict: an unknown key, a float
+where a decimal string belongs or a value out of range stops the load with a message
+naming the file, the key and what was expected, before anything runs. Built-in
+scenarios ship in ``fsm/sim/scenarios/``; each reproduces one race of the real world.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import itertools
+import math
+import tomllib
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from fsm.core import spec
+from fsm.core.config import ConfigError, EntryConfig
+from fsm.core.values import (
+    EntryRequest,
+    LegSpec,
+)
+from venues.market import (
+    Book,
+    BookLevel,
+    MarketRules,
+    Purpose,
+    to_decimal,
+)
+from venues.sim.venue import (
+    Outage,
+    Reaction,
+    ReactionAction,
+    ScriptedBook,
+    ScriptedFill,
+    SimMarket,
+    SimulatedVenue,
+)
+
+E = TypeVar("E", bound=enum.Enum)
+_MISSING: Any = object()
+
+
+class ScenarioError(ValueError):
+    """A scenario file is wrong; the message names the file, the key and what was expected."""
+
+
+@attrs.frozen
+class VenueSpec:
+    name: str
+    market: SimMarket
+    latency_s: float
+    request_timeout_s: float
+    duplicate_fills: bool
+    stream_delay_s: float
+    script: tuple[ScriptedFill | ScriptedBook, ...]
+    reactions: tuple[Reaction, ...]
+    outages: tuple[Outage, ...] = ()
+
+    def build(self) -> SimulatedVenue:
+        return SimulatedVenue(
+            self.name, [self.market], latency_s=self.latency_s,
+            request_timeout_s=self.request_timeout_s, script=self.script,
+            reactions=self.reactions, duplicate_fills=self.duplicate_fills,
+            stream_delay_s=self.stream_delay_s, outages=self.outages,
+        )
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    description: str
+    source: str
+    venues: tuple[VenueSpec, ...]
+    config: EntryConfig
+    request: EntryRequest
+    expect_final_state: str | None
+    text: str = attrs.field(default="", repr=False, eq=False)  # the TOML it was read from
+
+    def build_venues(self) -> dict[str, SimulatedVenue]:
+        """Fresh venues: a scenario can be run many times, each run from its start."""
+        return {spec.name: spec.build() for spec in self.venues}
+
+
+class _Table:
+    """A TOML table read key by key; whatever is left unread at ``done`` is a typo."""
+
+    def __init__(self, data: Any, key: str, source: str) -> None:
+        self.source = source
+        self.key = key
+        if not isinstance(data, dict):
+            self.fail(key, "a table", data)
+        self.data: dict[str, Any] = data
+        self.read: set[str] = set()
+
+    def path(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    def fail(self, key: str, expected: str, got: Any = _MISSING) -> Any:
+        found = "it is missing" if got is _MISSING else f"got {got!r}"
+        raise ScenarioError(f"{self.source}: {key}: expected {expected}; {found}")
+
+    def get(self, name: str, default: Any = _MISSING) -> Any:
+        self.read.add(name)
+        if name not in self.data:
+            if default is _MISSING:
+                return self.fail(self.path(name), "a value")
+            return default
+        return self.data[name]
+
+    def decimal(self, name: str, default: Any = _MISSING, *, minimum: Decimal | None = None,
+                positive: bool = False) -> Any:
+        value = self.get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        return self.as_decimal(self.path(name), value, minimum=minimum, positive=positive)
+
+    def as_decimal(self, key: str, value: Any, *, minimum: Decimal | None = None,
+                   positive: bool = False) -> Decimal:
+        if isinstance(value, float):
+            self.fail(key, f'a decimal written as a string (for example "{value}")', value)
+        try:
+            number = to_decimal(value, key)
+        except (TypeError, ValueError):
+            return self.fail(key, "a decimal number written as a string", value)  # type: ignore[no-any-return]
+        if positive and number <= 0:
+            self.fail(key, "a number greater than 0", value)
+        if minimum is not None and number < minimum:
+            self.fail(key, f"a number of at least {minimum}", value)
+        return number
+
+    def millis(self, name: str, default: float) -> float:
+        value = self.get(name, default)
+        if (isinstance(value, bool) or not isinstance(value, int | float)
+                or not math.isfinite(value) or value < 0):
+            self.fail(self.path(name), "a non-negative number of milliseconds", value)
+        return float(value) / 1000.0
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.get(name, default)
+        if not isinstance(value, bool):
+            self.fail(self.path(name), "true or false", value)
+        return bool(value)
+
+    def string(self, name: str, default: Any = _MISSING) -> Any:
+        value = self.get(name, default)
+        if value is not default and not isinstance(value, str):
+            self.fail(self.path(name), "a string", value)
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+        value = self.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(self.path(name), f"a whole number of at least {minimum}", value)
+        return int(value)
+
+    def choice(self, name: str, kind: type[E], default: Any = _MISSING) -> Any:
+        value = self.get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(repr(k.value) for k in kind)
+            return self.fail(self.path(name), f"one of {allowed}", value)
+
+    def table(self, name: str, default: Any = _MISSING) -> _Table:
+        if name not in self.data and default is _MISSING:
+            self.read.add(name)
+            self.fail(self.path(name), "a table")
+        return _Table(self.get(name, default), self.path(name), self.source)
+
+    def tables(self, name: str) -> list[_Table]:
+        value = self.get(name, [])
+        if not isinstance(value, list):
+            self.fail(self.path(name), "an array of tables ([[...]])", value)
+        return [_Table(item, f"{self.path(name)}[{i}]", self.source)
+                for i, item in enumerate(value)]
+
+    def levels(self, name: str) -> tuple[BookLevel, ...]:
+        value = self.get(name)
+        key = self.path(name)
+        if not isinstance(value, list) or not value:
+            self.fail(key, 'a non-empty list of ["price", "qty"] pairs', value)
+        levels = []
+        for i, pair in enumerate(value):
+            if not isinstance(pair, list) or len(pair) != 2:
+                self.fail(f"{key}[{i}]", 'a ["price", "qty"] pair', pair)
+            levels.append(BookLevel(self.as_decimal(f"{key}[{i}] price", pair[0], positive=True),
+                                    self.as_decimal(f"{key}[{i}] qty", pair[1], positive=True)))
+        return tuple(levels)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.read)
+        if unknown:
+            where = self.key or "the top level"
+            raise ScenarioError(
+                f"{self.source}: {where}: unknown key(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(sorted(self.read))}"
+            )
+
+
+def _book(table: _Table) -> Book:
+    bids, asks = table.levels("bids"), table.levels("asks")
+    where = f"{table.source}: {table.key}"
+    if any(a.price <= b.price for a, b in itertools.pairwise(bids)):
+        prices = ", ".join(str(level.price) for level in bids)
+        raise ScenarioError(
+            f"{where}.bids: expected prices strictly descending (best first); got {prices}")
+    if any(b.price <= a.price for a, b in itertools.pairwise(asks)):
+        prices = ", ".join(str(level.price) for level in asks)
+        raise ScenarioError(
+            f"{where}.asks: expected prices strictly ascending (best first); got {prices}")
+    if bids[0].price >= asks[0].price:
+        raise ScenarioError(
+            f"{where}: expected the best bid below the best ask; got bid {bids[0].price}, "
+            f"ask {asks[0].price}")
+    return Book(bids, asks)
+
+
+def _venue(name: str, table: _Table) -> VenueSpec:
+    market = table.table("market")
+    rules = MarketRules(
+        lot=market.decimal("lot", positive=True),
+        tick=market.decimal("tick", positive=True),
+        min_qty=market.decimal("min_qty", Decimal(0), minimum=Decimal(0)),
+        min_notional=market.decimal("min_notional", Decimal(0), minimum=Decimal(0)),
+        maker_fee=market.decimal("maker_fee", Decimal(0)),
+        taker_fee=market.decimal("taker_fee", Decimal(0)),
+        supports_amend=market.boolean("supports_amend", False),
+    )
+    sim_market = SimMarket(
+        symbol=market.string("symbol"), rules=rules, book=_book(market),
+        position=market.decimal("position", Decimal(0)),
+    )
+    market.done()
+    script: list[ScriptedFill | ScriptedBook] = []
+    for fill in table.tables("fills"):
+        script.append(ScriptedFill(
+            at_s=fill.millis("at_ms", 0.0),
+            purpose=fill.choice("purpose", Purpose, Purpose.QUOTE),
+            qty=fill.decimal("qty", None, positive=True),
+            price=fill.decimal("price", None, positive=True),
+        ))
+        fill.done()
+    for move in table.tables("books"):
+        script.append(ScriptedBook(at_s=move.millis("at_ms", 0.0), book=_book(move)))
+        move.done()
+    reactions = []
+    for reaction in table.tables("reactions"):
+        on = reaction.string("on")
+        if on not in ("place", "cancel", "query", "amend"):
+            reaction.fail(reaction.path("on"), "one of 'place', 'cancel', 'query', 'amend'", on)
+        reactions.append(Reaction(
+            on=on,
+            action=reaction.choice("action", ReactionAction),
+            purpose=reaction.choice("purpose", Purpose, None),
+            qty=reaction.decimal("qty", None, positive=True),
+            live=reaction.boolean("live", False),
+            times=reaction.integer("times", 1, minimum=1),
+        ))
+        reaction.done()
+    outages = []
+    for window in table.tables("outages"):
+        start = window.millis("from_ms", 0.0)
+        until = None
+        if "until_ms" in window.data:
+            until = window.millis("until_ms", 0.0)
+            if until <= start:
+                window.fail(window.path("until_ms"),
+                            f"a time after from_ms ({start * 1000:g} ms); leave it out for "
+                            "an outage that never ends", window.data["until_ms"])
+        else:
+            window.read.add("until_ms")
+        outages.append(Outage(from_s=start, until_s=until))
+        window.done()
+    spec = VenueSpec(
+        name=name, market=sim_market,
+        latency_s=table.millis("latency_ms", 0.0),
+        request_timeout_s=table.millis("request_timeout_ms", 1000.0),
+        duplicate_fills=table.boolean("duplicate_fills", False),
+        stream_delay_s=table.millis("stream_delay_ms", 0.0),
+        script=tuple(script), reactions=tuple(reactions), outages=tuple(outages),
+    )
+    table.done()
+    return spec
+
+
+def _leg(table: _Table) -> LegSpec:
+    leg = LegSpec(
+        venue=table.string("venue"), symbol=table.string("symbol"),
+        qty=table.decimal("qty", positive=True),
+        limit_price_offset_pct=table.decimal("limit_price_offset_pct", None),
+    )
+    table.done()
+    return leg
+
+
+def _guard(source: str, key: str, build: Callable[[], Any]) -> Any:
+    try:
+        return build()
+    except ScenarioError:
+        raise
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise ScenarioError(f"{source}: {key}: {exc}") from None
+
+
+def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    top = _Table(data, "", source)
+    venues_table = top.table("venues")
+    venues = []
+    for name in list(venues_table.data):
+        venues.append(_guard(source, f"venues.{name}",
+                             functools.partial(_venue, name, venues_table.table(name))))
+    if len(venues) < 2:
+        top.fail("venues", "at least two venue tables", list(venues_table.data))
+    config_table = top.table("config", {})
+    config = _guard(source, "config", lambda: EntryConfig.from_mapping(config_table.data))
+    request_table = top.table("request")
+    request = EntryRequest(
+        long=_leg(request_table.table("long")),
+        short=_leg(request_table.table("short")),
+        entry_id=request_table.string("entry_id", "sim1"),
+    )
+    request_table.done()
+    known = {v.name for v in venues}
+    for leg_name, leg in (("long", request.long), ("short", request.short)):
+        if leg.venue not in known:
+            top.fail(f"request.{leg_name}.venue", f"one of {', '.join(sorted(known))}", leg.venue)
+        market_symbol = next(v.market.symbol for v in venues if v.name == leg.venue)
+        if leg.symbol != market_symbol:
+            top.fail(f"request.{leg_name}.symbol", f"{market_symbol!r} (the venue's market)",
+                     leg.symbol)
+    expect = top.table("expect", {})
+    expect_state = expect.string("final_state", None)
+    finals = sorted(spec.terminal_names(spec.ENTRY_STATES))
+    if expect_state is not None and expect_state not in finals:
+        expect.fail("expect.final_state", f"one of {', '.join(finals)}", expect_state)
+    expect.done()
+    scenario = Scenario(
+        name=top.string("name", default_name), description=top.string("description", ""),
+        source=source, venues=tuple(venues), config=config, request=request,
+        expect_final_state=expect_state, text=text,
+    )
+    top.done()
+    return scenario
+
+
+def load(path: str | Path) -> Scenario:
+    """Load a scenario file, or a built-in scenario by name."""
+    file = Path(path)
+    if not file.exists() and str(path) in builtin_names():
+        return load_builtin(str(path))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {exc.start}); expected a UTF-8 TOML file"
+        ) from None
+    return parse(text, str(path), file.stem)
+
+
+def _builtin_dir() -> Any:
+    return resources.files("fsm.sim").joinpath("scenarios")
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_text(name: str) -> str:
+    """A built-in scenario's TOML, to read or to vary (benchmarks and tests do both)."""
+    resource = _builtin_dir().joinpath(f"{name}.toml")
+    if not resource.is_file():
+        raise ScenarioError(f"no built-in scenario {name!r}; see --list")
+    text: str = resource.read_text(encoding="utf-8")
+    return text
+
+
+def load_builtin(name: str) -> Scenario:
+    return parse(builtin_text(name), f"{name}.toml (built-in)", name)
+
+
+DEFAULT_SCENARIO = "one_leg_fills_first"

@@ -1,0 +1,608 @@
+"""``CcxtVenue``: the Venue protocol over ccxt for linear perpetuals.
+
+Two ccxt instances per venue, on purpose. ccxt's rate limiter is one FIFO queue per
+exchange instance: a hedge sent while twenty book polls wait in that queue waits behind
+them, and those milliseconds are naked exposure. So:
+
+- ``trading`` (a ccxt.pro instance) carries only what the engine is waiting on: create,
+  cancel, amend, the engine's queries by client id, and the private websocket. Nothing
+  periodic ever runs on it, so its queue is empty when a hedge arrives.
+- ``background`` (plain async_support) carries market data, positions, fees, polling
+  and the reconciliation after a websocket reconnect. It may queue; nobody waits on it
+  for a hedge. Its ``rateLimit`` is doubled so that the two instances together stay
+  within the exchange's own per-account budget.
+
+Markets are loaded once (on ``background``) and shared with ``trading``. Every number
+is a ``Decimal`` (``exchange.number = Decimal`` before ``load_markets``); quantities
+cross this boundary in base-asset units and are converted to contracts here. Nothing
+in this module retries a create; ccxt's own retries are off (``maxRetriesOnFailure`` 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+import attrs
+import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
+from loguru import logger
+
+from venues.ccxt import errors as ccxt_errors
+from venues.ccxt import parse as ccxt_parse
+from venues.ccxt.dialects import Dialect, dialect
+from venues.ccxt.stream import OrderStream, order_client_id
+from venues.market import (
+    Book,
+    BookLevel,
+    MarketRules,
+    OrderKind,
+    OrderStatus,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
+from venues.protocol import (
+    AmendAck,
+    CancelAck,
+    FillUpdate,
+    NotSupported,
+    OrderNotFound,
+    OrderRejected,
+    OrderSnapshot,
+    OrderUpdate,
+    OutcomeUnknown,
+    PlaceAck,
+    UpdateHandler,
+    VenueError,
+    VenueUpdate,
+)
+
+_BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+CREDENTIAL_FIELDS = ("apiKey", "secret", "password", "walletAddress", "privateKey", "uid")
+
+
+@attrs.define
+class _Tracked:
+    """What this venue remembers about an order it placed, to route and reconcile it."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    kind: OrderKind
+    order_id: str | None = None
+    terminal: bool = False
+
+
+class _Hyperliquid(ccxt_pro.hyperliquid):  # type: ignore[misc]
+    async def initialize_client(self) -> bool:
+        """ccxt signs and sends a builder-fee approval and a referrer code before the first
+        order; we send only the orders we were asked for."""
+        return True
+
+
+class _HyperliquidRest(ccxt_async.hyperliquid):  # type: ignore[misc]
+    async def initialize_client(self) -> bool:
+        return True
+
+
+def _text(value: Decimal) -> str:
+    """Plain decimal notation (never ``1E+1``), trailing zeros kept as computed."""
+    return format(value, "f")
+
+
+def _classes(exchange_id: str) -> tuple[Any, Any]:
+    if exchange_id == "hyperliquid":
+        return _Hyperliquid, _HyperliquidRest
+    return getattr(ccxt_pro, exchange_id), getattr(ccxt_async, exchange_id)
+
+
+class CcxtVenue:
+    """A real exchange as a ``venues.protocol.Venue``; see the module docstring.
+
+    ``config`` is merged into both ccxt instances' configuration (tests pass an aiohttp
+    ``session`` that reaches only the loopback doubles). ``stream`` picks the update
+    source: ``"auto"`` (websocket where ccxt.pro has ``watchOrders``), ``"ws"`` or
+    ``"poll"``. ``post_only_quotes`` sends quotes post-only, so a quote the market moved
+    through while in flight is refused instead of taking liquidity.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        exchange_id: str,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        sandbox: bool = True,
+        config: Mapping[str, Any] | None = None,
+        stream: str = "auto",
+        poll_interval_s: float = 0.5,
+        timeout_ms: int = 10_000,
+        post_only_quotes: bool = False,
+        cancel_confirm_tries: int = 10,
+        cancel_confirm_interval_s: float = 0.05,
+    ) -> None:
+        if stream not in ("auto", "ws", "poll"):
+            raise ValueError(f"CcxtVenue {name}: stream {stream!r}: expected auto, ws or poll")
+        self.name = name
+        self.dialect: Dialect = dialect(exchange_id)
+        #: how long one request may travel before ccxt gives up on it
+        self.request_timeout_s = timeout_ms / 1000
+        credentials = dict(credentials or {})
+        unknown = sorted(set(credentials) - set(CREDENTIAL_FIELDS))
+        if unknown:
+            raise ValueError(f"CcxtVenue {name}: unknown credential field(s) {unknown}; "
+                             f"expected some of {', '.join(CREDENTIAL_FIELDS)}")
+        self._secrets = tuple(v for v in credentials.values() if v)
+        trading_class, background_class = _classes(exchange_id)
+        base_config: dict[str, Any] = {
+            "enableRateLimit": True,
+            "timeout": timeout_ms,
+            "options": dict(self.dialect.options),
+            **credentials,
+            **dict(config or {}),
+        }
+        self.trading: Any = trading_class(dict(base_config, options=dict(base_config["options"])))
+        self.background: Any = background_class(
+            dict(base_config, options=dict(base_config["options"]))
+        )
+        self.background.rateLimit = self.background.rateLimit * 2
+        for exchange in (self.trading, self.background):
+            exchange.number = Decimal
+            exchange.has = dict(exchange.has, fetchCurrencies=False)
+            exchange.options["fetchMarkets"] = {"types": list(self.dialect.market_types)}
+            if sandbox and self.dialect.paper == "demo":
+                exchange.enable_demo_trading(True)
+            elif sandbox:
+                exchange.set_sandbox_mode(True)
+        has_ws = bool(self.trading.has.get("watchOrders"))
+        websocket = stream == "ws" or (stream == "auto" and has_ws)
+        self.stream = OrderStream(self, self.trading if websocket else self.background,
+                                  websocket=websocket, poll_interval_s=poll_interval_s)
+        self.post_only_quotes = post_only_quotes
+        self._cancel_confirm_tries = cancel_confirm_tries
+        self._cancel_confirm_interval_s = cancel_confirm_interval_s
+        self._ready_lock = asyncio.Lock()
+        self._ready = False
+        self._rules: dict[str, MarketRules] = {}
+        self._books: dict[str, Book] = {}
+        self._orders: dict[str, _Tracked] = {}
+        self._by_venue_cid: dict[str, str] = {}
+        self._by_order_id: dict[str, str] = {}
+        self._pending_trades: dict[str, list[dict[str, Any]]] = {}
+        self._seen_trades: set[tuple[str, str]] = set()
+        self._handlers: list[UpdateHandler] = []
+        self._log = logger.bind(venue=name)
+
+    # -- life cycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load markets once (on the background instance) and share them."""
+        async with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                await self.background.load_markets()
+            except Exception as exc:
+                raise self._error(exc, "read", "load_markets") from None
+            if self.dialect.precision_as_text:
+                for market in self.background.markets.values():
+                    precision = market.get("precision") or {}
+                    for key, value in list(precision.items()):
+                        if isinstance(value, Decimal):
+                            precision[key] = _text(value)
+            # ccxt copies "market helper" options by indexing them; a market type we did
+            # not load (hyperliquid's hip3) leaves its helper unset and raises KeyError.
+            for helper in self.background.options.get("marketHelperProps") or []:
+                self.background.options.setdefault(helper, None)
+            self.trading.set_markets_from_exchange(self.background)
+            self._ready = True
+
+    async def close(self) -> None:
+        """Stop the update loops and close both ccxt instances (sessions, websockets)."""
+        await self.stream.stop()
+        await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
+                             return_exceptions=True)
+
+    def scrub(self, text: str) -> str:
+        return ccxt_errors.scrub(text, self._secrets)
+
+    def _error(self, exc: BaseException, operation: ccxt_errors.Operation,
+               what: str) -> VenueError:
+        return ccxt_errors.classify(exc, operation, venue=self.name, what=what,
+                                    secrets=self._secrets,
+                                    duplicate_markers=self.dialect.duplicate_markers)
+
+    def _market(self, symbol: str) -> dict[str, Any]:
+        market = self.background.markets.get(symbol) if self.background.markets else None
+        if market is None:
+            raise OrderRejected(f"{self.name}: market {symbol} does not exist on "
+                                f"{self.dialect.exchange_id}")
+        if not (market.get("swap") and market.get("linear")):
+            raise OrderRejected(f"{self.name}: {symbol} is not a linear perpetual")
+        return dict(market)
+
+    def _contract_size(self, market: dict[str, Any]) -> Decimal:
+        size = market.get("contractSize")
+        return Decimal(1) if size is None else ccxt_parse.number(size, "contractSize")
+
+    # -- rules, book, position ---------------------------------------------------------
+
+    async def market_rules(self, symbol: str) -> MarketRules:
+        await self.start()
+        cached = self._rules.get(symbol)
+        if cached is not None:
+            return cached
+        market = self._market(symbol)
+        where = f"{self.name} market {symbol}"
+        size = self._contract_size(market)
+        precision = ccxt_parse.field(market, "precision", where)
+        lot = ccxt_parse.number(ccxt_parse.field(precision, "amount", where), "amount step")
+        tick = ccxt_parse.number(ccxt_parse.field(precision, "price", where), "price tick")
+        limits = market.get("limits") or {}
+        min_amount = ccxt_parse.optional_number((limits.get("amount") or {}).get("min"),
+                                                f"{where} min amount")
+        min_cost = ccxt_parse.optional_number((limits.get("cost") or {}).get("min"),
+                                              f"{where} min cost")
+        maker, taker = await self._fees(symbol, market)
+        rules = MarketRules(
+            lot=lot * size, tick=tick,
+            min_qty=(min_amount if min_amount is not None else lot) * size,
+            min_notional=min_cost or Decimal(0), maker_fee=maker, taker_fee=taker,
+            supports_amend=bool(self.trading.has.get("editOrder")),
+        )
+        self._rules[symbol] = rules
+        return rules
+
+    async def _fees(self, symbol: str, market: dict[str, Any]) -> tuple[Decimal, Decimal]:
+        """The account's own fee tier where the exchange tells it, else the market default."""
+        if self.background.has.get("fetchTradingFee") and self.background.apiKey:
+            try:
+                fee = await self.background.fetch_trading_fee(symbol)
+                return (ccxt_parse.number(fee.get("maker"), "maker fee"),
+                        ccxt_parse.number(fee.get("taker"), "taker fee"))
+            except Exception as exc:
+                self._log.warning("{}: account fees unavailable, using market defaults: {}",
+                                  self.name, self.scrub(str(exc)))
+        return (ccxt_parse.number(market.get("maker", 0), "maker fee"),
+                ccxt_parse.number(market.get("taker", 0), "taker fee"))
+
+    async def book(self, symbol: str, depth: int = 10) -> Book:
+        if depth < 1:
+            raise ValueError(f"book depth must be >= 1, got {depth}")
+        await self.start()
+        book = await self._fetch_book(self.background, symbol, depth)
+        return book
+
+    async def _fetch_book(self, exchange: Any, symbol: str, depth: int) -> Book:
+        market = self._market(symbol)
+        size = self._contract_size(market)
+        limit = next((n for n in _BOOK_LIMITS if n >= depth), _BOOK_LIMITS[-1])
+        try:
+            raw = await exchange.fetch_order_book(symbol, limit)
+        except Exception as exc:
+            raise self._error(exc, "read", f"order book {symbol}") from None
+
+        def levels(side: str) -> tuple[BookLevel, ...]:
+            rows = ccxt_parse.field(raw, side, f"{self.name} book {symbol}")
+            return tuple(
+                BookLevel(ccxt_parse.number(row[0], f"{side} price"),
+                          ccxt_parse.number(row[1], f"{side} amount") * size)
+                for row in rows[:depth]
+            )
+
+        book = Book(bids=levels("bids"), asks=levels("asks"))
+        self._books[symbol] = book
+        return book
+
+    async def position(self, symbol: str) -> Decimal:
+        await self.start()
+        market = self._market(symbol)
+        size = self._contract_size(market)
+        try:
+            positions = await self.background.fetch_positions([symbol])
+        except Exception as exc:
+            raise self._error(exc, "read", f"positions {symbol}") from None
+        net = Decimal(0)
+        for pos in positions:
+            if pos.get("symbol") != symbol or not pos.get("contracts"):
+                continue
+            contracts = ccxt_parse.number(pos["contracts"], f"{self.name} position contracts")
+            side = pos.get("side")
+            if side not in ("long", "short"):
+                raise ccxt_parse.BadVenuePayload(
+                    f"{self.name} position {symbol}: side {side!r}, expected long or short")
+            net += contracts * size * (1 if side == "long" else -1)
+        return net
+
+    # -- orders ------------------------------------------------------------------------
+
+    def _to_contracts(self, order_qty: Decimal, market: dict[str, Any], rules: MarketRules,
+                      cid: str) -> Decimal:
+        if order_qty <= 0 or order_qty % rules.lot != 0:
+            raise OrderRejected(f"{self.name}: order {cid} not sent: quantity {order_qty} is "
+                                f"not a positive multiple of the lot {rules.lot}")
+        if order_qty < rules.min_qty:
+            raise OrderRejected(f"{self.name}: order {cid} not sent: quantity {order_qty} is "
+                                f"below the minimum {rules.min_qty}")
+        return order_qty / self._contract_size(market)
+
+    @staticmethod
+    def maker_round(price: Decimal, tick: Decimal, side: Side) -> Decimal:
+        """Round to the tick toward our own side (buy down, sell up), never to nearest:
+        ccxt's ``price_to_precision`` rounds to nearest, which can cross the spread."""
+        rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+        return (price / tick).to_integral_value(rounding=rounding) * tick
+
+    async def _price_for(self, order: PlaceOrder, rules: MarketRules) -> Decimal | None:
+        if order.kind is OrderKind.LIMIT:
+            if order.price is None or order.price <= 0:
+                raise OrderRejected(f"{self.name}: order {order.client_id} not sent: a limit "
+                                    f"order needs a positive price, got {order.price}")
+            return self.maker_round(order.price, rules.tick, order.side)
+        if not self.dialect.market_needs_price:
+            return None
+        # hyperliquid prices a market order as a limit with slippage around this price;
+        # a fresh book on the trading instance, never a queued background call.
+        if order.price is not None:
+            return order.price
+        book = self._books.get(order.symbol) or await self._fetch_book(
+            self.trading, order.symbol, 5)
+        return book.far_touch(order.side)
+
+    async def place(self, order: PlaceOrder) -> PlaceAck:
+        await self.start()
+        cid = order.client_id
+        market = self._market(order.symbol)
+        rules = await self.market_rules(order.symbol)
+        contracts = self._to_contracts(order.qty, market, rules, cid)
+        price = await self._price_for(order, rules)
+        reference = price if price is not None else self._reference_price(order)
+        if (not order.reduce_only and reference is not None
+                and order.qty * reference < rules.min_notional):
+            raise OrderRejected(
+                f"{self.name}: order {cid} not sent: notional {order.qty * reference} "
+                f"({order.qty} at {reference}) is below the minimum {rules.min_notional}")
+        post_only = (self.post_only_quotes and order.purpose is Purpose.QUOTE
+                     and order.kind is OrderKind.LIMIT
+                     and order.time_in_force is TimeInForce.GTC)
+        params = self.dialect.order_params(order, post_only)
+        self._orders[cid] = _Tracked(order.symbol, order.side, order.qty, order.kind)
+        self._by_venue_cid[self.dialect.client_id(cid)] = cid
+        self._log.info("{}: place {} {} {} {} {} at {} {}", self.name, cid, order.purpose.value,
+                       order.side.value, order.qty, order.symbol, price, order.kind.value)
+        try:
+            # Amount and price travel as decimal strings: ccxt's safe_string drops Decimal
+            # values (hyperliquid then loses the price) while every exchange file
+            # accepts strings, and a string cannot pick up binary rounding on the way.
+            answer = await self.trading.create_order(
+                order.symbol, order.kind.value, order.side.value, _text(contracts),
+                None if price is None else _text(price), params)
+        except Exception as exc:
+            error = self._error(exc, "place", f"create {cid}")
+            if not isinstance(error, OutcomeUnknown):
+                self._orders[cid].terminal = True
+            raise error from None
+        # The create answer is partial on several exchanges (bybit and okx: ids only,
+        # hyperliquid: no status): it proves acceptance, nothing more.
+        order_id = answer.get("id") if isinstance(answer, dict) else None
+        if order_id is not None:
+            self._learn_order_id(cid, str(order_id))
+        return PlaceAck(client_id=cid, venue_order_id=None if order_id is None else str(order_id))
+
+    def _reference_price(self, order: PlaceOrder) -> Decimal | None:
+        book = self._books.get(order.symbol)
+        if book is None or not book.bids or not book.asks:
+            return None
+        return book.far_touch(order.side)
+
+    async def cancel(self, symbol: str, client_id: str) -> CancelAck:
+        await self.start()
+        self._market(symbol)
+        try:
+            answer = await self.trading.cancel_order(None, symbol, self.dialect.lookup(client_id))
+        except Exception as exc:
+            raise self._error(exc, "cancel", f"cancel {client_id}") from None
+        if self.dialect.cancel_answer_final:
+            market = self._market(symbol)
+            state, _, filled = ccxt_parse.status(answer, self._contract_size(market),
+                                                 f"{self.name} cancel answer {client_id}")
+            if state is OrderStatus.OPEN:
+                raise ccxt_parse.BadVenuePayload(
+                    f"{self.name} cancel answer {client_id}: status open after a cancel")
+            return CancelAck(client_id=client_id, filled=filled)
+        return await self._confirm_cancel(symbol, client_id)
+
+    async def _confirm_cancel(self, symbol: str, client_id: str) -> CancelAck:
+        """bybit, okx and hyperliquid answer a cancel with ids only ("request accepted"):
+        the cancel is confirmed only once a query shows the order terminal."""
+        for attempt in range(self._cancel_confirm_tries):
+            snap = await self._query(self.trading, symbol, client_id)
+            if snap.status is not OrderStatus.OPEN:
+                self._emit_snapshot(symbol, snap)
+                return CancelAck(client_id=client_id, filled=snap.filled)
+            if attempt + 1 < self._cancel_confirm_tries:
+                await asyncio.sleep(self._cancel_confirm_interval_s)
+        raise OutcomeUnknown(f"{self.name}: cancel of {client_id} accepted but the order is "
+                             f"still open after {self._cancel_confirm_tries} queries")
+
+    async def query(self, symbol: str, client_id: str) -> OrderSnapshot:
+        await self.start()
+        snap = await self._query(self.trading, symbol, client_id)
+        self._emit_snapshot(symbol, snap, push_status=False)
+        return snap
+
+    async def refresh(self, symbol: str, client_id: str) -> OrderSnapshot | None:
+        """Reconciliation and polling: query on the background instance, push changes."""
+        try:
+            snap = await self._query(self.background, symbol, client_id)
+        except OrderNotFound:
+            return None
+        self._emit_snapshot(symbol, snap)
+        return snap
+
+    async def _query(self, exchange: Any, symbol: str, client_id: str) -> OrderSnapshot:
+        market = self._market(symbol)
+        try:
+            order = await self._fetch_order(exchange, market, client_id)
+            order_id = order.get("id")
+            if order_id is not None:
+                self._learn_order_id(client_id, str(order_id))
+            trades: list[dict[str, Any]] = []
+            if order.get("filled") and order_id is not None:
+                trades = await self._fetch_trades(exchange, symbol, str(order_id))
+        except Exception as exc:
+            raise self._error(exc, "query", f"query {client_id}") from None
+        return ccxt_parse.snapshot(order, trades, venue=self.name, symbol=symbol,
+                                   client_id=client_id,
+                                   contract_size=self._contract_size(market),
+                                   fee_fields=self.dialect.fee_fields)
+
+    async def _fetch_order(self, exchange: Any, market: dict[str, Any],
+                           client_id: str) -> dict[str, Any]:
+        if self.dialect.exchange_id == "bybit":
+            # ccxt's bybit fetch_order refuses without an "acknowledged" flag and only
+            # looks at the last 500 orders; realtime then history by orderLinkId is exact.
+            request = {"category": "linear", "symbol": market["id"],
+                       **self.dialect.lookup(client_id)}
+            for method in ("privateGetV5OrderRealtime", "privateGetV5OrderHistory"):
+                answer = await getattr(exchange, method)(request)
+                rows = ((answer or {}).get("result") or {}).get("list") or []
+                if rows:
+                    parsed: dict[str, Any] = exchange.parse_order(rows[0], market)
+                    return parsed
+            raise OrderNotFound(f"{self.name}: order {client_id} not found")
+        result: dict[str, Any] = await exchange.fetch_order(
+            None, market["symbol"], self.dialect.lookup(client_id))
+        return result
+
+    async def _fetch_trades(self, exchange: Any, symbol: str,
+                            order_id: str) -> list[dict[str, Any]]:
+        param = self.dialect.trades_order_param
+        params = {param: order_id} if param else {}
+        trades = await exchange.fetch_my_trades(symbol, None, None, params)
+        return [t for t in trades if str(t.get("order")) == order_id]
+
+    async def amend(
+        self, symbol: str, client_id: str, price: Decimal, qty: Decimal
+    ) -> AmendAck:
+        """``edit_order`` with the new price and total size, then the order's truth.
+
+        Edit answers are as partial as create answers on several venues, so status and
+        filled come from a query by client id; if that query fails the amend's outcome
+        is reported unknown and the engine cancels the order to learn it.
+        """
+        await self.start()
+        rules = await self.market_rules(symbol)
+        tracked = self._orders.get(client_id)
+        if not rules.supports_amend:
+            raise NotSupported(f"{self.name}: amend is not supported on {symbol}")
+        if tracked is None:
+            raise OrderNotFound(f"{self.name}: order {client_id} was not placed by this venue")
+        market = self._market(symbol)
+        contracts = qty / self._contract_size(market)
+        rounded = self.maker_round(price, rules.tick, tracked.side)
+        try:
+            await self.trading.edit_order(None, symbol, "limit", tracked.side.value,
+                                          _text(contracts), _text(rounded),
+                                          self.dialect.lookup(client_id))
+        except Exception as exc:
+            raise self._error(exc, "amend", f"amend {client_id}") from None
+        tracked.qty = qty
+        try:
+            snapshot = await self.query(symbol, client_id)
+        except VenueError as exc:
+            raise OutcomeUnknown(f"{self.name}: amended {client_id}, state unknown: {exc}"
+                                 ) from None
+        return AmendAck(client_id, snapshot.status, snapshot.filled)
+
+    # -- updates -----------------------------------------------------------------------
+
+    def subscribe(self, handler: UpdateHandler) -> Callable[[], None]:
+        self._handlers.append(handler)
+        with contextlib.suppress(RuntimeError):  # no running loop: started on first use
+            asyncio.get_running_loop()
+            self.stream.start()
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def live_orders(self) -> list[tuple[str, str]]:
+        return [(t.symbol, cid) for cid, t in self._orders.items() if not t.terminal]
+
+    def _push(self, update: VenueUpdate) -> None:
+        for handler in tuple(self._handlers):
+            try:
+                handler(update)
+            except Exception:
+                self._log.exception("{}: update handler failed", self.name)
+
+    def _learn_order_id(self, cid: str, order_id: str) -> None:
+        tracked = self._orders.get(cid)
+        if tracked is not None:
+            tracked.order_id = order_id
+        self._by_order_id[order_id] = cid
+        for trade in self._pending_trades.pop(order_id, []):
+            self.on_ws_trade(trade)
+
+    def _push_fill(self, fill: FillUpdate) -> None:
+        key = (fill.client_id, fill.trade_id)
+        if key in self._seen_trades:
+            return
+        self._seen_trades.add(key)
+        self._push(fill)
+
+    def _emit_snapshot(self, symbol: str, snap: OrderSnapshot, push_status: bool = True) -> None:
+        for fill in snap.fills:
+            self._push_fill(fill)
+        tracked = self._orders.get(snap.client_id)
+        if tracked is not None and snap.status is not OrderStatus.OPEN:
+            tracked.terminal = True
+        if push_status:
+            self._push(OrderUpdate(venue=self.name, symbol=symbol, client_id=snap.client_id,
+                                   status=snap.status, filled=snap.filled))
+
+    def on_ws_order(self, order: dict[str, Any]) -> None:
+        venue_cid = order_client_id(order)
+        cid = self._by_venue_cid.get(venue_cid or "")
+        if cid is None:
+            return  # not an order of ours (another strategy on the same account)
+        tracked = self._orders[cid]
+        if order.get("id") is not None:
+            self._learn_order_id(cid, str(order["id"]))
+        try:
+            market = self._market(tracked.symbol)
+            state, _, filled = ccxt_parse.status(order, self._contract_size(market),
+                                                 f"{self.name} order update {cid}")
+        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
+            self._log.error("{}: unreadable order update for {} ignored ({}); it will be "
+                            "re-queried", self.name, cid, exc)
+            return
+        if state is not OrderStatus.OPEN:
+            tracked.terminal = True
+        self._push(OrderUpdate(venue=self.name, symbol=tracked.symbol, client_id=cid,
+                               status=state, filled=filled))
+
+    def on_ws_trade(self, trade: dict[str, Any]) -> None:
+        order_id = str(trade.get("order"))
+        cid = self._by_order_id.get(order_id)
+        if cid is None:
+            self._pending_trades.setdefault(order_id, []).append(trade)
+            return
+        tracked = self._orders[cid]
+        try:
+            market = self._market(tracked.symbol)
+            fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
+                                   contract_size=self._contract_size(market),
+                                   fee_fields=self.dialect.fee_fields)
+        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
+            self._log.error("{}: unreadable trade for {} ignored ({})", self.name, cid, exc)
+            return
+        self._push_fill(fill)

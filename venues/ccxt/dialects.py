@@ -1,0 +1,160 @@
+"""Per-exchange quirks, in one table, so the adapter itself stays exchange-neutral.
+
+Each ``Dialect`` says how one exchange wants what the unified API does not normalise:
+the native client-order-id parameter and its format, how to look an order up by that
+id, which error codes mean "duplicate client id", whether a cancel answer is the final
+word, whether a market order needs a price, and the ccxt options that keep ccxt from
+doing things behind our back (retries, builder fees, extra signed actions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from venues.market import (
+    OrderKind,
+    PlaceOrder,
+    TimeInForce,
+)
+
+_ALNUM = re.compile(r"^[A-Za-z0-9]{1,32}$")
+
+
+def _plain_id(cid: str) -> str:
+    return cid
+
+
+def _okx_id(cid: str) -> str:
+    if not _ALNUM.match(cid):
+        raise ValueError(f"okx clOrdId {cid!r}: expected 1 to 32 ASCII letters or digits")
+    return cid
+
+
+def hyperliquid_cloid(cid: str) -> str:
+    """Hyperliquid wants a 128-bit hex ``cloid``: the first 16 bytes of sha256(our id).
+
+    Deterministic, so the same intent maps to the same cloid on every retry and after a
+    restart; collisions between our ids would need a sha256 collision.
+    """
+    return "0x" + hashlib.sha256(cid.encode("ascii")).digest()[:16].hex()
+
+
+@attrs.frozen
+class Dialect:
+    exchange_id: str
+    # the native create parameter that carries our client order id
+    client_id_param: str
+    # the parameter fetch_order / cancel_order accept to address an order by client id
+    lookup_param: str
+    # parameter of fetch_my_trades that narrows it to one exchange order id (None: filter)
+    trades_order_param: str | None
+    # substrings of an error text that mean "this client order id is already used"
+    duplicate_markers: tuple[str, ...] = ()
+    # the cancel answer carries the order's final status and filled quantity
+    cancel_answer_final: bool = False
+    market_needs_price: bool = False
+    amend_needs_amount: bool = True
+    market_types: tuple[str, ...] = ("swap",)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    # how the exchange offers a paper account: ccxt's sandbox (testnet) or demo trading
+    # (binance retired its futures testnet; ccxt refuses sandbox mode for it)
+    paper: str = "sandbox"
+    # ccxt re-reads market precision with safe_string, which ignores Decimal values
+    # (hyperliquid's price_to_precision then fails): keep precision as decimal text
+    precision_as_text: bool = False
+    # raw fee fields of a trade's ``info`` and the sign that makes a charge positive
+    fee_fields: tuple[tuple[str, int], ...] = ()
+    venue_id: Any = _plain_id
+
+    def client_id(self, cid: str) -> str:
+        """Our deterministic id in the exchange's own format."""
+        result: str = self.venue_id(cid)
+        return result
+
+    def order_params(self, order: PlaceOrder, post_only: bool) -> dict[str, Any]:
+        """The create parameters for ``order``; unified names where ccxt translates them
+        exactly, native ones where it does not (request-building tests pin the wire)."""
+        params: dict[str, Any] = {self.client_id_param: self.client_id(order.client_id)}
+        if order.reduce_only:
+            params["reduceOnly"] = True
+        if order.kind is OrderKind.LIMIT:
+            if post_only:
+                params["postOnly"] = True
+            elif order.time_in_force is TimeInForce.IOC:
+                params["timeInForce"] = "IOC"
+        return params
+
+    def lookup(self, cid: str) -> dict[str, str]:
+        return {self.lookup_param: self.client_id(cid)}
+
+
+# ``maxRetriesOnFailure`` 0: ccxt must never re-send a request on its own; a re-sent
+# create is a second order. ``fetchCurrencies`` is off on every instance (``has`` below):
+# perps need no currency list and on several exchanges it is a private, slow call.
+_COMMON: dict[str, Any] = {"maxRetriesOnFailure": 0, "maxRetriesOnFailureDelay": 0}
+
+DIALECTS: dict[str, Dialect] = {
+    "binanceusdm": Dialect(
+        exchange_id="binanceusdm",
+        client_id_param="newClientOrderId",
+        lookup_param="origClientOrderId",
+        trades_order_param="orderId",
+        duplicate_markers=("-4116",),
+        cancel_answer_final=True,
+        paper="demo",
+        market_types=("linear",),
+        fee_fields=(("commission", 1), ("n", 1)),
+        options={**_COMMON, "adjustForTimeDifference": False},
+    ),
+    "bybit": Dialect(
+        exchange_id="bybit",
+        client_id_param="orderLinkId",
+        lookup_param="orderLinkId",
+        trades_order_param="orderId",
+        duplicate_markers=("110072", "170141", "12141"),
+        market_types=("linear",),
+        fee_fields=(("execFee", 1),),
+        options={**_COMMON, "defaultType": "swap", "defaultSubType": "linear"},
+    ),
+    "okx": Dialect(
+        exchange_id="okx",
+        client_id_param="clOrdId",
+        lookup_param="clOrdId",
+        trades_order_param="ordId",
+        duplicate_markers=("51016",),
+        market_types=("swap",),
+        fee_fields=(("fee", -1), ("fillFee", -1)),
+        options={**_COMMON, "defaultType": "swap"},
+        venue_id=_okx_id,
+    ),
+    "hyperliquid": Dialect(
+        exchange_id="hyperliquid",
+        client_id_param="clientOrderId",
+        lookup_param="clientOrderId",
+        trades_order_param=None,
+        market_needs_price=True,
+        precision_as_text=True,
+        market_types=("swap",),
+        fee_fields=(("fee", 1),),
+        # builderFee off: ccxt otherwise attaches a paid builder to every order.
+        options={**_COMMON, "builderFee": False, "approvedBuilderFee": False,
+                 "refSet": True, "defaultType": "swap"},
+        venue_id=hyperliquid_cloid,
+    ),
+}
+
+SUPPORTED = tuple(sorted(DIALECTS))
+
+
+def dialect(exchange_id: str) -> Dialect:
+    try:
+        return DIALECTS[exchange_id]
+    except KeyError:
+        raise ValueError(
+            f"exchange {exchange_id!r} is not supported; expected one of {', '.join(SUPPORTED)}"
+        ) from None

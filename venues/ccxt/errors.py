@@ -1,0 +1,122 @@
+"""ccxt's exceptions, mapped onto the Venue error taxonomy; and secrets scrubbed from texts.
+
+The mapping is one ordered table: the first row whose ccxt class matches wins, so a
+subclass row (``OrderNotFound``) must come before its parent (``InvalidOrder``). The
+question each row answers is *did anything change on the venue?*
+
+- Definite: the venue answered and refused (bad order, no funds, post-only would take,
+  unknown symbol). Nothing changed: ``OrderRejected``.
+- Refused before processing: a 429/418 answer or maintenance. The request was turned
+  away at the door, so nothing changed either: ``VenueUnavailable``.
+- Ambiguous: a timeout, a reset connection, a 5xx or an error code ccxt does not know
+  (binance -1007 and bybit 10016 say "execution status unknown" in words ccxt maps to a
+  bare ``ExchangeError``). The order may exist: ``OutcomeUnknown``; the engine resolves
+  it by querying the client order id. Treating these as rejections is how a naive
+  adapter leaves a live order behind that it believes dead.
+- A duplicate client order id on a create means an order with *our* id already exists,
+  most likely from an earlier attempt whose answer was lost: ``OutcomeUnknown`` again,
+  never ``OrderRejected`` (that would mark a live order dead).
+- ``AuthenticationError`` and friends: going on is unsafe: ``VenueFatalError``.
+
+Nothing here retries; a create is never re-sent by this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+import aiohttp
+import ccxt.async_support as ccxt
+
+from venues import protocol as base
+
+Operation = Literal["place", "cancel", "query", "amend", "read"]
+
+# (ccxt class, Venue error class, why); first match wins: keep subclasses above parents.
+ERROR_TABLE: tuple[tuple[type[BaseException], type[base.VenueError], str], ...] = (
+    (ccxt.OrderNotFound, base.OrderNotFound, "the venue does not know the order"),
+    (ccxt.DuplicateOrderId, base.OutcomeUnknown, "an order with this client id exists"),
+    (ccxt.OrderImmediatelyFillable, base.OrderRejected, "post-only order would take"),
+    (ccxt.OrderNotFillable, base.OrderRejected, "order cannot be filled as asked"),
+    (ccxt.InvalidOrder, base.OrderRejected, "order refused"),
+    (ccxt.InsufficientFunds, base.OrderRejected, "insufficient funds"),
+    (ccxt.BadSymbol, base.OrderRejected, "unknown symbol"),
+    (ccxt.BadRequest, base.OrderRejected, "request refused"),
+    (ccxt.ArgumentsRequired, base.OrderRejected, "request incomplete"),
+    (ccxt.OperationRejected, base.OrderRejected, "operation refused"),
+    (ccxt.NotSupported, base.NotSupported, "not offered by this exchange"),
+    (ccxt.AccountSuspended, base.VenueFatalError, "account suspended"),
+    (ccxt.AuthenticationError, base.VenueFatalError, "authentication or permission"),
+    (ccxt.RateLimitExceeded, base.VenueUnavailable, "rate limited: refused, not processed"),
+    (ccxt.DDoSProtection, base.VenueUnavailable, "throttled: refused, not processed"),
+    (ccxt.OnMaintenance, base.VenueUnavailable, "exchange in maintenance"),
+    (ccxt.InvalidNonce, base.VenueUnavailable, "clock or nonce refused"),
+    (ccxt.RequestTimeout, base.OutcomeUnknown, "no answer in time"),
+    (ccxt.ExchangeNotAvailable, base.OutcomeUnknown, "connection failed or 5xx"),
+    (ccxt.NetworkError, base.OutcomeUnknown, "network failure"),
+    (ccxt.CancelPending, base.OutcomeUnknown, "cancel still pending"),
+    (ccxt.BadResponse, base.OutcomeUnknown, "unreadable answer"),
+    (ccxt.OperationFailed, base.OutcomeUnknown, "failed, outcome not stated"),
+    (ccxt.ExchangeError, base.OutcomeUnknown, "error ccxt does not classify"),
+)
+
+_URL = re.compile(r"(?P<base>(?:https?|wss?)://[^\s?#\"']+)(?:\?[^\s#\"']*)?")
+_SECRET_KEYS = re.compile(
+    r"(?i)(?P<key>signature|sign|apikey|api_key|secret|password|passphrase|privatekey|"
+    r"x-mbx-apikey|x-bapi-api-key|x-bapi-sign|ok-access-key|ok-access-sign|"
+    r"ok-access-passphrase|listenkey)(?P<sep>[\"']?\s*[:=]\s*[\"']?)[^\s&\"',}]+"
+)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove what could carry a credential: query strings, signature-like fields, the keys.
+
+    ccxt error texts embed the request URL (signed GETs carry ``signature=`` in the query
+    string) and sometimes the response body. We drop every query string, blank every
+    field named like a credential, and finally replace any literal secret we hold.
+    """
+    text = _URL.sub(lambda m: m.group("base") + ("?<redacted>" if "?" in m.group(0) else ""),
+                    text)
+    text = _SECRET_KEYS.sub(lambda m: f"{m.group('key')}{m.group('sep')}<redacted>", text)
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """ccxt folds "could not connect" and "connection reset mid-request" into one class;
+    only the first is provably unsent, and aiohttp says which through the cause."""
+    return isinstance(exc.__cause__, aiohttp.ClientConnectorError)
+
+
+def classify(
+    exc: BaseException,
+    operation: Operation,
+    *,
+    venue: str,
+    what: str,
+    secrets: Iterable[str] = (),
+    duplicate_markers: Iterable[str] = (),
+) -> base.VenueError:
+    """The Venue error ``exc`` stands for, with a scrubbed message naming venue and call.
+
+    ``duplicate_markers`` are an exchange's error codes for "client order id already
+    used", which ccxt maps to a plain ``InvalidOrder``; on a create they mean the order
+    may well exist.
+    """
+    text = str(exc)
+    message = scrub(f"{venue}: {what}: {type(exc).__name__}: {text}", secrets)
+    if isinstance(exc, base.VenueError):
+        return type(exc)(scrub(str(exc), secrets))
+    if operation == "place" and any(marker in text for marker in duplicate_markers):
+        return base.OutcomeUnknown(f"{message} (duplicate client id: the order may exist)")
+    if isinstance(exc, ccxt.ExchangeNotAvailable) and _never_sent(exc):
+        return base.VenueUnavailable(f"{message} (connection not established: not sent)")
+    for ccxt_class, venue_class, why in ERROR_TABLE:
+        if isinstance(exc, ccxt_class):
+            return venue_class(f"{message} ({why})")
+    # asyncio timeouts, cancelled connections, anything unforeseen: it may have been sent.
+    return base.OutcomeUnknown(f"{message} (unexpected error: outcome unknown)")

@@ -1,0 +1,1 @@
+"""The simulated venue: deterministic matching, scripted reactions and faults, virtual time."""
