@@ -19,13 +19,13 @@ from types import ModuleType
 
 from loguru import logger
 
-from fsm.cli import bench, diagrams, enter, recover, simulate
+from fsm.cli import bench, coverage, diagrams, enter, recover, simulate
 from fsm.cli.exits import Exit
 
 # In the order ``--help`` lists them.
 COMMANDS: dict[str, ModuleType] = {
     "simulate": simulate, "diagrams": diagrams, "bench": bench, "enter": enter,
-    "recover": recover,
+    "recover": recover, "coverage": coverage,
 }
 
 
