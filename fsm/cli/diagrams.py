@@ -8,18 +8,28 @@ object addresses: output must be byte-identical from run to run.
 
 ``run_graph(path)`` draws the same entry machine with one run's path on it: visited
 states filled, taken edges numbered in order, the final state outlined.
+
+The ``atomic-entry diagrams`` command (``add_parser``, ``run``) is the front of this
+module rather than a module of its own: it is a dozen lines over ``write`` and ``stale``.
+The graphviz package is imported only when a graph is built, so the other commands
+never load it.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import graphviz
-
+from fsm.cli.exits import Exit
 from fsm.core import spec
+
+if TYPE_CHECKING:
+    import graphviz
 
 FONT = "Helvetica"
 DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot"}
@@ -76,6 +86,8 @@ def _internal_lines(rows: Iterable[spec.Row], source: str) -> list[str]:
 
 
 def _base(name: str, title: str) -> graphviz.Digraph:
+    import graphviz  # here, not at the top: only drawing needs it
+
     graph = graphviz.Digraph(name)
     graph.attr(compound="true", rankdir="TB", newrank="true", fontname=FONT, fontsize="13",
                label=title, labelloc="t", nodesep="0.35", ranksep="0.45")
@@ -257,3 +269,34 @@ def stale(out: Path, with_svg: bool = True) -> list[str]:
         for name, content in generate(with_svg).items()
         if not (out / name).is_file() or (out / name).read_bytes() != content
     ]
+
+
+def add_parser(commands: Any) -> None:
+    draw = commands.add_parser(
+        "diagrams",
+        help="write the state diagrams and review tables generated from fsm/core/spec.py",
+        description="Write diagrams/ from the state tables: entry and order machines as DOT "
+        "and SVG, and transitions.md. With --check, write nothing and fail if a committed "
+        "file differs from what would be generated.",
+    )
+    draw.add_argument("--out", default="diagrams", metavar="DIR",
+                      help="the folder to write (default: diagrams)")
+    draw.add_argument("--check", action="store_true",
+                      help="exit 1 naming each stale file instead of writing")
+
+
+def run(args: argparse.Namespace) -> Exit:
+    out = Path(args.out)
+    if args.check:
+        names = stale(out)
+        for name in names:
+            print(f"stale: {name}", file=sys.stderr)
+        if names:
+            print("atomic-entry: the diagrams differ from fsm/core/spec.py; regenerate them with "
+                  f"`atomic-entry diagrams --out {out}` and commit the result", file=sys.stderr)
+            return Exit.UNSAFE
+        print(f"{out}: up to date with fsm/core/spec.py")
+        return Exit.OK
+    for path in write(out):
+        print(f"wrote {path}")
+    return Exit.OK

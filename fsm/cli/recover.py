@@ -3,7 +3,8 @@
 Each unfinished entry says in the journal how its venues are reached (its
 ``origin``): a simulated run is brought back from its scenario and the requests the
 journal says were sent (``fsm.sim.runner.recover_simulated``); a ccxt entry is
-recovered on the same exchanges, with keys from the environment (``fsm.cli.enter``).
+recovered on the same exchanges, with keys from the environment (``fsm.cli.exchanges``,
+``recover_ccxt`` below).
 
 Exit codes: 0 every entry ended with nothing open and nothing beyond one lot; 1 an
 entry could not be recovered, ended ``stuck``, or left an order open (all printed);
@@ -13,23 +14,30 @@ entry could not be recovered, ended ``stuck``, or left an order open (all printe
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fsm.cli import enter as live
+from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
+from fsm.cli.exits import Exit
 from fsm.cli.timeline import render, summary
 from fsm.shell import journal as journals
-from fsm.shell.engine import RecoveryOutcome
+from fsm.shell.engine import EntryEngine, RecoveryOutcome
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError
 from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
+from venues.market import Leg
 
-EXIT_OK, EXIT_UNSAFE, EXIT_BAD_INPUT = 0, 1, 2
 CLEAN_ENDS = frozenset({"complete", "withdrawn", "rolled_back"})
+
+
+class LiveRefused(RuntimeError):
+    """Recovering these entries would trade real money, and that was not allowed."""
 
 
 def add_parser(commands: Any) -> None:
@@ -53,25 +61,25 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 
-def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
+def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> Exit:
     path = Path(args.journal) if args.journal else journals.default_path()
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
               "(--journal PATH)", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     try:
         journal = Journal(path)
         unfinished = journal.unfinished()
     except JournalError as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return Exit.BAD_INPUT
     if not unfinished:
         journal.close()
         if args.json:
             say(json.dumps({"journal": str(path), "entries": [], "clean": True}))
         else:
             say(f"journal {path}: nothing to recover (every entry is finished)")
-        return EXIT_OK
+        return Exit.OK
     reports: list[dict[str, Any]] = []
     try:
         for group, entries in _by_origin(unfinished).items():
@@ -89,7 +97,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
         verdict = "nothing left open" if clean else "NOT ALL CLEAN, see above"
         say(f"journal {path}: {len(reports)} unfinished entr{'y' if len(reports) == 1 else 'ies'}"
             f" recovered: {counts}; {verdict}")
-    return EXIT_OK if clean else EXIT_UNSAFE
+    return Exit.OK if clean else Exit.UNSAFE
 
 
 def _by_origin(entries: list[JournaledEntry]) -> dict[tuple[str, str], list[JournaledEntry]]:
@@ -113,8 +121,8 @@ def _recover_group(
             def still_open(cid: str, venue: str) -> bool:
                 return recovered.venues[venue].order(cid).live if cid in \
                     recovered.venues[venue].client_ids() else False
-        elif kind == live.CCXT:
-            outcomes, steps = live.recover(journal, entries, live=args.live), ()
+        elif kind == CCXT:
+            outcomes, steps = recover_ccxt(journal, entries, live=args.live), ()
 
             def still_open(cid: str, venue: str) -> bool:
                 return False  # the engine queried every order to its end; see the result
@@ -122,9 +130,36 @@ def _recover_group(
             raise RecoveryError(f"origin {kind!r} is not one this command can reach; recover "
                                 "these from the program that ran them, with "
                                 "EntryEngine(venues, journal=...).recover()")
-    except (RecoveryError, JournalError, live.LiveRefused) as exc:
+    except (RecoveryError, JournalError, LiveRefused) as exc:
         return [_refused(entry, str(exc), args, say) for entry in entries]
     return [_report(o, still_open, steps, args, say) for o in outcomes]
+
+
+def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
+                 environ: Mapping[str, str] | None = None,
+                 factory: VenueFactory = ccxt_venue) -> list[RecoveryOutcome]:
+    """Recover journaled ccxt entries on their exchanges, keys from the environment."""
+    environ = os.environ if environ is None else environ
+    real_money = [e.entry_id for e in entries if not e.origin.get("sandbox", False)]
+    if real_money and not live:
+        raise LiveRefused(f"entries {', '.join(real_money)} traded real money; recovering "
+                          "them may send hedges or rollbacks: add --live")
+    exchanges = sorted({e.request.leg(leg).venue for e in entries for leg in Leg})
+    sandbox = not real_money
+
+    async def main() -> list[RecoveryOutcome]:
+        venues = {ex: factory(ex, credentials(ex, environ), sandbox) for ex in exchanges}
+        # A create the dead process sent may still be travelling: wait until every
+        # request of it has landed or timed out before a query may call it never placed.
+        grace = max((getattr(v, "request_timeout_s", 1.0) for v in venues.values()), default=1.0)
+        engine = EntryEngine(venues, journal=journal, recovery_grace_s=grace)
+        try:
+            return await engine.recover([e.entry_id for e in entries])
+        finally:
+            await engine.close()
+            await close_all(venues.values())
+
+    return asyncio.run(main())
 
 
 def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,

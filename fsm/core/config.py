@@ -125,8 +125,9 @@ class EntryConfig:
     uncertainty (it starts again once the order's state is known).
 
     Offsets are fractions (``0.0001`` = 1 bp) measured from the touch a taker on the
-    quote's side would hit (the ask for a buy): positive rests behind it, zero sits at
-    it and negative crosses through it, still as a limit order.
+    quote's side would hit (the ask for a buy): positive rests behind it, zero is priced
+    at it and so takes that liquidity at once (a buy at the ask does not rest), and
+    negative crosses through it, still as a limit order.
     """
 
     limit_order_offset_pct: Decimal = attrs.field(

@@ -33,7 +33,8 @@ def offset_price(reference: Decimal, side: Side, offset: Decimal) -> Decimal:
 def quote_price(book: Book, side: Side, offset: Decimal, tick: Decimal) -> Decimal:
     """A limit price ``offset`` behind the touch a taker on ``side`` would hit.
 
-    Positive offsets rest behind that touch, zero sits on it and negative offsets cross
+    Positive offsets rest behind that touch; zero is priced at it, so the order takes
+    that liquidity at once (a buy at the ask does not rest); negative offsets cross
     through it (an aggressive limit).
     """
     return round_price(offset_price(book.far_touch(side), side, offset), tick, side)

@@ -1,0 +1,44 @@
+"""``atomic-entry bench``: the command line of the benchmarks in ``fsm.bench``.
+
+Only the arguments and the printing live here; what is measured and how is
+``fsm.bench``'s job. The benchmarks are imported when the command runs, so the other
+commands never pay for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from fsm.cli.exits import Exit
+
+
+def add_parser(commands: Any) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="measure exposure against the old behaviours, engine overhead and scale",
+        description="Run the three benchmarks on this machine and print their tables: "
+        "exposure after a first fill (virtual time), the engine's reaction overhead (real "
+        "clock) and scale up to 10,000 live entries. Takes a few minutes; --quick runs "
+        "smaller samples.",
+    )
+    bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
+    bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+
+
+def run(args: argparse.Namespace) -> Exit:
+    from fsm.bench import report
+
+    logger.disable("fsm")  # the benchmark times the engine, not its log sink
+    logger.disable("venues")
+    measured = report.run(quick=args.quick, progress=lambda s: print(s, file=sys.stderr))
+    print(report.format_report(measured))
+    if args.json:
+        Path(args.json).write_text(json.dumps(measured.to_dict(), indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return Exit.OK

@@ -1,0 +1,46 @@
+"""How the command line reaches real exchanges: API keys from the environment, and the
+factory that builds a ccxt venue from them.
+
+Credentials come only from the environment (``ATOMIC_ENTRY_<EXCHANGE>_API_KEY``,
+``_SECRET``, ``_PASSWORD``, ``_WALLET_ADDRESS``, ``_PRIVATE_KEY``), never from arguments:
+they would sit in shell history and process lists. ``enter`` and ``recover`` share this
+module so that both read the same variables and build venues the same way.
+
+It lives in ``fsm.cli`` rather than ``venues.ccxt`` because the variable names and the
+journal origin are the application's conventions, not ccxt's: ``venues.ccxt`` takes
+credentials as a plain mapping and never reads the environment. ccxt itself is loaded
+by ``ccxt_venue`` when a venue is built, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from venues import protocol as base
+
+CCXT = "ccxt"  # the journal origin of entries run on real exchanges
+_ENV_FIELDS = {"API_KEY": "apiKey", "SECRET": "secret", "PASSWORD": "password",
+               "WALLET_ADDRESS": "walletAddress", "PRIVATE_KEY": "privateKey"}
+
+VenueFactory = Callable[[str, Mapping[str, str], bool], base.Venue]
+
+
+def credentials(exchange: str, environ: Mapping[str, str]) -> dict[str, str]:
+    prefix = f"ATOMIC_ENTRY_{exchange.upper()}_"
+    return {field: environ[prefix + suffix] for suffix, field in _ENV_FIELDS.items()
+            if environ.get(prefix + suffix)}
+
+
+def ccxt_venue(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
+    """The default ``VenueFactory``; tests pass their own to reach exchange doubles."""
+    from venues.ccxt.adapter import CcxtVenue  # loads ccxt: only when an exchange is used
+
+    return CcxtVenue(exchange, exchange, credentials=creds, sandbox=sandbox)
+
+
+async def close_all(venues: Iterable[base.Venue]) -> None:
+    """Close what has a ``close`` (a ccxt venue holds sessions and a stream)."""
+    for venue in venues:
+        close = getattr(venue, "close", None)
+        if close is not None:
+            await close()

@@ -1,0 +1,58 @@
+"""``atomic-entry coverage``: the row-coverage report of the shipped scenarios.
+
+Only facts that hold whatever scenarios are added or rows retired are asserted: the
+report accounts for every state-changing row exactly once, its figure agrees with its
+lists, and the one row every entry takes (``start``) is among the taken.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fsm.cli.main import main
+from fsm.core import spec
+from fsm.sim import coverage
+from fsm.sim import scenario as scenarios
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[coverage.SimulationRun]:
+    return coverage.run_shipped()
+
+
+def _listed(report: str, heading: str) -> set[int]:
+    """Row indexes listed under the heading that starts with ``heading``."""
+    section = report.split(heading, 1)[1].split("\n\n", 1)[0]
+    return {int(m) for m in re.findall(r"^ {4} *(\d+)  ", section, flags=re.MULTILINE)}
+
+
+def test_the_report_lists_every_state_changing_row_once(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["coverage"]) == 0
+    report = capsys.readouterr().out
+    taken, never = _listed(report, "  taken"), _listed(report, "  never taken")
+    changing = {i for i, row in enumerate(spec.ENTRY_TRANSITIONS) if row.dest is not None}
+    assert taken | never == changing
+    assert not taken & never
+    count = len(scenarios.builtin_names())
+    assert (f"entry table: {len(taken)} of {len(changing)} state-changing rows taken by the "
+            f"{count} shipped scenarios") in report
+
+
+def test_every_shipped_scenario_takes_the_start_row(runs: list[coverage.SimulationRun]) -> None:
+    (entry,) = coverage.measure(runs)
+    (start,) = [i for i, row in enumerate(spec.ENTRY_TRANSITIONS)
+                if row.trigger == "start" and row.source == "new"]
+    assert sorted(entry.taken_by[start]) == scenarios.builtin_names()
+    assert set(entry.taken_by) <= set(entry.changing)  # a path step is always a state change
+
+
+def test_a_second_table_is_one_more_table_value(runs: list[coverage.SimulationRun]) -> None:
+    """How the order table joins: its rows and how to read the rows a run took."""
+    orders = coverage.Table("order", spec.ORDER_TRANSITIONS, lambda run: ())
+    entry, order = coverage.measure(runs, (*coverage.TABLES, orders))
+    assert order.table == "order" and order.never == order.changing
+    assert order.figure == f"0 of {len(order.changing)}"
+    assert entry.figure == coverage.measure(runs)[0].figure
