@@ -26,7 +26,7 @@ from loguru import logger
 from fsm.core.config import EntryConfig
 from fsm.core.ids import client_order_id
 from fsm.core.pretrade import RequestError, check_request
-from fsm.core.pricing import quote_price, round_down
+from fsm.core.quotes import plan_quotes
 from fsm.core.values import (
     EntryRequest,
     LegSpec,
@@ -233,12 +233,9 @@ async def _plan(request: EntryRequest, config: EntryConfig, venues: dict[str, ba
     check_request(request, config, rules, books)
     entry_id = request.entry_id or "dryrun"
     plan: dict[str, Any] = {"dry_run": True, "sent": 0, "checks": "passed", "legs": {}}
-    for leg in (Leg.LONG, Leg.SHORT):
+    for leg, quote in plan_quotes(request, config, rules, books).items():
         spec = request.leg(leg)
-        offset = spec.limit_price_offset_pct
-        price = quote_price(books[leg], leg.side, config.limit_order_offset_pct
-                            if offset is None else offset, rules[leg].tick)
-        qty = round_down(spec.qty, rules[leg].lot)
+        qty, price = quote.qty, quote.price
         plan["legs"][leg.value] = {
             "venue": spec.venue, "symbol": spec.symbol, "side": leg.side.value,
             "qty": str(qty), "quote_price": str(price),
