@@ -2,17 +2,19 @@
 
 The script is the test's intent: a reaction that can never fire, a fill at a negative
 time or an outage that ends before it starts would make a scenario silently test nothing.
-So every scripted value checks itself here, apart from the venue that carries it out.
+So every scripted value checks itself here (with ``venues.checks``), apart from the
+venue that carries it out.
 """
 
 from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal, NoReturn
 
 import attrs
 
+from venues import checks
 from venues.market import Book, MarketRules, Purpose, to_decimal
 from venues.sim.matching import ZERO
 
@@ -31,16 +33,16 @@ def _optional_decimal(value: object) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be >= 0, got {value}")
+def _must(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: str) -> NoReturn:
+    raise ValueError(f"{type(instance).__name__}.{attribute.name} must be {expected}, got {value}")
 
 
-def _positive_or_none(
-    instance: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
-) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be > 0, got {value}")
+# Script values are typed by the code that builds them (scenario files are checked
+# first, with their own wording); what is left to refuse is a sign.
+_non_negative = checks.validator(_must, checks.Check(lambda value: value >= 0, ">= 0"))
+_positive_or_none = checks.validator(
+    _must, checks.Check(lambda value: value > 0, "> 0"), optional=True
+)
 
 
 @attrs.frozen
