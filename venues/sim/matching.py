@@ -107,15 +107,19 @@ class MarketState:
         return levels[0].price if levels else None
 
     def reducible(self, side: Side) -> Decimal:
-        """How much an order on ``side`` can trade without growing ``|position|``."""
-        if self.position * side.sign < 0:
-            return abs(self.position)
-        return ZERO
+        return reducible(self.position, side)
 
     def touch_text(self) -> str:
         bid = self.bids[0].price if self.bids else "-"
         ask = self.asks[0].price if self.asks else "-"
         return f"{self.symbol} bid {bid} ask {ask}"
+
+
+def reducible(position: Decimal, side: Side) -> Decimal:
+    """How much an order on ``side`` can trade without growing ``|position|``."""
+    if position * side.sign < 0:
+        return abs(position)
+    return ZERO
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
