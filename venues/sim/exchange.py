@@ -18,7 +18,6 @@ from loguru import logger
 
 from venues.market import (
     OrderKind,
-    OrderStatus,
     PlaceOrder,
     TimeInForce,
 )
@@ -149,18 +148,7 @@ class Exchange:
         if problem is not None:
             self.note("rejected", cid, problem)
             raise OrderRejected(f"{self.name}: order {cid} rejected: {problem}")
-        sim = SimOrder(
-            client_id=cid,
-            venue_order_id=f"{self.name}-o{next(self._order_ids)}",
-            symbol=order.symbol,
-            side=order.side,
-            kind=order.kind,
-            purpose=order.purpose,
-            qty=order.qty,
-            price=order.price if order.kind is OrderKind.LIMIT else None,
-            time_in_force=order.time_in_force,
-            reduce_only=order.reduce_only,
-        )
+        sim = SimOrder.placed(order, f"{self.name}-o{next(self._order_ids)}")
         self.orders[cid] = sim
         self.note(
             "placed",
@@ -263,12 +251,11 @@ class Exchange:
             price=price,
             fee=qty * price * rate,
         )
-        sim.fills.append(fill)
+        completed = sim.add_fill(fill)
         self.executions.append(Execution(
             asyncio.get_running_loop().time(), sim.symbol, sim.client_id, sim.side.sign * qty,
             price,
         ))
-        sim.filled += qty
         market.position += sim.side.sign * qty
         self.note(
             "fill",
@@ -279,14 +266,13 @@ class Exchange:
         self._push(fill, delay)
         if self._duplicate_fills:
             self._push(fill, delay + self._latency_s)
-        if sim.remaining == 0:
-            sim.status = OrderStatus.FILLED
+        if completed:
             self._resting.pop(sim.client_id, None)
             self.note("filled", sim.client_id, f"{sim.filled}")
             self._push_status(sim)
 
     def _cancel(self, sim: SimOrder, reason: str) -> None:
-        sim.status = OrderStatus.CANCELED
+        sim.cancel()
         self._resting.pop(sim.client_id, None)
         self.note("canceled", sim.client_id, reason)
         self._push_status(sim)
