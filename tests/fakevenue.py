@@ -8,7 +8,8 @@ venue would, and feeds it to the model. Because every answer is truthful, whatev
 the model concludes can be checked against venue truth after every single event.
 
 The property tests draw sequences of actions (``ACTIONS`` by name, with a few integer
-choices each); the stateful test turns each action into a rule.
+choices each); the stateful test turns each action into a rule. The invariants they
+check after each event are in ``tests.desk_checks``.
 """
 
 from __future__ import annotations
@@ -34,17 +35,19 @@ from fsm.core.values import (
     EntryRequest,
     LegSpec,
 )
+from tests.desk_checks import check_commands
 from venues.market import (
     Book,
     BookLevel,
     Leg,
     MarketRules,
     OrderKind,
-    OrderStatus,
     PlaceOrder,
     Purpose,
     TimeInForce,
 )
+from venues.protocol import FillUpdate
+from venues.sim.matching import SimOrder
 
 D = Decimal
 SYMBOL = "BTC/USDT:USDT"
@@ -59,21 +62,24 @@ def book(shift: int = 0) -> Book:
 
 
 @attrs.define
-class VenueOrder:
-    """One order as the venue holds it."""
+class VenueOrder(SimOrder):
+    """One order as the venue holds it: the simulated venue's own record (its fill and
+    status rules), plus the command it came from (the leg, which the checks group by).
 
-    command: PlaceOrder
-    status: OrderStatus = OrderStatus.OPEN
-    filled: Decimal = Decimal(0)
-    fills: list[ev.FillReport] = attrs.field(factory=list)
+    Unlike the simulated venue, this desk matches nothing: which orders fill, by how
+    much and when is each drawn action's choice, so the property tests reach the
+    interleavings a book would make rare.
+    """
 
-    @property
-    def remaining(self) -> Decimal:
-        return self.command.qty - self.filled
+    command: PlaceOrder = attrs.field(kw_only=True)
 
-    @property
-    def live(self) -> bool:
-        return self.status is OrderStatus.OPEN
+    @classmethod
+    def of(cls, command: PlaceOrder) -> VenueOrder:
+        return cls.placed(command, f"v-{command.client_id}", command=command)
+
+
+def _report(fill: FillUpdate, at: float) -> ev.FillReport:
+    return ev.FillReport(at, fill.client_id, fill.trade_id, fill.qty, fill.price, fill.fee)
 
 
 class Desk:
@@ -132,12 +138,12 @@ class Desk:
         self.trades += 1
         price = order.command.price or D(60000)
         trade_id = f"{order.command.venue}-t{self.trades}"
-        report = ev.FillReport(0.0, order.command.client_id, trade_id, qty, price)
-        order.filled += qty
-        order.fills.append(report)
-        self.pushes.append(report)
-        if order.remaining == 0:
-            order.status = OrderStatus.FILLED
+        fill = FillUpdate(venue=order.command.venue, symbol=order.symbol,
+                          client_id=order.client_id, trade_id=trade_id, qty=qty, price=price,
+                          fee=D(0))
+        completed = order.add_fill(fill)
+        self.pushes.append(_report(fill, 0.0))
+        if completed:
             self._push_status(order)
 
     def _push_status(self, order: VenueOrder) -> None:
@@ -146,7 +152,7 @@ class Desk:
 
     def _end(self, order: VenueOrder) -> None:
         if order.live:
-            order.status = OrderStatus.CANCELED
+            order.cancel()
             self._push_status(order)
 
     def _portion(self, order: VenueOrder, share: int) -> Decimal:
@@ -179,7 +185,7 @@ class Desk:
                 elif order is None:
                     self.feed(ev.NotFound(at, cid))
                 else:
-                    fills = tuple(attrs.evolve(f, at=at) for f in order.fills)
+                    fills = tuple(_report(f, at) for f in order.fills)
                     self.feed(ev.StatusReport(at, cid, order.status, order.filled, fills))
 
     def _answer_place(self, command: PlaceOrder, order: VenueOrder | None, outcome: int,
@@ -197,7 +203,7 @@ class Desk:
         if outcome == 4:  # the venue was unavailable: definitely not sent
             self.feed(ev.Unavailable(at, cid, ev.Operation.PLACE, "venue unavailable"))
             return
-        placed = self.venue[cid] = VenueOrder(command)
+        placed = self.venue[cid] = VenueOrder.of(command)
         if command.kind is OrderKind.MARKET or command.time_in_force is TimeInForce.IOC:
             if share:  # share 0: nothing to take, the order expires unfilled
                 self._trade(placed, self._portion(placed, share))
@@ -344,92 +350,3 @@ def act(desk: Desk, name: str, a: int, b: int, c: int) -> None:
             desk.move_book(a, b % 41 - 20)
         case "kill":
             desk.kill()
-
-
-# --------------------------------------------------------------------------- checks
-# Invariants on the command stream: they hold whatever the events said, nonsense included.
-
-def check_placed(model: EntryModel, command: PlaceOrder) -> None:
-    """Invariants 6, 1 and 2 for one order the model just sent, as far as it knows."""
-    cid = command.client_id
-    # 6. a retried intent keeps its id: a lost create is re-sent under the same one
-    before = [r for r in model.ledger if r.command.leg is command.leg
-              and r.purpose is command.purpose and r.client_id != cid]
-    assert not (before and before[-1].lost_in_flight()), (
-        f"{cid} retries {before[-1].client_id} under a new client id")
-    if command.purpose in (Purpose.HEDGE, Purpose.TRIM):
-        # 1. cancel-before-hedge: that venue's quote is confirmed terminal
-        quote = model.quote(command.leg)
-        assert quote is None or quote.terminal, (
-            f"{command.purpose.value} {cid} sent while quote {quote.client_id} is "
-            f"{quote.state}")
-    if command.purpose is Purpose.HEDGE:
-        # 2. sized from the deduplicated imbalance, never from the target
-        assert command.qty <= abs(model.imbalance()), (
-            f"hedge {cid} {command.qty} exceeds the imbalance {model.imbalance()}")
-
-
-def check_commands(desk: Desk, commands: list[Command]) -> None:
-    model = desk.model
-    if model.terminal:
-        assert not [c for c in commands if isinstance(c, PlaceOrder)], "terminal entry placed"
-    for command in commands:
-        if not isinstance(command, PlaceOrder):
-            continue
-        cid = command.client_id
-        # 6. one client id per intent; re-sent only when the query found it never arrived
-        intent = (command.leg, command.purpose)
-        assert desk._placed.setdefault(cid, intent) == intent, f"{cid} reused for {intent}"
-        record = model.ledger.orders[cid]
-        assert record.command is command
-        check_placed(model, command)
-    keys = [(f.venue, f.trade_id) for f in model.ledger.fills]
-    assert len(keys) == len(set(keys)), "a trade counted twice"
-
-
-# Invariants against venue truth: they hold when every answer was truthful.
-
-def check_truth(desk: Desk, _: list[Command] | None = None) -> None:
-    model = desk.model
-    tolerance = model.tolerance()
-    for record in model.ledger:
-        truth = desk.truth_filled(record.client_id)
-        # 2. never more than the venue executed (a duplicate counted would show here)
-        assert record.filled <= truth, f"{record.client_id} counted {record.filled} > {truth}"
-        # 4. an order that filled is never taken as rejected
-        assert not (record.state == "rejected" and truth > 0), f"{record.client_id} rejected"
-    for leg in Leg:
-        target = model.request.leg(leg).qty
-        gross = sum((o.filled for o in desk.venue.values()
-                     if o.command.leg is leg and o.command.side is leg.side), D(0))
-        # 3. no overfill
-        assert gross <= target + tolerance, f"{leg.value} filled {gross} > {target}"
-    for cid in desk._placed:
-        # 6. the venue never saw two orders under one id (it would have refused the second)
-        refused = [e for e, _ in desk.log if isinstance(e, ev.Rejected) and e.client_id == cid
-                   and "duplicate" in e.reason]
-        assert not refused, f"{cid} sent again while the venue held it"
-
-
-def check_settled(desk: Desk) -> None:
-    """After ``settle``: terminal, orders terminal, flat within a lot or stuck and said so."""
-    model = desk.model
-    check_truth(desk)
-    assert model.terminal, f"not terminal after settling: {model.state}"
-    live = [r.client_id for r in model.ledger if r.live]
-    stuck_named = model.state == "stuck" and all(
-        any(cid in a.message for a in desk.alerts) for cid in live)
-    assert not live or stuck_named, f"orders left live: {live}"
-    if not live:
-        for record in model.ledger:
-            assert record.filled == desk.truth_filled(record.client_id), record.client_id
-    net = desk.leg_truth(Leg.LONG) - desk.leg_truth(Leg.SHORT)
-    if abs(net) > model.tolerance():
-        assert model.state == "stuck" and desk.alerts, (model.state, net)
-    # rollback and trims are sized from the entry's own fills, never the venue position
-    for leg in Leg:
-        own = sum((o.filled for o in desk.venue.values()
-                   if o.command.leg is leg and o.command.side is leg.side), D(0))
-        undo = sum((o.filled for o in desk.venue.values() if o.command.leg is leg
-                    and o.command.purpose in (Purpose.ROLLBACK, Purpose.TRIM)), D(0))
-        assert undo <= own, f"{leg.value}: undoing {undo} but the entry opened {own}"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from fsm.core import events as ev
 from fsm.core.config import EntryConfig, HedgeOrder
 from tests.conftest import count_example, examples
-from tests.fakevenue import ACTIONS, LOT, Desk, act, check_settled, check_truth
+from tests.desk_checks import check_settled, check_truth
+from tests.fakevenue import ACTIONS, LOT, Desk, act
 from venues.market import (
     Leg,
     OrderStatus,

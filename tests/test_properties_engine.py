@@ -16,7 +16,7 @@ from fsm.core import invariants, spec
 from fsm.core.entry import EntryModel
 from fsm.shell.engine import EntryEngine, Step
 from tests.conftest import count_example, examples
-from tests.fakevenue import check_placed
+from tests.desk_checks import check_placed
 from tests.strategies import World, WorldRun, run_world, worlds
 from venues.market import (
     Leg,

@@ -15,7 +15,8 @@ from fsm.core import events as ev
 from fsm.core.config import EntryConfig
 from fsm.sim import scenario as scenarios
 from tests.conftest import run_builtin
-from tests.fakevenue import Desk, check_settled, check_truth
+from tests.desk_checks import check_settled, check_truth
+from tests.fakevenue import Desk
 from tests.strategies import World, run_world
 from venues.market import Leg
 

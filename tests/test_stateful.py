@@ -20,7 +20,8 @@ from fsm.core.commands import (
     QueryOrder,
 )
 from tests.conftest import count_example, examples
-from tests.fakevenue import Desk, check_settled, check_truth
+from tests.desk_checks import check_settled, check_truth
+from tests.fakevenue import Desk
 from tests.test_properties_core import core_configs, positions, quantities
 from venues.market import Leg, PlaceOrder
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 import attrs
 
+from venues import checks
 from venues.market import (
     Book,
     MarketRules,
     PlaceOrder,
-    to_decimal,
 )
 from venues.market import OrderStatus as OrderStatus  # part of the venue vocabulary
 
@@ -66,66 +66,36 @@ class MalformedPayload(VenueError, ValueError):
 # statuses a venue invented. Each field is converted (decimal strings are exact, so
 # "0.5" is taken) or refused naming the type, the field, the value and what was expected.
 
-def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: str) -> None:
+def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: str) -> NoReturn:
     raise MalformedPayload(
         f"{type(instance).__name__}.{attribute.name}: got {value!r}, expected {expected}"
     )
 
 
-def _decimal_or_keep(value: Any) -> Any:
-    try:
-        return to_decimal(value)
-    except (TypeError, ValueError):
-        return value
+def _decimal(expected: str, *bounds: checks.Check, optional: bool = False) -> Any:
+    return checks.validator(
+        _fail, checks.finite_decimal.saying(expected),
+        *(bound.saying(expected) for bound in bounds), optional=optional,
+    )
 
 
 def _optional_decimal_or_keep(value: Any) -> Any:
-    return None if value is None else _decimal_or_keep(value)
+    return None if value is None else checks.decimal_or_keep(value)
 
 
 def _status_or_keep(value: Any) -> Any:
-    try:
-        return OrderStatus(value)
-    except ValueError:
-        return value
+    return checks.member_or_keep(OrderStatus)(value)
 
 
-def _positive(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, Decimal) or value <= 0:
-        _fail(instance, attribute, value, "a decimal number greater than 0")
-
-
-def _non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, Decimal) or value < 0:
-        _fail(instance, attribute, value, "a decimal number of at least 0")
-
-
-def _optional_non_negative(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _non_negative(instance, attribute, value)
-
-
-def _finite(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, Decimal):
-        _fail(instance, attribute, value, "a decimal number")
-
-
-def _text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        _fail(instance, attribute, value, "a non-empty string")
-
-
-def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _text(instance, attribute, value)
-
-
-def _status(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, OrderStatus):
-        allowed = ", ".join(repr(s.value) for s in OrderStatus)
-        _fail(instance, attribute, value, f"one of {allowed}")
-
-
+_positive = _decimal("a decimal number greater than 0", checks.greater_than(Decimal(0)))
+_non_negative = _decimal("a decimal number of at least 0", checks.at_least(Decimal(0)))
+_optional_non_negative = _decimal(
+    "a decimal number of at least 0", checks.at_least(Decimal(0)), optional=True
+)
+_finite = _decimal("a decimal number")
+_text = checks.validator(_fail, checks.non_empty_text)
+_optional_text = checks.validator(_fail, checks.non_empty_text, optional=True)
+_status = checks.validator(_fail, checks.member(OrderStatus))
 
 
 @attrs.frozen
@@ -136,10 +106,10 @@ class FillUpdate:
     symbol: str = attrs.field(validator=_text)
     client_id: str = attrs.field(validator=_text)
     trade_id: str = attrs.field(validator=_text)
-    qty: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
-    price: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
+    qty: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_positive)
+    price: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_positive)
     # any sign: a maker rebate is a negative fee
-    fee: Decimal = attrs.field(converter=_decimal_or_keep, validator=_finite)
+    fee: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_finite)
 
 
 @attrs.frozen
@@ -150,7 +120,7 @@ class OrderUpdate:
     symbol: str = attrs.field(validator=_text)
     client_id: str = attrs.field(validator=_text)
     status: OrderStatus = attrs.field(converter=_status_or_keep, validator=_status)
-    filled: Decimal = attrs.field(converter=_decimal_or_keep, validator=_non_negative)
+    filled: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_non_negative)
 
 
 @attrs.frozen
@@ -178,9 +148,10 @@ class CancelAck:
                                          validator=_optional_non_negative)
 
 
-def _fills(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, tuple) or not all(isinstance(f, FillUpdate) for f in value):
-        _fail(instance, attribute, value, "a tuple of FillUpdate")
+_fills = checks.validator(_fail, checks.Check(
+    lambda value: isinstance(value, tuple) and all(isinstance(f, FillUpdate) for f in value),
+    "a tuple of FillUpdate",
+))
 
 
 @attrs.frozen
@@ -203,8 +174,8 @@ class OrderSnapshot:
 
     client_id: str = attrs.field(validator=_text)
     status: OrderStatus = attrs.field(converter=_status_or_keep, validator=_status)
-    qty: Decimal = attrs.field(converter=_decimal_or_keep, validator=_positive)
-    filled: Decimal = attrs.field(converter=_decimal_or_keep, validator=_non_negative)
+    qty: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_positive)
+    filled: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_non_negative)
     fills: tuple[FillUpdate, ...] = attrs.field(default=(), validator=_fills)
 
     def __attrs_post_init__(self) -> None:

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from fsm.core.config import EntryConfig
 from fsm.core.ids import client_order_id
-from fsm.core.pricing import quote_price, round_down
+from fsm.core.quotes import quote_leg
 from fsm.core.values import EntryRequest
 from venues import protocol as base
 from venues.market import (
@@ -46,10 +46,10 @@ async def _place_quotes(
         spec = request.leg(leg)
         rules = await venues[leg].market_rules(spec.symbol)
         book = await venues[leg].book(spec.symbol)
-        price = quote_price(book, leg.side, config.limit_order_offset_pct, rules.tick)
+        quote = quote_leg(leg, request, config, rules, book)
         quotes[leg] = PlaceOrder(
             client_order_id(tag, leg, Purpose.QUOTE, 1), spec.venue, spec.symbol, leg,
-            Purpose.QUOTE, leg.side, OrderKind.LIMIT, round_down(spec.qty, rules.lot), price,
+            Purpose.QUOTE, leg.side, OrderKind.LIMIT, quote.qty, quote.price,
         )
     await asyncio.gather(*(venues[leg].place(quotes[leg]) for leg in quotes))
     return quotes

@@ -1,8 +1,8 @@
 """``atomic-entry enter --dry-run``: what the entry would send, priced from live books.
 
 The plan is built from the same pieces the entry model uses (``check_request``,
-``quote_price``, ``round_down``, ``client_order_id``) so that a dry run shows the first
-quotes the real run would place; it only reads the venues (rules and books) and sends
+``plan_quotes``, ``client_order_id``) so that a dry run shows the first quotes the real
+run would place; it only reads the venues (rules and books) and sends
 nothing.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from fsm.core.config import EntryConfig
 from fsm.core.ids import client_order_id
 from fsm.core.pretrade import check_request
-from fsm.core.pricing import quote_price, round_down
+from fsm.core.quotes import plan_quotes
 from fsm.core.values import EntryRequest
 from venues import protocol as base
 from venues.market import Leg, Purpose
@@ -30,12 +30,9 @@ async def plan(request: EntryRequest, config: EntryConfig,
     check_request(request, config, rules, books)
     entry_id = request.entry_id or "dryrun"
     out: dict[str, Any] = {"dry_run": True, "sent": 0, "checks": "passed", "legs": {}}
-    for leg in (Leg.LONG, Leg.SHORT):
+    for leg, quote in plan_quotes(request, config, rules, books).items():
         spec = request.leg(leg)
-        offset = spec.limit_price_offset_pct
-        price = quote_price(books[leg], leg.side, config.limit_order_offset_pct
-                            if offset is None else offset, rules[leg].tick)
-        qty = round_down(spec.qty, rules[leg].lot)
+        qty, price = quote.qty, quote.price
         out["legs"][leg.value] = {
             "venue": spec.venue, "symbol": spec.symbol, "side": leg.side.value,
             "qty": str(qty), "quote_price": str(price),

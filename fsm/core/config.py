@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
-from venues.market import to_decimal
+from venues import checks
 
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
@@ -41,68 +41,44 @@ class ConfigError(ValueError):
     """An invalid configuration value; the message names field, value and allowed range."""
 
 
-def _decimal_in(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if isinstance(value, float):
-            raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {value!r}, expected a decimal number "
-                f'written as a string (for example "{value}")'
-            )
-        if not isinstance(value, Decimal) or not value.is_finite():
-            shown = value if isinstance(value, Decimal) else repr(value)
-            raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {shown}, expected a finite decimal number"
-            )
-        below = value <= lo if lo_open else value < lo
-        if below or value > hi:
-            bracket = "(" if lo_open else "["
-            raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {value}, expected a value in "
-                f"{bracket}{lo}, {hi}]"
-            )
+def _shown(value: Any) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
-    return check
+
+def _fail_shown(instance: Any, attribute: attrs.Attribute[Any], value: Any,
+                expected: str) -> NoReturn:
+    """A decimal field names a Decimal as written (``0.2``), anything else by its repr."""
+    raise ConfigError(f"EntryConfig.{attribute.name}: got {_shown(value)}, expected {expected}")
+
+
+def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: str) -> NoReturn:
+    raise ConfigError(f"EntryConfig.{attribute.name}: got {value!r}, expected {expected}")
+
+
+def _decimal_in(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Any:
+    return checks.validator(_fail_shown, checks.decimal_written, checks.finite_decimal,
+                            checks.in_range(lo, hi, lo_open=lo_open))
 
 
 def _int_in(lo: int, hi: int) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {value!r}, expected a whole number "
-                f"in [{lo}, {hi}]"
-            )
-
-    return check
+    return checks.validator(_fail, checks.whole_in(lo, hi))
 
 
 def _seconds_in(lo: float, hi: float) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo < value <= hi:
-            raise ConfigError(
-                f"EntryConfig.{attribute.name}: got {value!r}, expected seconds in ({lo}, {hi}]"
-            )
-
-    return check
+    return checks.validator(_fail, checks.seconds_in(lo, hi))
 
 
 def _to_decimal_or_keep(value: Any) -> Any:
     """Convert what can be converted; leave the rest for the validator to name."""
-    try:
-        return to_decimal(value)
-    except (TypeError, ValueError):
-        return value
+    return checks.decimal_or_keep(value)
 
 
 def _member(kind: type[enum.Enum], field: str, value: Any) -> Any:
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(repr(member.value) for member in kind)
-        raise ConfigError(
-            f"EntryConfig.{field}: got {value!r}, expected one of {allowed}"
-        ) from None
+    """Refused here, in the converter, so a bad choice is named before any later field."""
+    converted = checks.member_or_keep(kind)(value)
+    if not isinstance(converted, kind):
+        raise ConfigError(f"EntryConfig.{field}: got {value!r}, expected {checks.one_of(kind)}")
+    return converted
 
 
 def _to_hedge_order(value: Any) -> Any:
@@ -203,5 +179,6 @@ def backoff_delay(retry: int, base_s: float, cap_s: float) -> float:
 
 def validate_offset(name: str, value: Decimal | None) -> None:
     """Per-leg offset overrides obey the same range as the default offset."""
-    if value is not None and not OFFSET_MIN <= value <= OFFSET_MAX:
-        raise ConfigError(f"{name}: got {value}, expected a value in [{OFFSET_MIN}, {OFFSET_MAX}]")
+    found = None if value is None else checks.in_range(OFFSET_MIN, OFFSET_MAX).problem(value)
+    if found is not None:
+        raise ConfigError(f"{name}: got {value}, expected {found}")

@@ -30,7 +30,8 @@ from fsm.core.commands import (
 from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.ids import client_order_id
 from fsm.core.orders import RETRY_TIMER_PREFIX, Change, OrderLedger, OrderRecord
-from fsm.core.pricing import aggressive_price, quote_price, round_down
+from fsm.core.pricing import aggressive_price, round_down
+from fsm.core.quotes import plan_quotes
 from fsm.core.values import EntryRequest
 from venues.market import (
     Book,
@@ -537,15 +538,9 @@ class EntryModel:
             self._out.extend(self.ledger.request_cancel(record.client_id, self._now))
 
     def place_quotes(self, *_: Any) -> None:
-        for leg in (Leg.LONG, Leg.SHORT):
-            leg_spec = self.request.leg(leg)
-            offset = leg_spec.limit_price_offset_pct
-            if offset is None:
-                offset = self.config.limit_order_offset_pct
-            rules = self.rules[leg]
-            price = quote_price(self.books[leg], leg.side, offset, rules.tick)
-            self._place(leg, Purpose.QUOTE, leg.side, OrderKind.LIMIT,
-                        round_down(leg_spec.qty, rules.lot), price, TimeInForce.GTC)
+        for leg, quote in plan_quotes(self.request, self.config, self.rules, self.books).items():
+            self._place(leg, Purpose.QUOTE, leg.side, OrderKind.LIMIT, quote.qty, quote.price,
+                        TimeInForce.GTC)
 
     def start_quote_timer(self, *_: Any) -> None:
         self._out.append(StartTimer(QUOTE_TIMER, self.config.quote_timeout_s))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fsm.core.config import EntryConfig, validate_offset
-from fsm.core.pricing import quote_price, round_down
+from fsm.core.quotes import quote_leg
 from fsm.core.values import EntryRequest
 from venues.market import (
     Book,
@@ -36,21 +36,19 @@ def check_request(
         leg_rules, book = rules[leg], books[leg]
         if not book.bids or not book.asks:
             raise RequestError(f"{where}: the book has an empty side; cannot price a quote")
-        qty = round_down(spec.qty, leg_rules.lot)
+        quote = quote_leg(leg, request, config, leg_rules, book)
+        qty = quote.qty
         if qty < leg_rules.min_qty or qty == 0:
             raise RequestError(
                 f"{where}: quantity {spec.qty} rounds to {qty} at lot {leg_rules.lot}, "
                 f"below the minimum quantity {leg_rules.min_qty}"
             )
-        offset = spec.limit_price_offset_pct
-        if offset is None:
-            offset = config.limit_order_offset_pct
         if book.best_bid >= book.best_ask:
             raise RequestError(
                 f"{where}: the book is crossed or locked (bid {book.best_bid}, ask "
                 f"{book.best_ask}); a quote priced from it would be wrong"
             )
-        price = quote_price(book, leg.side, offset, leg_rules.tick)
+        price = quote.price
         if price <= 0:
             raise RequestError(f"{where}: quote price {price} is not positive")
 

@@ -8,16 +8,14 @@ scenarios ship in ``fsm/sim/scenarios/``; each reproduces one race of the real w
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
-import math
 import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -27,12 +25,12 @@ from fsm.core.values import (
     EntryRequest,
     LegSpec,
 )
+from fsm.sim.toml_table import ScenarioError as ScenarioError  # raised by load, re-exported
+from fsm.sim.toml_table import Table
 from venues.market import (
     Book,
-    BookLevel,
     MarketRules,
     Purpose,
-    to_decimal,
 )
 from venues.sim.venue import (
     Outage,
@@ -43,13 +41,6 @@ from venues.sim.venue import (
     SimMarket,
     SimulatedVenue,
 )
-
-E = TypeVar("E", bound=enum.Enum)
-_MISSING: Any = object()
-
-
-class ScenarioError(ValueError):
-    """A scenario file is wrong; the message names the file, the key and what was expected."""
 
 
 @attrs.frozen
@@ -89,125 +80,7 @@ class Scenario:
         return {spec.name: spec.build() for spec in self.venues}
 
 
-class _Table:
-    """A TOML table read key by key; whatever is left unread at ``done`` is a typo."""
-
-    def __init__(self, data: Any, key: str, source: str) -> None:
-        self.source = source
-        self.key = key
-        if not isinstance(data, dict):
-            self.fail(key, "a table", data)
-        self.data: dict[str, Any] = data
-        self.read: set[str] = set()
-
-    def path(self, name: str) -> str:
-        return f"{self.key}.{name}" if self.key else name
-
-    def fail(self, key: str, expected: str, got: Any = _MISSING) -> Any:
-        found = "it is missing" if got is _MISSING else f"got {got!r}"
-        raise ScenarioError(f"{self.source}: {key}: expected {expected}; {found}")
-
-    def get(self, name: str, default: Any = _MISSING) -> Any:
-        self.read.add(name)
-        if name not in self.data:
-            if default is _MISSING:
-                return self.fail(self.path(name), "a value")
-            return default
-        return self.data[name]
-
-    def decimal(self, name: str, default: Any = _MISSING, *, minimum: Decimal | None = None,
-                positive: bool = False) -> Any:
-        value = self.get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        return self.as_decimal(self.path(name), value, minimum=minimum, positive=positive)
-
-    def as_decimal(self, key: str, value: Any, *, minimum: Decimal | None = None,
-                   positive: bool = False) -> Decimal:
-        if isinstance(value, float):
-            self.fail(key, f'a decimal written as a string (for example "{value}")', value)
-        try:
-            number = to_decimal(value, key)
-        except (TypeError, ValueError):
-            return self.fail(key, "a decimal number written as a string", value)  # type: ignore[no-any-return]
-        if positive and number <= 0:
-            self.fail(key, "a number greater than 0", value)
-        if minimum is not None and number < minimum:
-            self.fail(key, f"a number of at least {minimum}", value)
-        return number
-
-    def millis(self, name: str, default: float) -> float:
-        value = self.get(name, default)
-        if (isinstance(value, bool) or not isinstance(value, int | float)
-                or not math.isfinite(value) or value < 0):
-            self.fail(self.path(name), "a non-negative number of milliseconds", value)
-        return float(value) / 1000.0
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.get(name, default)
-        if not isinstance(value, bool):
-            self.fail(self.path(name), "true or false", value)
-        return bool(value)
-
-    def string(self, name: str, default: Any = _MISSING) -> Any:
-        value = self.get(name, default)
-        if value is not default and not isinstance(value, str):
-            self.fail(self.path(name), "a string", value)
-        return value
-
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
-        value = self.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.fail(self.path(name), f"a whole number of at least {minimum}", value)
-        return int(value)
-
-    def choice(self, name: str, kind: type[E], default: Any = _MISSING) -> Any:
-        value = self.get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(repr(k.value) for k in kind)
-            return self.fail(self.path(name), f"one of {allowed}", value)
-
-    def table(self, name: str, default: Any = _MISSING) -> _Table:
-        if name not in self.data and default is _MISSING:
-            self.read.add(name)
-            self.fail(self.path(name), "a table")
-        return _Table(self.get(name, default), self.path(name), self.source)
-
-    def tables(self, name: str) -> list[_Table]:
-        value = self.get(name, [])
-        if not isinstance(value, list):
-            self.fail(self.path(name), "an array of tables ([[...]])", value)
-        return [_Table(item, f"{self.path(name)}[{i}]", self.source)
-                for i, item in enumerate(value)]
-
-    def levels(self, name: str) -> tuple[BookLevel, ...]:
-        value = self.get(name)
-        key = self.path(name)
-        if not isinstance(value, list) or not value:
-            self.fail(key, 'a non-empty list of ["price", "qty"] pairs', value)
-        levels = []
-        for i, pair in enumerate(value):
-            if not isinstance(pair, list) or len(pair) != 2:
-                self.fail(f"{key}[{i}]", 'a ["price", "qty"] pair', pair)
-            levels.append(BookLevel(self.as_decimal(f"{key}[{i}] price", pair[0], positive=True),
-                                    self.as_decimal(f"{key}[{i}] qty", pair[1], positive=True)))
-        return tuple(levels)
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.read)
-        if unknown:
-            where = self.key or "the top level"
-            raise ScenarioError(
-                f"{self.source}: {where}: unknown key(s) {', '.join(unknown)}; "
-                f"expected some of {', '.join(sorted(self.read))}"
-            )
-
-
-def _book(table: _Table) -> Book:
+def _book(table: Table) -> Book:
     bids, asks = table.levels("bids"), table.levels("asks")
     where = f"{table.source}: {table.key}"
     if any(a.price <= b.price for a, b in itertools.pairwise(bids)):
@@ -225,7 +98,7 @@ def _book(table: _Table) -> Book:
     return Book(bids, asks)
 
 
-def _venue(name: str, table: _Table) -> VenueSpec:
+def _venue(name: str, table: Table) -> VenueSpec:
     market = table.table("market")
     rules = MarketRules(
         lot=market.decimal("lot", positive=True),
@@ -293,7 +166,7 @@ def _venue(name: str, table: _Table) -> VenueSpec:
     return spec
 
 
-def _leg(table: _Table) -> LegSpec:
+def _leg(table: Table) -> LegSpec:
     leg = LegSpec(
         venue=table.string("venue"), symbol=table.string("symbol"),
         qty=table.decimal("qty", positive=True),
@@ -317,7 +190,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
-    top = _Table(data, "", source)
+    top = Table(data, "", source)
     venues_table = top.table("venues")
     venues = []
     for name in list(venues_table.data):

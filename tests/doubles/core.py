@@ -1,5 +1,12 @@
 """The venue-neutral heart of an exchange double: orders, fills, positions, scripted races.
 
+Matching (is an order marketable, what a sweep takes level by level, how far a
+reduce-only order may go) is the simulated venue's own (``venues.sim.matching``), so
+the two exchanges cannot disagree on it. What stays here is what the wire doubles need
+and the simulator has no use for: exchange-style string statuses and numeric ids,
+post-only expiry, an outside book that taking does not deplete, and refusals named by
+kind for each dialect to render in its exchange's JSON.
+
 Dialect modules (``binance.py``, ``bybit.py``) translate HTTP and websocket traffic in
 each exchange's real format to these calls and back. Scripted behaviour is keyed by the
 purpose letter in our deterministic client ids (``ae<entry><L|S><q|h|t|r><n>``), the
@@ -15,6 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from venues.market import BookLevel, OrderKind, Side
+from venues.sim.matching import is_marketable, reducible, take
 
 _PURPOSE = re.compile(r"^ae[A-Za-z0-9]*?[LS]([qhtr])\d+$")
 
@@ -232,38 +242,31 @@ class FakeExchange:
         bids, asks = self.books[symbol]
         return asks[0][0] if side == "buy" else bids[0][0]
 
+    def _opposite(self, symbol: str, side: str) -> list[BookLevel]:
+        """The levels a taker on ``side`` meets, as the simulator's matching reads them: a
+        copy, because this double's outside book stays as configured whatever we take."""
+        bids, asks = self.books[symbol]
+        return [BookLevel(p, q) for p, q in (asks if side == "buy" else bids)]
+
     def would_take(self, symbol: str, side: str, price: Decimal | None) -> bool:
-        return price is None or (price >= self._touch(symbol, side) if side == "buy"
-                                 else price <= self._touch(symbol, side))
+        kind = OrderKind.MARKET if price is None else OrderKind.LIMIT
+        return is_marketable(Side(side), kind, price, self._opposite(symbol, side))
 
     def _marketable(self, order: Order) -> bool:
-        if order.kind == "market":
-            return True
-        assert order.price is not None
-        touch = self._touch(order.symbol, order.side)
-        return order.price >= touch if order.side == "buy" else order.price <= touch
+        return is_marketable(Side(order.side), OrderKind(order.kind), order.price,
+                             self._opposite(order.symbol, order.side))
 
     def _reducible(self, symbol: str, side: str) -> Decimal:
-        pos = self.positions[symbol]
-        if side == "sell":
-            return max(pos, Decimal(0))
-        return max(-pos, Decimal(0))
+        return reducible(self.positions[symbol], Side(side))
 
     def _take(self, order: Order) -> None:
-        bids, asks = self.books[order.symbol]
-        levels = asks if order.side == "buy" else bids
-        for price, size in levels:
-            if order.remaining <= 0:
-                break
-            if order.kind == "limit" and order.price is not None and (
-                    price > order.price if order.side == "buy" else price < order.price):
-                break
-            want = order.remaining
-            if order.reduce_only:
-                want = min(want, self._reducible(order.symbol, order.side))
-            qty = min(size, want)
-            if qty <= 0:
-                break
+        """Sweep the book as the simulated venue does (reduce-only clipped to the position)."""
+        want = order.remaining
+        if order.reduce_only:
+            want = min(want, self._reducible(order.symbol, order.side))
+        limit = order.price if order.kind == "limit" else None
+        for price, qty in take(self._opposite(order.symbol, order.side), Side(order.side),
+                               limit, want):
             self.fill(order, qty, price, maker=False)
 
     def fill(self, order: Order, qty: Decimal, price: Decimal | None = None,

@@ -16,6 +16,10 @@ Markets are loaded once (on ``background``) and shared with ``trading``. Every n
 is a ``Decimal`` (``exchange.number = Decimal`` before ``load_markets``); quantities
 cross this boundary in base-asset units and are converted to contracts here. Nothing
 in this module retries a create; ccxt's own retries are off (``maxRetriesOnFailure`` 0).
+
+This module is the protocol itself; building the instances lives in ``instances``,
+unit and shape conversions in ``convert``, order tracking and push routing in
+``tracking``.
 """
 
 from __future__ import annotations
@@ -23,82 +27,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
-import attrs
-import ccxt.async_support as ccxt_async
-import ccxt.pro as ccxt_pro
 from loguru import logger
 
+from venues.ccxt import convert as ccxt_convert
 from venues.ccxt import errors as ccxt_errors
+from venues.ccxt import instances
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.dialects import Dialect, dialect
-from venues.ccxt.stream import OrderStream, order_client_id
+from venues.ccxt.stream import OrderStream
+from venues.ccxt.tracking import OrderTracker, Tracked
 from venues.market import (
     Book,
-    BookLevel,
     MarketRules,
     OrderKind,
     OrderStatus,
     PlaceOrder,
     Purpose,
-    Side,
     TimeInForce,
 )
 from venues.protocol import (
     AmendAck,
     CancelAck,
-    FillUpdate,
     NotSupported,
     OrderNotFound,
     OrderRejected,
     OrderSnapshot,
-    OrderUpdate,
     OutcomeUnknown,
     PlaceAck,
     UpdateHandler,
     VenueError,
-    VenueUpdate,
 )
-
-_BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
-CREDENTIAL_FIELDS = ("apiKey", "secret", "password", "walletAddress", "privateKey", "uid")
-
-
-@attrs.define
-class _Tracked:
-    """What this venue remembers about an order it placed, to route and reconcile it."""
-
-    symbol: str
-    side: Side
-    qty: Decimal
-    kind: OrderKind
-    order_id: str | None = None
-    terminal: bool = False
-
-
-class _Hyperliquid(ccxt_pro.hyperliquid):  # type: ignore[misc]
-    async def initialize_client(self) -> bool:
-        """ccxt signs and sends a builder-fee approval and a referrer code before the first
-        order; we send only the orders we were asked for."""
-        return True
-
-
-class _HyperliquidRest(ccxt_async.hyperliquid):  # type: ignore[misc]
-    async def initialize_client(self) -> bool:
-        return True
-
-
-def _text(value: Decimal) -> str:
-    """Plain decimal notation (never ``1E+1``), trailing zeros kept as computed."""
-    return format(value, "f")
-
-
-def _classes(exchange_id: str) -> tuple[Any, Any]:
-    if exchange_id == "hyperliquid":
-        return _Hyperliquid, _HyperliquidRest
-    return getattr(ccxt_pro, exchange_id), getattr(ccxt_async, exchange_id)
 
 
 class CcxtVenue:
@@ -133,32 +94,12 @@ class CcxtVenue:
         #: how long one request may travel before ccxt gives up on it
         self.request_timeout_s = timeout_ms / 1000
         credentials = dict(credentials or {})
-        unknown = sorted(set(credentials) - set(CREDENTIAL_FIELDS))
-        if unknown:
-            raise ValueError(f"CcxtVenue {name}: unknown credential field(s) {unknown}; "
-                             f"expected some of {', '.join(CREDENTIAL_FIELDS)}")
+        self.trading: Any
+        self.background: Any
+        self.trading, self.background = instances.build(
+            name, exchange_id, self.dialect, credentials, sandbox=sandbox, config=config or {},
+            timeout_ms=timeout_ms)
         self._secrets = tuple(v for v in credentials.values() if v)
-        trading_class, background_class = _classes(exchange_id)
-        base_config: dict[str, Any] = {
-            "enableRateLimit": True,
-            "timeout": timeout_ms,
-            "options": dict(self.dialect.options),
-            **credentials,
-            **dict(config or {}),
-        }
-        self.trading: Any = trading_class(dict(base_config, options=dict(base_config["options"])))
-        self.background: Any = background_class(
-            dict(base_config, options=dict(base_config["options"]))
-        )
-        self.background.rateLimit = self.background.rateLimit * 2
-        for exchange in (self.trading, self.background):
-            exchange.number = Decimal
-            exchange.has = dict(exchange.has, fetchCurrencies=False)
-            exchange.options["fetchMarkets"] = {"types": list(self.dialect.market_types)}
-            if sandbox and self.dialect.paper == "demo":
-                exchange.enable_demo_trading(True)
-            elif sandbox:
-                exchange.set_sandbox_mode(True)
         has_ws = bool(self.trading.has.get("watchOrders"))
         websocket = stream == "ws" or (stream == "auto" and has_ws)
         self.stream = OrderStream(self, self.trading if websocket else self.background,
@@ -170,12 +111,8 @@ class CcxtVenue:
         self._ready = False
         self._rules: dict[str, MarketRules] = {}
         self._books: dict[str, Book] = {}
-        self._orders: dict[str, _Tracked] = {}
-        self._by_venue_cid: dict[str, str] = {}
-        self._by_order_id: dict[str, str] = {}
-        self._pending_trades: dict[str, list[dict[str, Any]]] = {}
-        self._seen_trades: set[tuple[str, str]] = set()
-        self._handlers: list[UpdateHandler] = []
+        self._tracker = OrderTracker(
+            name, self.dialect, lambda symbol: self._contract_size(self._market(symbol)))
         self._log = logger.bind(venue=name)
 
     # -- life cycle --------------------------------------------------------------------
@@ -189,17 +126,7 @@ class CcxtVenue:
                 await self.background.load_markets()
             except Exception as exc:
                 raise self._error(exc, "read", "load_markets") from None
-            if self.dialect.precision_as_text:
-                for market in self.background.markets.values():
-                    precision = market.get("precision") or {}
-                    for key, value in list(precision.items()):
-                        if isinstance(value, Decimal):
-                            precision[key] = _text(value)
-            # ccxt copies "market helper" options by indexing them; a market type we did
-            # not load (hyperliquid's hip3) leaves its helper unset and raises KeyError.
-            for helper in self.background.options.get("marketHelperProps") or []:
-                self.background.options.setdefault(helper, None)
-            self.trading.set_markets_from_exchange(self.background)
+            instances.share_markets(self.trading, self.background, self.dialect)
             self._ready = True
 
     async def close(self) -> None:
@@ -238,23 +165,10 @@ class CcxtVenue:
         if cached is not None:
             return cached
         market = self._market(symbol)
-        where = f"{self.name} market {symbol}"
-        size = self._contract_size(market)
-        precision = ccxt_parse.field(market, "precision", where)
-        lot = ccxt_parse.number(ccxt_parse.field(precision, "amount", where), "amount step")
-        tick = ccxt_parse.number(ccxt_parse.field(precision, "price", where), "price tick")
-        limits = market.get("limits") or {}
-        min_amount = ccxt_parse.optional_number((limits.get("amount") or {}).get("min"),
-                                                f"{where} min amount")
-        min_cost = ccxt_parse.optional_number((limits.get("cost") or {}).get("min"),
-                                              f"{where} min cost")
-        maker, taker = await self._fees(symbol, market)
-        rules = MarketRules(
-            lot=lot * size, tick=tick,
-            min_qty=(min_amount if min_amount is not None else lot) * size,
-            min_notional=min_cost or Decimal(0), maker_fee=maker, taker_fee=taker,
-            supports_amend=bool(self.trading.has.get("editOrder")),
-        )
+        rules = await ccxt_convert.rules(market, self._contract_size(market),
+                                       lambda: self._fees(symbol, market),
+                                       bool(self.trading.has.get("editOrder")),
+                                       f"{self.name} market {symbol}")
         self._rules[symbol] = rules
         return rules
 
@@ -281,21 +195,13 @@ class CcxtVenue:
     async def _fetch_book(self, exchange: Any, symbol: str, depth: int) -> Book:
         market = self._market(symbol)
         size = self._contract_size(market)
-        limit = next((n for n in _BOOK_LIMITS if n >= depth), _BOOK_LIMITS[-1])
+        limit = next((n for n in ccxt_convert.BOOK_LIMITS if n >= depth),
+                     ccxt_convert.BOOK_LIMITS[-1])
         try:
             raw = await exchange.fetch_order_book(symbol, limit)
         except Exception as exc:
             raise self._error(exc, "read", f"order book {symbol}") from None
-
-        def levels(side: str) -> tuple[BookLevel, ...]:
-            rows = ccxt_parse.field(raw, side, f"{self.name} book {symbol}")
-            return tuple(
-                BookLevel(ccxt_parse.number(row[0], f"{side} price"),
-                          ccxt_parse.number(row[1], f"{side} amount") * size)
-                for row in rows[:depth]
-            )
-
-        book = Book(bids=levels("bids"), asks=levels("asks"))
+        book = ccxt_convert.book(raw, depth, size, f"{self.name} book {symbol}")
         self._books[symbol] = book
         return book
 
@@ -307,43 +213,16 @@ class CcxtVenue:
             positions = await self.background.fetch_positions([symbol])
         except Exception as exc:
             raise self._error(exc, "read", f"positions {symbol}") from None
-        net = Decimal(0)
-        for pos in positions:
-            if pos.get("symbol") != symbol or not pos.get("contracts"):
-                continue
-            contracts = ccxt_parse.number(pos["contracts"], f"{self.name} position contracts")
-            side = pos.get("side")
-            if side not in ("long", "short"):
-                raise ccxt_parse.BadVenuePayload(
-                    f"{self.name} position {symbol}: side {side!r}, expected long or short")
-            net += contracts * size * (1 if side == "long" else -1)
-        return net
+        return ccxt_convert.net_position(positions, symbol, size, self.name)
 
     # -- orders ------------------------------------------------------------------------
-
-    def _to_contracts(self, order_qty: Decimal, market: dict[str, Any], rules: MarketRules,
-                      cid: str) -> Decimal:
-        if order_qty <= 0 or order_qty % rules.lot != 0:
-            raise OrderRejected(f"{self.name}: order {cid} not sent: quantity {order_qty} is "
-                                f"not a positive multiple of the lot {rules.lot}")
-        if order_qty < rules.min_qty:
-            raise OrderRejected(f"{self.name}: order {cid} not sent: quantity {order_qty} is "
-                                f"below the minimum {rules.min_qty}")
-        return order_qty / self._contract_size(market)
-
-    @staticmethod
-    def maker_round(price: Decimal, tick: Decimal, side: Side) -> Decimal:
-        """Round to the tick toward our own side (buy down, sell up), never to nearest:
-        ccxt's ``price_to_precision`` rounds to nearest, which can cross the spread."""
-        rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
-        return (price / tick).to_integral_value(rounding=rounding) * tick
 
     async def _price_for(self, order: PlaceOrder, rules: MarketRules) -> Decimal | None:
         if order.kind is OrderKind.LIMIT:
             if order.price is None or order.price <= 0:
                 raise OrderRejected(f"{self.name}: order {order.client_id} not sent: a limit "
                                     f"order needs a positive price, got {order.price}")
-            return self.maker_round(order.price, rules.tick, order.side)
+            return ccxt_convert.maker_round(order.price, rules.tick, order.side)
         if not self.dialect.market_needs_price:
             return None
         # hyperliquid prices a market order as a limit with slippage around this price;
@@ -359,7 +238,8 @@ class CcxtVenue:
         cid = order.client_id
         market = self._market(order.symbol)
         rules = await self.market_rules(order.symbol)
-        contracts = self._to_contracts(order.qty, market, rules, cid)
+        contracts = ccxt_convert.to_contracts(order.qty, self._contract_size(market), rules,
+                                              self.name, cid)
         price = await self._price_for(order, rules)
         reference = price if price is not None else self._reference_price(order)
         if (not order.reduce_only and reference is not None
@@ -371,8 +251,7 @@ class CcxtVenue:
                      and order.kind is OrderKind.LIMIT
                      and order.time_in_force is TimeInForce.GTC)
         params = self.dialect.order_params(order, post_only)
-        self._orders[cid] = _Tracked(order.symbol, order.side, order.qty, order.kind)
-        self._by_venue_cid[self.dialect.client_id(cid)] = cid
+        self._tracker.track(cid, Tracked(order.symbol, order.side, order.qty, order.kind))
         self._log.info("{}: place {} {} {} {} {} at {} {}", self.name, cid, order.purpose.value,
                        order.side.value, order.qty, order.symbol, price, order.kind.value)
         try:
@@ -380,18 +259,18 @@ class CcxtVenue:
             # values (hyperliquid then loses the price) while every exchange file
             # accepts strings, and a string cannot pick up binary rounding on the way.
             answer = await self.trading.create_order(
-                order.symbol, order.kind.value, order.side.value, _text(contracts),
-                None if price is None else _text(price), params)
+                order.symbol, order.kind.value, order.side.value, instances.text(contracts),
+                None if price is None else instances.text(price), params)
         except Exception as exc:
             error = self._error(exc, "place", f"create {cid}")
             if not isinstance(error, OutcomeUnknown):
-                self._orders[cid].terminal = True
+                self._tracker.orders[cid].terminal = True
             raise error from None
         # The create answer is partial on several exchanges (bybit and okx: ids only,
         # hyperliquid: no status): it proves acceptance, nothing more.
         order_id = answer.get("id") if isinstance(answer, dict) else None
         if order_id is not None:
-            self._learn_order_id(cid, str(order_id))
+            self._tracker.learn_order_id(cid, str(order_id))
         return PlaceAck(client_id=cid, venue_order_id=None if order_id is None else str(order_id))
 
     def _reference_price(self, order: PlaceOrder) -> Decimal | None:
@@ -423,7 +302,7 @@ class CcxtVenue:
         for attempt in range(self._cancel_confirm_tries):
             snap = await self._query(self.trading, symbol, client_id)
             if snap.status is not OrderStatus.OPEN:
-                self._emit_snapshot(symbol, snap)
+                self._tracker.emit_snapshot(symbol, snap)
                 return CancelAck(client_id=client_id, filled=snap.filled)
             if attempt + 1 < self._cancel_confirm_tries:
                 await asyncio.sleep(self._cancel_confirm_interval_s)
@@ -433,7 +312,7 @@ class CcxtVenue:
     async def query(self, symbol: str, client_id: str) -> OrderSnapshot:
         await self.start()
         snap = await self._query(self.trading, symbol, client_id)
-        self._emit_snapshot(symbol, snap, push_status=False)
+        self._tracker.emit_snapshot(symbol, snap, push_status=False)
         return snap
 
     async def refresh(self, symbol: str, client_id: str) -> OrderSnapshot | None:
@@ -442,50 +321,27 @@ class CcxtVenue:
             snap = await self._query(self.background, symbol, client_id)
         except OrderNotFound:
             return None
-        self._emit_snapshot(symbol, snap)
+        self._tracker.emit_snapshot(symbol, snap)
         return snap
 
     async def _query(self, exchange: Any, symbol: str, client_id: str) -> OrderSnapshot:
         market = self._market(symbol)
         try:
-            order = await self._fetch_order(exchange, market, client_id)
+            order = await ccxt_convert.fetch_order(exchange, self.dialect, market, client_id,
+                                                 self.name)
             order_id = order.get("id")
             if order_id is not None:
-                self._learn_order_id(client_id, str(order_id))
+                self._tracker.learn_order_id(client_id, str(order_id))
             trades: list[dict[str, Any]] = []
             if order.get("filled") and order_id is not None:
-                trades = await self._fetch_trades(exchange, symbol, str(order_id))
+                trades = await ccxt_convert.fetch_trades(exchange, self.dialect, symbol,
+                                                     str(order_id))
         except Exception as exc:
             raise self._error(exc, "query", f"query {client_id}") from None
         return ccxt_parse.snapshot(order, trades, venue=self.name, symbol=symbol,
                                    client_id=client_id,
                                    contract_size=self._contract_size(market),
                                    fee_fields=self.dialect.fee_fields)
-
-    async def _fetch_order(self, exchange: Any, market: dict[str, Any],
-                           client_id: str) -> dict[str, Any]:
-        if self.dialect.exchange_id == "bybit":
-            # ccxt's bybit fetch_order refuses without an "acknowledged" flag and only
-            # looks at the last 500 orders; realtime then history by orderLinkId is exact.
-            request = {"category": "linear", "symbol": market["id"],
-                       **self.dialect.lookup(client_id)}
-            for method in ("privateGetV5OrderRealtime", "privateGetV5OrderHistory"):
-                answer = await getattr(exchange, method)(request)
-                rows = ((answer or {}).get("result") or {}).get("list") or []
-                if rows:
-                    parsed: dict[str, Any] = exchange.parse_order(rows[0], market)
-                    return parsed
-            raise OrderNotFound(f"{self.name}: order {client_id} not found")
-        result: dict[str, Any] = await exchange.fetch_order(
-            None, market["symbol"], self.dialect.lookup(client_id))
-        return result
-
-    async def _fetch_trades(self, exchange: Any, symbol: str,
-                            order_id: str) -> list[dict[str, Any]]:
-        param = self.dialect.trades_order_param
-        params = {param: order_id} if param else {}
-        trades = await exchange.fetch_my_trades(symbol, None, None, params)
-        return [t for t in trades if str(t.get("order")) == order_id]
 
     async def amend(
         self, symbol: str, client_id: str, price: Decimal, qty: Decimal
@@ -498,17 +354,17 @@ class CcxtVenue:
         """
         await self.start()
         rules = await self.market_rules(symbol)
-        tracked = self._orders.get(client_id)
+        tracked = self._tracker.orders.get(client_id)
         if not rules.supports_amend:
             raise NotSupported(f"{self.name}: amend is not supported on {symbol}")
         if tracked is None:
             raise OrderNotFound(f"{self.name}: order {client_id} was not placed by this venue")
         market = self._market(symbol)
         contracts = qty / self._contract_size(market)
-        rounded = self.maker_round(price, rules.tick, tracked.side)
+        rounded = ccxt_convert.maker_round(price, rules.tick, tracked.side)
         try:
             await self.trading.edit_order(None, symbol, "limit", tracked.side.value,
-                                          _text(contracts), _text(rounded),
+                                          instances.text(contracts), instances.text(rounded),
                                           self.dialect.lookup(client_id))
         except Exception as exc:
             raise self._error(exc, "amend", f"amend {client_id}") from None
@@ -523,86 +379,17 @@ class CcxtVenue:
     # -- updates -----------------------------------------------------------------------
 
     def subscribe(self, handler: UpdateHandler) -> Callable[[], None]:
-        self._handlers.append(handler)
+        unsubscribe = self._tracker.add_handler(handler)
         with contextlib.suppress(RuntimeError):  # no running loop: started on first use
             asyncio.get_running_loop()
             self.stream.start()
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._handlers.remove(handler)
-
         return unsubscribe
 
     def live_orders(self) -> list[tuple[str, str]]:
-        return [(t.symbol, cid) for cid, t in self._orders.items() if not t.terminal]
-
-    def _push(self, update: VenueUpdate) -> None:
-        for handler in tuple(self._handlers):
-            try:
-                handler(update)
-            except Exception:
-                self._log.exception("{}: update handler failed", self.name)
-
-    def _learn_order_id(self, cid: str, order_id: str) -> None:
-        tracked = self._orders.get(cid)
-        if tracked is not None:
-            tracked.order_id = order_id
-        self._by_order_id[order_id] = cid
-        for trade in self._pending_trades.pop(order_id, []):
-            self.on_ws_trade(trade)
-
-    def _push_fill(self, fill: FillUpdate) -> None:
-        key = (fill.client_id, fill.trade_id)
-        if key in self._seen_trades:
-            return
-        self._seen_trades.add(key)
-        self._push(fill)
-
-    def _emit_snapshot(self, symbol: str, snap: OrderSnapshot, push_status: bool = True) -> None:
-        for fill in snap.fills:
-            self._push_fill(fill)
-        tracked = self._orders.get(snap.client_id)
-        if tracked is not None and snap.status is not OrderStatus.OPEN:
-            tracked.terminal = True
-        if push_status:
-            self._push(OrderUpdate(venue=self.name, symbol=symbol, client_id=snap.client_id,
-                                   status=snap.status, filled=snap.filled))
+        return self._tracker.live_orders()
 
     def on_ws_order(self, order: dict[str, Any]) -> None:
-        venue_cid = order_client_id(order)
-        cid = self._by_venue_cid.get(venue_cid or "")
-        if cid is None:
-            return  # not an order of ours (another strategy on the same account)
-        tracked = self._orders[cid]
-        if order.get("id") is not None:
-            self._learn_order_id(cid, str(order["id"]))
-        try:
-            market = self._market(tracked.symbol)
-            state, _, filled = ccxt_parse.status(order, self._contract_size(market),
-                                                 f"{self.name} order update {cid}")
-        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
-            self._log.error("{}: unreadable order update for {} ignored ({}); it will be "
-                            "re-queried", self.name, cid, exc)
-            return
-        if state is not OrderStatus.OPEN:
-            tracked.terminal = True
-        self._push(OrderUpdate(venue=self.name, symbol=tracked.symbol, client_id=cid,
-                               status=state, filled=filled))
+        self._tracker.on_ws_order(order)
 
     def on_ws_trade(self, trade: dict[str, Any]) -> None:
-        order_id = str(trade.get("order"))
-        cid = self._by_order_id.get(order_id)
-        if cid is None:
-            self._pending_trades.setdefault(order_id, []).append(trade)
-            return
-        tracked = self._orders[cid]
-        try:
-            market = self._market(tracked.symbol)
-            fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
-                                   contract_size=self._contract_size(market),
-                                   fee_fields=self.dialect.fee_fields)
-        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
-            self._log.error("{}: unreadable trade for {} ignored ({})", self.name, cid, exc)
-            return
-        self._push_fill(fill)
+        self._tracker.on_ws_trade(trade)

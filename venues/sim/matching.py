@@ -8,6 +8,7 @@ plain state lets it be read (and reasoned about) without an event loop in the wa
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any, Self
 
 import attrs
 
@@ -47,6 +48,36 @@ class SimOrder:
     status: OrderStatus = OrderStatus.OPEN
     filled: Decimal = ZERO
     fills: list[FillUpdate] = attrs.Factory(list)
+
+    @classmethod
+    def placed(cls, order: PlaceOrder, venue_order_id: str, **extra: Any) -> Self:
+        """The venue's record of an order it accepted (a market order has no limit);
+        ``extra``: the fields a subclass adds."""
+        return cls(
+            client_id=order.client_id,
+            venue_order_id=venue_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            kind=order.kind,
+            purpose=order.purpose,
+            qty=order.qty,
+            price=order.price if order.kind is OrderKind.LIMIT else None,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+            **extra,
+        )
+
+    def add_fill(self, fill: FillUpdate) -> bool:
+        """Record one execution; True when it completed the order, now filled."""
+        self.fills.append(fill)
+        self.filled += fill.qty
+        if self.remaining == 0:
+            self.status = OrderStatus.FILLED
+            return True
+        return False
+
+    def cancel(self) -> None:
+        self.status = OrderStatus.CANCELED
 
     @property
     def remaining(self) -> Decimal:
@@ -107,15 +138,19 @@ class MarketState:
         return levels[0].price if levels else None
 
     def reducible(self, side: Side) -> Decimal:
-        """How much an order on ``side`` can trade without growing ``|position|``."""
-        if self.position * side.sign < 0:
-            return abs(self.position)
-        return ZERO
+        return reducible(self.position, side)
 
     def touch_text(self) -> str:
         bid = self.bids[0].price if self.bids else "-"
         ask = self.asks[0].price if self.asks else "-"
         return f"{self.symbol} bid {bid} ask {ask}"
+
+
+def reducible(position: Decimal, side: Side) -> Decimal:
+    """How much an order on ``side`` can trade without growing ``|position|``."""
+    if position * side.sign < 0:
+        return abs(position)
+    return ZERO
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

@@ -1,0 +1,150 @@
+"""The orders a ``CcxtVenue`` placed, and the routing of exchange pushes to their owners.
+
+Exchanges report by their own ids (an order id, a venue-side client id) and in any
+order: a trade can arrive before the order id it names is known, a fill is reported by
+the websocket and again by a query. This module keeps the mapping back to our client
+ids and delivers each fill once, so the engine sees one coherent stream per order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from loguru import logger
+
+from venues.ccxt import parse as ccxt_parse
+from venues.ccxt.dialects import Dialect
+from venues.ccxt.stream import order_client_id
+from venues.market import OrderKind, OrderStatus, Side
+from venues.protocol import (
+    FillUpdate,
+    OrderRejected,
+    OrderSnapshot,
+    OrderUpdate,
+    UpdateHandler,
+    VenueUpdate,
+)
+
+__all__ = ["OrderTracker", "Tracked"]
+
+
+@attrs.define
+class Tracked:
+    """What this venue remembers about an order it placed, to route and reconcile it."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    kind: OrderKind
+    order_id: str | None = None
+    terminal: bool = False
+
+
+class OrderTracker:
+    """Our orders on one exchange account and the handlers their updates go to.
+
+    ``contract_size`` gives a symbol's contract size (refusing a market that is not ours
+    with ``OrderRejected``): updates arrive in contracts and leave in base units.
+    """
+
+    def __init__(
+        self, name: str, dialect: Dialect, contract_size: Callable[[str], Decimal]
+    ) -> None:
+        self.name = name
+        self._dialect = dialect
+        self._contract_size = contract_size
+        self.orders: dict[str, Tracked] = {}
+        self._by_venue_cid: dict[str, str] = {}
+        self._by_order_id: dict[str, str] = {}
+        self._pending_trades: dict[str, list[dict[str, Any]]] = {}
+        self._seen_trades: set[tuple[str, str]] = set()
+        self._handlers: list[UpdateHandler] = []
+        self._log = logger.bind(venue=name)
+
+    def track(self, cid: str, tracked: Tracked) -> None:
+        self.orders[cid] = tracked
+        self._by_venue_cid[self._dialect.client_id(cid)] = cid
+
+    def add_handler(self, handler: UpdateHandler) -> Callable[[], None]:
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def live_orders(self) -> list[tuple[str, str]]:
+        return [(t.symbol, cid) for cid, t in self.orders.items() if not t.terminal]
+
+    def push(self, update: VenueUpdate) -> None:
+        for handler in tuple(self._handlers):
+            try:
+                handler(update)
+            except Exception:
+                self._log.exception("{}: update handler failed", self.name)
+
+    def learn_order_id(self, cid: str, order_id: str) -> None:
+        tracked = self.orders.get(cid)
+        if tracked is not None:
+            tracked.order_id = order_id
+        self._by_order_id[order_id] = cid
+        for trade in self._pending_trades.pop(order_id, []):
+            self.on_ws_trade(trade)
+
+    def _push_fill(self, fill: FillUpdate) -> None:
+        key = (fill.client_id, fill.trade_id)
+        if key in self._seen_trades:
+            return
+        self._seen_trades.add(key)
+        self.push(fill)
+
+    def emit_snapshot(self, symbol: str, snap: OrderSnapshot, push_status: bool = True) -> None:
+        for fill in snap.fills:
+            self._push_fill(fill)
+        tracked = self.orders.get(snap.client_id)
+        if tracked is not None and snap.status is not OrderStatus.OPEN:
+            tracked.terminal = True
+        if push_status:
+            self.push(OrderUpdate(venue=self.name, symbol=symbol, client_id=snap.client_id,
+                                  status=snap.status, filled=snap.filled))
+
+    def on_ws_order(self, order: dict[str, Any]) -> None:
+        venue_cid = order_client_id(order)
+        cid = self._by_venue_cid.get(venue_cid or "")
+        if cid is None:
+            return  # not an order of ours (another strategy on the same account)
+        tracked = self.orders[cid]
+        if order.get("id") is not None:
+            self.learn_order_id(cid, str(order["id"]))
+        try:
+            state, _, filled = ccxt_parse.status(order, self._contract_size(tracked.symbol),
+                                                 f"{self.name} order update {cid}")
+        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
+            self._log.error("{}: unreadable order update for {} ignored ({}); it will be "
+                            "re-queried", self.name, cid, exc)
+            return
+        if state is not OrderStatus.OPEN:
+            tracked.terminal = True
+        self.push(OrderUpdate(venue=self.name, symbol=tracked.symbol, client_id=cid,
+                              status=state, filled=filled))
+
+    def on_ws_trade(self, trade: dict[str, Any]) -> None:
+        order_id = str(trade.get("order"))
+        cid = self._by_order_id.get(order_id)
+        if cid is None:
+            self._pending_trades.setdefault(order_id, []).append(trade)
+            return
+        tracked = self.orders[cid]
+        try:
+            fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
+                                   contract_size=self._contract_size(tracked.symbol),
+                                   fee_fields=self._dialect.fee_fields)
+        except (ccxt_parse.BadVenuePayload, OrderRejected) as exc:
+            self._log.error("{}: unreadable trade for {} ignored ({})", self.name, cid, exc)
+            return
+        self._push_fill(fill)

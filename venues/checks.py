@@ -1,0 +1,175 @@
+"""One set of checks for every value read from outside: config, scenario files, payloads.
+
+An operator's config, a scenario file and a venue's JSON all fail the same few ways
+(a float where an exact decimal belongs, a number out of range, a string where a
+status belongs), and each failure must say what was expected. A ``Check`` is a test
+and that phrase; where the value came from (a config field, a scenario key, a payload
+field) and how the failure is worded around it are the caller's, so every message
+stays in the form its readers know. attrs classes get validators from ``validator``;
+the scenario reader, which reads TOML key by key, calls ``Check.problem`` directly.
+
+Lives in ``venues`` (beside the market vocabulary) so that both packages can use it
+without ``venues`` importing ``fsm``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import attrs
+
+from venues.market import to_decimal
+
+__all__ = [
+    "Check",
+    "Fail",
+    "at_least",
+    "decimal_or_keep",
+    "decimal_written",
+    "finite_decimal",
+    "greater_than",
+    "in_range",
+    "member",
+    "member_or_keep",
+    "non_empty_text",
+    "one_of",
+    "problem",
+    "seconds_in",
+    "validator",
+    "whole_in",
+]
+
+
+@attrs.frozen
+class Check:
+    """A test a value must pass, and what was expected of it (a phrase, or one built from
+    the value) when it does not."""
+
+    ok: Callable[[Any], bool]
+    expected: str | Callable[[Any], str]
+
+    def problem(self, value: Any) -> str | None:
+        """None when ``value`` passes; else what was expected instead."""
+        if self.ok(value):
+            return None
+        return self.expected if isinstance(self.expected, str) else self.expected(value)
+
+    def saying(self, expected: str | Callable[[Any], str]) -> Check:
+        """The same test, worded as a caller's readers already know it."""
+        return attrs.evolve(self, expected=expected)
+
+
+def problem(value: Any, *checks: Check) -> str | None:
+    """What the first failing check expected, or None when all pass (in order: a type
+    check first spares the range checks after it a value they cannot compare)."""
+    for check in checks:
+        found = check.problem(value)
+        if found is not None:
+            return found
+    return None
+
+
+# How a caller reports a failed check on an attrs field: instance, field, value, phrase.
+Fail = Callable[[Any, "attrs.Attribute[Any]", Any, str], NoReturn]
+
+
+def validator(fail: Fail, *checks: Check, optional: bool = False) -> Any:
+    """An attrs validator running ``checks`` in order (``optional``: None passes)."""
+
+    def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if optional and value is None:
+            return
+        found = problem(value, *checks)
+        if found is not None:
+            fail(instance, attribute, value, found)
+
+    return validate
+
+
+# -- converters: convert what can be converted, leave the rest for a check to name -------
+
+def decimal_or_keep(value: Any) -> Any:
+    try:
+        return to_decimal(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def member_or_keep(kind: type[enum.Enum]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, kind):
+            return value
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+
+    return convert
+
+
+def one_of(kind: type[enum.Enum]) -> str:
+    return "one of " + ", ".join(repr(member.value) for member in kind)
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+def _is_decimal(value: Any) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
+
+
+# A decimal must be written exactly: a float has already lost digits.
+decimal_written = Check(
+    lambda value: not isinstance(value, float),
+    lambda value: f'a decimal number written as a string (for example "{value}")',
+)
+finite_decimal = Check(_is_decimal, "a finite decimal number")
+non_empty_text = Check(lambda value: isinstance(value, str) and bool(value), "a non-empty string")
+
+
+def greater_than(bound: Decimal) -> Check:
+    return Check(lambda value: _is_number(value) and value > bound,
+                 f"a number greater than {bound}")
+
+
+def at_least(bound: Decimal | int) -> Check:
+    return Check(lambda value: _is_number(value) and value >= bound,
+                 f"a number of at least {bound}")
+
+
+def in_range(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Check:
+    """``[lo, hi]`` (``(lo, hi]`` when ``lo_open``), for values already known to be numbers."""
+    def ok(value: Any) -> bool:
+        return bool((value > lo if lo_open else value >= lo) and value <= hi)
+
+    return Check(ok, f"a value in {'(' if lo_open else '['}{lo}, {hi}]")
+
+
+def whole_in(lo: int, hi: int | None = None) -> Check:
+    """A whole number (never a bool) in ``[lo, hi]`` (``hi`` None: at least ``lo``)."""
+    def ok(value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        return bool(lo <= value and (hi is None or value <= hi))
+
+    expected = f"a whole number of at least {lo}" if hi is None else (
+        f"a whole number in [{lo}, {hi}]")
+    return Check(ok, expected)
+
+
+def seconds_in(lo: float, hi: float) -> Check:
+    def ok(value: Any) -> bool:
+        return (not isinstance(value, bool) and isinstance(value, int | float)
+                and lo < value <= hi)
+
+    return Check(ok, f"seconds in ({lo}, {hi}]")
+
+
+def member(kind: type[enum.Enum]) -> Check:
+    return Check(lambda value: isinstance(value, kind), one_of(kind))
