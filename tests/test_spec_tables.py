@@ -33,7 +33,7 @@ from venues.market import (
     TimeInForce,
 )
 
-ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
+ENTRY_LEAVES = [leaf.value for leaf in spec.leaf_names(spec.ENTRY_STATES)]  # transitions names
 ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]
 ENTRY_TRIGGERS = spec.triggers(spec.ENTRY_TRANSITIONS)
 ORDER_TRIGGERS = spec.triggers(spec.ORDER_TRANSITIONS)
@@ -171,7 +171,8 @@ def _record(state: str) -> OrderRecord:
     command = PlaceOrder("c1", "a", "X", Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
                          qty=Decimal(1), price=None,
                          time_in_force=TimeInForce.GTC)
-    return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3, state=state)
+    return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3,
+                       state=spec.OrderState(state))
 
 
 def _order_cases() -> list[Any]:
@@ -200,7 +201,7 @@ def test_order_row(state: str, row: spec.Row, rows: list[spec.Row],
 
 VENUE_TRIGGERS = ["accept", "reject", "fill", "cancel_confirm", "cancel_reject", "not_found",
                   "place_unsent", "cancel_unsent", "query_unsent", "retry_due",
-                  "unknown"]
+                  "no_answer"]
 
 
 @pytest.mark.parametrize("trigger", VENUE_TRIGGERS)

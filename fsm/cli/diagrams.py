@@ -42,12 +42,12 @@ def _short(name: str) -> str:
     return name.rsplit(spec.SEPARATOR, 1)[-1]
 
 
-def _conditions(row: spec.Row) -> str:
+def _conditions(row: spec.AnyRow) -> str:
     names = [*row.guards, *(f"not {u}" for u in row.unless)]
     return f"[{', '.join(names)}]" if names else ""
 
 
-def _edge_label(row: spec.Row) -> str:
+def _edge_label(row: spec.AnyRow) -> str:
     lines = [row.trigger]
     if _conditions(row):
         lines.append(_conditions(row))
@@ -56,7 +56,7 @@ def _edge_label(row: spec.Row) -> str:
     return "\n".join(lines)
 
 
-def _internal_lines(rows: Iterable[spec.Row], source: str) -> list[str]:
+def _internal_lines(rows: Iterable[spec.AnyRow], source: str) -> list[str]:
     """Internal rows of a state, shown inside it: plain ones grouped on one line."""
     plain: list[str] = []
     lines = []
@@ -88,7 +88,7 @@ def _base(name: str, title: str) -> graphviz.Digraph:
     return graph
 
 
-def _node_label(full: str, state: spec.State, rows: Sequence[spec.Row]) -> str:
+def _node_label(full: str, state: spec.AnyState, rows: Sequence[spec.AnyRow]) -> str:
     internal = _internal_lines(rows, full)
     title = _short(full)
     if not internal:
@@ -97,7 +97,7 @@ def _node_label(full: str, state: spec.State, rows: Sequence[spec.Row]) -> str:
 
 
 def _add_states(
-    graph: graphviz.Digraph, states: Sequence[spec.State], rows: Sequence[spec.Row],
+    graph: graphviz.Digraph, states: Sequence[spec.AnyState], rows: Sequence[spec.AnyRow],
     prefix: str = "", visited: set[str] | None = None, final: str | None = None,
 ) -> None:
     for state in states:
@@ -198,7 +198,9 @@ def transitions_markdown() -> str:
         "parent's. `(stays)` is an internal transition: its effects run, the state stays.",
         "",
     ]
-    for title, rows in (("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS)):
+    tables: tuple[tuple[str, Sequence[spec.AnyRow]], ...] = (
+        ("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS))
+    for title, rows in tables:
         out += [f"## {title}", "",
                 "| # | source | trigger | guards | destination | effects | meaning |",
                 "|---|---|---|---|---|---|---|"]
@@ -209,7 +211,9 @@ def transitions_markdown() -> str:
                      ", ".join(row.effects), row.meaning.replace("|", "\\|")]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
-    for title, states in (("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES)):
+    trees: tuple[tuple[str, Sequence[spec.AnyState]], ...] = (
+        ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES))
+    for title, states in trees:
         out += [f"## {title}", "", "| state | terminal | meaning |", "|---|---|---|"]
         for name, state in spec.walk(states):
             out.append(f"| `{name}` | {'yes' if state.terminal else ''} | {state.meaning} |")

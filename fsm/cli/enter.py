@@ -185,7 +185,7 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
         finally:
             await engine.close()
         say(json.dumps(result.to_dict(), indent=2))
-        return EXIT_OK if result.final_state == "complete" else EXIT_UNSAFE
+        return EXIT_OK if result.succeeded else EXIT_UNSAFE
     finally:
         for venue in venues.values():
             close = getattr(venue, "close", None)

@@ -31,6 +31,7 @@ from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.ids import client_order_id
 from fsm.core.orders import RETRY_TIMER_PREFIX, Change, OrderLedger, OrderRecord
 from fsm.core.pricing import aggressive_price, quote_price, round_down
+from fsm.core.spec import EntryRow, EntryState, EntryTrigger, OrderState
 from fsm.core.values import EntryRequest
 from venues.market import (
     Book,
@@ -46,14 +47,14 @@ from venues.market import (
 QUOTE_TIMER = "quote_timeout"
 MAX_EVALUATIONS = 32
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
-_ROWS_FOR = {
+_ROWS_FOR: dict[tuple[str, str], list[EntryRow]] = {
     (leaf, trigger): spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
     for leaf in spec.leaf_names(spec.ENTRY_STATES)
     for trigger in spec.triggers(spec.ENTRY_TRANSITIONS)
 }
 EVALUATING = frozenset(
     name for name in spec.leaf_names(spec.ENTRY_STATES)
-    if spec.rows_for(spec.ENTRY_TRANSITIONS, name, "evaluate")
+    if spec.rows_for(spec.ENTRY_TRANSITIONS, name, EntryTrigger.EVALUATE)
 )
 
 
@@ -84,7 +85,7 @@ class _RowTaken:
         return f"row {self.index}"
 
 
-def _machine_states(states: tuple[spec.State, ...]) -> list[Any]:
+def _machine_states(states: tuple[spec.State[EntryState], ...]) -> list[Any]:
     out: list[Any] = []
     for state in states:
         if state.children:
@@ -104,17 +105,18 @@ def build_machine() -> HierarchicalMachine:
         model=[],
         states=_machine_states(spec.ENTRY_STATES),
         transitions=[
-            {
-                "trigger": row.trigger,
-                "source": row.source,
-                "dest": row.dest,
-                "conditions": list(row.guards),
-                "unless": list(row.unless),
-                "after": [*row.effects, *((_RowTaken(index),) if row.dest is not None else ())],
+            {  # plain strings: transitions names an Enum state by its member name
+                "trigger": row.trigger.value,
+                "source": row.source.value,
+                "dest": None if row.dest is None else row.dest.value,
+                "conditions": [g.value for g in row.guards],
+                "unless": [u.value for u in row.unless],
+                "after": [*(e.value for e in row.effects),
+                          *((_RowTaken(index),) if row.dest is not None else ())],
             }
             for index, row in enumerate(spec.ENTRY_TRANSITIONS)
         ],
-        initial=spec.ENTRY_INITIAL,
+        initial=spec.ENTRY_INITIAL.value,
         auto_transitions=False,
         send_event=True,
     )
@@ -175,7 +177,7 @@ class EntryModel:
         self._out: list[Command] = []
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
-        self._from_state = spec.ENTRY_INITIAL
+        self._from_state: str = spec.ENTRY_INITIAL
         self._machine = machine if machine is not None else shared_machine()
         self._machine.add_model(self)
 
@@ -208,7 +210,7 @@ class EntryModel:
             self._from_state = self.state
             self.trigger(trigger)  # type: ignore[attr-defined]  # added by transitions
         for _ in range(MAX_EVALUATIONS):
-            if self.state not in EVALUATING or not self._acts("evaluate"):
+            if self.state not in EVALUATING or not self._acts(EntryTrigger.EVALUATE):
                 return
             self._from_state = self.state
             self.trigger("evaluate")  # type: ignore[attr-defined]
@@ -231,7 +233,7 @@ class EntryModel:
         row = spec.first_enabled(rows, lambda guard: bool(getattr(self, guard)()))
         return row is not None and (row.dest is not None or bool(row.effects))
 
-    def _absorb(self, event: ev.Event) -> tuple[str, ...]:
+    def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         """Bookkeeping for one event; returns the entry triggers it means, in order."""
         match event:
             case ev.Start():
@@ -242,12 +244,12 @@ class EntryModel:
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
-                return ("start",)
+                return (EntryTrigger.START,)
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
                 return ()
             case ev.TimerFired() if event.name == QUOTE_TIMER:
-                return ("timeout",)
+                return (EntryTrigger.TIMEOUT,)
             case ev.TimerFired():
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
@@ -257,24 +259,26 @@ class EntryModel:
                 return self._changed(retried, self.ledger.retry_due(cid, event.at), event.at)
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
-                return ("kill",)
+                return (EntryTrigger.KILL,)
             case ev.VenueFatal():
                 self.stop_reason = f"{event.venue}: {event.reason}"
-                return ("fatal",)
+                return (EntryTrigger.FATAL,)
             case ev.Recovered():
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
                 change = self.ledger.recover(event.at)
                 self._positions.clear()
                 self._out.extend(change.commands)
-                return ("order_update",)  # decide afresh, with the books of now
+                return (EntryTrigger.ORDER_UPDATE,)  # decide afresh, with the books of now
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
             return ()
         return self._changed(record, self.ledger.apply(event), event.at)
 
-    def _changed(self, record: OrderRecord, change: Change, at: float) -> tuple[str, ...]:
+    def _changed(
+        self, record: OrderRecord, change: Change, at: float
+    ) -> tuple[EntryTrigger, ...]:
         """The entry triggers one change of the ledger means.
 
         One event can do two things: a query's answer may bring fills and a new state
@@ -287,9 +291,9 @@ class EntryModel:
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-        triggers: tuple[str, ...] = ("fill",) if change.filled_more else ()
+        triggers: tuple[EntryTrigger, ...] = (EntryTrigger.FILL,) if change.filled_more else ()
         if change.state_changed or change.amend_answered:
-            triggers += ("order_update",)
+            triggers += (EntryTrigger.ORDER_UPDATE,)
         return triggers
 
     # ------------------------------------------------------------ transitions hooks
@@ -396,7 +400,7 @@ class EntryModel:
         sibling = self.quote(lead.other)
         return (
             sibling is not None
-            and sibling.state in ("open", "partially_filled")
+            and sibling.state in spec.RESTING
             and self.rules[lead.other].supports_amend
             and self._needs_hedge()
         )
@@ -476,13 +480,13 @@ class EntryModel:
         return any(r.cancel_budget_spent() for r in self.ledger)
 
     def order_unresolved(self, *_: Any) -> bool:
-        return any(r.state == "unresolved" for r in self.ledger)
+        return any(r.state is OrderState.UNRESOLVED for r in self.ledger)
 
     def waiting_over(self, *_: Any) -> bool:
         """Nothing more can be learned: every order is terminal, unresolved with its last
         cancel answered, or live where the venue keeps refusing (or never gets) the cancel."""
         return all(
-            r.terminal or (r.state == "unresolved" and not r.last_cancel_out)
+            r.terminal or (r.state is OrderState.UNRESOLVED and not r.last_cancel_out)
             or r.cancel_budget_spent()
             for r in self.ledger
         )
@@ -645,8 +649,8 @@ class EntryModel:
             ))
 
     def raise_residual_alert(self, *_: Any) -> None:
-        unresolved = [r for r in self.ledger if r.state == "unresolved"]
-        live = [r.client_id for r in self.ledger if r.live and r.state != "unresolved"]
+        unresolved = [r for r in self.ledger if r.state is OrderState.UNRESOLVED]
+        live = [r.client_id for r in self.ledger if r.live and r.state is not OrderState.UNRESOLVED]
         holds = ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
         if unresolved:
             head = (f"entry {self.entry_id} gave up: outcome unknown after every query of "

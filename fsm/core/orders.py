@@ -29,6 +29,7 @@ from fsm.core.commands import (
     StartTimer,
 )
 from fsm.core.config import backoff_delay
+from fsm.core.spec import OrderGuard, OrderRow, OrderState, OrderTrigger
 from fsm.core.values import (
     Fill,
     average_price,
@@ -41,13 +42,12 @@ from venues.market import (
 )
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
-_ROWS: dict[tuple[str, str], list[spec.Row]] = {}
+_ROWS: dict[tuple[OrderState, OrderTrigger], list[OrderRow]] = {}
 for _row in spec.ORDER_TRANSITIONS:
     _ROWS.setdefault((_row.source, _row.trigger), []).append(_row)
 
 
 RESTARTED = "the answer was lost when the process stopped"
-_UNCERTAIN = ("unknown", "unresolved")
 RETRY_TIMER_PREFIX = "retry."
 
 
@@ -72,7 +72,7 @@ class OrderRecord:
     send_budget: int = 5  # re-sends of one request the venue definitely did not receive
     backoff_s: float = 0.05
     backoff_max_s: float = 1.0
-    state: str = spec.ORDER_INITIAL
+    state: OrderState = spec.ORDER_INITIAL
     fills: dict[str, Fill] = attrs.field(factory=dict)
     fills_total: Decimal = Decimal(0)  # the sum of ``fills``, kept as they are recorded
     venue_filled: Decimal = Decimal(0)
@@ -91,7 +91,7 @@ class OrderRecord:
     venue_order_id: str | None = None
     not_found_by: ev.Operation | None = None  # the request the last "not found" answered
     create_answered: bool = False  # the create got its answer (or its timeout)
-    history: list[tuple[float, str]] = attrs.field(factory=list)
+    history: list[tuple[float, OrderState]] = attrs.field(factory=list)
 
     @property
     def client_id(self) -> str:
@@ -147,8 +147,8 @@ class OrderRecord:
     def lost_in_flight(self) -> bool:
         """Refused only because a query after a lost answer found nothing."""
         return (
-            self.state == "rejected" and not self.acknowledged
-            and any(state == "unknown" for _, state in self.history)
+            self.state is OrderState.REJECTED and not self.acknowledged
+            and any(state is OrderState.UNKNOWN for _, state in self.history)
         )
 
     def query_budget_left(self) -> bool:
@@ -168,7 +168,7 @@ class OrderRecord:
         to give up on the entry: the query tells whether it filled.
         """
         return (
-            self.cancel_wanted and self.state in ("open", "partially_filled")
+            self.cancel_wanted and self.state in spec.RESTING
             and (not self.cancel_budget_left() or self.cancel_unreachable)
         )
 
@@ -236,11 +236,11 @@ class OrderRecord:
         self.queries += 1
         return QueryOrder(self.client_id, self.command.venue, self.command.symbol)
 
-    def _holds(self, guard: str) -> bool:
+    def _holds(self, guard: OrderGuard) -> bool:
         value = getattr(self, guard)
         return bool(value() if callable(value) else value)
 
-    def fire(self, trigger: str, at: float) -> list[Command]:
+    def fire(self, trigger: OrderTrigger, at: float) -> list[Command]:
         """Apply one order trigger: the first row whose guards hold wins."""
         row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
         if row is not None:
@@ -249,7 +249,7 @@ class OrderRecord:
                 if self.retry_pending:  # a retry armed for the old state is void
                     self.retry_pending = False
                     commands.append(CancelTimer(retry_timer(self.client_id)))
-                if self.state in _UNCERTAIN and row.dest not in _UNCERTAIN:
+                if self.state in spec.UNCERTAIN and row.dest not in spec.UNCERTAIN:
                     self.queries = 0  # the period of uncertainty is over
             commands += [c for effect in row.effects
                          if (c := getattr(self, effect)()) is not None]
@@ -327,7 +327,7 @@ class OrderLedger:
     def resend(self, command: PlaceOrder, at: float) -> OrderRecord:
         """Send a lost order's intent again, same client id, possibly a new size."""
         record = self.orders[command.client_id]
-        record.fire("resend", at)
+        record.fire(OrderTrigger.RESEND, at)
         record.command = command
         record.submitted_at = at
         record.terminal_at = None
@@ -340,14 +340,14 @@ class OrderLedger:
     def request_cancel(self, client_id: str, at: float) -> list[Command]:
         record = self.orders[client_id]
         record.cancel_wanted = True
-        return record.fire("request_cancel", at)
+        return record.fire(OrderTrigger.REQUEST_CANCEL, at)
 
     def request_amend(
         self, client_id: str, price: Decimal, qty: Decimal, at: float
     ) -> list[Command]:
         record = self.orders[client_id]
         record.amend_target = (price, qty)
-        return record.fire("request_amend", at)
+        return record.fire(OrderTrigger.REQUEST_AMEND, at)
 
     def recover(self, at: float) -> Change:
         """After a restart: every order is asked about again (the ``restart`` rows).
@@ -365,7 +365,7 @@ class OrderLedger:
                 change.commands += amend.commands
                 change.amend_answered = True
             before = record.state
-            change.commands += record.fire("restart", at)
+            change.commands += record.fire(OrderTrigger.RESTART, at)
             change.state_changed |= record.state != before
         return change
 
@@ -376,7 +376,7 @@ class OrderLedger:
         if record.retry_pending:
             record.retry_pending = False
             before = record.state
-            change.commands += record.fire("retry_due", at)
+            change.commands += record.fire(OrderTrigger.RETRY_DUE, at)
             change.state_changed = record.state != before
         return change
 
@@ -393,20 +393,20 @@ class OrderLedger:
                 record.create_answered = True
                 record.acknowledged = True
                 record.venue_order_id = event.venue_order_id or record.venue_order_id
-                change.commands += fire("accept", event.at)
+                change.commands += fire(OrderTrigger.ACCEPT, event.at)
             case ev.Rejected():
                 record.create_answered = True
-                change.commands += fire("reject", event.at)
+                change.commands += fire(OrderTrigger.REJECT, event.at)
             case ev.FillReport():
                 if self._record_fill(record, event, change):
-                    change.commands += fire("fill", event.at)
+                    change.commands += fire(OrderTrigger.FILL, event.at)
             case ev.Canceled():
                 record.acknowledged = True
                 if event.filled is not None:
                     record.venue_filled = max(record.venue_filled, event.filled)
-                change.commands += fire("cancel_confirm", event.at)
+                change.commands += fire(OrderTrigger.CANCEL_CONFIRM, event.at)
             case ev.CancelRejected():
-                change.commands += fire("cancel_reject", event.at)
+                change.commands += fire(OrderTrigger.CANCEL_REJECT, event.at)
             case ev.Amended():
                 # The venue now holds the amended order: later fills complete it at its new size.
                 record.command = attrs.evolve(record.command, price=event.price, qty=event.qty)
@@ -417,7 +417,7 @@ class OrderLedger:
                 record.amend_outcome, change.amend_answered = "failed", True
             case ev.NotFound():
                 record.not_found_by = event.operation
-                change.commands += fire("not_found", event.at)
+                change.commands += fire(OrderTrigger.NOT_FOUND, event.at)
             case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
                 # The amend may or may not have happened; the order is live or ended
                 # either way, and the entry cancels it to learn which.
@@ -426,14 +426,15 @@ class OrderLedger:
                 if event.operation is ev.Operation.PLACE and not record.create_answered:
                     record.create_answered = True
                     record.queries = 0  # asked before the create could land: they prove nothing
-                change.commands += fire("unknown", event.at)
+                change.commands += fire(OrderTrigger.NO_ANSWER, event.at)
             case ev.Unavailable() if event.operation is ev.Operation.AMEND:
                 record.amend_outcome, change.amend_answered = "failed", True
             case ev.Unavailable():
                 if event.operation is ev.Operation.PLACE:
                     record.create_answered = True
-                trigger = {ev.Operation.PLACE: "place_unsent", ev.Operation.CANCEL: "cancel_unsent",
-                           ev.Operation.QUERY: "query_unsent"}[event.operation]
+                trigger = {ev.Operation.PLACE: OrderTrigger.PLACE_UNSENT,
+                           ev.Operation.CANCEL: OrderTrigger.CANCEL_UNSENT,
+                           ev.Operation.QUERY: OrderTrigger.QUERY_UNSENT}[event.operation]
                 change.commands += fire(trigger, event.at)
             case ev.StatusReport():
                 change.commands += self._apply_status(record, event, change)
@@ -471,12 +472,12 @@ class OrderLedger:
         if report.status is not OrderStatus.REJECTED:
             record.acknowledged = True
         if record.filled > before:
-            commands += record.fire("fill", report.at)
+            commands += record.fire(OrderTrigger.FILL, report.at)
         match report.status:
             case OrderStatus.OPEN:
-                commands += record.fire("accept", report.at)
+                commands += record.fire(OrderTrigger.ACCEPT, report.at)
             case OrderStatus.FILLED | OrderStatus.CANCELED:
-                commands += record.fire("cancel_confirm", report.at)
+                commands += record.fire(OrderTrigger.CANCEL_CONFIRM, report.at)
             case OrderStatus.REJECTED:
-                commands += record.fire("reject", report.at)
+                commands += record.fire(OrderTrigger.REJECT, report.at)
         return commands

@@ -15,6 +15,7 @@ import attrs
 
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
+from fsm.core.spec import EntryState
 from fsm.core.values import average_price
 from venues.market import (
     Leg,
@@ -108,7 +109,7 @@ class EntryResult:
 
     @property
     def succeeded(self) -> bool:
-        return self.final_state == "complete"
+        return self.final_state == EntryState.COMPLETE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals become strings, so no digit is lost."""
@@ -178,7 +179,7 @@ def _order_report(r: OrderRecord, start: float) -> OrderReport:
         venue=c.venue, symbol=c.symbol, client_id=c.client_id, leg=c.leg.value,
         purpose=c.purpose.value, side=c.side.value, kind=c.kind.value,
         time_in_force=c.time_in_force.value, qty=c.qty, price=c.price,
-        reduce_only=c.reduce_only, status=r.state, filled=r.filled,
+        reduce_only=c.reduce_only, status=r.state.value, filled=r.filled,
         average_price=r.average_price, submitted_ms=_ms(r.submitted_at - start) or 0.0,
         terminal_ms=None if r.terminal_at is None else _ms(r.terminal_at - start),
     )

@@ -35,6 +35,7 @@ from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_request
 from fsm.core.result import EntryResult, build_result
+from fsm.core.spec import EntryState
 from fsm.core.values import EntryRequest
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError, replay
@@ -219,12 +220,13 @@ class EntryEngine:
             log.critical("cannot recover: {}", exc)
             return RecoveryOutcome(entry.entry_id, None, f"not recovered: {exc}")
         model = rebuilt.model
-        if model.state == "new":
+        if model.state == EntryState.NEW:
             model.detach()
             note = "stopped before anything was sent"
             self.journal.close_entry(entry.entry_id, "not_started", note)
             log.info("recovered: {}", note)
-            return RecoveryOutcome(entry.entry_id, None, note, "new", len(entry.steps))
+            return RecoveryOutcome(entry.entry_id, None, note, EntryState.NEW.value,
+                                   len(entry.steps))
         resumed_in = model.state
         request = entry.request
         venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
