@@ -199,7 +199,8 @@ def transitions_markdown() -> str:
         "",
     ]
     tables: tuple[tuple[str, Sequence[spec.AnyRow]], ...] = (
-        ("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS))
+        ("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS),
+        ("Order: amend region", spec.AMEND_TRANSITIONS))
     for title, rows in tables:
         out += [f"## {title}", "",
                 "| # | source | trigger | guards | destination | effects | meaning |",
@@ -211,8 +212,18 @@ def transitions_markdown() -> str:
                      ", ".join(row.effects), row.meaning.replace("|", "\\|")]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    out += ["## Order: on every state change", "",
+            "Run by the interpreter before the row's own effects whenever an order row "
+            "changes the state.", "",
+            "| effect | when | meaning |", "|---|---|---|"]
+    for rule in spec.ON_STATE_CHANGE:
+        when = (f"leaving {', '.join(f'`{s}`' for s in rule.leaving)} for another state"
+                if rule.leaving else "every change")
+        out.append(f"| {rule.effect} | {when} | {rule.meaning} |")
+    out.append("")
     trees: tuple[tuple[str, Sequence[spec.AnyState]], ...] = (
-        ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES))
+        ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES),
+        ("Order amend states", spec.AMEND_STATES))
     for title, states in trees:
         out += [f"## {title}", "", "| state | terminal | meaning |", "|---|---|---|"]
         for name, state in spec.walk(states):

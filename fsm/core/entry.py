@@ -413,7 +413,7 @@ class EntryModel:
     def amend_answered(self, *_: Any) -> bool:
         assert self.first_leg is not None
         sibling = self.quote(self.first_leg.other)
-        return sibling is not None and sibling.amend_outcome in ("done", "failed")
+        return sibling is not None and sibling.amend in spec.AMEND_ANSWERED
 
     def a_quote_ended(self, *_: Any) -> bool:
         return any(q.terminal for q in self._quotes())

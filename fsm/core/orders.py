@@ -13,7 +13,7 @@ believed before the trade report that explains it arrives, and never counted twi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import attrs
@@ -29,7 +29,15 @@ from fsm.core.commands import (
     StartTimer,
 )
 from fsm.core.config import backoff_delay
-from fsm.core.spec import OrderGuard, OrderRow, OrderState, OrderTrigger
+from fsm.core.spec import (
+    AmendRow,
+    AmendState,
+    OrderEffect,
+    OrderGuard,
+    OrderRow,
+    OrderState,
+    OrderTrigger,
+)
 from fsm.core.values import (
     Fill,
     average_price,
@@ -45,6 +53,10 @@ TERMINAL = spec.terminal_names(spec.ORDER_STATES)
 _ROWS: dict[tuple[OrderState, OrderTrigger], list[OrderRow]] = {}
 for _row in spec.ORDER_TRANSITIONS:
     _ROWS.setdefault((_row.source, _row.trigger), []).append(_row)
+_AMEND_ROWS: dict[tuple[AmendState, OrderTrigger], list[AmendRow]] = {}
+for _amend_row in spec.AMEND_TRANSITIONS:
+    _AMEND_ROWS.setdefault((_amend_row.source, _amend_row.trigger), []).append(_amend_row)
+_LIFECYCLE_TRIGGERS = frozenset(row.trigger for row in spec.ORDER_TRANSITIONS)
 
 
 RESTARTED = "the answer was lost when the process stopped"
@@ -80,7 +92,7 @@ class OrderRecord:
     cancel_wanted: bool = False
     cancel_attempts: int = 0
     amend_target: tuple[Decimal, Decimal] | None = None  # (price, total qty) asked for
-    amend_outcome: str | None = None  # None, "sent", "done" or "failed"
+    amend: AmendState = spec.AMEND_INITIAL  # the amend region of the order table
     queries: int = 0  # queries sent in the current period of uncertainty
     sends: int = 0  # re-sends of the current create or cancel after "venue unavailable"
     retry_pending: bool = False  # the backoff timer ``retry_timer(client_id)`` is armed
@@ -229,7 +241,6 @@ class OrderRecord:
     def send_amend(self) -> Command:
         assert self.amend_target is not None
         price, qty = self.amend_target
-        self.amend_outcome = "sent"
         return AmendOrder(self.client_id, self.command.venue, self.command.symbol, price, qty)
 
     def query_order(self) -> Command:
@@ -240,26 +251,50 @@ class OrderRecord:
         value = getattr(self, guard)
         return bool(value() if callable(value) else value)
 
+    def void_retry(self) -> Command | None:
+        if not self.retry_pending:
+            return None
+        self.retry_pending = False
+        return CancelTimer(retry_timer(self.client_id))
+
+    def end_uncertainty(self) -> None:
+        self.queries = 0
+
+    def _run(self, effects: Iterable[OrderEffect]) -> list[Command]:
+        return [c for effect in effects if (c := getattr(self, effect)()) is not None]
+
     def fire(self, trigger: OrderTrigger, at: float) -> list[Command]:
-        """Apply one order trigger: the first row whose guards hold wins."""
-        row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
-        if row is not None:
-            commands: list[Command] = []
+        """Apply one order trigger to both regions of the order table.
+
+        The lifecycle region must take a row for its triggers; the amend region is
+        offered the trigger once the lifecycle accepted it (or when the trigger is the
+        amend region's alone) and may have no row for it.
+        """
+        commands: list[Command] = []
+        lifecycle = trigger in _LIFECYCLE_TRIGGERS
+        if lifecycle:
+            row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
+            if row is None:
+                raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
             if row.dest is not None and row.dest != self.state:
-                if self.retry_pending:  # a retry armed for the old state is void
-                    self.retry_pending = False
-                    commands.append(CancelTimer(retry_timer(self.client_id)))
-                if self.state in spec.UNCERTAIN and row.dest not in spec.UNCERTAIN:
-                    self.queries = 0  # the period of uncertainty is over
-            commands += [c for effect in row.effects
-                         if (c := getattr(self, effect)()) is not None]
+                commands += self._run(
+                    rule.effect for rule in spec.ON_STATE_CHANGE
+                    if not rule.leaving
+                    or (self.state in rule.leaving and row.dest not in rule.leaving))
+            commands += self._run(row.effects)
             if row.dest is not None:
                 self.state = row.dest
                 self.history.append((at, row.dest))
                 if row.dest in TERMINAL and self.terminal_at is None:
                     self.terminal_at = at
-            return commands
-        raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
+        amend = spec.first_enabled(_AMEND_ROWS.get((self.amend, trigger), ()), self._holds)
+        if amend is None and not lifecycle:
+            raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.amend}")
+        if amend is not None:
+            commands += self._run(amend.effects)
+            if amend.dest is not None:
+                self.amend = amend.dest
+        return commands
 
 
 def _answers_cancel(event: ev.OrderEvent) -> bool:
@@ -359,7 +394,7 @@ class OrderLedger:
         change = Change()
         for record in list(self.orders.values()):
             record.create_answered = True
-            if record.amend_outcome == "sent":
+            if record.amend is AmendState.SENT:
                 amend = self.apply(ev.OutcomeUnknown(at, record.client_id, ev.Operation.AMEND,
                                                      RESTARTED))
                 change.commands += amend.commands
@@ -410,25 +445,29 @@ class OrderLedger:
             case ev.Amended():
                 # The venue now holds the amended order: later fills complete it at its new size.
                 record.command = attrs.evolve(record.command, price=event.price, qty=event.qty)
-                record.amend_outcome, change.amend_answered = "done", True
+                change.commands += fire(OrderTrigger.AMEND_DONE, event.at)
+                change.amend_answered = True
                 change.commands += self._apply_status(record, ev.StatusReport(
                     event.at, event.client_id, event.status, event.filled), change)
             case ev.AmendRejected():
-                record.amend_outcome, change.amend_answered = "failed", True
+                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
+                change.amend_answered = True
             case ev.NotFound():
                 record.not_found_by = event.operation
                 change.commands += fire(OrderTrigger.NOT_FOUND, event.at)
             case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
                 # The amend may or may not have happened; the order is live or ended
                 # either way, and the entry cancels it to learn which.
-                record.amend_outcome, change.amend_answered = "failed", True
+                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
+                change.amend_answered = True
             case ev.OutcomeUnknown():
                 if event.operation is ev.Operation.PLACE and not record.create_answered:
                     record.create_answered = True
                     record.queries = 0  # asked before the create could land: they prove nothing
                 change.commands += fire(OrderTrigger.NO_ANSWER, event.at)
             case ev.Unavailable() if event.operation is ev.Operation.AMEND:
-                record.amend_outcome, change.amend_answered = "failed", True
+                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
+                change.amend_answered = True
             case ev.Unavailable():
                 if event.operation is ev.Operation.PLACE:
                     record.create_answered = True

@@ -15,7 +15,7 @@ import attrs
 
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
-from fsm.core.spec import EntryState
+from fsm.core.spec import AMEND_INITIAL, EntryState
 from fsm.core.values import average_price
 from venues.market import (
     Leg,
@@ -195,7 +195,7 @@ def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
     # An amended sibling quote was a hedge too (amend-to-cross): it counts when it ends.
     hedges = [
         r for r in model.ledger
-        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend_outcome is not None)
+        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend is not AMEND_INITIAL)
     ]
     ends = [r.terminal_at for r in hedges]
     last_hedge_end = max(ends) if ends and None not in ends else None  # type: ignore[type-var]

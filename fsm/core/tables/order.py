@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import attrs
+
 from fsm.core.tables.rows import Row, State, check_tree
 
 
@@ -46,6 +48,8 @@ class OrderTrigger(StrEnum):
     CANCEL_UNSENT = "cancel_unsent"
     QUERY_UNSENT = "query_unsent"
     RETRY_DUE = "retry_due"
+    AMEND_DONE = "amend_done"
+    AMEND_FAILED = "amend_failed"
     RESTART = "restart"
 
 
@@ -78,6 +82,8 @@ class OrderEffect(StrEnum):
     SEND_CANCEL = "send_cancel"
     SEND_CANCEL_AGAIN = "send_cancel_again"
     SEND_PLACE = "send_place"
+    VOID_RETRY = "void_retry"
+    END_UNCERTAINTY = "end_uncertainty"
 
 
 OrderRow = Row[OrderState, OrderTrigger, OrderGuard, OrderEffect]
@@ -103,7 +109,7 @@ ORDER_INITIAL = OrderState.PENDING_NEW
 # Named sets of states: the facts code outside the tables may ask about.
 WORKING = (OrderState.PENDING_NEW, OrderState.OPEN, OrderState.PARTIALLY_FILLED)
 """Sent and not yet asked to go: a cancel request sends a cancel."""
-RESTING = frozenset({OrderState.OPEN, OrderState.PARTIALLY_FILLED})
+RESTING = (OrderState.OPEN, OrderState.PARTIALLY_FILLED)
 """Known to rest on the venue: it can be amended, and a cancel refused there leaves it so."""
 UNCERTAIN = (OrderState.UNKNOWN, OrderState.UNRESOLVED)
 """A period of uncertainty: only a query (or a last cancel's answer) can tell the outcome."""
@@ -147,8 +153,8 @@ ORDER_TRANSITIONS: tuple[OrderRow, ...] = (
     OrderRow(OrderTrigger.FILL, OrderState.REJECTED, OrderState.UNKNOWN, "A fill for an order believed refused: ask the venue.",
         effects=(OrderEffect.QUERY_ORDER,)),
     OrderRow(OrderTrigger.FILL, OrderState.FILLED, None, "A late detail of a fill already counted in the cumulative."),
-    *(OrderRow(OrderTrigger.REQUEST_AMEND, s, None, "Amend price and size in place; the order stays live.",
-          effects=(OrderEffect.SEND_AMEND,)) for s in (OrderState.OPEN, OrderState.PARTIALLY_FILLED)),
+    *(OrderRow(OrderTrigger.REQUEST_AMEND, s, None, "Amend price and size in place; the order "
+               "stays live (the amend region sends it).") for s in RESTING),
     *(OrderRow(OrderTrigger.REQUEST_CANCEL, s, OrderState.PENDING_CANCEL, "Ask the venue to cancel.",
           effects=(OrderEffect.SEND_CANCEL,)) for s in WORKING),
     OrderRow(OrderTrigger.REQUEST_CANCEL, OrderState.UNSENT, OrderState.REJECTED, "Never sent: drop the pending retry; nothing "
@@ -261,4 +267,67 @@ ORDER_TRANSITIONS: tuple[OrderRow, ...] = (
     *(OrderRow(OrderTrigger.RESTART, s, None, "Restarted: ask once more, to count fills reported while "
           "nobody listened.", effects=(OrderEffect.QUERY_ORDER,))
       for s in (OrderState.FILLED, OrderState.CANCELED, OrderState.REJECTED)),
+)
+
+
+@attrs.frozen
+class OnChange:
+    """An effect the interpreter runs whenever a row changes the state, before the row's own.
+
+    ``leaving``: only when the order leaves one of these states for one outside them.
+    """
+
+    effect: OrderEffect
+    meaning: str
+    leaving: tuple[OrderState, ...] = ()
+
+
+ON_STATE_CHANGE: tuple[OnChange, ...] = (
+    OnChange(OrderEffect.VOID_RETRY, "A backoff timer armed for the old state is void: cancel "
+             "it (at most one is armed per order)."),
+    OnChange(OrderEffect.END_UNCERTAINTY, "The period of uncertainty is over: the next one "
+             "starts with a fresh query budget.", leaving=UNCERTAIN),
+)
+
+
+# --------------------------------------------------------------------------- amend region
+# An amend runs beside the lifecycle above, as a second region of the same order: the
+# order keeps filling, being cancelled or queried while an amend is on its way. Each
+# trigger is offered to both regions; a trigger neither region has a row for is a bug.
+
+class AmendState(StrEnum):
+    """Where the order's amend stands (an order is amended at most once: amend-to-cross)."""
+
+    NONE = "none"
+    SENT = "sent"
+    DONE = "done"
+    FAILED = "failed"
+
+
+AmendRow = Row[AmendState, OrderTrigger, OrderGuard, OrderEffect]
+
+AMEND_STATES: tuple[State[AmendState], ...] = (
+    State(AmendState.NONE, "No amend asked for."),
+    State(AmendState.SENT, "Amend sent; no answer yet. The order may fill, or end, meanwhile."),
+    State(AmendState.DONE, "The venue holds the amended order.", terminal=True),
+    State(AmendState.FAILED, "Refused, unanswered or never sent: whether it happened is left "
+          "to the cancel that follows.", terminal=True),
+)
+check_tree(AMEND_STATES)
+
+AMEND_INITIAL = AmendState.NONE
+AMEND_ANSWERED = frozenset({AmendState.DONE, AmendState.FAILED})
+"""The entry waiting on an amend may decide: it crossed, or the quote is to be cancelled."""
+
+AMEND_TRANSITIONS: tuple[AmendRow, ...] = (
+    *(AmendRow(OrderTrigger.REQUEST_AMEND, s, AmendState.SENT, "Amend price and size in "
+               "place, one atomic request.", effects=(OrderEffect.SEND_AMEND,))
+      for s in AmendState),
+    *(AmendRow(OrderTrigger.AMEND_DONE, s, AmendState.DONE, "The venue amended the order: "
+               "later fills complete it at its new size.")
+      for s in AmendState),
+    *(AmendRow(OrderTrigger.AMEND_FAILED, s, AmendState.FAILED, "Refused, not found, never "
+               "sent, or unanswered (it may or may not have happened; the order is live or "
+               "ended either way, and the entry cancels it to learn which).")
+      for s in AmendState),
 )
