@@ -20,6 +20,7 @@ from pathlib import Path
 import graphviz
 
 from fsm.core import spec
+from fsm.core.tables import events as event_table
 
 FONT = "Helvetica"
 DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot"}
@@ -212,6 +213,7 @@ def transitions_markdown() -> str:
                      ", ".join(row.effects), row.meaning.replace("|", "\\|")]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    out += _event_lines()
     out += ["## Order: on every state change", "",
             "Run by the interpreter before the row's own effects whenever an order row "
             "changes the state.", "",
@@ -230,6 +232,33 @@ def transitions_markdown() -> str:
             out.append(f"| `{name}` | {'yes' if state.terminal else ''} | {state.meaning} |")
         out.append("")
     return "\n".join(out)
+
+
+def _event_lines() -> list[str]:
+    """The event table: which order triggers and then which entry triggers each event fires."""
+    out = ["## Events", "",
+           "What each event fires: on the order it names (its triggers, then `fill` when its "
+           "fills grew the order, then the trigger of the status it reports), then on the "
+           "entry. The first rule matching the event's class, request and timer is used.", "",
+           "| event | order triggers | entry triggers | meaning |", "|---|---|---|---|"]
+    for rule in event_table.EVENT_RULES:
+        order = [f"`{t}`" for t in rule.order]
+        if rule.fill_when is not None:
+            order.append(f"`fill` if {rule.fill_when}")
+        if rule.status:
+            order.append("the reported status's trigger")
+        entry = ("follows the order's change" if rule.entry is None
+                 else ", ".join(f"`{t}`" for t in rule.entry) or "none")
+        out.append(f"| {rule.label} | {', '.join(order) or 'none'} | {entry} | {rule.meaning} |")
+    out += ["", "| reported status | order trigger |", "|---|---|"]
+    out += [f"| {status.value} | `{trigger}` |"
+            for status, trigger in event_table.STATUS_TRIGGERS.items()]
+    out += ["", "After an event about one order, the entry takes, in this order:", "",
+            "| entry trigger | when the order | meaning |", "|---|---|---|"]
+    out += [f"| `{f.trigger}` | {' or '.join(str(c) for c in f.changes)} | {f.meaning} |"
+            for f in event_table.ENTRY_FOLLOWS]
+    out.append("")
+    return out
 
 
 def render(graph: graphviz.Digraph, fmt: str) -> bytes:

@@ -29,9 +29,16 @@ from fsm.core.commands import (
 )
 from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.ids import client_order_id
-from fsm.core.orders import RETRY_TIMER_PREFIX, Change, OrderLedger, OrderRecord
+from fsm.core.orders import Change, OrderLedger, OrderRecord
 from fsm.core.pricing import aggressive_price, quote_price, round_down
 from fsm.core.spec import EntryRow, EntryState, EntryTrigger, OrderState
+from fsm.core.tables.events import (
+    ENTRY_FOLLOWS,
+    QUOTE_TIMER,
+    RETRY_TIMER_PREFIX,
+    OrderChange,
+    rule_for,
+)
 from fsm.core.values import EntryRequest
 from venues.market import (
     Book,
@@ -44,7 +51,6 @@ from venues.market import (
     TimeInForce,
 )
 
-QUOTE_TIMER = "quote_timeout"
 MAX_EVALUATIONS = 32
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 _ROWS_FOR: dict[tuple[str, str], list[EntryRow]] = {
@@ -234,7 +240,12 @@ class EntryModel:
         return row is not None and (row.dest is not None or bool(row.effects))
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
-        """Bookkeeping for one event; returns the entry triggers it means, in order."""
+        """Bookkeeping for one event; returns the entry triggers it means, in order.
+
+        Which triggers an event fires is the event table's (``fsm.core.tables.events``);
+        this only keeps what the guards read (books, rules, reasons, fills).
+        """
+        rule = rule_for(event)
         match event:
             case ev.Start():
                 self.books = dict(event.books)
@@ -244,42 +255,41 @@ class EntryModel:
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
-                return (EntryTrigger.START,)
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
-                return ()
-            case ev.TimerFired() if event.name == QUOTE_TIMER:
-                return (EntryTrigger.TIMEOUT,)
-            case ev.TimerFired():
+            case ev.TimerFired() if rule.order:  # an order's backoff timer
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
-                if not event.name.startswith(RETRY_TIMER_PREFIX) or retried is None:
+                if retried is None:
                     self.ignored.append(f"timer {event.name} of nothing")
                     return ()
-                return self._changed(retried, self.ledger.retry_due(cid, event.at), event.at)
+                return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
+                                     event.at)
+            case ev.TimerFired() if rule.entry == ():
+                self.ignored.append(f"timer {event.name} of nothing")
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
-                return (EntryTrigger.KILL,)
             case ev.VenueFatal():
                 self.stop_reason = f"{event.venue}: {event.reason}"
-                return (EntryTrigger.FATAL,)
             case ev.Recovered():
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
-                change = self.ledger.recover(event.at)
+                change = self.ledger.recover(event.at, rule)
                 self._positions.clear()
                 self._out.extend(change.commands)
-                return (EntryTrigger.ORDER_UPDATE,)  # decide afresh, with the books of now
+        if rule.entry is not None:
+            return rule.entry
+        assert isinstance(event, ev.OrderEvent)
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
             return ()
-        return self._changed(record, self.ledger.apply(event), event.at)
+        return self._changed(record, self.ledger.apply(event, rule), event.at)
 
     def _changed(
         self, record: OrderRecord, change: Change, at: float
     ) -> tuple[EntryTrigger, ...]:
-        """The entry triggers one change of the ledger means.
+        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``).
 
         One event can do two things: a query's answer may bring fills and a new state
         (an unknown order found live, part filled, its cancel budget spent). Both
@@ -291,10 +301,13 @@ class EntryModel:
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-        triggers: tuple[EntryTrigger, ...] = (EntryTrigger.FILL,) if change.filled_more else ()
-        if change.state_changed or change.amend_answered:
-            triggers += (EntryTrigger.ORDER_UPDATE,)
-        return triggers
+        happened = {
+            OrderChange.FILLED_MORE: change.filled_more,
+            OrderChange.STATE_CHANGED: change.state_changed,
+            OrderChange.AMEND_ANSWERED: change.amend_answered,
+        }
+        return tuple(follow.trigger for follow in ENTRY_FOLLOWS
+                     if any(happened[c] for c in follow.changes))
 
     # ------------------------------------------------------------ transitions hooks
     def _took(self, row: int, trigger: str) -> None:

@@ -38,6 +38,14 @@ from fsm.core.spec import (
     OrderState,
     OrderTrigger,
 )
+from fsm.core.tables.events import (
+    AMEND_ANSWERS,
+    RETRY_TIMER_PREFIX,
+    STATUS_TRIGGERS,
+    EventRule,
+    FillFact,
+    rule_for,
+)
 from fsm.core.values import (
     Fill,
     average_price,
@@ -60,7 +68,6 @@ _LIFECYCLE_TRIGGERS = frozenset(row.trigger for row in spec.ORDER_TRANSITIONS)
 
 
 RESTARTED = "the answer was lost when the process stopped"
-RETRY_TIMER_PREFIX = "retry."
 
 
 def retry_timer(client_id: str) -> str:
@@ -384,7 +391,7 @@ class OrderLedger:
         record.amend_target = (price, qty)
         return record.fire(OrderTrigger.REQUEST_AMEND, at)
 
-    def recover(self, at: float) -> Change:
+    def recover(self, at: float, rule: EventRule) -> Change:
         """After a restart: every order is asked about again (the ``restart`` rows).
 
         What the dead process sent has landed or never will (``recover`` waits out a
@@ -395,88 +402,71 @@ class OrderLedger:
         for record in list(self.orders.values()):
             record.create_answered = True
             if record.amend is AmendState.SENT:
-                amend = self.apply(ev.OutcomeUnknown(at, record.client_id, ev.Operation.AMEND,
-                                                     RESTARTED))
-                change.commands += amend.commands
+                lost = ev.OutcomeUnknown(at, record.client_id, ev.Operation.AMEND, RESTARTED)
+                change.commands += self.apply(lost, rule_for(lost)).commands
                 change.amend_answered = True
             before = record.state
-            change.commands += record.fire(OrderTrigger.RESTART, at)
+            for trigger in rule.order:
+                change.commands += record.fire(trigger, at)
             change.state_changed |= record.state != before
         return change
 
-    def retry_due(self, client_id: str, at: float) -> Change:
+    def retry_due(self, client_id: str, at: float, rule: EventRule) -> Change:
         """An order's backoff timer fired: re-send what its state needs, if still pending."""
         record = self.orders[client_id]
         change = Change()
         if record.retry_pending:
             record.retry_pending = False
             before = record.state
-            change.commands += record.fire(OrderTrigger.RETRY_DUE, at)
+            for trigger in rule.order:
+                change.commands += record.fire(trigger, at)
             change.state_changed = record.state != before
         return change
 
-    def apply(self, event: ev.OrderEvent) -> Change:
+    def apply(self, event: ev.OrderEvent, rule: EventRule) -> Change:
+        """Bookkeeping for one event about one order, then the order triggers ``rule`` lists."""
         record = self.orders[event.client_id]
         before_state, before_filled = record.state, record.filled
         last_cancel_out = record.last_cancel_out
         if _answers_cancel(event):
             record.last_cancel_out = False
         change = Change()
-        fire = record.fire
+        new_trade = False
+        status: ev.StatusReport | None = None
         match event:
             case ev.Accepted():
                 record.create_answered = True
                 record.acknowledged = True
                 record.venue_order_id = event.venue_order_id or record.venue_order_id
-                change.commands += fire(OrderTrigger.ACCEPT, event.at)
             case ev.Rejected():
                 record.create_answered = True
-                change.commands += fire(OrderTrigger.REJECT, event.at)
             case ev.FillReport():
-                if self._record_fill(record, event, change):
-                    change.commands += fire(OrderTrigger.FILL, event.at)
+                new_trade = self._record_fill(record, event, change)
             case ev.Canceled():
                 record.acknowledged = True
                 if event.filled is not None:
                     record.venue_filled = max(record.venue_filled, event.filled)
-                change.commands += fire(OrderTrigger.CANCEL_CONFIRM, event.at)
-            case ev.CancelRejected():
-                change.commands += fire(OrderTrigger.CANCEL_REJECT, event.at)
             case ev.Amended():
                 # The venue now holds the amended order: later fills complete it at its new size.
                 record.command = attrs.evolve(record.command, price=event.price, qty=event.qty)
-                change.commands += fire(OrderTrigger.AMEND_DONE, event.at)
-                change.amend_answered = True
-                change.commands += self._apply_status(record, ev.StatusReport(
-                    event.at, event.client_id, event.status, event.filled), change)
-            case ev.AmendRejected():
-                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
-                change.amend_answered = True
+                status = ev.StatusReport(event.at, event.client_id, event.status, event.filled)
             case ev.NotFound():
                 record.not_found_by = event.operation
-                change.commands += fire(OrderTrigger.NOT_FOUND, event.at)
-            case ev.OutcomeUnknown() if event.operation is ev.Operation.AMEND:
-                # The amend may or may not have happened; the order is live or ended
-                # either way, and the entry cancels it to learn which.
-                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
-                change.amend_answered = True
-            case ev.OutcomeUnknown():
-                if event.operation is ev.Operation.PLACE and not record.create_answered:
-                    record.create_answered = True
-                    record.queries = 0  # asked before the create could land: they prove nothing
-                change.commands += fire(OrderTrigger.NO_ANSWER, event.at)
-            case ev.Unavailable() if event.operation is ev.Operation.AMEND:
-                change.commands += fire(OrderTrigger.AMEND_FAILED, event.at)
-                change.amend_answered = True
-            case ev.Unavailable():
-                if event.operation is ev.Operation.PLACE:
-                    record.create_answered = True
-                trigger = {ev.Operation.PLACE: OrderTrigger.PLACE_UNSENT,
-                           ev.Operation.CANCEL: OrderTrigger.CANCEL_UNSENT,
-                           ev.Operation.QUERY: OrderTrigger.QUERY_UNSENT}[event.operation]
-                change.commands += fire(trigger, event.at)
+            case ev.OutcomeUnknown() if (event.operation is ev.Operation.PLACE
+                                         and not record.create_answered):
+                record.create_answered = True
+                record.queries = 0  # asked before the create could land: they prove nothing
+            case ev.Unavailable() if event.operation is ev.Operation.PLACE:
+                record.create_answered = True
             case ev.StatusReport():
-                change.commands += self._apply_status(record, event, change)
+                status = event
+        for trigger in rule.order:
+            change.commands += record.fire(trigger, event.at)
+            change.amend_answered |= trigger in AMEND_ANSWERS
+        if rule.fill_when is FillFact.NEW_TRADE and new_trade:
+            change.commands += record.fire(OrderTrigger.FILL, event.at)
+        if rule.status and status is not None:
+            change.commands += self._apply_status(record, status, change)
         change.filled_more = record.filled > before_filled
         change.state_changed = (
             record.state != before_state or record.last_cancel_out != last_cancel_out
@@ -510,13 +500,9 @@ class OrderLedger:
         commands: list[Command] = []
         if report.status is not OrderStatus.REJECTED:
             record.acknowledged = True
-        if record.filled > before:
+        if record.filled > before:  # FillFact.FILLED_MORE
             commands += record.fire(OrderTrigger.FILL, report.at)
-        match report.status:
-            case OrderStatus.OPEN:
-                commands += record.fire(OrderTrigger.ACCEPT, report.at)
-            case OrderStatus.FILLED | OrderStatus.CANCELED:
-                commands += record.fire(OrderTrigger.CANCEL_CONFIRM, report.at)
-            case OrderStatus.REJECTED:
-                commands += record.fire(OrderTrigger.REJECT, report.at)
+        trigger = STATUS_TRIGGERS.get(report.status)
+        if trigger is not None:
+            commands += record.fire(trigger, report.at)
         return commands
