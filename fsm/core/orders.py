@@ -64,6 +64,9 @@ for _row in spec.ORDER_TRANSITIONS:
 _AMEND_ROWS: dict[tuple[AmendState, OrderTrigger], list[AmendRow]] = {}
 for _amend_row in spec.AMEND_TRANSITIONS:
     _AMEND_ROWS.setdefault((_amend_row.source, _amend_row.trigger), []).append(_amend_row)
+# Row identity -> index in its table, to record which row each transition took.
+_INDEX = {id(row): index for index, row in enumerate(spec.ORDER_TRANSITIONS)}
+_AMEND_INDEX = {id(row): index for index, row in enumerate(spec.AMEND_TRANSITIONS)}
 _LIFECYCLE_TRIGGERS = frozenset(row.trigger for row in spec.ORDER_TRANSITIONS)
 
 
@@ -111,6 +114,10 @@ class OrderRecord:
     not_found_by: ev.Operation | None = None  # the request the last "not found" answered
     create_answered: bool = False  # the create got its answer (or its timeout)
     history: list[tuple[float, OrderState]] = attrs.field(factory=list)
+    # Every row taken, in order, as (at, index): into ORDER_TRANSITIONS for ``rows``,
+    # into AMEND_TRANSITIONS for ``amend_rows`` (row coverage is counted from these).
+    rows: list[tuple[float, int]] = attrs.field(factory=list)
+    amend_rows: list[tuple[float, int]] = attrs.field(factory=list)
 
     @property
     def client_id(self) -> str:
@@ -288,6 +295,7 @@ class OrderRecord:
                     rule.effect for rule in spec.ON_STATE_CHANGE
                     if not rule.leaving
                     or (self.state in rule.leaving and row.dest not in rule.leaving))
+            self.rows.append((at, _INDEX[id(row)]))
             commands += self._run(row.effects)
             if row.dest is not None:
                 self.state = row.dest
@@ -298,6 +306,7 @@ class OrderRecord:
         if amend is None and not lifecycle:
             raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.amend}")
         if amend is not None:
+            self.amend_rows.append((at, _AMEND_INDEX[id(amend)]))
             commands += self._run(amend.effects)
             if amend.dest is not None:
                 self.amend = amend.dest
