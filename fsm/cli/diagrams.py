@@ -249,6 +249,8 @@ def _event_lines() -> list[str]:
             order.append("the reported status's trigger")
         entry = ("follows the order's change" if rule.entry is None
                  else ", ".join(f"`{t}`" for t in rule.entry) or "none")
+        if rule.then:
+            entry += ", then " + ", ".join(f"`{t}`" for t in rule.then)
         out.append(f"| {rule.label} | {', '.join(order) or 'none'} | {entry} | {rule.meaning} |")
     out += ["", "| reported status | order trigger |", "|---|---|"]
     out += [f"| {status.value} | `{trigger}` |"

@@ -269,7 +269,7 @@ class EntryModel:
                 self.ignored.append(f"timer {event.name} of nothing")
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
-            case ev.VenueFatal():
+            case ev.VenueFatal() | ev.FatalAnswer():
                 self.stop_reason = f"{event.venue}: {event.reason}"
             case ev.Recovered():
                 self.books.update(event.books)
@@ -283,8 +283,8 @@ class EntryModel:
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
-            return ()
-        return self._changed(record, self.ledger.apply(event, rule), event.at)
+            return rule.then
+        return self._changed(record, self.ledger.apply(event, rule), event.at) + rule.then
 
     def _changed(
         self, record: OrderRecord, change: Change, at: float

@@ -5,6 +5,8 @@ transitions lives in ``fsm.core.tables``; this module only gathers it under one 
   a hierarchical machine run by ``transitions``.
 * ``fsm.core.tables.order``: the lifecycle of one order (``ORDER_STATES`` /
   ``ORDER_TRANSITIONS``) and the named sets of its states.
+* ``fsm.core.tables.events``: which event fires which order trigger, and which entry
+  triggers follow (``EVENT_RULES``, ``ENTRY_FOLLOWS``).
 * ``fsm.core.tables.rows``: the row and state shapes and the first-enabled rule.
 
 The engine, the diagrams, the review tables and the table-driven tests are all generated

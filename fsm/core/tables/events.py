@@ -53,6 +53,7 @@ class EventRule:
     fill_when: FillFact | None = None
     status: bool = False  # then the trigger of the reported status (STATUS_TRIGGERS)
     entry: tuple[EntryTrigger, ...] | None = None  # None: ENTRY_FOLLOWS the order's change
+    then: tuple[EntryTrigger, ...] = ()  # entry triggers after those that follow the order
 
     @property
     def label(self) -> str:
@@ -116,7 +117,6 @@ EVENT_RULES: tuple[EventRule, ...] = (
               order=(OrderTrigger.AMEND_DONE,), fill_when=FillFact.FILLED_MORE, status=True),
     EventRule(ev.AmendRejected, "The amend was refused (or found nothing to amend).",
               order=(OrderTrigger.AMEND_FAILED,)),
-    EventRule(ev.NotFound, "The venue does not know the order.", order=(OrderTrigger.NOT_FOUND,)),
     EventRule(ev.OutcomeUnknown, "The amend got no answer: it may or may not have happened.",
               operation=ev.Operation.AMEND, order=(OrderTrigger.AMEND_FAILED,)),
     EventRule(ev.OutcomeUnknown, "A create, cancel or query got no answer.", operation=_ANY,
@@ -129,6 +129,14 @@ EVENT_RULES: tuple[EventRule, ...] = (
               order=(OrderTrigger.CANCEL_UNSENT,)),
     EventRule(ev.Unavailable, "The query never left.", operation=ev.Operation.QUERY,
               order=(OrderTrigger.QUERY_UNSENT,)),
+    *(EventRule(ev.FatalAnswer, f"A venue-fatal answer to a {op.value}: it did not happen; "
+                "stop the entry.", operation=op, order=(trigger,), then=(EntryTrigger.FATAL,))
+      for op, trigger in ((ev.Operation.PLACE, OrderTrigger.REJECT),
+                          (ev.Operation.CANCEL, OrderTrigger.CANCEL_REJECT),
+                          (ev.Operation.AMEND, OrderTrigger.AMEND_FAILED))),
+    EventRule(ev.NotFound, "The venue has no order to amend.", operation=ev.Operation.AMEND,
+              order=(OrderTrigger.AMEND_FAILED,)),
+    EventRule(ev.NotFound, "The venue does not know the order.", order=(OrderTrigger.NOT_FOUND,)),
     EventRule(ev.StatusReport, "What a query (or a push) says: fills, then the status.",
               fill_when=FillFact.FILLED_MORE, status=True),
 )
