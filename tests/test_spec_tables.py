@@ -13,6 +13,7 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from transitions import MachineError
 
@@ -290,3 +291,10 @@ def test_each_order_transition_records_the_row_it_took() -> None:
     record.fire(spec.OrderTrigger.REQUEST_AMEND, 3.0)
     (_, index), = record.amend_rows
     assert spec.AMEND_TRANSITIONS[index].dest is spec.AmendState.SENT
+
+
+def test_every_yes_no_an_order_keeps_is_a_fact_the_spec_names() -> None:
+    """A new flag on OrderRecord must be declared (meaning, set by, cleared by) in the spec."""
+    flags = {f.name for f in attrs.fields(OrderRecord) if f.type in (bool, "bool")}
+    assert flags == {str(fact) for fact in spec.OrderFact}
+    assert [f.fact for f in spec.ORDER_FACTS] == list(spec.OrderFact)

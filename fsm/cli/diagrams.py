@@ -223,6 +223,12 @@ def transitions_markdown() -> str:
                 if rule.leaving else "every change")
         out.append(f"| {rule.effect} | {when} | {rule.meaning} |")
     out.append("")
+    out += ["## Order facts", "",
+            "Kept beside an order's state and amend; budgets are counters and not listed.", "",
+            "| fact | meaning | set by | cleared by |", "|---|---|---|---|"]
+    out += [f"| `{f.fact}` | {f.meaning} | {f.set_by} | {f.cleared_by} |"
+            for f in spec.ORDER_FACTS]
+    out.append("")
     trees: tuple[tuple[str, Sequence[spec.AnyState]], ...] = (
         ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES),
         ("Order amend states", spec.AMEND_STATES))

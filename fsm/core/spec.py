@@ -7,6 +7,7 @@ transitions lives in ``fsm.core.tables``; this module only gathers it under one 
   ``ORDER_TRANSITIONS``) and the named sets of its states.
 * ``fsm.core.tables.events``: which event fires which order trigger, and which entry
   triggers follow (``EVENT_RULES``, ``ENTRY_FOLLOWS``).
+* ``fsm.core.tables.facts``: the yes/no facts an order keeps beside its state.
 * ``fsm.core.tables.rows``: the row and state shapes and the first-enabled rule.
 
 The engine, the diagrams, the review tables and the table-driven tests are all generated
@@ -25,6 +26,7 @@ from fsm.core.tables.entry import (
     EntryState,
     EntryTrigger,
 )
+from fsm.core.tables.facts import ORDER_FACTS, Fact, OrderFact
 from fsm.core.tables.order import (
     AMEND_ANSWERED,
     AMEND_INITIAL,
@@ -75,6 +77,7 @@ __all__ = [
     "KNOWN",
     "NOT_FILLED",
     "ON_STATE_CHANGE",
+    "ORDER_FACTS",
     "ORDER_INITIAL",
     "ORDER_STATES",
     "ORDER_TRANSITIONS",
@@ -91,8 +94,10 @@ __all__ = [
     "EntryRow",
     "EntryState",
     "EntryTrigger",
+    "Fact",
     "OnChange",
     "OrderEffect",
+    "OrderFact",
     "OrderGuard",
     "OrderRow",
     "OrderState",
