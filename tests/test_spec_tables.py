@@ -19,7 +19,7 @@ from transitions import MachineError
 
 from fsm.core import spec
 from fsm.core.commands import CancelTimer
-from fsm.core.config import EntryConfig
+from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.entry import EntryModel, build_machine
 from fsm.core.orders import InvalidOrderTransition, OrderRecord
 from fsm.core.values import (
@@ -173,7 +173,7 @@ def _record(state: str) -> OrderRecord:
     command = PlaceOrder("c1", "a", "X", Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
                          qty=Decimal(1), price=None,
                          time_in_force=TimeInForce.GTC)
-    return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3,
+    return OrderRecord(command, 1, 0.0, RetryPolicy(query_budget=3, cancel_budget=3),
                        state=spec.OrderState(state))
 
 

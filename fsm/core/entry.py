@@ -161,10 +161,7 @@ class EntryModel:
         self.entry_id = entry_id
         self.request = request
         self.config = config
-        self.ledger = OrderLedger(
-            config.query_retry_budget, 1 + config.cancel_retry_budget, config.send_retry_budget,
-            config.retry_backoff_s, config.retry_backoff_max_s,
-        )
+        self.ledger = OrderLedger(config.retry_policy())
         self.books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}

@@ -28,7 +28,7 @@ from fsm.core.commands import (
     QueryOrder,
     StartTimer,
 )
-from fsm.core.config import backoff_delay
+from fsm.core.config import RetryPolicy
 from fsm.core.spec import (
     AmendRow,
     AmendState,
@@ -89,11 +89,7 @@ class OrderRecord:
     command: PlaceOrder
     attempt: int
     submitted_at: float
-    query_budget: int
-    cancel_budget: int
-    send_budget: int = 5  # re-sends of one request the venue definitely did not receive
-    backoff_s: float = 0.05
-    backoff_max_s: float = 1.0
+    policy: RetryPolicy
     state: OrderState = spec.ORDER_INITIAL
     fills: dict[str, Fill] = attrs.field(factory=dict)
     fills_total: Decimal = Decimal(0)  # the sum of ``fills``, kept as they are recorded
@@ -178,13 +174,13 @@ class OrderRecord:
         )
 
     def query_budget_left(self) -> bool:
-        return self.queries < self.query_budget
+        return self.queries < self.policy.query_budget
 
     def send_budget_left(self) -> bool:
-        return self.sends < self.send_budget
+        return self.sends < self.policy.send_budget
 
     def cancel_budget_left(self) -> bool:
-        return self.cancel_attempts < self.cancel_budget
+        return self.cancel_attempts < self.policy.cancel_budget
 
     def cancel_budget_spent(self) -> bool:
         """The venue refused the last cancel the budget allowed: the order rests, no cancel goes.
@@ -219,7 +215,7 @@ class OrderRecord:
         if self.retry_pending:  # one timer per order; the armed one will do
             return None
         self.retry_pending = True
-        delay = backoff_delay(retry, self.backoff_s, self.backoff_max_s)
+        delay = self.policy.delay(retry)
         return StartTimer(retry_timer(self.client_id), delay)
 
     def retry_later(self) -> Command | None:
@@ -338,11 +334,7 @@ class Change:
 class OrderLedger:
     """All orders of one entry and every fill they received, in arrival order."""
 
-    query_budget: int
-    cancel_budget: int
-    send_budget: int = 5
-    backoff_s: float = 0.05
-    backoff_max_s: float = 1.0
+    policy: RetryPolicy
     orders: dict[str, OrderRecord] = attrs.field(factory=dict)
     fills: list[Fill] = attrs.field(factory=list)
     _seen: set[tuple[str, str]] = attrs.field(factory=set)
@@ -354,8 +346,7 @@ class OrderLedger:
         if command.client_id in self.orders:
             raise ValueError(f"client order id {command.client_id} is already in use")
         record = OrderRecord(
-            command, attempt, at, self.query_budget, self.cancel_budget,
-            self.send_budget, self.backoff_s, self.backoff_max_s,
+            command, attempt, at, self.policy,
             history=[(at, spec.ORDER_INITIAL)],
         )
         self.orders[command.client_id] = record
