@@ -16,7 +16,8 @@ import pytest
 from fsm.core import events as ev
 from fsm.core import ids
 from fsm.core.entry import EntryModel
-from fsm.core.orders import Change, OrderLedger, OrderRecord
+from fsm.core.ledger import Change, OrderLedger
+from fsm.core.orders import OrderRecord
 from fsm.core.tables.events import EventRule, rule_for
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate

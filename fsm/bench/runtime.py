@@ -246,7 +246,7 @@ def _check(results: list[Any]) -> None:
     for result in results:
         if isinstance(result, BaseException):
             raise result
-        if result.final_state != "complete":
+        if not result.succeeded:
             raise RuntimeError(f"benchmark entry {result.entry_id} ended {result.final_state}")
 
 

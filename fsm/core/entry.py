@@ -29,7 +29,8 @@ from fsm.core.commands import (
 )
 from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.ids import client_order_id
-from fsm.core.orders import Change, OrderLedger, OrderRecord
+from fsm.core.ledger import Change, OrderLedger
+from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, quote_price, round_down
 from fsm.core.spec import EntryRow, EntryState, EntryTrigger, OrderState
 from fsm.core.tables.events import (
@@ -213,7 +214,7 @@ class EntryModel:
             self._from_state = self.state
             self.trigger(trigger)  # type: ignore[attr-defined]  # added by transitions
         for _ in range(MAX_EVALUATIONS):
-            if self.state not in EVALUATING or not self._acts(EntryTrigger.EVALUATE):
+            if self.state not in EVALUATING or not self._acts("evaluate"):
                 return
             self._from_state = self.state
             self.trigger("evaluate")  # type: ignore[attr-defined]
