@@ -61,6 +61,7 @@ for _amend_row in spec.AMEND_TRANSITIONS:
 _INDEX = {id(row): index for index, row in enumerate(spec.ORDER_TRANSITIONS)}
 _AMEND_INDEX = {id(row): index for index, row in enumerate(spec.AMEND_TRANSITIONS)}
 _LIFECYCLE_TRIGGERS = frozenset(row.trigger for row in spec.ORDER_TRANSITIONS)
+_AMEND_TRIGGERS = frozenset(row.trigger for row in spec.AMEND_TRANSITIONS)
 
 
 def retry_timer(client_id: str) -> str:
@@ -277,17 +278,22 @@ class OrderRecord:
             if row is None:
                 raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
             if row.dest is not None and row.dest != self.state:
-                commands += self._run(
-                    rule.effect for rule in spec.ON_STATE_CHANGE
-                    if not rule.leaving
-                    or (self.state in rule.leaving and row.dest not in rule.leaving))
+                for rule in spec.ON_STATE_CHANGE:
+                    if not rule.leaving or (
+                            self.state in rule.leaving and row.dest not in rule.leaving):
+                        command = getattr(self, rule.effect)()
+                        if command is not None:
+                            commands.append(command)
             self.rows.append((at, _INDEX[id(row)]))
-            commands += self._run(row.effects)
+            if row.effects:
+                commands += self._run(row.effects)
             if row.dest is not None:
                 self.state = row.dest
                 self.history.append((at, row.dest))
                 if row.dest in TERMINAL and self.terminal_at is None:
                     self.terminal_at = at
+        if trigger not in _AMEND_TRIGGERS:
+            return commands
         amend = spec.first_enabled(_AMEND_ROWS.get((self.amend, trigger), ()), self._holds)
         if amend is None and not lifecycle:
             raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.amend}")

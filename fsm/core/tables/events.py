@@ -145,10 +145,23 @@ EVENT_RULES: tuple[EventRule, ...] = (
 _BY_CLASS: dict[type[object], list[EventRule]] = {}
 for _rule in EVENT_RULES:
     _BY_CLASS.setdefault(_rule.event, []).append(_rule)
+# Classes without timer rules are looked up by (class, request) in one step: every event
+# passes here, so the first-match scan below runs only for timers.
+_BY_KEY: dict[tuple[type[object], ev.Operation | None], EventRule] = {}
+for _cls, _rules in _BY_CLASS.items():
+    if any(r.timer is not None for r in _rules):
+        continue
+    for _op in (None, *ev.Operation):
+        _match = next((r for r in _rules if r.operation is None or r.operation is _op), None)
+        if _match is not None:
+            _BY_KEY[(_cls, _op)] = _match
 
 
 def rule_for(event: object) -> EventRule:
     """The first rule that matches ``event``: its class, its request, its timer's name."""
+    found = _BY_KEY.get((type(event), getattr(event, "operation", None)))
+    if found is not None:
+        return found
     for rule in _BY_CLASS.get(type(event), ()):
         if rule.operation is not None and getattr(event, "operation", None) is not rule.operation:
             continue
