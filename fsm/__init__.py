@@ -1,8 +1,10 @@
 """atomic-entry: hedged two-venue entries driven by an explicit state machine.
 
-The decision core (``fsm.core.spec``, ``fsm.core.entry``, ``fsm.core.orders``) does no I/O; the
-shell (``fsm.shell.engine``) runs it against venue adapters from ``venues``. Logging is off
-by default, as loguru advises for libraries: ``logger.enable("fsm")`` to see it.
+The decision core (the tables in ``fsm.core.tables``, gathered by ``fsm.core.spec``;
+``fsm.core.entry``, ``fsm.core.orders``, ``fsm.core.ledger``) does no I/O; the shell
+(``fsm.shell.engine``, ``fsm.shell.gateway``) runs it against venue adapters from
+``venues``. Logging is off by default, as loguru advises for libraries:
+``logger.enable("fsm")`` to see it.
 """
 
 from loguru import logger

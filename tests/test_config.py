@@ -15,6 +15,7 @@ from fsm.core.config import (
     EntryConfig,
     HedgeMode,
     HedgeOrder,
+    RetryPolicy,
     validate_offset,
 )
 
@@ -433,3 +434,13 @@ def test_backoff_doubles_from_the_base_up_to_the_cap() -> None:
     config = EntryConfig(retry_backoff_s=0.05, retry_backoff_max_s=1.0)
     assert [config.backoff_s(n) for n in range(1, 8)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
     assert config.backoff_s(10_000) == 1.0  # no overflow for absurd retry counts
+
+
+def test_the_retry_policy_carries_the_five_retry_figures() -> None:
+    config = EntryConfig(query_retry_budget=7, cancel_retry_budget=2, send_retry_budget=4,
+                         retry_backoff_s=0.1, retry_backoff_max_s=2.0)
+    policy = config.retry_policy()
+    # The cancel budget counts the first cancel too: two retries are three attempts.
+    assert policy == RetryPolicy(query_budget=7, cancel_budget=3, send_budget=4,
+                                 backoff_s=0.1, backoff_max_s=2.0)
+    assert [policy.delay(n) for n in range(1, 7)] == [config.backoff_s(n) for n in range(1, 7)]

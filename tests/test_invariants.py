@@ -16,7 +16,9 @@ import pytest
 from fsm.core import events as ev
 from fsm.core import ids
 from fsm.core.entry import EntryModel
-from fsm.core.orders import Change, OrderLedger, OrderRecord
+from fsm.core.ledger import Change, OrderLedger
+from fsm.core.orders import OrderRecord
+from fsm.core.tables.events import EventRule, rule_for
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
 from tests.conftest import run_builtin
@@ -69,10 +71,11 @@ def test_3_hedging_the_full_size_after_a_partial_fill_is_caught(
 
 
 def test_4_taking_a_timeout_as_a_rejection_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    def timeouts_are_failures(self: OrderLedger, event: ev.OrderEvent) -> Change:
+    def timeouts_are_failures(self: OrderLedger, event: ev.OrderEvent, rule: EventRule) -> Change:
         if isinstance(event, ev.OutcomeUnknown):
             event = ev.Rejected(event.at, event.client_id, "assumed failed")
-        return original(self, event)
+            rule = rule_for(event)
+        return original(self, event, rule)
 
     original = OrderLedger.apply
     # A quiet order stream, so no late fill report rescues the wrong assumption.

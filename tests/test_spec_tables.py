@@ -13,11 +13,13 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from transitions import MachineError
 
 from fsm.core import spec
-from fsm.core.config import EntryConfig
+from fsm.core.commands import CancelTimer
+from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.entry import EntryModel, build_machine
 from fsm.core.orders import InvalidOrderTransition, OrderRecord
 from fsm.core.values import (
@@ -33,7 +35,7 @@ from venues.market import (
     TimeInForce,
 )
 
-ENTRY_LEAVES = spec.leaf_names(spec.ENTRY_STATES)
+ENTRY_LEAVES = [leaf.value for leaf in spec.leaf_names(spec.ENTRY_STATES)]  # transitions names
 ORDER_STATES = [name for name, _ in spec.walk(spec.ORDER_STATES)]
 ENTRY_TRIGGERS = spec.triggers(spec.ENTRY_TRANSITIONS)
 ORDER_TRIGGERS = spec.triggers(spec.ORDER_TRANSITIONS)
@@ -171,7 +173,8 @@ def _record(state: str) -> OrderRecord:
     command = PlaceOrder("c1", "a", "X", Leg.LONG, Purpose.QUOTE, Side.BUY, OrderKind.LIMIT,
                          qty=Decimal(1), price=None,
                          time_in_force=TimeInForce.GTC)
-    return OrderRecord(command, 1, 0.0, query_budget=3, cancel_budget=3, state=state)
+    return OrderRecord(command, 1, 0.0, RetryPolicy(query_budget=3, cancel_budget=3),
+                       state=spec.OrderState(state))
 
 
 def _order_cases() -> list[Any]:
@@ -189,18 +192,66 @@ def test_order_row(state: str, row: spec.Row, rows: list[spec.Row],
     truth = _assignment(rows, row)
     assert truth is not None, f"row is shadowed by the rows before it: {row.label}"
     monkeypatch.setattr(OrderRecord, "_holds", lambda self, name: truth[name])
-    done: list[str] = []
-    for effect in {e for r in spec.ORDER_TRANSITIONS for e in r.effects}:
-        monkeypatch.setattr(OrderRecord, effect, lambda self, e=effect: done.append(e))
+    done = _record_effects(monkeypatch)
     record = _record(state)
     record.fire(row.trigger, 1.0)
     assert record.state == (state if row.dest is None else row.dest)
+    # The amend region is offered every trigger the lifecycle accepted.
+    amend = spec.first_enabled(
+        spec.rows_for(spec.AMEND_TRANSITIONS, spec.AMEND_INITIAL, row.trigger), truth.__getitem__)
+    assert done == [*row.effects, *(amend.effects if amend else ())]
+
+
+def _record_effects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Replace every row effect of the order table by a recorder; returns what it records."""
+    done: list[str] = []
+    rows = (*spec.ORDER_TRANSITIONS, *spec.AMEND_TRANSITIONS)
+    for effect in {e for r in rows for e in r.effects}:
+        monkeypatch.setattr(OrderRecord, effect, lambda self, e=effect: done.append(e))
+    return done
+
+
+def _amend_cases() -> list[Any]:
+    return [pytest.param(row, id=f"amend: {row.label}") for row in spec.AMEND_TRANSITIONS]
+
+
+@pytest.mark.parametrize("row", _amend_cases())
+def test_amend_row(row: spec.AmendRow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The amend region runs beside the lifecycle: its row moves the amend, not the order."""
+    rows = spec.rows_for(spec.AMEND_TRANSITIONS, row.source, row.trigger)
+    assert spec.first_enabled(rows, lambda _: True) is row, f"shadowed: {row.label}"
+    done = _record_effects(monkeypatch)
+    record = _record("open")
+    record.amend = row.source
+    record.fire(row.trigger, 1.0)
+    assert (record.amend, record.state) == (row.dest or row.source, "open")
     assert done == list(row.effects)
+
+
+def test_amend_only_triggers_are_refused_where_the_amend_region_has_no_row() -> None:
+    record = _record("pending_new")
+    with pytest.raises(InvalidOrderTransition):
+        record.fire(spec.OrderTrigger.REQUEST_AMEND, 1.0)  # the lifecycle has no row
+    assert record.amend is spec.AMEND_INITIAL
+
+
+@pytest.mark.parametrize(("source", "dest", "queries_reset"), [
+    ("unknown", "open", True), ("unresolved", "canceled", True), ("unknown", "unresolved", False),
+    ("pending_new", "open", False)])
+def test_on_state_change_rules(source: str, dest: str, queries_reset: bool) -> None:
+    """Every change voids an armed retry; leaving uncertainty restarts the query count."""
+    trigger = {"open": "accept", "canceled": "cancel_confirm", "unresolved": "no_answer"}[dest]
+    record = _record(source)
+    record.retry_pending, record.queries = True, 3
+    commands = record.fire(spec.OrderTrigger(trigger), 1.0)
+    assert record.state == dest
+    assert not record.retry_pending and isinstance(commands[0], CancelTimer)
+    assert record.queries == (0 if queries_reset else 3)
 
 
 VENUE_TRIGGERS = ["accept", "reject", "fill", "cancel_confirm", "cancel_reject", "not_found",
                   "place_unsent", "cancel_unsent", "query_unsent", "retry_due",
-                  "unknown"]
+                  "no_answer"]
 
 
 @pytest.mark.parametrize("trigger", VENUE_TRIGGERS)
@@ -225,3 +276,25 @@ def test_order_invalid_pair_rejected(state: str, trigger: str) -> None:
     with pytest.raises(InvalidOrderTransition):
         record.fire(trigger, 1.0)
     assert record.state == state
+
+
+def test_each_order_transition_records_the_row_it_took() -> None:
+    """Row coverage is counted from these: the index names the row the table shows."""
+    record = _record("pending_new")
+    record.fire(spec.OrderTrigger.ACCEPT, 1.0)
+    record.fire(spec.OrderTrigger.ACCEPT, 2.0)  # a duplicate: an internal row, taken too
+    taken = [spec.ORDER_TRANSITIONS[index] for _, index in record.rows]
+    assert [(r.source, r.trigger, r.dest) for r in taken] == [
+        ("pending_new", "accept", "open"), ("open", "accept", None)]
+    assert [at for at, _ in record.rows] == [1.0, 2.0]
+    record.amend_target = (Decimal(1), Decimal(1))
+    record.fire(spec.OrderTrigger.REQUEST_AMEND, 3.0)
+    (_, index), = record.amend_rows
+    assert spec.AMEND_TRANSITIONS[index].dest is spec.AmendState.SENT
+
+
+def test_every_yes_no_an_order_keeps_is_a_fact_the_spec_names() -> None:
+    """A new flag on OrderRecord must be declared (meaning, set by, cleared by) in the spec."""
+    flags = {f.name for f in attrs.fields(OrderRecord) if f.type in (bool, "bool")}
+    assert flags == {str(fact) for fact in spec.OrderFact}
+    assert [f.fact for f in spec.ORDER_FACTS] == list(spec.OrderFact)

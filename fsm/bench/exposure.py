@@ -119,7 +119,7 @@ async def _run(scenario: Scenario, executor: Executor | None) -> list[Execution]
             engine = EntryEngine(venues, scenario.config)
             result = await engine.enter(scenario.request)
             await engine.close()
-            if result.final_state != "complete":
+            if not result.succeeded:
                 raise RuntimeError(f"benchmark entry ended {result.final_state}")
         else:
             by_leg: dict[Leg, base.Venue] = {

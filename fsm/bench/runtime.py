@@ -31,6 +31,7 @@ from fsm.core import events as ev
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel
 from fsm.core.ids import client_order_id
+from fsm.core.spec import EntryTrigger, OrderState
 from fsm.core.values import (
     EntryRequest,
     LegSpec,
@@ -70,7 +71,7 @@ class TimedModel(EntryModel):
         self.bookkeeping_ns = 0
         self.machine_ns = 0
 
-    def _absorb(self, event: ev.Event) -> tuple[str, ...]:
+    def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         t0 = now_ns()
         try:
             return super()._absorb(event)
@@ -229,7 +230,7 @@ class World:
                 if actor is None or not actor.inbox.empty():
                     return False
                 quotes = [actor.model.quote(leg) for leg in (Leg.LONG, Leg.SHORT)]
-                if not all(q is not None and q.state == "open" for q in quotes):
+                if not all(q is not None and q.state is OrderState.OPEN for q in quotes):
                     return False
                 self.probe.models[pending.pop()] = actor.model  # type: ignore[assignment]
             return True
@@ -245,7 +246,7 @@ def _check(results: list[Any]) -> None:
     for result in results:
         if isinstance(result, BaseException):
             raise result
-        if result.final_state != "complete":
+        if not result.succeeded:
             raise RuntimeError(f"benchmark entry {result.entry_id} ended {result.final_state}")
 
 

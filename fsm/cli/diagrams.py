@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsm.cli.exits import Exit
 from fsm.core import spec
+from fsm.core.tables import events as event_table
 
 if TYPE_CHECKING:
     import graphviz
@@ -52,12 +53,12 @@ def _short(name: str) -> str:
     return name.rsplit(spec.SEPARATOR, 1)[-1]
 
 
-def _conditions(row: spec.Row) -> str:
+def _conditions(row: spec.AnyRow) -> str:
     names = [*row.guards, *(f"not {u}" for u in row.unless)]
     return f"[{', '.join(names)}]" if names else ""
 
 
-def _edge_label(row: spec.Row) -> str:
+def _edge_label(row: spec.AnyRow) -> str:
     lines = [row.trigger]
     if _conditions(row):
         lines.append(_conditions(row))
@@ -66,7 +67,7 @@ def _edge_label(row: spec.Row) -> str:
     return "\n".join(lines)
 
 
-def _internal_lines(rows: Iterable[spec.Row], source: str) -> list[str]:
+def _internal_lines(rows: Iterable[spec.AnyRow], source: str) -> list[str]:
     """Internal rows of a state, shown inside it: plain ones grouped on one line."""
     plain: list[str] = []
     lines = []
@@ -100,7 +101,7 @@ def _base(name: str, title: str) -> graphviz.Digraph:
     return graph
 
 
-def _node_label(full: str, state: spec.State, rows: Sequence[spec.Row]) -> str:
+def _node_label(full: str, state: spec.AnyState, rows: Sequence[spec.AnyRow]) -> str:
     internal = _internal_lines(rows, full)
     title = _short(full)
     if not internal:
@@ -109,7 +110,7 @@ def _node_label(full: str, state: spec.State, rows: Sequence[spec.Row]) -> str:
 
 
 def _add_states(
-    graph: graphviz.Digraph, states: Sequence[spec.State], rows: Sequence[spec.Row],
+    graph: graphviz.Digraph, states: Sequence[spec.AnyState], rows: Sequence[spec.AnyRow],
     prefix: str = "", visited: set[str] | None = None, final: str | None = None,
 ) -> None:
     for state in states:
@@ -210,7 +211,10 @@ def transitions_markdown() -> str:
         "parent's. `(stays)` is an internal transition: its effects run, the state stays.",
         "",
     ]
-    for title, rows in (("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS)):
+    tables: tuple[tuple[str, Sequence[spec.AnyRow]], ...] = (
+        ("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS),
+        ("Order: amend region", spec.AMEND_TRANSITIONS))
+    for title, rows in tables:
         out += [f"## {title}", "",
                 "| # | source | trigger | guards | destination | effects | meaning |",
                 "|---|---|---|---|---|---|---|"]
@@ -221,12 +225,60 @@ def transitions_markdown() -> str:
                      ", ".join(row.effects), row.meaning.replace("|", "\\|")]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
-    for title, states in (("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES)):
+    out += _event_lines()
+    out += ["## Order: on every state change", "",
+            "Run by the interpreter before the row's own effects whenever an order row "
+            "changes the state.", "",
+            "| effect | when | meaning |", "|---|---|---|"]
+    for rule in spec.ON_STATE_CHANGE:
+        when = (f"leaving {', '.join(f'`{s}`' for s in rule.leaving)} for another state"
+                if rule.leaving else "every change")
+        out.append(f"| {rule.effect} | {when} | {rule.meaning} |")
+    out.append("")
+    out += ["## Order facts", "",
+            "Kept beside an order's state and amend; budgets are counters and not listed.", "",
+            "| fact | meaning | set by | cleared by |", "|---|---|---|---|"]
+    out += [f"| `{f.fact}` | {f.meaning} | {f.set_by} | {f.cleared_by} |"
+            for f in spec.ORDER_FACTS]
+    out.append("")
+    trees: tuple[tuple[str, Sequence[spec.AnyState]], ...] = (
+        ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES),
+        ("Order amend states", spec.AMEND_STATES))
+    for title, states in trees:
         out += [f"## {title}", "", "| state | terminal | meaning |", "|---|---|---|"]
         for name, state in spec.walk(states):
             out.append(f"| `{name}` | {'yes' if state.terminal else ''} | {state.meaning} |")
         out.append("")
     return "\n".join(out)
+
+
+def _event_lines() -> list[str]:
+    """The event table: which order triggers and then which entry triggers each event fires."""
+    out = ["## Events", "",
+           "What each event fires: on the order it names (its triggers, then `fill` when its "
+           "fills grew the order, then the trigger of the status it reports), then on the "
+           "entry. The first rule matching the event's class, request and timer is used.", "",
+           "| event | order triggers | entry triggers | meaning |", "|---|---|---|---|"]
+    for rule in event_table.EVENT_RULES:
+        order = [f"`{t}`" for t in rule.order]
+        if rule.fill_when is not None:
+            order.append(f"`fill` if {rule.fill_when}")
+        if rule.status:
+            order.append("the reported status's trigger")
+        entry = ("follows the order's change" if rule.entry is None
+                 else ", ".join(f"`{t}`" for t in rule.entry) or "none")
+        if rule.then:
+            entry += ", then " + ", ".join(f"`{t}`" for t in rule.then)
+        out.append(f"| {rule.label} | {', '.join(order) or 'none'} | {entry} | {rule.meaning} |")
+    out += ["", "| reported status | order trigger |", "|---|---|"]
+    out += [f"| {status.value} | `{trigger}` |"
+            for status, trigger in event_table.STATUS_TRIGGERS.items()]
+    out += ["", "After an event about one order, the entry takes, in this order:", "",
+            "| entry trigger | when the order | meaning |", "|---|---|---|"]
+    out += [f"| `{f.trigger}` | {' or '.join(str(c) for c in f.changes)} | {f.meaning} |"
+            for f in event_table.ENTRY_FOLLOWS]
+    out.append("")
+    return out
 
 
 def render(graph: graphviz.Digraph, fmt: str) -> bytes:

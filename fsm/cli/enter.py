@@ -157,6 +157,6 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
         finally:
             await engine.close()
         say(json.dumps(result.to_dict(), indent=2))
-        return Exit.OK if result.final_state == "complete" else Exit.UNSAFE
+        return Exit.OK if result.succeeded else Exit.UNSAFE
     finally:
         await close_all(venues.values())

@@ -26,6 +26,7 @@ from typing import Any
 from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
 from fsm.cli.exits import Exit
 from fsm.cli.timeline import render, summary
+from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
 from fsm.shell import journal as journals
 from fsm.shell.engine import EntryEngine, RecoveryOutcome
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
@@ -33,7 +34,8 @@ from fsm.shell.recovery import RecoveryError
 from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
 from venues.market import Leg
 
-CLEAN_ENDS = frozenset({"complete", "withdrawn", "rolled_back"})
+CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.ROLLED_BACK})
+ORDER_TERMINAL = terminal_names(ORDER_STATES)
 
 
 class LiveRefused(RuntimeError):
@@ -175,13 +177,13 @@ def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
             say: Callable[[str], None]) -> dict[str, Any]:
     result = outcome.result
     if result is None:
-        clean = outcome.resumed_in == "new"  # nothing had been sent
+        clean = outcome.resumed_in == EntryState.NEW  # nothing had been sent
         if not args.json:
             say(f"entry {outcome.entry_id}: {outcome.note}")
         return {"entry_id": outcome.entry_id, "final_state": None, "note": outcome.note,
                 "clean": clean, "open_orders": [], "result": None}
     open_orders = [o.client_id for o in result.orders
-                   if o.status not in ("filled", "canceled", "rejected")
+                   if o.status not in ORDER_TERMINAL
                    or still_open(o.client_id, o.venue)]
     clean = (result.final_state in CLEAN_ENDS and not open_orders
              and abs(result.net_exposure) <= result.tolerance)

@@ -52,6 +52,9 @@ def describe_event(event: ev.Event) -> str:
             return f"timer {event.name}"
         case ev.Kill():
             return f"kill: {event.reason}"
+        case ev.FatalAnswer():
+            return (f"venue fatal answer to {event.operation.value} {event.client_id}: "
+                    f"{event.reason}")
         case ev.VenueFatal():
             return f"venue fatal: {event.reason}"
         case ev.Recovered():

@@ -152,6 +152,15 @@ class EntryConfig:
         """The delay before the ``retry``-th retry of one request (see ``backoff_delay``)."""
         return backoff_delay(retry, self.retry_backoff_s, self.retry_backoff_max_s)
 
+    def retry_policy(self) -> RetryPolicy:
+        """The one value every order of an entry retries by (its cancel budget counts the
+        first cancel too)."""
+        return RetryPolicy(
+            query_budget=self.query_retry_budget, cancel_budget=1 + self.cancel_retry_budget,
+            send_budget=self.send_retry_budget, backoff_s=self.retry_backoff_s,
+            backoff_max_s=self.retry_backoff_max_s,
+        )
+
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> EntryConfig:
         """Build from a plain mapping (a scenario file), naming any unknown key."""
@@ -175,6 +184,25 @@ def backoff_delay(retry: int, base_s: float, cap_s: float) -> float:
     if retry <= 1:
         return base_s
     return min(cap_s, base_s * 2.0 ** min(retry - 1, 60))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How often and how patiently one order's requests are retried, as one value.
+
+    Built once per entry from ``EntryConfig.retry_policy`` and shared by its orders, so
+    the five figures travel together instead of as five arguments of every order.
+    """
+
+    query_budget: int  # queries per period of uncertainty
+    cancel_budget: int  # cancel attempts, the first included
+    send_budget: int = 5  # re-sends of one request the venue definitely did not receive
+    backoff_s: float = 0.05
+    backoff_max_s: float = 1.0
+
+    def delay(self, retry: int) -> float:
+        """The delay before the ``retry``-th retry (see ``backoff_delay``)."""
+        return backoff_delay(retry, self.backoff_s, self.backoff_max_s)
 
 
 def validate_offset(name: str, value: Decimal | None) -> None:

@@ -29,9 +29,18 @@ from fsm.core.commands import (
 )
 from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.ids import client_order_id
-from fsm.core.orders import RETRY_TIMER_PREFIX, Change, OrderLedger, OrderRecord
+from fsm.core.ledger import Change, OrderLedger
+from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
+from fsm.core.spec import EntryRow, EntryState, EntryTrigger, OrderState
+from fsm.core.tables.events import (
+    ENTRY_FOLLOWS,
+    QUOTE_TIMER,
+    RETRY_TIMER_PREFIX,
+    OrderChange,
+    rule_for,
+)
 from fsm.core.values import EntryRequest
 from venues.market import (
     Book,
@@ -44,17 +53,16 @@ from venues.market import (
     TimeInForce,
 )
 
-QUOTE_TIMER = "quote_timeout"
 MAX_EVALUATIONS = 32
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
-_ROWS_FOR = {
+_ROWS_FOR: dict[tuple[str, str], list[EntryRow]] = {
     (leaf, trigger): spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
     for leaf in spec.leaf_names(spec.ENTRY_STATES)
     for trigger in spec.triggers(spec.ENTRY_TRANSITIONS)
 }
 EVALUATING = frozenset(
     name for name in spec.leaf_names(spec.ENTRY_STATES)
-    if spec.rows_for(spec.ENTRY_TRANSITIONS, name, "evaluate")
+    if spec.rows_for(spec.ENTRY_TRANSITIONS, name, EntryTrigger.EVALUATE)
 )
 
 
@@ -85,7 +93,7 @@ class _RowTaken:
         return f"row {self.index}"
 
 
-def _machine_states(states: tuple[spec.State, ...]) -> list[Any]:
+def _machine_states(states: tuple[spec.State[EntryState], ...]) -> list[Any]:
     out: list[Any] = []
     for state in states:
         if state.children:
@@ -105,17 +113,18 @@ def build_machine() -> HierarchicalMachine:
         model=[],
         states=_machine_states(spec.ENTRY_STATES),
         transitions=[
-            {
-                "trigger": row.trigger,
-                "source": row.source,
-                "dest": row.dest,
-                "conditions": list(row.guards),
-                "unless": list(row.unless),
-                "after": [*row.effects, *((_RowTaken(index),) if row.dest is not None else ())],
+            {  # plain strings: transitions names an Enum state by its member name
+                "trigger": row.trigger.value,
+                "source": row.source.value,
+                "dest": None if row.dest is None else row.dest.value,
+                "conditions": [g.value for g in row.guards],
+                "unless": [u.value for u in row.unless],
+                "after": [*(e.value for e in row.effects),
+                          *((_RowTaken(index),) if row.dest is not None else ())],
             }
             for index, row in enumerate(spec.ENTRY_TRANSITIONS)
         ],
-        initial=spec.ENTRY_INITIAL,
+        initial=spec.ENTRY_INITIAL.value,
         auto_transitions=False,
         send_event=True,
     )
@@ -154,10 +163,7 @@ class EntryModel:
         self.entry_id = entry_id
         self.request = request
         self.config = config
-        self.ledger = OrderLedger(
-            config.query_retry_budget, 1 + config.cancel_retry_budget, config.send_retry_budget,
-            config.retry_backoff_s, config.retry_backoff_max_s,
-        )
+        self.ledger = OrderLedger(config.retry_policy())
         self.books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
@@ -176,7 +182,7 @@ class EntryModel:
         self._out: list[Command] = []
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
-        self._from_state = spec.ENTRY_INITIAL
+        self._from_state: str = spec.ENTRY_INITIAL
         self._machine = machine if machine is not None else shared_machine()
         self._machine.add_model(self)
 
@@ -232,8 +238,13 @@ class EntryModel:
         row = spec.first_enabled(rows, lambda guard: bool(getattr(self, guard)()))
         return row is not None and (row.dest is not None or bool(row.effects))
 
-    def _absorb(self, event: ev.Event) -> tuple[str, ...]:
-        """Bookkeeping for one event; returns the entry triggers it means, in order."""
+    def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
+        """Bookkeeping for one event; returns the entry triggers it means, in order.
+
+        Which triggers an event fires is the event table's (``fsm.core.tables.events``);
+        this only keeps what the guards read (books, rules, reasons, fills).
+        """
+        rule = rule_for(event)
         match event:
             case ev.Start():
                 self.books = dict(event.books)
@@ -243,40 +254,41 @@ class EntryModel:
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
-                return ("start",)
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
-                return ()
-            case ev.TimerFired() if event.name == QUOTE_TIMER:
-                return ("timeout",)
-            case ev.TimerFired():
+            case ev.TimerFired() if rule.order:  # an order's backoff timer
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
-                if not event.name.startswith(RETRY_TIMER_PREFIX) or retried is None:
+                if retried is None:
                     self.ignored.append(f"timer {event.name} of nothing")
                     return ()
-                return self._changed(retried, self.ledger.retry_due(cid, event.at), event.at)
+                return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
+                                     event.at)
+            case ev.TimerFired() if rule.entry == ():
+                self.ignored.append(f"timer {event.name} of nothing")
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
-                return ("kill",)
-            case ev.VenueFatal():
+            case ev.VenueFatal() | ev.FatalAnswer():
                 self.stop_reason = f"{event.venue}: {event.reason}"
-                return ("fatal",)
             case ev.Recovered():
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
-                change = self.ledger.recover(event.at)
+                change = self.ledger.recover(event.at, rule)
                 self._positions.clear()
                 self._out.extend(change.commands)
-                return ("order_update",)  # decide afresh, with the books of now
+        if rule.entry is not None:
+            return rule.entry
+        assert isinstance(event, ev.OrderEvent)
         record = self.ledger.orders.get(event.client_id)
         if record is None:
             self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
-            return ()
-        return self._changed(record, self.ledger.apply(event), event.at)
+            return rule.then
+        return self._changed(record, self.ledger.apply(event, rule), event.at) + rule.then
 
-    def _changed(self, record: OrderRecord, change: Change, at: float) -> tuple[str, ...]:
-        """The entry triggers one change of the ledger means.
+    def _changed(
+        self, record: OrderRecord, change: Change, at: float
+    ) -> tuple[EntryTrigger, ...]:
+        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``).
 
         One event can do two things: a query's answer may bring fills and a new state
         (an unknown order found live, part filled, its cancel budget spent). Both
@@ -288,10 +300,13 @@ class EntryModel:
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-        triggers: tuple[str, ...] = ("fill",) if change.filled_more else ()
-        if change.state_changed or change.amend_answered:
-            triggers += ("order_update",)
-        return triggers
+        happened = {
+            OrderChange.FILLED_MORE: change.filled_more,
+            OrderChange.STATE_CHANGED: change.state_changed,
+            OrderChange.AMEND_ANSWERED: change.amend_answered,
+        }
+        return tuple(follow.trigger for follow in ENTRY_FOLLOWS
+                     if any(happened[c] for c in follow.changes))
 
     # ------------------------------------------------------------ transitions hooks
     def _took(self, row: int, trigger: str) -> None:
@@ -397,7 +412,7 @@ class EntryModel:
         sibling = self.quote(lead.other)
         return (
             sibling is not None
-            and sibling.state in ("open", "partially_filled")
+            and sibling.state in spec.RESTING
             and self.rules[lead.other].supports_amend
             and self._needs_hedge()
         )
@@ -410,7 +425,7 @@ class EntryModel:
     def amend_answered(self, *_: Any) -> bool:
         assert self.first_leg is not None
         sibling = self.quote(self.first_leg.other)
-        return sibling is not None and sibling.amend_outcome in ("done", "failed")
+        return sibling is not None and sibling.amend in spec.AMEND_ANSWERED
 
     def a_quote_ended(self, *_: Any) -> bool:
         return any(q.terminal for q in self._quotes())
@@ -477,13 +492,13 @@ class EntryModel:
         return any(r.cancel_budget_spent() for r in self.ledger)
 
     def order_unresolved(self, *_: Any) -> bool:
-        return any(r.state == "unresolved" for r in self.ledger)
+        return any(r.state is OrderState.UNRESOLVED for r in self.ledger)
 
     def waiting_over(self, *_: Any) -> bool:
         """Nothing more can be learned: every order is terminal, unresolved with its last
         cancel answered, or live where the venue keeps refusing (or never gets) the cancel."""
         return all(
-            r.terminal or (r.state == "unresolved" and not r.last_cancel_out)
+            r.terminal or (r.state is OrderState.UNRESOLVED and not r.last_cancel_out)
             or r.cancel_budget_spent()
             for r in self.ledger
         )
@@ -640,8 +655,8 @@ class EntryModel:
             ))
 
     def raise_residual_alert(self, *_: Any) -> None:
-        unresolved = [r for r in self.ledger if r.state == "unresolved"]
-        live = [r.client_id for r in self.ledger if r.live and r.state != "unresolved"]
+        unresolved = [r for r in self.ledger if r.state is OrderState.UNRESOLVED]
+        live = [r.client_id for r in self.ledger if r.live and r.state is not OrderState.UNRESOLVED]
         holds = ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
         if unresolved:
             head = (f"entry {self.entry_id} gave up: outcome unknown after every query of "

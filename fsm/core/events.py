@@ -196,6 +196,18 @@ class VenueFatal:
 
 
 @attrs.frozen
+class FatalAnswer:
+    """A request about one order was answered with a venue-fatal error (auth revoked,
+    account locked): the request did not happen, and going on is unsafe on ``venue``."""
+
+    at: float
+    client_id: str
+    operation: Operation
+    venue: str
+    reason: str
+
+
+@attrs.frozen
 class Recovered:
     """The entry was rebuilt from the journal after its process died; here is the market now.
 
@@ -210,6 +222,6 @@ class Recovered:
 
 OrderEvent = (
     Accepted | Rejected | FillReport | Canceled | CancelRejected | Amended | AmendRejected
-    | NotFound | OutcomeUnknown | Unavailable | StatusReport
+    | NotFound | OutcomeUnknown | Unavailable | StatusReport | FatalAnswer
 )
 Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered

@@ -14,6 +14,7 @@ from decimal import Decimal
 from fsm.core import spec
 from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
+from fsm.core.spec import EntryState, OrderState
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 ORDER_TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -109,7 +110,7 @@ def _left_live(result: EntryResult) -> set[str]:
     """
     return {
         o.client_id for o in result.orders
-        if o.status not in ORDER_TERMINAL and result.final_state == "stuck"
+        if o.status not in ORDER_TERMINAL and result.final_state == EntryState.STUCK
         and any(o.client_id in alert for alert in result.alerts)
     }
 
@@ -144,7 +145,7 @@ def ambiguity_resolved(
     for order in result.orders:
         truth = order.filled if venue_filled is None else venue_filled.get(
             order.client_id, Decimal(0))
-        if order.status == "rejected" and truth > 0:
+        if order.status == OrderState.REJECTED and truth > 0:
             out.append(f"ambiguity: {order.client_id} taken as rejected but it filled {truth}")
     return out
 

@@ -15,6 +15,7 @@ import attrs
 
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
+from fsm.core.spec import AMEND_INITIAL, EntryState
 from fsm.core.values import average_price
 from venues.market import (
     Leg,
@@ -53,6 +54,10 @@ class OrderReport:
     average_price: Decimal | None
     submitted_ms: float
     terminal_ms: float | None
+    # The order-table rows its transitions took, as indexes into ORDER_TRANSITIONS and
+    # AMEND_TRANSITIONS: for row coverage, not part of the JSON report.
+    rows: tuple[int, ...] = attrs.field(default=(), metadata={"json": False})
+    amend_rows: tuple[int, ...] = attrs.field(default=(), metadata={"json": False})
 
 
 @attrs.frozen
@@ -108,11 +113,12 @@ class EntryResult:
 
     @property
     def succeeded(self) -> bool:
-        return self.final_state == "complete"
+        return self.final_state == EntryState.COMPLETE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals become strings, so no digit is lost."""
-        plain: dict[str, Any] = _plain(attrs.asdict(self, recurse=True))
+        plain: dict[str, Any] = _plain(attrs.asdict(
+            self, recurse=True, filter=lambda field, _: field.metadata.get("json", True)))
         return plain
 
 
@@ -178,9 +184,11 @@ def _order_report(r: OrderRecord, start: float) -> OrderReport:
         venue=c.venue, symbol=c.symbol, client_id=c.client_id, leg=c.leg.value,
         purpose=c.purpose.value, side=c.side.value, kind=c.kind.value,
         time_in_force=c.time_in_force.value, qty=c.qty, price=c.price,
-        reduce_only=c.reduce_only, status=r.state, filled=r.filled,
+        reduce_only=c.reduce_only, status=r.state.value, filled=r.filled,
         average_price=r.average_price, submitted_ms=_ms(r.submitted_at - start) or 0.0,
         terminal_ms=None if r.terminal_at is None else _ms(r.terminal_at - start),
+        rows=tuple(index for _, index in r.rows),
+        amend_rows=tuple(index for _, index in r.amend_rows),
     )
 
 
@@ -194,7 +202,7 @@ def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
     # An amended sibling quote was a hedge too (amend-to-cross): it counts when it ends.
     hedges = [
         r for r in model.ledger
-        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend_outcome is not None)
+        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend is not AMEND_INITIAL)
     ]
     ends = [r.terminal_at for r in hedges]
     last_hedge_end = max(ends) if ends and None not in ends else None  # type: ignore[type-var]

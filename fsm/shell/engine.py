@@ -2,8 +2,8 @@
 
 Each entry owns an inbox. Events (venue answers, venue pushes, timers, kill requests)
 are processed one at a time to completion, so the model never sees two things at
-once. Commands run concurrently as tasks against the venue adapters, and every
-outcome comes back through the inbox as an event stamped with the loop clock: a
+once. Commands run concurrently as tasks against the venue adapters (``fsm.shell.gateway``),
+and every outcome comes back through the inbox as an event stamped with the loop clock: a
 virtual clock in simulation, the real one live. Nothing here decides anything.
 """
 
@@ -35,7 +35,9 @@ from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_request
 from fsm.core.result import EntryResult, build_result
+from fsm.core.spec import EntryState
 from fsm.core.values import EntryRequest
+from fsm.shell import gateway
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError, replay
 from venues import protocol as base
@@ -219,12 +221,13 @@ class EntryEngine:
             log.critical("cannot recover: {}", exc)
             return RecoveryOutcome(entry.entry_id, None, f"not recovered: {exc}")
         model = rebuilt.model
-        if model.state == "new":
+        if model.state == EntryState.NEW:
             model.detach()
             note = "stopped before anything was sent"
             self.journal.close_entry(entry.entry_id, "not_started", note)
             log.info("recovered: {}", note)
-            return RecoveryOutcome(entry.entry_id, None, note, "new", len(entry.steps))
+            return RecoveryOutcome(entry.entry_id, None, note, EntryState.NEW.value,
+                                   len(entry.steps))
         resumed_in = model.state
         request = entry.request
         venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
@@ -418,13 +421,13 @@ class EntryEngine:
         match command:
             case PlaceOrder():
                 self._routes[(command.venue, command.client_id)] = actor
-                self._spawn(actor, self._place(actor, command))
+                self._spawn(actor, gateway.place(actor.venues[command.leg], command, actor.post))
             case CancelOrder():
-                self._spawn(actor, self._cancel(actor, command))
+                self._spawn(actor, gateway.cancel(self.venues[command.venue], command, actor.post))
             case AmendOrder():
-                self._spawn(actor, self._amend(actor, command))
+                self._spawn(actor, gateway.amend(self.venues[command.venue], command, actor.post))
             case QueryOrder():
-                self._spawn(actor, self._query(actor, command))
+                self._spawn(actor, gateway.query(self.venues[command.venue], command, actor.post))
             case StartTimer():
                 name = command.name
                 previous = actor.timers.pop(name, None)
@@ -456,82 +459,6 @@ class EntryEngine:
             self._unsubscribe[name] = venue.subscribe(functools.partial(self._on_update, name))
         return venue
 
-    async def _place(self, actor: _Actor, order: PlaceOrder) -> None:
-        venue = actor.venues[order.leg]
-        cid = order.client_id
-        now = asyncio.get_running_loop().time
-        try:
-            ack = await venue.place(order)
-        except base.OrderRejected as exc:
-            actor.post(ev.Rejected(now(), cid, str(exc)))
-        except base.VenueUnavailable as exc:  # definitely not sent: the core may send it again
-            actor.post(ev.Unavailable(now(), cid, ev.Operation.PLACE, _describe(exc)))
-        except base.VenueFatalError as exc:
-            actor.post(ev.Rejected(now(), cid, str(exc)))
-            actor.post(ev.VenueFatal(now(), order.venue, str(exc)))
-        except Exception as exc:  # anything else may have reached the venue: ambiguous
-            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.PLACE, _describe(exc)))
-        else:
-            actor.post(ev.Accepted(now(), cid, ack.venue_order_id))
-
-    async def _cancel(self, actor: _Actor, cancel: CancelOrder) -> None:
-        venue = self.venues[cancel.venue]
-        cid = cancel.client_id
-        now = asyncio.get_running_loop().time
-        try:
-            ack = await venue.cancel(cancel.symbol, cid)
-        except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid, ev.Operation.CANCEL))
-        except base.OrderRejected as exc:
-            actor.post(ev.CancelRejected(now(), cid, str(exc)))
-        except base.VenueUnavailable as exc:
-            actor.post(ev.Unavailable(now(), cid, ev.Operation.CANCEL, _describe(exc)))
-        except base.VenueFatalError as exc:
-            actor.post(ev.CancelRejected(now(), cid, str(exc)))
-            actor.post(ev.VenueFatal(now(), cancel.venue, str(exc)))
-        except Exception as exc:
-            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.CANCEL, _describe(exc)))
-        else:
-            actor.post(ev.Canceled(now(), cid, ack.filled))
-
-    async def _amend(self, actor: _Actor, amend: AmendOrder) -> None:
-        """Every answer but success means "not amended": the entry then cancels the quote,
-        and the cancel (or the query a not-found leads to) tells the order's truth."""
-        venue = self.venues[amend.venue]
-        cid = amend.client_id
-        now = asyncio.get_running_loop().time
-        try:
-            ack = await venue.amend(amend.symbol, cid, amend.price, amend.qty)
-        except (base.OrderRejected, base.OrderNotFound, base.NotSupported,
-                base.VenueUnavailable) as exc:
-            actor.post(ev.AmendRejected(now(), cid, _describe(exc)))
-        except base.VenueFatalError as exc:
-            actor.post(ev.AmendRejected(now(), cid, str(exc)))
-            actor.post(ev.VenueFatal(now(), amend.venue, str(exc)))
-        except Exception as exc:
-            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.AMEND, _describe(exc)))
-        else:
-            actor.post(ev.Amended(now(), cid, amend.price, amend.qty, ack.status, ack.filled))
-
-    async def _query(self, actor: _Actor, query: QueryOrder) -> None:
-        venue = self.venues[query.venue]
-        cid = query.client_id
-        now = asyncio.get_running_loop().time
-        try:
-            snap = await venue.query(query.symbol, cid)
-        except base.OrderNotFound:
-            actor.post(ev.NotFound(now(), cid, ev.Operation.QUERY))
-        except base.VenueUnavailable as exc:
-            actor.post(ev.Unavailable(now(), cid, ev.Operation.QUERY, _describe(exc)))
-        except Exception as exc:
-            actor.post(ev.OutcomeUnknown(now(), cid, ev.Operation.QUERY, _describe(exc)))
-        else:
-            at = now()
-            fills = tuple(
-                ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
-            )
-            actor.post(ev.StatusReport(at, cid, snap.status, snap.filled, fills))
-
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
         now = asyncio.get_running_loop().time()
@@ -562,8 +489,3 @@ class EntryEngine:
         elif isinstance(update, base.FillUpdate):
             logger.warning("{}: fill {} reported after entry {} ended", venue,
                            update.trade_id, entry_id)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-

@@ -6,13 +6,13 @@ which row each transition took (``EntryResult.path`` holds row indexes), so cove
 counted from the runs themselves, not from a tracer.
 
 Each table is one ``Table`` in ``TABLES``: its rows and how to read, from one run, the
-indexes of the rows it took. The order table joins with one more entry once order
-records carry the row each of their transitions took.
+indexes of the rows it took (the entry's path; each order's recorded rows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -20,23 +20,29 @@ from fsm.core import spec
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
 
+AnyRow = spec.Row[Any, Any, Any, Any]
+
 
 @attrs.frozen
 class Table:
     name: str
-    rows: tuple[spec.Row, ...]
+    rows: tuple[AnyRow, ...]
     taken: Callable[[SimulationRun], Iterable[int]]  # row indexes one run took
 
 
 TABLES: tuple[Table, ...] = (
     Table("entry", spec.ENTRY_TRANSITIONS, lambda run: (step.row for step in run.result.path)),
+    Table("order", spec.ORDER_TRANSITIONS,
+          lambda run: (i for order in run.result.orders for i in order.rows)),
+    Table("amend", spec.AMEND_TRANSITIONS,
+          lambda run: (i for order in run.result.orders for i in order.amend_rows)),
 )
 
 
 @attrs.frozen
 class TableCoverage:
     table: str
-    rows: tuple[spec.Row, ...]
+    rows: tuple[AnyRow, ...]
     changing: tuple[int, ...]  # indexes of the state-changing rows, in table order
     taken_by: dict[int, tuple[str, ...]]  # row index -> the scenarios that took it
 
@@ -49,7 +55,7 @@ class TableCoverage:
         return f"{len(self.changing) - len(self.never)} of {len(self.changing)}"
 
 
-def state_changing(rows: Sequence[spec.Row]) -> tuple[int, ...]:
+def state_changing(rows: Sequence[AnyRow]) -> tuple[int, ...]:
     """Rows with a destination; internal rows only run effects and leave no path step."""
     return tuple(i for i, row in enumerate(rows) if row.dest is not None)
 

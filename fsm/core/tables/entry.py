@@ -1,0 +1,295 @@
+"""The entry table: an entry's states, the triggers it answers, its rows, and their vocabulary.
+
+The entry is a hierarchical machine run by ``transitions``: parents let one row serve a
+group (``kill`` is declared once on ``active``). Rows are read top to bottom; for one
+(state, trigger) the first row whose guards all hold is taken, a child's rows before its
+parent's. ``dest=None`` is an internal transition: effects run, the state stays. Guards
+and effects are methods of the same name on ``fsm.core.entry.EntryModel``.
+
+Entry triggers:
+
+* ``start``: begin quoting with the books just read.
+* ``fill``: a new fill (deduplicated by trade id) was recorded on one of our orders.
+* ``order_update``: one of our orders changed lifecycle state (fired after ``fill`` when
+  one event did both, e.g. a query answer that brings fills and a new state).
+* ``timeout``: the quote timer fired (retry timers are the orders' business).
+* ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
+* ``evaluate``: fired by the model itself after every event, in states that decide
+  from the books rather than from one event, until no row applies.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fsm.core.tables.rows import Row, State, check_tree
+
+
+class EntryState(StrEnum):
+    """Every state of an entry by its full dotted name (the name timelines and JSON show)."""
+
+    NEW = "new"
+    ACTIVE = "active"
+    QUOTING = "active.quoting"
+    WITHDRAWING = "active.withdrawing"
+    FIRST_LEG_FILLED = "active.first_leg_filled"
+    FIRST_LEG_CANCELLING = "active.first_leg_filled.cancelling"
+    AMENDING = "active.first_leg_filled.amending"
+    RECONCILING = "active.first_leg_filled.reconciling"
+    HEDGING = "active.first_leg_filled.hedging"
+    TRIMMING = "active.first_leg_filled.trimming"
+    MAKER_QUOTING = "active.first_leg_filled.maker_quoting"
+    ROLLING_BACK = "rolling_back"
+    ROLLBACK_CANCELLING = "rolling_back.cancelling"
+    FLATTENING = "rolling_back.flattening"
+    GIVING_UP = "giving_up"
+    COMPLETE = "complete"
+    WITHDRAWN = "withdrawn"
+    ROLLED_BACK = "rolled_back"
+    STUCK = "stuck"
+
+
+class EntryTrigger(StrEnum):
+    START = "start"
+    KILL = "kill"
+    FATAL = "fatal"
+    FILL = "fill"
+    ORDER_UPDATE = "order_update"
+    TIMEOUT = "timeout"
+    EVALUATE = "evaluate"
+
+
+class EntryGuard(StrEnum):
+    """Facts an entry row may require; each is an ``EntryModel`` method of the same name."""
+
+    A_QUOTE_ENDED = "a_quote_ended"
+    AMEND_ANSWERED = "amend_answered"
+    ANYTHING_FILLED = "anything_filled"
+    CANCEL_BUDGET_SPENT = "cancel_budget_spent"
+    CANCEL_IN_FLIGHT = "cancel_in_flight"
+    CANCELS_SETTLED = "cancels_settled"
+    DUST_TRIMMABLE = "dust_trimmable"
+    EXPOSURE_BEYOND_LOT = "exposure_beyond_lot"
+    EXPOSURE_FLATTENABLE = "exposure_flattenable"
+    HEDGE_BUDGET_SPENT = "hedge_budget_spent"
+    HEDGE_SETTLED = "hedge_settled"
+    HEDGE_UNSENDABLE = "hedge_unsendable"
+    HEDGE_VENUE_QUOTE_LIVE = "hedge_venue_quote_live"
+    IMBALANCE_HEDGEABLE = "imbalance_hedgeable"
+    MAKER_STILL_QUOTING = "maker_still_quoting"
+    ORDER_UNRESOLVED = "order_unresolved"
+    ORDERS_SETTLED = "orders_settled"
+    QUOTES_SETTLED = "quotes_settled"
+    RECONCILE_NEEDED = "reconcile_needed"
+    ROLLBACK_BUDGET_LEFT = "rollback_budget_left"
+    SIBLING_AMENDABLE = "sibling_amendable"
+    SIBLING_SETTLED = "sibling_settled"
+    TRIGGER_FILL_REACHED = "trigger_fill_reached"
+    TRIM_SETTLED = "trim_settled"
+    WAITING_OVER = "waiting_over"
+
+
+class EntryEffect(StrEnum):
+    """What an entry row does; each is an ``EntryModel`` method of the same name."""
+
+    AMEND_SIBLING_TO_CROSS = "amend_sibling_to_cross"
+    CANCEL_HEDGE_VENUE_QUOTE = "cancel_hedge_venue_quote"
+    CANCEL_LIVE_ORDERS = "cancel_live_orders"
+    CANCEL_LIVE_QUOTES = "cancel_live_quotes"
+    CANCEL_SIBLING_QUOTE = "cancel_sibling_quote"
+    CHOOSE_FIRST_LEG = "choose_first_leg"
+    PLACE_FLATTEN = "place_flatten"
+    PLACE_HEDGE = "place_hedge"
+    PLACE_QUOTES = "place_quotes"
+    PLACE_TRIM = "place_trim"
+    RAISE_RESIDUAL_ALERT = "raise_residual_alert"
+    REPORT_RESIDUAL = "report_residual"
+    START_QUOTE_TIMER = "start_quote_timer"
+
+
+EntryRow = Row[EntryState, EntryTrigger, EntryGuard, EntryEffect]
+
+ENTRY_STATES: tuple[State[EntryState], ...] = (
+    State(EntryState.NEW, "Created; nothing sent yet."),
+    State(
+        EntryState.ACTIVE,
+        "Working before any rollback: quotes, cancels or hedges may be live. Kill and "
+        "venue-fatal errors are declared here once for every working state.",
+        children=(
+            State(EntryState.QUOTING, "Both quotes rest near the touch; no fill has reached the trigger."),
+            State(
+                EntryState.WITHDRAWING,
+                "No trigger fill, but the quotes are being pulled (quote timeout, or a "
+                "quote ended); waiting for every cancel to be confirmed.",
+            ),
+            State(
+                EntryState.FIRST_LEG_FILLED,
+                "A leg filled first. Its sibling quote is neutralised and every imbalance is "
+                "hedged; the first leg may keep quoting as the maker leg.",
+                children=(
+                    State(
+                        EntryState.FIRST_LEG_CANCELLING,
+                        "Cancels sent; waiting until the venue confirms each quote terminal. "
+                        "Fills may still arrive and are counted.",
+                    ),
+                    State(
+                        EntryState.AMENDING,
+                        "Amend-to-cross: the sibling quote itself was amended through the touch "
+                        "for the imbalance, one atomic request; waiting for the venue's answer.",
+                    ),
+                    State(
+                        EntryState.RECONCILING,
+                        "Every quote the next step depends on is terminal: quantities are "
+                        "settled from deduplicated fills and the next step is chosen.",
+                    ),
+                    State(EntryState.HEDGING, "A hedge order for the imbalance works on the lagging venue."),
+                    State(
+                        EntryState.TRIMMING,
+                        "A reduce-only order trims dust the lagging venue cannot take off the "
+                        "leading leg.",
+                    ),
+                    State(
+                        EntryState.MAKER_QUOTING,
+                        "Hedged within dust; the maker leg still quotes the rest of its size.",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    State(
+        EntryState.ROLLING_BACK,
+        "Flattening exactly what this entry opened, sized from its own fills.",
+        children=(
+            State(EntryState.ROLLBACK_CANCELLING, "Every live order of this entry is being cancelled, confirmed."),
+            State(EntryState.FLATTENING, "Reduce-only orders close this entry's own fills on each venue."),
+        ),
+    ),
+    State(
+        EntryState.GIVING_UP,
+        "An order's outcome could not be learned (every query its budget allows failed): "
+        "every other live order is cancelled, confirmed, and nothing new is sent.",
+    ),
+    State(EntryState.COMPLETE, "Hedged; the size achieved is reported (it may be less than asked).", terminal=True),
+    State(EntryState.WITHDRAWN, "Nothing filled; every quote was withdrawn; nothing was opened.", terminal=True),
+    State(EntryState.ROLLED_BACK, "Everything this entry opened has been closed again.", terminal=True),
+    State(
+        EntryState.STUCK,
+        "Rollback could not finish, or an order stayed unresolved; an alert names the "
+        "residual on each venue and every order that may still be live.",
+        terminal=True,
+    ),
+)
+check_tree(ENTRY_STATES)
+
+ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
+    EntryRow(EntryTrigger.START, EntryState.NEW, EntryState.QUOTING, "Quote both legs near the touch and start the quote timer.",
+        effects=(EntryEffect.PLACE_QUOTES, EntryEffect.START_QUOTE_TIMER)),
+    # -- declared once for every working state
+    EntryRow(EntryTrigger.KILL, EntryState.ACTIVE, EntryState.ROLLING_BACK, "Stop on request: withdraw every live order, then flatten.",
+        effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.FATAL, EntryState.ACTIVE, EntryState.ROLLING_BACK, "A venue failed unrecoverably: withdraw everything, flatten.",
+        effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.FILL, EntryState.ACTIVE, None, "Count the fill; the state decides what it means in evaluate."),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, EntryState.GIVING_UP, "An order stayed unknown through every query its budget "
+        "allows: stop, cancel every other live order; flatten nothing yet.",
+        guards=(EntryGuard.ORDER_UNRESOLVED,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, EntryState.ROLLING_BACK, "A cancel was refused (or could not be sent) more often "
+        "than its budget allows.",
+        guards=(EntryGuard.CANCEL_BUDGET_SPENT,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, None, "Note the order's new lifecycle state."),
+    # -- quoting
+    EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.AMENDING, "The first fill reaching the trigger ratio, and the sibling's venue can "
+        "amend: amend the sibling quote through the touch for the imbalance.",
+        guards=(EntryGuard.TRIGGER_FILL_REACHED, EntryGuard.SIBLING_AMENDABLE),
+        effects=(EntryEffect.CHOOSE_FIRST_LEG, EntryEffect.AMEND_SIBLING_TO_CROSS)),
+    EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.FIRST_LEG_FILLED, "The first fill reaching the trigger ratio: cancel the sibling quote now.",
+        guards=(EntryGuard.TRIGGER_FILL_REACHED,), effects=(EntryEffect.CHOOSE_FIRST_LEG, EntryEffect.CANCEL_SIBLING_QUOTE)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.QUOTING, EntryState.WITHDRAWING, "A quote ended before any trigger fill: withdraw the other.",
+        guards=(EntryGuard.A_QUOTE_ENDED,), effects=(EntryEffect.CANCEL_LIVE_QUOTES,)),
+    EntryRow(EntryTrigger.TIMEOUT, EntryState.QUOTING, EntryState.WITHDRAWING, "Quote timeout before any trigger fill: withdraw both quotes.",
+        effects=(EntryEffect.CANCEL_LIVE_QUOTES,)),
+    # -- withdrawing
+    EntryRow(EntryTrigger.TIMEOUT, EntryState.WITHDRAWING, None, "Already withdrawing."),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.WITHDRAWING, EntryState.RECONCILING, "A fill slipped in while withdrawing: settle and hedge it.",
+        guards=(EntryGuard.QUOTES_SETTLED, EntryGuard.ANYTHING_FILLED)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.WITHDRAWING, EntryState.WITHDRAWN, "Every quote is terminal and nothing filled.",
+        guards=(EntryGuard.QUOTES_SETTLED,)),
+    # -- first_leg_filled and its children
+    EntryRow(EntryTrigger.TIMEOUT, EntryState.FIRST_LEG_FILLED, None, "Quote timeout: cancel the maker quote; its last fills get hedged.",
+        effects=(EntryEffect.CANCEL_LIVE_QUOTES,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.AMENDING, EntryState.RECONCILING, "The amended quote is terminal (it crossed and filled, or it ended): "
+        "settle quantities.", guards=(EntryGuard.SIBLING_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.AMENDING, EntryState.FIRST_LEG_CANCELLING, "The amend was refused, went unanswered or left part resting: cancel "
+        "the quote, then hedge what remains.",
+        guards=(EntryGuard.AMEND_ANSWERED,), effects=(EntryEffect.CANCEL_SIBLING_QUOTE,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.HEDGING, "Every cancel is confirmed and the imbalance needs a hedge: send it at "
+        "once (what reconciling would decide, one transition sooner).",
+        guards=(EntryGuard.CANCELS_SETTLED, EntryGuard.IMBALANCE_HEDGEABLE), effects=(EntryEffect.PLACE_HEDGE,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.RECONCILING, "Every cancel is confirmed or its order filled: settle quantities.",
+        guards=(EntryGuard.CANCELS_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "The imbalance needs the venue whose quote still rests: cancel it first.",
+        guards=(EntryGuard.HEDGE_VENUE_QUOTE_LIVE,), effects=(EntryEffect.CANCEL_HEDGE_VENUE_QUOTE,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.HEDGING, "Hedge the imbalance on the lagging venue.",
+        guards=(EntryGuard.IMBALANCE_HEDGEABLE,), effects=(EntryEffect.PLACE_HEDGE,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.MAKER_QUOTING, "Balanced within dust while the maker leg still quotes.",
+        guards=(EntryGuard.MAKER_STILL_QUOTING,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "A quote is still being cancelled: wait for its confirmation.",
+        guards=(EntryGuard.CANCEL_IN_FLIGHT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIMMING, "Dust the lagging venue cannot take: trim it off the leading leg.",
+        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.PLACE_TRIM,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.COMPLETE, "Nothing left to do: report the size and any residual.",
+        guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.REPORT_RESIDUAL,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "An order is unexpectedly live: cancel it before completing.",
+        effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.ROLLING_BACK, "The hedge venue stayed unavailable through every send retry: roll "
+        "back on the other venue now rather than wait on with the position naked.",
+        guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_UNSENDABLE), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.ROLLING_BACK, "Hedging failed and its retry budget is spent: roll back.",
+        guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_BUDGET_SPENT), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.RECONCILING, "The hedge order is terminal: settle again.",
+        guards=(EntryGuard.HEDGE_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.RECONCILING, "The trim order is terminal: settle again.",
+        guards=(EntryGuard.TRIM_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.MAKER_QUOTING, EntryState.RECONCILING, "A maker fill widened the imbalance, or the maker quote ended.",
+        guards=(EntryGuard.RECONCILE_NEEDED,)),
+    # -- rolling back
+    EntryRow(EntryTrigger.KILL, EntryState.ROLLING_BACK, None, "Already rolling back."),
+    EntryRow(EntryTrigger.FATAL, EntryState.ROLLING_BACK, None, "Already rolling back."),
+    EntryRow(EntryTrigger.TIMEOUT, EntryState.ROLLING_BACK, None, "The quote timer no longer matters."),
+    EntryRow(EntryTrigger.FILL, EntryState.ROLLING_BACK, None, "Count the fill; flattening is sized once every order is terminal."),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, EntryState.GIVING_UP, "An order stayed unknown through every query its budget allows: "
+        "stop flattening, cancel every other live order.",
+        guards=(EntryGuard.ORDER_UNRESOLVED,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, EntryState.STUCK, "A cancel was refused (or could not be sent) more often "
+        "than its budget allows.",
+        guards=(EntryGuard.CANCEL_BUDGET_SPENT,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, None, "Note the order's new lifecycle state."),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.FLATTENING, "Every order is terminal and this entry holds a position: flatten it.",
+        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE), effects=(EntryEffect.PLACE_FLATTEN,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.ROLLED_BACK, "Every order is terminal and nothing is left to close.",
+        guards=(EntryGuard.ORDERS_SETTLED,), unless=(EntryGuard.EXPOSURE_BEYOND_LOT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.STUCK, "What is left cannot be traded: alert with the residuals.",
+        guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.ROLLED_BACK, "Flattened to within one lot.",
+        guards=(EntryGuard.ORDERS_SETTLED,), unless=(EntryGuard.EXPOSURE_BEYOND_LOT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.FLATTENING, "A flatten order fell short: send another while the budget lasts.",
+        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE, EntryGuard.ROLLBACK_BUDGET_LEFT),
+        effects=(EntryEffect.PLACE_FLATTEN,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.STUCK, "Flattening cannot finish: alert with the residuals.",
+        guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+    # -- giving up on an order whose outcome cannot be learned
+    EntryRow(EntryTrigger.KILL, EntryState.GIVING_UP, None, "Already stopping."),
+    EntryRow(EntryTrigger.FATAL, EntryState.GIVING_UP, None, "Already stopping."),
+    EntryRow(EntryTrigger.TIMEOUT, EntryState.GIVING_UP, None, "The quote timer no longer matters."),
+    EntryRow(EntryTrigger.FILL, EntryState.GIVING_UP, None, "Count the fill; it changes the residual reported."),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.GIVING_UP, None, "Note the order's new lifecycle state."),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.GIVING_UP, EntryState.ROLLING_BACK, "A late answer resolved every order after all: roll back as a kill "
+        "would, sized from the fills now known.", guards=(EntryGuard.ORDERS_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.GIVING_UP, EntryState.STUCK, "Only unresolved orders (their last cancel answered) and orders "
+        "nobody can cancel remain: alert naming each as possibly live, with the residual per "
+        "venue. Nothing is flattened: an unresolved order may be a filled hedge, and closing "
+        "the known fills would then open the very exposure it closed.",
+        guards=(EntryGuard.WAITING_OVER,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+)
+
+ENTRY_INITIAL = EntryState.NEW
