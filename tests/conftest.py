@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, Phase, settings
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
 
+pytest_plugins = ["tests.row_coverage"]
+
 # --------------------------------------------------------------------------- hypothesis
 # Profiles, chosen with ATOMIC_ENTRY_HYPOTHESIS (default "dev"):
 #

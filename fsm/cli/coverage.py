@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> Exit:
     logger.disable("fsm")  # the scenarios' alerts are their incidents, not this report's
     logger.disable("venues")
     runs = coverage.run_shipped()
-    print(coverage.format_report(coverage.measure(runs), len(runs)))
+    print(coverage.format_report(coverage.measure(runs), f"the {len(runs)} shipped scenarios"))
     return Exit.OK

@@ -78,11 +78,21 @@ def run_shipped() -> list[SimulationRun]:
     return [simulate(scenarios.load_builtin(name)) for name in scenarios.builtin_names()]
 
 
-def format_report(coverage: Sequence[TableCoverage], scenario_count: int) -> str:
+def from_taken(taken: dict[str, set[int]], who: str,
+               tables: Sequence[Table] = TABLES) -> tuple[TableCoverage, ...]:
+    """Coverage from row indexes gathered elsewhere (the test suite's collector), per table."""
+    return tuple(
+        TableCoverage(table.name, table.rows, state_changing(table.rows),
+                      {i: (who,) for i in sorted(taken.get(table.name, ()))})
+        for table in tables
+    )
+
+
+def format_report(coverage: Sequence[TableCoverage], who: str) -> str:
+    """The report; ``who`` says what took the rows (e.g. "the 30 shipped scenarios")."""
     lines: list[str] = []
     for table in coverage:
-        lines.append(f"{table.table} table: {table.figure} state-changing rows taken by the "
-                     f"{scenario_count} shipped scenarios")
+        lines.append(f"{table.table} table: {table.figure} state-changing rows taken by {who}")
         lines.append("")
         lines.append("  taken (row, label, how many scenarios take it):")
         for index in table.changing:
