@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
     bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    bench.add_argument("--check", action="store_true",
+                       help="exit 1 naming each runtime goal this run missed")
     live.add_parser(commands)
     recover_cmd.add_parser(commands)
     return parser
@@ -129,6 +131,12 @@ def _bench(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(measured.to_dict(), indent=2) + "\n")
         print(f"wrote {args.json}")
+    if args.check:
+        for goal in report.missed(measured):
+            print(f"goal missed: {goal.name} {goal.value:g} {goal.unit} (limit {goal.limit:g})",
+                  file=sys.stderr)
+        if report.missed(measured):
+            return EXIT_UNSAFE
     return EXIT_OK
 
 
