@@ -141,8 +141,8 @@ def _goals(
     """The goals of issue 12, each beside the figure this run measured."""
     out = []
     for row in overhead:
-        out.append(goals.Goal(f"{row.path} p50", row.total.p50, 70, "us"))
-        out.append(goals.Goal(f"{row.path} p99", row.total.p99, 120, "us"))
+        out.append(goals.Goal(f"{row.path} p50", round(row.total.p50, 1), 70, "us"))
+        out.append(goals.Goal(f"{row.path} p99", round(row.total.p99, 1), 120, "us"))
     idle, busy = live
     out += [
         goals.Goal("memory per live entry", scale.kib_per_entry, 16, "KiB", f"N = {scale.n}"),
