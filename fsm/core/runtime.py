@@ -14,7 +14,10 @@ every row: it checks the conditions in order, changes the state and runs the eff
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
 trigger; so the model's cheap look-ahead (``choose``: is there a row that does
-something?) and ``transitions``' own condition checks share one evaluation.
+something?) and ``transitions``' own condition checks share one evaluation. The
+look-ahead earns its place: most events meet no row or an internal row without
+effects, and finding that out costs ~3 us here against ~16 us through ``transitions``
+(busy machine, p50 of one ``order_update`` in quoting with three guards false).
 
 Entries are not registered with ``add_model``. ``add_model`` scans the machine's model
 list (linear in live entries) and binds a partial per trigger, per ``may_`` trigger and
