@@ -20,7 +20,7 @@ from transitions import MachineError
 from fsm.core import spec
 from fsm.core.commands import CancelTimer
 from fsm.core.config import EntryConfig, RetryPolicy
-from fsm.core.entry import EntryModel, build_machine
+from fsm.core.entry import EntryModel
 from fsm.core.orders import InvalidOrderTransition, OrderRecord
 from fsm.core.values import (
     EntryRequest,
@@ -68,7 +68,7 @@ class _Scripted(EntryModel):
 
     def __init__(self, truth: dict[str, bool]) -> None:
         request = EntryRequest(LegSpec("a", "X", "1"), LegSpec("b", "X", "1"), entry_id="t")
-        super().__init__("t", request, EntryConfig(), machine=_MACHINE)
+        super().__init__("t", request, EntryConfig())
         self.effects: list[str] = []
         for name, value in truth.items():
             setattr(self, name, lambda *_, v=value: v)
@@ -77,8 +77,6 @@ class _Scripted(EntryModel):
                 setattr(self, effect, lambda *_, e=effect: self.effects.append(e))
 
 
-_MACHINE = build_machine()
-
 
 @pytest.mark.parametrize(("leaf", "row", "rows"), _entry_cases())
 def test_entry_row(leaf: str, row: spec.Row, rows: list[spec.Row]) -> None:
@@ -86,7 +84,7 @@ def test_entry_row(leaf: str, row: spec.Row, rows: list[spec.Row]) -> None:
     assert truth is not None, f"row is shadowed by the rows before it: {row.label}"
     model = _Scripted(truth)
     try:
-        _MACHINE.set_state(leaf, model=model)
+        model.state = leaf
         # The model skips a trigger only when the row transitions would take does nothing.
         assert model._acts(row.trigger) == (row.dest is not None or bool(row.effects))
         assert model.trigger(row.trigger)
@@ -117,7 +115,7 @@ def test_entry_skips_only_triggers_that_would_do_nothing(
     truth = {n: any(n in row.unless for row in rows) for n in names}
     model = _Scripted(truth)
     try:
-        _MACHINE.set_state(leaf, model=model)
+        model.state = leaf
         assert not model._acts(trigger)
         assert not model.trigger(trigger)
         assert (model.state, model.effects) == (leaf, [])
@@ -138,7 +136,7 @@ def _invalid_entry_pairs() -> list[Any]:
 def test_entry_invalid_pair_rejected(leaf: str, trigger: str) -> None:
     model = _Scripted({})
     try:
-        _MACHINE.set_state(leaf, model=model)
+        model.state = leaf
         with pytest.raises(MachineError):
             model.trigger(trigger)
         assert model.state == leaf

@@ -1,7 +1,8 @@
-"""``atomic-entry bench``: run the three benchmarks, print their tables, keep their figures.
+"""``atomic-entry bench``: run the benchmarks, print their tables and the goals, keep the figures.
 
 Every figure printed is measured in this run; nothing is copied from an earlier one.
-``--quick`` shrinks the sample sizes (for a smoke run), never the method.
+``--quick`` shrinks the sample sizes (for a smoke run), never the method. ``missed``
+names the goals a run did not meet, for ``bench --check``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from fsm.bench import exposure, journal_cost, runtime
+from fsm.bench import exposure, goals, journal_cost, runtime
 from fsm.bench.runtime import PathTiming
 
 SCALES = (1, 100, 1000, 10_000)
@@ -77,6 +78,9 @@ class BenchReport:
     overhead: list[PathRow]
     scale: list[ScaleRow]
     journal: dict[str, Percentiles]  # sync mode -> us per step journaled (2 records)
+    floor: Percentiles  # a bare dict dispatch, us
+    live: list[goals.LiveCosts]  # at 0 and at the largest N
+    goals: list[goals.Goal]
     seconds: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,7 +124,41 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda _: None) -
                                    round(rate, 1), round(memory / 1024, 1)))
     costs = timed("journal", lambda: journal_cost.record_costs(300 if quick else 3000))
     journal = {mode: Percentiles.of(ns) for mode, ns in costs.items()}
-    return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, journal, seconds)
+    floor = Percentiles.of(timed("dispatch floor", goals.dispatch_floor_ns))
+    live = [timed(f"live {n}", functools.partial(goals.live_costs_fresh, n))
+            for n in (0, scales[-1])]
+    import_cpu = timed("import fsm.cli", goals.import_cpu_s)
+    ccxt_modules = timed("simulate imports", goals.simulate_ccxt_modules)
+    goal_rows = _goals(overhead_rows, scale_rows[-1], live, import_cpu, ccxt_modules)
+    return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, journal, floor,
+                       live, goal_rows, seconds)
+
+
+def _goals(
+    overhead: list[PathRow], scale: ScaleRow, live: list[goals.LiveCosts],
+    import_cpu: float, ccxt_modules: int,
+) -> list[goals.Goal]:
+    """The goals of issue 12, each beside the figure this run measured."""
+    out = []
+    for row in overhead:
+        out.append(goals.Goal(f"{row.path} p50", round(row.total.p50, 1), 70, "us"))
+        out.append(goals.Goal(f"{row.path} p99", round(row.total.p99, 1), 120, "us"))
+    idle, busy = live
+    out += [
+        goals.Goal("memory per live entry", scale.kib_per_entry, 16, "KiB", f"N = {scale.n}"),
+        goals.Goal("full gc.collect()", round(busy.gc_pause_ms, 1), 100, "ms",
+                   f"N = {busy.n} live; {idle.gc_pause_ms:.1f} ms at 0"),
+        goals.Goal("entry creation, N live / 0 live", round(busy.create_us / idle.create_us, 2),
+                   1.5, "x", f"{busy.create_us:.1f} us at N = {busy.n}, "
+                   f"{idle.create_us:.1f} us at 0"),
+        goals.Goal("import fsm.cli", round(import_cpu, 3), 0.3, "s CPU", "fresh interpreter"),
+        goals.Goal("ccxt modules simulate imports", ccxt_modules, 0, "", "fresh interpreter"),
+    ]
+    return out
+
+
+def missed(report: BenchReport) -> list[goals.Goal]:
+    return [goal for goal in report.goals if not goal.met]
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -180,6 +218,16 @@ def format_report(report: BenchReport) -> str:
                  [[mode, _f(p.p50), _f(p.p99),
                    "a killed process" if mode == "normal" else "power loss as well"]
                   for mode, p in report.journal.items()])
+    )
+    parts.append(
+        f"\n5. Goals (a bare dict dispatch, the floor: p50 {_f(report.floor.p50, 2)} us, "
+        f"p99 {_f(report.floor.p99, 2)} us, measured in this run)\n"
+        + _table(["goal", "measured", "limit", "x floor", "met", "note"],
+                 [[g.name, f"{g.value:g} {g.unit}",
+                   f"{g.limit:g} {g.unit}",
+                   _f(g.value / (report.floor.p50 if g.name.endswith(" p50")
+                                 else report.floor.p99), 0) if g.unit == "us" else "",
+                   "yes" if g.met else "NO", g.note] for g in report.goals])
     )
     total = sum(report.seconds.values())
     parts.append(f"\nmeasured in {total:.0f} s")

@@ -29,6 +29,8 @@ def add_parser(commands: Any) -> None:
     )
     bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
     bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    bench.add_argument("--check", action="store_true",
+                       help="exit 1 naming each runtime goal this run missed")
 
 
 def run(args: argparse.Namespace) -> Exit:
@@ -41,4 +43,8 @@ def run(args: argparse.Namespace) -> Exit:
     if args.json:
         Path(args.json).write_text(json.dumps(measured.to_dict(), indent=2) + "\n")
         print(f"wrote {args.json}")
-    return Exit.OK
+    missed = report.missed(measured) if args.check else []
+    for goal in missed:
+        print(f"goal missed: {goal.name} {goal.value:g} {goal.unit} (limit {goal.limit:g})",
+              file=sys.stderr)
+    return Exit.UNSAFE if missed else Exit.OK

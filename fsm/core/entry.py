@@ -13,12 +13,10 @@ hold a position on the same symbol.
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any
 
 import attrs
-from transitions.extensions.nesting import HierarchicalMachine, NestedState
 
 from fsm.core import events as ev
 from fsm.core import spec
@@ -33,7 +31,8 @@ from fsm.core.ledger import Change, OrderLedger
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
-from fsm.core.spec import EntryRow, EntryState, EntryTrigger, OrderState
+from fsm.core.runtime import EntryRuntime, entry_runtime
+from fsm.core.spec import EntryTrigger, OrderState
 from fsm.core.tables.events import (
     ENTRY_FOLLOWS,
     QUOTE_TIMER,
@@ -55,85 +54,10 @@ from venues.market import (
 
 MAX_EVALUATIONS = 32
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
-_ROWS_FOR: dict[tuple[str, str], list[EntryRow]] = {
-    (leaf, trigger): spec.rows_for(spec.ENTRY_TRANSITIONS, leaf, trigger)
-    for leaf in spec.leaf_names(spec.ENTRY_STATES)
-    for trigger in spec.triggers(spec.ENTRY_TRANSITIONS)
-}
 EVALUATING = frozenset(
     name for name in spec.leaf_names(spec.ENTRY_STATES)
     if spec.rows_for(spec.ENTRY_TRANSITIONS, name, EntryTrigger.EVALUATE)
 )
-
-
-class _DotState(NestedState):
-    """Nested names joined by '.', so ``first_leg_filled`` stays one state."""
-
-    separator = spec.SEPARATOR
-
-
-class _EntryMachine(HierarchicalMachine):
-    state_cls = _DotState
-
-
-class _RowTaken:
-    """The last callback of a row's transition: tells the model which row it took.
-
-    Named per row (not a machine-wide ``after_state_change`` hook, which doubles the
-    cost of every nested transition in transitions 0.9.3), and with a stable ``repr``.
-    """
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-    def __call__(self, event_data: Any) -> None:
-        event_data.model._took(self.index, event_data.event.name)
-
-    def __repr__(self) -> str:
-        return f"row {self.index}"
-
-
-def _machine_states(states: tuple[spec.State[EntryState], ...]) -> list[Any]:
-    out: list[Any] = []
-    for state in states:
-        if state.children:
-            out.append({
-                "name": state.name,
-                "children": _machine_states(state.children),
-                "initial": state.initial,
-            })
-        else:
-            out.append(state.name)
-    return out
-
-
-def build_machine() -> HierarchicalMachine:
-    """A ``transitions`` machine built from the spec; models attach with ``add_model``."""
-    return _EntryMachine(
-        model=[],
-        states=_machine_states(spec.ENTRY_STATES),
-        transitions=[
-            {  # plain strings: transitions names an Enum state by its member name
-                "trigger": row.trigger.value,
-                "source": row.source.value,
-                "dest": None if row.dest is None else row.dest.value,
-                "conditions": [g.value for g in row.guards],
-                "unless": [u.value for u in row.unless],
-                "after": [*(e.value for e in row.effects),
-                          *((_RowTaken(index),) if row.dest is not None else ())],
-            }
-            for index, row in enumerate(spec.ENTRY_TRANSITIONS)
-        ],
-        initial=spec.ENTRY_INITIAL.value,
-        auto_transitions=False,
-        send_event=True,
-    )
-
-
-@functools.cache
-def shared_machine() -> HierarchicalMachine:
-    """One machine serves every entry of the process (the synchronous machine is safe so)."""
-    return build_machine()
 
 
 @attrs.frozen
@@ -158,7 +82,7 @@ class EntryModel:
         entry_id: str,
         request: EntryRequest,
         config: EntryConfig,
-        machine: HierarchicalMachine | None = None,
+        runtime: EntryRuntime | None = None,
     ) -> None:
         self.entry_id = entry_id
         self.request = request
@@ -182,9 +106,10 @@ class EntryModel:
         self._out: list[Command] = []
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
-        self._from_state: str = spec.ENTRY_INITIAL
-        self._machine = machine if machine is not None else shared_machine()
-        self._machine.add_model(self)
+        self._from_state: str = spec.ENTRY_INITIAL.value
+        self._truth: dict[str, bool] = {}  # guard answers, for the trigger being fired
+        self._runtime = runtime if runtime is not None else entry_runtime()
+        self.state = spec.ENTRY_INITIAL.value  # all transitions needs (see fsm.core.runtime)
 
     # ------------------------------------------------------------------ driving
     def handle(self, event: ev.Event) -> list[Command]:
@@ -203,39 +128,56 @@ class EntryModel:
         return out
 
     def detach(self) -> None:
-        """Release the shared machine's reference to this model (call when terminal)."""
-        self._machine.remove_model(self)
+        """Nothing to release: no machine holds a reference to the model (kept so callers
+        need not know how the runtime binds models)."""
 
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
 
+    def trigger(self, trigger: str) -> bool:
+        """Fire one trigger through ``transitions`` as it stands, guards asked afresh."""
+        self._truth.clear()
+        self._from_state = self.state
+        return self._runtime.fire(self, trigger)
+
+    def holds(self, guard: str) -> bool:
+        """A guard's answer, evaluated at most once per trigger (see ``_acts``)."""
+        truth = self._truth.get(guard)
+        if truth is None:
+            truth = self._truth[guard] = bool(getattr(self, guard)())
+        return truth
+
     def _fire(self, trigger: str) -> None:
-        if self._acts(trigger):
-            self._from_state = self.state
-            self.trigger(trigger)  # type: ignore[attr-defined]  # added by transitions
+        self._step(trigger)
         for _ in range(MAX_EVALUATIONS):
-            if self.state not in EVALUATING or not self._acts("evaluate"):
+            if self.state not in EVALUATING or not self._step("evaluate"):
                 return
-            self._from_state = self.state
-            self.trigger("evaluate")  # type: ignore[attr-defined]
         raise RuntimeError(f"entry {self.entry_id}: evaluate did not settle in {self.state}")
 
+    def _step(self, trigger: str) -> bool:
+        """One trigger: ``transitions`` executes it if a row would do something here."""
+        if not self._acts(trigger):
+            return False
+        self._from_state = self.state
+        self._runtime.fire(self, trigger)
+        return True
+
     def _acts(self, trigger: str) -> bool:
-        """Whether ``trigger`` would do anything here: the first row of the table whose
-        guards hold changes the state or has effects.
+        """Whether ``trigger`` would do anything here: the first enabled row changes the
+        state or has effects. Starts the trigger: guard answers are forgotten, then each
+        guard asked is remembered, so ``transitions`` (fired next, if this is True) reads
+        the same answers instead of evaluating the guards again.
 
         Most events are answered by no row or by an internal row without effects ("note
-        the order's new state", an ``evaluate`` with nothing to decide). Asking
-        ``transitions`` to execute those costs 15-20 us each and changes nothing, so
-        they are skipped. The rows are read from the same table in the same order as
-        ``transitions`` reads them; a (state, trigger) pair with no row at all still
-        goes to ``transitions``, which refuses it as before.
+        the order's new state", an ``evaluate`` with nothing to decide); those are not
+        handed to ``transitions`` at all. A (state, trigger) pair with no row still goes
+        to ``transitions``, which refuses it.
         """
-        rows = _ROWS_FOR.get((self.state, trigger))
-        if not rows:
+        self._truth.clear()
+        if not self._runtime.has_rows(self.state, trigger):
             return True
-        row = spec.first_enabled(rows, lambda guard: bool(getattr(self, guard)()))
+        row = self._runtime.choose(self.state, trigger, self.holds)
         return row is not None and (row.dest is not None or bool(row.effects))
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
@@ -309,10 +251,12 @@ class EntryModel:
                      if any(happened[c] for c in follow.changes))
 
     # ------------------------------------------------------------ transitions hooks
-    def _took(self, row: int, trigger: str) -> None:
-        self.path.append(
-            Transition(self.entry_id, self._now, trigger, self._from_state, self.state, row)
-        )
+    def took(self, row: int, trigger: str, moves: bool) -> None:
+        """``transitions`` executed ``row``; one that moves is a step of the path."""
+        if moves:
+            self.path.append(
+                Transition(self.entry_id, self._now, trigger, self._from_state, self.state, row)
+            )
 
     # ------------------------------------------------------------------- facts
     def quote(self, leg: Leg) -> OrderRecord | None:

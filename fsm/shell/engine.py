@@ -38,6 +38,7 @@ from fsm.core.result import EntryResult, build_result
 from fsm.core.spec import EntryState
 from fsm.core.values import EntryRequest
 from fsm.shell import gateway
+from fsm.shell.inbox import Inbox
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError, replay
 from venues import protocol as base
@@ -93,7 +94,7 @@ class _Actor:
         self.model = model
         self.venues = venues
         self.step = 0  # the number of the next event, as the journal counts them
-        self.inbox: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self.inbox: Inbox[ev.Event] = Inbox()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.log = logger.bind(entry=model.entry_id)

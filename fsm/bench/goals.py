@@ -1,0 +1,180 @@
+"""The runtime goals of issue 12, measured in one run and printed beside their limits.
+
+Each figure is compared with a floor or a limit measured or fixed here, so ``bench
+--check`` can fail a change that makes the runtime dearer. Wall-clock figures belong
+here and not in the default test suite: they move with the machine's load, and a
+busy CI box must not turn the suite red.
+
+* the reaction paths (fill -> cancel, confirm -> hedge) beside a bare dict dispatch,
+  the cheapest any state machine in Python can be, timed in the same process;
+* the full ``gc.collect()`` pause and the cost of creating an entry with N entries
+  alive against none: what a large book of live entries does to a hedge waiting behind it;
+* what ``import fsm.cli`` costs in CPU, and whether ``simulate`` imports ccxt, each in
+  a fresh interpreter (a subprocess), since this process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from fsm.bench import runtime
+from fsm.core.values import EntryRequest, LegSpec
+from venues.market import Leg
+
+now_ns = time.perf_counter_ns
+
+
+@attrs.frozen
+class Goal:
+    """One goal: the figure measured, the limit, and whether lower is better."""
+
+    name: str
+    value: float
+    limit: float
+    unit: str
+    note: str = ""
+
+    @property
+    def met(self) -> bool:
+        return self.value <= self.limit
+
+
+def dispatch_floor_ns(samples: int = 20_000) -> list[int]:
+    """One transition by a bare dict lookup and a call: a floor no machine beats.
+
+    Shaped like one entry trigger: look up (state, trigger), check one guard, run one
+    effect, set the state.
+    """
+
+    class Model:
+        state = "a"
+
+        def ok(self) -> bool:
+            return True
+
+        def done(self) -> None:
+            pass
+
+    def go(model: Model) -> None:
+        if model.ok():
+            model.done()
+            model.state = "b"
+
+    table: dict[tuple[str, str], Callable[[Model], None]] = {("a", "go"): go}
+    model = Model()
+    values = []
+    for _ in range(samples):
+        model.state = "a"
+        t0 = now_ns()
+        table[(model.state, "go")](model)
+        values.append(now_ns() - t0)
+    return values
+
+
+@attrs.frozen
+class LiveCosts:
+    """With ``n`` entries alive and quoting: one full collection, and entry creation."""
+
+    n: int
+    gc_pause_ms: float
+    create_us: float  # p50 of creating (and admitting) one more entry
+
+
+def _request(entry_id: str) -> EntryRequest:
+    qty = Decimal("0.5")
+    return EntryRequest(LegSpec("alpha", runtime.SYMBOL, qty),
+                        LegSpec("beta", runtime.SYMBOL, qty), entry_id=entry_id)
+
+
+def _creation_us(world: runtime.World, samples: int) -> float:
+    """p50 of building an entry's model and admitting it to the engine (its actor, its
+    routes); each is retired untimed, so the live count stays what it was."""
+    engine = world.engine
+    venues = {Leg.LONG: world.alpha, Leg.SHORT: world.beta}
+    values = []
+    for k in range(samples):
+        request = _request(f"c{k}")
+        t0 = now_ns()
+        model = engine.model_class(request.entry_id, request, runtime._CONFIG)
+        actor = engine._admit(model, venues)  # type: ignore[arg-type]
+        values.append(now_ns() - t0)
+        engine._retire(actor)
+    values.sort()
+    return values[len(values) // 2] / 1000
+
+
+async def _live(n: int, samples: int) -> LiveCosts:
+    world = runtime.World.create()
+    ids = [f"s{k}" for k in range(n)]
+    tasks = [asyncio.create_task(world.engine.enter(world.request(e))) for e in ids]
+    await world.until(world.quoting(ids))
+    create_us = _creation_us(world, samples)
+    pauses = []
+    for _ in range(5):
+        t0 = now_ns()
+        gc.collect()
+        pauses.append(now_ns() - t0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    world.close()
+    # The least of five: a collection's work is the same each time, so anything above
+    # the least is other processes taking the CPU meanwhile.
+    return LiveCosts(n, min(pauses) / 1e6, create_us)
+
+
+def live_costs(n: int, samples: int = 500) -> LiveCosts:
+    """Measured in this process (whatever else it holds is traversed by gc too)."""
+    gc.collect()
+    return asyncio.run(_live(n, samples))
+
+
+def live_costs_fresh(n: int) -> LiveCosts:
+    """Measured in a fresh interpreter holding nothing but the engine and its entries,
+    so the bench's earlier phases neither add to the pause nor fragment the heap."""
+    line = _python(
+        "import json, attrs; from loguru import logger; logger.remove(); "
+        "from fsm.bench import goals; "
+        f"print(json.dumps(attrs.asdict(goals.live_costs({n}))))"
+    )
+    return LiveCosts(**json.loads(line))
+
+
+_IMPORT_CPU = (
+    "import time; t = time.process_time(); import fsm.cli; "
+    "print(time.process_time() - t)"
+)
+_SIMULATE_CCXT = (
+    "import contextlib, io, runpy, sys\n"
+    "sys.argv = ['fsm.cli', 'simulate', '--json']\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+    "    runpy.run_module('fsm.cli', run_name='__main__')\n"
+    "print(sum(1 for m in sys.modules if m == 'ccxt' or m.startswith('ccxt.')))\n"
+)
+
+
+def _python(code: str) -> str:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env, cwd=os.getcwd())
+    return done.stdout.strip().splitlines()[-1]
+
+
+def import_cpu_s(runs: int = 3) -> float:
+    """CPU seconds of ``import fsm.cli`` in a fresh interpreter, the least of ``runs``."""
+    return min(float(_python(_IMPORT_CPU)) for _ in range(runs))
+
+
+def simulate_ccxt_modules() -> int:
+    """How many ccxt modules ``simulate`` (the default scenario) leaves imported."""
+    return int(_python(_SIMULATE_CCXT))
