@@ -12,10 +12,7 @@ from collections.abc import Coroutine
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from fsm.core.values import (
-    EntryRequest,
-    LegSpec,
-)
+from fsm.core.values import EntryRequest, LegSpec
 from venues.market import (
     Book,
     BookLevel,
@@ -55,6 +52,8 @@ def request(qty: str = "0.5", entry_id: str = "t1") -> EntryRequest:
 
 
 # -- one venue on a toy market, for the simulator's own tests --------------------------
+# Times in those tests are binary-exact (0.25, 0.5, ...) so that virtual instants compare
+# with ``==``.
 
 T = TypeVar("T")
 

@@ -13,12 +13,7 @@ from typing import Any
 import attrs
 import pytest
 
-from fsm.core.config import (
-    ConfigError,
-    EntryConfig,
-    HedgeMode,
-    HedgeOrder,
-)
+from fsm.core.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
 
 D = Decimal
 

@@ -15,13 +15,7 @@ import pytest
 from fsm.core.config import EntryConfig, HedgeOrder
 from fsm.sim import scenario as scenarios
 from fsm.sim.scenario import ScenarioError
-from tests.scenariokit import (
-    BASE,
-    BASE_NAME,
-    cut,
-    outage,
-    reaction,
-)
+from tests.scenariokit import BASE, BASE_NAME, cut, outage, reaction
 
 # --------------------------------------------------------------------------- the base file
 

@@ -1,7 +1,5 @@
 """The simulated venue's amend: repricing and resizing a resting order, crossing as a
 taker, refusing sizes it cannot hold, and amend where the market does not support it.
-
-Times are binary-exact (0.25, 0.5, ...) so that virtual instants compare with ``==``.
 """
 
 from __future__ import annotations
@@ -11,30 +9,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.simkit import (
-    AMEND_RULES,
-    fill,
-    market,
-    now,
-    order,
-    run,
-    status,
-    venue_with,
-)
-from venues.market import (
-    OrderStatus,
-)
-from venues.protocol import (
-    AmendAck,
-    NotSupported,
-    OrderNotFound,
-    OrderRejected,
-    OutcomeUnknown,
-)
-from venues.sim.venue import (
-    Reaction,
-    ReactionAction,
-)
+from tests.simkit import AMEND_RULES, fill, market, now, order, run, status, venue_with
+from venues.market import OrderStatus
+from venues.protocol import AmendAck, NotSupported, OrderNotFound, OrderRejected, OutcomeUnknown
+from venues.sim.venue import Reaction, ReactionAction
 
 # -- amend ----------------------------------------------------------------------------
 

@@ -1,7 +1,5 @@
 """The simulated venue's pushes: duplicated and lagging reports, subscribers that fail or
 leave, close stopping what is due, and one script replaying to the same journal and pushes.
-
-Times are binary-exact (0.25, 0.5, ...) so that virtual instants compare with ``==``.
 """
 
 from __future__ import annotations
@@ -10,33 +8,10 @@ import asyncio
 from decimal import Decimal as D
 from typing import Any
 
-from tests.simkit import (
-    Recorder,
-    fill,
-    now,
-    order,
-    run,
-    status,
-    venue_with,
-)
-from venues.market import (
-    Book,
-    BookLevel,
-    OrderStatus,
-)
-from venues.protocol import (
-    CancelAck,
-    FillUpdate,
-    OrderUpdate,
-    VenueUpdate,
-)
-from venues.sim.venue import (
-    JournalEntry,
-    Reaction,
-    ReactionAction,
-    ScriptedBook,
-    ScriptedFill,
-)
+from tests.simkit import Recorder, fill, now, order, run, status, venue_with
+from venues.market import Book, BookLevel, OrderStatus
+from venues.protocol import CancelAck, FillUpdate, OrderUpdate, VenueUpdate
+from venues.sim.venue import JournalEntry, Reaction, ReactionAction, ScriptedBook, ScriptedFill
 
 # -- report delivery ------------------------------------------------------------------
 

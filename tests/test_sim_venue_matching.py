@@ -1,8 +1,6 @@
 """The simulated venue answering normally: protocol and latency, matching on arrival,
 resting orders filled by the script or a moving book, cancel and query, reduce-only,
 the market's rules and positions.
-
-Times are binary-exact (0.25, 0.5, ...) so that virtual instants compare with ``==``.
 """
 
 from __future__ import annotations
@@ -15,15 +13,7 @@ import pytest
 
 from tests.simkit import TOY_BOOK as BOOK
 from tests.simkit import TOY_RULES as RULES
-from tests.simkit import (
-    fill,
-    market,
-    now,
-    order,
-    run,
-    status,
-    venue_with,
-)
+from tests.simkit import fill, market, now, order, run, status, venue_with
 from venues.market import (
     Book,
     BookLevel,
@@ -43,12 +33,7 @@ from venues.protocol import (
     PlaceAck,
     Venue,
 )
-from venues.sim.venue import (
-    JournalEntry,
-    ScriptedBook,
-    ScriptedFill,
-    SimulatedVenue,
-)
+from venues.sim.venue import JournalEntry, ScriptedBook, ScriptedFill, SimulatedVenue
 
 # -- protocol and latency -------------------------------------------------------------
 

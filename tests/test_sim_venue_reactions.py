@@ -1,7 +1,5 @@
 """Whether the simulated venue answers: scripted reactions (refusals, lost answers, fills
 racing a cancel, partial fills, unavailable) and outages, each on the request it names.
-
-Times are binary-exact (0.25, 0.5, ...) so that virtual instants compare with ``==``.
 """
 
 from __future__ import annotations
@@ -11,21 +9,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from tests.simkit import (
-    AMEND_RULES,
-    fill,
-    market,
-    now,
-    order,
-    run,
-    status,
-    venue_with,
-)
-from venues.market import (
-    OrderKind,
-    OrderStatus,
-    Purpose,
-)
+from tests.simkit import AMEND_RULES, fill, market, now, order, run, status, venue_with
+from venues.market import OrderKind, OrderStatus, Purpose
 from venues.protocol import (
     CancelAck,
     OrderNotFound,
@@ -34,11 +19,7 @@ from venues.protocol import (
     PlaceAck,
     VenueUnavailable,
 )
-from venues.sim.venue import (
-    Outage,
-    Reaction,
-    ReactionAction,
-)
+from venues.sim.venue import Outage, Reaction, ReactionAction
 
 # -- reactions ------------------------------------------------------------------------
 
