@@ -1,7 +1,9 @@
 """The invariants the property tests check on a ``Desk`` after every event.
 
 Some hold whatever the venues said (the command stream); the rest hold only when every
-answer was truthful, and are checked against the desk's venue truth.
+answer was truthful, and are checked against the desk's venue truth. That truth is
+checked too: the desk keeps its orders in the simulator's own record, and a record no
+real venue could hold (a complete order still open) would make every other check moot.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ def check_commands(desk: Desk, commands: list[Command]) -> None:
 def check_truth(desk: Desk, _: list[Command] | None = None) -> None:
     model = desk.model
     tolerance = model.tolerance()
+    for order in desk.venue.values():
+        # the truth itself is sound: an order whose fills reach its size is filled, not
+        # open. Left open it would answer every query "open, fully filled", a state no
+        # venue reports, and what the model made of it would prove nothing.
+        assert not (order.live and order.filled >= order.qty), (
+            f"{order.client_id} is open at the venue with {order.filled} of {order.qty} filled")
     for record in model.ledger:
         truth = desk.truth_filled(record.client_id)
         # 2. never more than the venue executed (a duplicate counted would show here)

@@ -4,7 +4,8 @@ A clear error names what was wrong and what was expected, and nothing is sent or
 a request is refused before the first order; a malformed answer leaves its order
 "unknown" and asked for again by client order id; a malformed push is dropped, the
 truth being recoverable by the same query. (Malformed scenario files and config are
-covered by test_scenario_files.py and test_config.py.)
+covered by test_scenario_file_errors.py, test_scenario_file_values.py and
+test_config_values.py.)
 """
 
 from __future__ import annotations
