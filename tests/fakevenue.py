@@ -29,8 +29,9 @@ from fsm.core.commands import (
     StartTimer,
 )
 from fsm.core.config import EntryConfig
-from fsm.core.entry import QUOTE_TIMER, EntryModel
+from fsm.core.entry import EntryModel
 from fsm.core.pricing import round_down
+from fsm.core.tables.events import QUOTE_TIMER
 from fsm.core.values import (
     EntryRequest,
     LegSpec,

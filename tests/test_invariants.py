@@ -109,7 +109,7 @@ def test_6_random_client_ids_are_caught(monkeypatch: pytest.MonkeyPatch) -> None
         return f"{original(entry_id, leg, purpose, attempt)}x{next(counter)}"
 
     original = ids.client_order_id
-    monkeypatch.setattr("fsm.core.entry.client_order_id", drifting)
+    monkeypatch.setattr("fsm.core.entry_effects.client_order_id", drifting)
     first, second = run_builtin("one_leg_fills_first"), run_builtin("one_leg_fills_first")
     assert [o.client_id for o in first.result.orders] != [
         o.client_id for o in second.result.orders]

@@ -1,0 +1,173 @@
+"""The entry table's effects: what an entry does when a row is taken.
+
+Each public method is named by a row of ``fsm.core.tables.entry`` (``effects``); it
+records orders in the ledger and appends the commands to send. Order quantities come
+from this entry's own fills, never from venue positions.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fsm.core.commands import RaiseAlert, StartTimer
+from fsm.core.config import HedgeOrder
+from fsm.core.entry_facts import EntryFacts
+from fsm.core.ids import client_order_id
+from fsm.core.orders import OrderRecord
+from fsm.core.pricing import aggressive_price, round_down
+from fsm.core.quotes import plan_quotes
+from fsm.core.spec import OrderState
+from fsm.core.tables.events import (
+    QUOTE_TIMER,
+)
+from venues.market import (
+    Leg,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
+
+
+class EntryEffects(EntryFacts):
+    """Effects of the entry table, named as its rows name them."""
+
+    def _place(
+        self, leg: Leg, purpose: Purpose, side: Side, kind: OrderKind,
+        qty: Decimal, price: Decimal | None, tif: TimeInForce, reduce_only: bool = False,
+    ) -> None:
+        spec_leg = self.request.leg(leg)
+        attempt = self.ledger.next_attempt(leg, purpose)
+        command = PlaceOrder(
+            client_id=client_order_id(self.entry_id, leg, purpose, attempt),
+            venue=spec_leg.venue, symbol=spec_leg.symbol, leg=leg, purpose=purpose,
+            side=side, kind=kind, qty=qty, price=price, time_in_force=tif,
+            reduce_only=reduce_only,
+        )
+        if command.client_id in self.ledger.orders:
+            self.ledger.resend(command, self._now)
+        else:
+            self.ledger.add(command, attempt, self._now)
+        self._out.append(command)
+
+    def _cancel(self, record: OrderRecord | None) -> None:
+        if record is not None and record.live:
+            self._out.extend(self.ledger.request_cancel(record.client_id, self._now))
+
+    def place_quotes(self, *_: Any) -> None:
+        for leg, quote in plan_quotes(self.request, self.config, self.rules, self.books).items():
+            self._place(leg, Purpose.QUOTE, leg.side, OrderKind.LIMIT, quote.qty, quote.price,
+                        TimeInForce.GTC)
+
+    def start_quote_timer(self, *_: Any) -> None:
+        self._out.append(StartTimer(QUOTE_TIMER, self.config.quote_timeout_s))
+
+    def choose_first_leg(self, *_: Any) -> None:
+        self.first_leg = self._trigger_leg()
+        self.moments["trigger"] = self._now
+
+    def cancel_sibling_quote(self, *_: Any) -> None:
+        assert self.first_leg is not None
+        sibling = self.quote(self.first_leg.other)
+        if sibling is not None and sibling.live:
+            self.moments.setdefault("sibling_cancel_sent", self._now)
+        self._cancel(sibling)
+
+    def amend_sibling_to_cross(self, *_: Any) -> None:
+        """Turn the resting sibling quote into the hedge: through the touch, imbalance-sized.
+
+        The new total is what the quote has filled plus the hedge quantity, so the venue
+        can never fill it beyond the leading leg; the price is the aggressive hedge price.
+        """
+        assert self.first_leg is not None
+        lag = self.first_leg.other
+        sibling = self.quote(lag)
+        assert sibling is not None
+        price = self._crossing_price(lag)
+        self.moments.setdefault("sibling_amend_sent", self._now)
+        self.moments.setdefault("first_hedge_sent", self._now)
+        self._out.extend(self.ledger.request_amend(
+            sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now
+        ))
+
+    def cancel_live_quotes(self, *_: Any) -> None:
+        for quote in self._quotes():
+            self._cancel(quote)
+
+    def cancel_live_orders(self, *_: Any) -> None:
+        for record in list(self.ledger):
+            self._cancel(record)
+
+    def cancel_hedge_venue_quote(self, *_: Any) -> None:
+        lag = self.lagging_leg()
+        assert lag is not None
+        self._cancel(self.quote(lag))
+
+    def place_hedge(self, *_: Any) -> None:
+        lag = self.lagging_leg()
+        assert lag is not None
+        self.hedge_attempts += 1
+        self.moments.setdefault("first_hedge_sent", self._now)
+        qty = self.hedge_qty()
+        if self.config.hedge_order is HedgeOrder.MARKET:
+            self._place(lag, Purpose.HEDGE, lag.side, OrderKind.MARKET,
+                        qty, None, TimeInForce.IOC)
+            return
+        self._place(lag, Purpose.HEDGE, lag.side, OrderKind.LIMIT,
+                    qty, self._crossing_price(lag), TimeInForce.IOC)
+
+    def _crossing_price(self, leg: Leg) -> Decimal:
+        """An aggressive limit through the touch, capped by the slippage limit measured
+        from the leg's own quote price (what the entry meant to pay)."""
+        quote = self.quote(leg)
+        book = self.books[leg]
+        reference = quote.command.price if quote and quote.command.price else book.mid
+        return aggressive_price(
+            book, leg.side, self.config.hedge_limit_offset_pct, reference,
+            self.config.hedge_max_slippage_pct, self.rules[leg].tick,
+        )
+
+    def place_trim(self, *_: Any) -> None:
+        lag = self.lagging_leg()
+        assert lag is not None
+        lead = lag.other
+        self.trim_attempts += 1
+        side = lead.side.opposite
+        qty = round_down(abs(self.imbalance()), self.rules[lead].lot)
+        self._place(lead, Purpose.TRIM, side, OrderKind.MARKET, qty, None,
+                    TimeInForce.IOC, reduce_only=self._reduces_only(lead, side, qty))
+
+    def place_flatten(self, *_: Any) -> None:
+        self.rollback_rounds += 1
+        for leg, side, qty in self._flatten_plan():
+            self._place(leg, Purpose.ROLLBACK, side, OrderKind.MARKET,
+                        qty, None, TimeInForce.IOC,
+                        reduce_only=self._reduces_only(leg, side, qty))
+
+    def report_residual(self, *_: Any) -> None:
+        imbalance = self.imbalance()
+        if abs(imbalance) > self.tolerance():
+            self._out.append(RaiseAlert(
+                f"entry {self.entry_id} completed with net exposure {imbalance} "
+                f"(more than one lot, {self.tolerance()})",
+                {"net": imbalance, **self.residuals()},
+            ))
+
+    def raise_residual_alert(self, *_: Any) -> None:
+        unresolved = [r for r in self.ledger if r.state is OrderState.UNRESOLVED]
+        live = [r.client_id for r in self.ledger if r.live and r.state is not OrderState.UNRESOLVED]
+        holds = ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
+        if unresolved:
+            head = (f"entry {self.entry_id} gave up: outcome unknown after every query of "
+                    + ", ".join(
+                        f"{r.client_id} ({r.purpose.value} {r.command.side.value} {r.qty} on "
+                        f"{r.command.venue}, {r.queries} quer{'y' if r.queries == 1 else 'ies'}; "
+                        f"possibly live, filled "
+                        f"between {r.filled} and {r.qty})" for r in unresolved)
+                    + f"; nothing was flattened; this entry's known fills hold {holds}")
+        else:
+            head = f"entry {self.entry_id} could not roll back: this entry still holds {holds}"
+        detail = f"; orders still live: {', '.join(live)}" if live else ""
+        self._out.append(RaiseAlert(head + detail, self.residuals()))

@@ -1,0 +1,171 @@
+"""What an entry knows: its orders, books and rules, and the facts derived from them.
+
+The base of the entry model (``fsm.core.entry``): the state its guards read and its
+effects change, and the quantities both ask for (positions from this entry's own fills,
+the imbalance, the lagging leg, what a hedge or a flatten would be). Nothing here
+decides; the guards (``fsm.core.entry_guards``) and effects (``fsm.core.entry_effects``)
+named in the entry table do.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from fsm.core.commands import Command, RaiseAlert
+from fsm.core.config import EntryConfig
+from fsm.core.ledger import OrderLedger
+from fsm.core.orders import OrderRecord
+from fsm.core.pricing import round_down
+from fsm.core.values import EntryRequest
+from venues.market import (
+    Book,
+    Leg,
+    MarketRules,
+    Purpose,
+    Side,
+)
+
+
+@attrs.frozen
+class Transition:
+    """One transition taken, as listeners and the result's path see it."""
+
+    entry_id: str
+    at: float
+    trigger: str
+    source: str
+    dest: str
+    row: int  # index into fsm.core.spec.ENTRY_TRANSITIONS
+
+
+class EntryFacts:
+    """The entry's state and the facts its guards and effects share."""
+
+    def __init__(
+        self,
+        entry_id: str,
+        request: EntryRequest,
+        config: EntryConfig,
+    ) -> None:
+        self.entry_id = entry_id
+        self.request = request
+        self.config = config
+        self.ledger = OrderLedger(config.retry_policy())
+        self.books: dict[Leg, Book] = {}
+        self.rules: dict[Leg, MarketRules] = {}
+        self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
+        self.first_leg: Leg | None = None
+        self.stop_reason: str | None = None
+        self.hedge_attempts = 0
+        self.trim_attempts = 0
+        self.rollback_rounds = 0
+        self.path: list[Transition] = []
+        self.alerts: list[RaiseAlert] = []
+        self.ignored: list[str] = []
+        self.exposure: list[tuple[float, Decimal]] = []
+        self.moments: dict[str, float] = {}
+        self.reference_price = Decimal(0)
+        self._now = 0.0
+        self._out: list[Command] = []
+        self._last_fill_leg: Leg | None = None
+        self._positions: dict[Leg, Decimal] = {}
+
+    def quote(self, leg: Leg) -> OrderRecord | None:
+        for record in self.ledger:
+            if record.purpose is Purpose.QUOTE and record.command.leg is leg:
+                return record
+        return None
+
+    def _quotes(self) -> list[OrderRecord]:
+        return [r for r in self.ledger if r.purpose is Purpose.QUOTE]
+
+    def _latest(self, purpose: Purpose) -> OrderRecord | None:
+        found = None
+        for record in self.ledger:
+            if record.purpose is purpose:
+                found = record
+        return found
+
+    def position(self, leg: Leg) -> Decimal:
+        """This entry's size on ``leg``, in the leg's direction, from its own fills.
+
+        Guards ask for it many times per event, so it is computed once per change of
+        the ledger's fills (only ``ledger.apply`` changes them; see ``_absorb``).
+        """
+        cached = self._positions.get(leg)
+        if cached is None:
+            cached = self._positions[leg] = sum(
+                (r.filled if r.command.side is leg.side else -r.filled
+                 for r in self.ledger if r.command.leg is leg),
+                Decimal(0),
+            )
+        return cached
+
+    def imbalance(self) -> Decimal:
+        """Net exposure: long size minus short size (positive: the long leg is ahead)."""
+        return self.position(Leg.LONG) - self.position(Leg.SHORT)
+
+    def tolerance(self) -> Decimal:
+        """One lot: the larger lot of the two venues."""
+        if not self.rules:
+            return Decimal(0)
+        return max(rules.lot for rules in self.rules.values())
+
+    def lagging_leg(self) -> Leg | None:
+        imbalance = self.imbalance()
+        if imbalance == 0:
+            return None
+        return Leg.SHORT if imbalance > 0 else Leg.LONG
+
+    def hedge_qty(self) -> Decimal:
+        lag = self.lagging_leg()
+        if lag is None:
+            return Decimal(0)
+        return round_down(abs(self.imbalance()), self.rules[lag].lot)
+
+    def _tradable(self, leg: Leg, side: Side, qty: Decimal) -> bool:
+        return self.rules[leg].tradable(qty, self.books[leg].far_touch(side))
+
+    def _needs_hedge(self) -> bool:
+        lag = self.lagging_leg()
+        return lag is not None and self._tradable(lag, lag.side, self.hedge_qty())
+
+    def _venue_position(self, leg: Leg) -> Decimal:
+        """The venue's position as this entry knows it: before the entry plus its fills."""
+        signed = self.position(leg) if leg is Leg.LONG else -self.position(leg)
+        return self.start_positions[leg] + signed
+
+    def _reduces_only(self, leg: Leg, side: Side, qty: Decimal) -> bool:
+        """Whether an order may be sent reduce-only: it only shrinks the venue position.
+
+        An entry that reduced an opposite pre-existing position cannot be undone with a
+        reduce-only order (the venue would refuse it): it is sent as a plain order.
+        """
+        position = self._venue_position(leg)
+        return position * side.sign < 0 and abs(position) >= qty
+
+    def _trigger_leg(self) -> Leg | None:
+        ratio = self.config.hedge_trigger_fill_ratio
+        reached = [
+            q.command.leg for q in self._quotes() if q.filled > 0 and q.filled >= ratio * q.qty
+        ]
+        if self._last_fill_leg in reached:
+            return self._last_fill_leg
+        return reached[0] if reached else None
+
+    def _flatten_plan(self) -> list[tuple[Leg, Side, Decimal]]:
+        plan = []
+        for leg in (Leg.LONG, Leg.SHORT):
+            size = self.position(leg)
+            if size == 0:
+                continue
+            side = leg.side.opposite if size > 0 else leg.side
+            qty = round_down(abs(size), self.rules[leg].lot)
+            if self._tradable(leg, side, qty):
+                plan.append((leg, side, qty))
+        return plan
+
+    def residuals(self) -> dict[str, Decimal]:
+        return {self.request.leg(leg).venue: self.position(leg) for leg in (Leg.LONG, Leg.SHORT)}

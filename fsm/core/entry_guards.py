@@ -1,0 +1,140 @@
+"""The entry table's guards: pure questions about an entry, asked by its rows.
+
+Each method is named by a row of ``fsm.core.tables.entry`` (``guards`` / ``unless``) and
+answers from the entry's facts alone; the runtime asks each at most once per trigger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsm.core import spec
+from fsm.core.config import HedgeMode
+from fsm.core.entry_facts import EntryFacts
+from fsm.core.pricing import round_down
+from fsm.core.spec import OrderState
+from venues.market import (
+    Purpose,
+)
+
+
+class EntryGuards(EntryFacts):
+    """Guards of the entry table, named as its rows name them."""
+
+    def trigger_fill_reached(self, *_: Any) -> bool:
+        return self._trigger_leg() is not None
+
+    def sibling_amendable(self, *_: Any) -> bool:
+        """Amend-to-cross is asked for, and the sibling quote rests where amends exist."""
+        if self.config.hedge_mode is not HedgeMode.AMEND_TO_CROSS:
+            return False
+        lead = self._trigger_leg()
+        if lead is None or self.lagging_leg() is not lead.other:
+            return False
+        sibling = self.quote(lead.other)
+        return (
+            sibling is not None
+            and sibling.state in spec.RESTING
+            and self.rules[lead.other].supports_amend
+            and self._needs_hedge()
+        )
+
+    def sibling_settled(self, *_: Any) -> bool:
+        assert self.first_leg is not None
+        sibling = self.quote(self.first_leg.other)
+        return sibling is None or sibling.terminal
+
+    def amend_answered(self, *_: Any) -> bool:
+        assert self.first_leg is not None
+        sibling = self.quote(self.first_leg.other)
+        return sibling is not None and sibling.amend in spec.AMEND_ANSWERED
+
+    def a_quote_ended(self, *_: Any) -> bool:
+        return any(q.terminal for q in self._quotes())
+
+    def quotes_settled(self, *_: Any) -> bool:
+        return all(q.terminal for q in self._quotes())
+
+    def anything_filled(self, *_: Any) -> bool:
+        return any(r.filled > 0 for r in self.ledger)
+
+    def cancel_in_flight(self, *_: Any) -> bool:
+        return any(r.cancel_wanted and r.live for r in self.ledger)
+
+    def cancels_settled(self, *_: Any) -> bool:
+        return not self.cancel_in_flight()
+
+    def hedge_venue_quote_live(self, *_: Any) -> bool:
+        lag = self.lagging_leg()
+        if lag is None or not self._needs_hedge():
+            return False
+        quote = self.quote(lag)
+        return quote is not None and quote.live
+
+    def imbalance_hedgeable(self, *_: Any) -> bool:
+        lag = self.lagging_leg()
+        if lag is None or not self._needs_hedge():
+            return False
+        quote = self.quote(lag)
+        blocked = quote is not None and quote.live
+        hedge = self._latest(Purpose.HEDGE)
+        return not blocked and (hedge is None or hedge.terminal)
+
+    def maker_still_quoting(self, *_: Any) -> bool:
+        return any(q.live and not q.cancel_wanted for q in self._quotes())
+
+    def dust_trimmable(self, *_: Any) -> bool:
+        lag = self.lagging_leg()
+        if lag is None or not self.orders_settled():
+            return False
+        if self.trim_attempts >= 1 + self.config.hedge_retry_budget:
+            return False
+        lead = lag.other
+        qty = round_down(abs(self.imbalance()), self.rules[lead].lot)
+        return self._tradable(lead, lead.side.opposite, qty)
+
+    def orders_settled(self, *_: Any) -> bool:
+        return all(r.terminal for r in self.ledger)
+
+    def hedge_settled(self, *_: Any) -> bool:
+        hedge = self._latest(Purpose.HEDGE)
+        return hedge is None or hedge.terminal
+
+    def hedge_budget_spent(self, *_: Any) -> bool:
+        return self.hedge_attempts >= 1 + self.config.hedge_retry_budget and self._needs_hedge()
+
+    def trim_settled(self, *_: Any) -> bool:
+        trim = self._latest(Purpose.TRIM)
+        return trim is None or trim.terminal
+
+    def reconcile_needed(self, *_: Any) -> bool:
+        return not self.maker_still_quoting() or self._needs_hedge()
+
+    def cancel_budget_spent(self, *_: Any) -> bool:
+        return any(r.cancel_budget_spent() for r in self.ledger)
+
+    def order_unresolved(self, *_: Any) -> bool:
+        return any(r.state is OrderState.UNRESOLVED for r in self.ledger)
+
+    def waiting_over(self, *_: Any) -> bool:
+        """Nothing more can be learned: every order is terminal, unresolved with its last
+        cancel answered, or live where the venue keeps refusing (or never gets) the cancel."""
+        return all(
+            r.terminal or (r.state is OrderState.UNRESOLVED and not r.last_cancel_out)
+            or r.cancel_budget_spent()
+            for r in self.ledger
+        )
+
+    def hedge_unsendable(self, *_: Any) -> bool:
+        """The last hedge never left (venue unavailable through every send retry)."""
+        hedge = self._latest(Purpose.HEDGE)
+        return hedge is not None and hedge.unsendable and self._needs_hedge()
+
+    def exposure_flattenable(self, *_: Any) -> bool:
+        return bool(self._flatten_plan())
+
+    def exposure_beyond_lot(self, *_: Any) -> bool:
+        return any(abs(self.position(leg)) > self.rules[leg].lot for leg in self.rules)
+
+    def rollback_budget_left(self, *_: Any) -> bool:
+        return self.rollback_rounds < 1 + self.config.rollback_retry_budget
