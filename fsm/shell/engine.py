@@ -15,7 +15,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from loguru import logger
@@ -35,12 +35,11 @@ from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_request
 from fsm.core.result import EntryResult, build_result
-from fsm.core.spec import EntryState
 from fsm.core.values import EntryRequest
-from fsm.shell import gateway
-from fsm.shell.inbox import Inbox
-from fsm.shell.journal import Journal, JournaledEntry, JournalError
-from fsm.shell.recovery import RecoveryError, replay
+from fsm.shell import gateway, resume
+from fsm.shell.actor import Actor
+from fsm.shell.journal import Journal, JournalError
+from fsm.shell.resume import RecoveryOutcome
 from venues import protocol as base
 from venues.market import (
     Book,
@@ -48,9 +47,6 @@ from venues.market import (
     MarketRules,
     PlaceOrder,
 )
-
-if TYPE_CHECKING:
-    from loguru import Logger
 
 TransitionListener = Callable[[Transition], None]
 AlertListener = Callable[[str, RaiseAlert], None]
@@ -68,39 +64,14 @@ class Step:
 
 StepListener = Callable[[Step], None]
 
+__all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
+
 _FINISHED_MEMORY = 10_000
 
 
 class EntryAborted(RuntimeError):
     """The engine lost the ability to decide (a bug, or a journal it cannot write); the
     message lists what may be live, and ``atomic-entry recover`` can take it from there."""
-
-
-@attrs.frozen
-class RecoveryOutcome:
-    """What ``EntryEngine.recover`` did with one unfinished entry of the journal."""
-
-    entry_id: str
-    result: EntryResult | None  # None: nothing had been sent, or it could not be rebuilt
-    note: str
-    resumed_in: str | None = None  # the state the journal left it in
-    replayed: int = 0  # journaled steps replayed
-
-
-class _Actor:
-    """One running entry: its model, inbox, timers and in-flight command tasks."""
-
-    def __init__(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> None:
-        self.model = model
-        self.venues = venues
-        self.step = 0  # the number of the next event, as the journal counts them
-        self.inbox: Inbox[ev.Event] = Inbox()
-        self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.log = logger.bind(entry=model.entry_id)
-
-    def post(self, event: ev.Event) -> None:
-        self.inbox.put_nowait(event)
 
 
 class EntryEngine:
@@ -127,11 +98,11 @@ class EntryEngine:
         #: How long a request sent by a process that died may still be travelling: recovery
         #: asks about an order no sooner than this after the last journaled step.
         self.recovery_grace_s = recovery_grace_s
-        self._actors: dict[str, _Actor] = {}
-        self._routes: dict[tuple[str, str], _Actor] = {}
+        self._actors: dict[str, Actor] = {}
+        self._routes: dict[tuple[str, str], Actor] = {}
         # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
         # so retiring one entry among thousands on one symbol costs O(1), not O(n).
-        self._book_routes: dict[tuple[str, str], dict[tuple[_Actor, Leg], None]] = {}
+        self._book_routes: dict[tuple[str, str], dict[tuple[Actor, Leg], None]] = {}
         self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._transition_listeners: list[TransitionListener] = []
@@ -153,6 +124,10 @@ class EntryEngine:
         """Call ``listener`` after every event an entry processes; returns an unsubscribe."""
         self._step_listeners.append(listener)
         return lambda: self._step_listeners.remove(listener)
+
+    def running(self, entry_id: str) -> bool:
+        """Whether ``entry_id`` is an entry this engine is running now."""
+        return entry_id in self._actors
 
     def kill(self, entry_id: str, reason: str = "requested") -> None:
         """Ask a running entry to stop and flatten what it opened."""
@@ -204,88 +179,11 @@ class EntryEngine:
         only sent again under its own id when a query proved it never arrived. ``only``
         limits recovery to the named entries.
         """
-        if self.journal is None:
-            raise RecoveryError("recover needs a journal: EntryEngine(..., journal=Journal(path))")
-        wanted = None if only is None else set(only)
-        unfinished = [
-            entry for entry in self.journal.unfinished()
-            if entry.entry_id not in self._actors and (wanted is None or entry.entry_id in wanted)
-        ]
-        return list(await asyncio.gather(*(self._recover(entry) for entry in unfinished)))
+        return await resume.recover(self, only)
 
-    async def _recover(self, entry: JournaledEntry) -> RecoveryOutcome:
-        assert self.journal is not None
-        log = logger.bind(entry=entry.entry_id)
-        try:
-            rebuilt = replay(entry, self.model_class)
-        except RecoveryError as exc:
-            log.critical("cannot recover: {}", exc)
-            return RecoveryOutcome(entry.entry_id, None, f"not recovered: {exc}")
-        model = rebuilt.model
-        if model.state == EntryState.NEW:
-            model.detach()
-            note = "stopped before anything was sent"
-            self.journal.close_entry(entry.entry_id, "not_started", note)
-            log.info("recovered: {}", note)
-            return RecoveryOutcome(entry.entry_id, None, note, EntryState.NEW.value,
-                                   len(entry.steps))
-        resumed_in = model.state
-        request = entry.request
-        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
-        loop = asyncio.get_running_loop()
-        log.warning("recovering in {} with {} orders; timers {}", model.state,
-                    len(model.ledger.orders), sorted(rebuilt.armed_timers) or "none")
-        books: dict[Leg, Book] = {}
-        if not model.terminal:
-            # Requests the dead process sent may still be on their way: a query that
-            # overtook one would find nothing and call it never placed.
-            last = entry.steps[-1].at if entry.steps else loop.time()
-            await asyncio.sleep(min(self.recovery_grace_s,
-                                    max(0.0, last + self.recovery_grace_s - loop.time())))
-            books = await self._books_now(request, venues, log)
-        # Only now does the entry hear from its venues, so ``Recovered`` is the first
-        # event after the replay: a report processed before it would act on requests the
-        # ledger has not yet marked as lost (reports missed meanwhile are in the queries).
-        actor = self._admit(model, venues)
-        actor.step = rebuilt.next_step
-        for record in model.ledger:
-            self._routes[(record.command.venue, record.client_id)] = actor
-        if model.terminal:
-            # It ended, but died before the journal said so: the last step's alerts may
-            # never have been raised. Raise them (again: alerts are at least once).
-            for command in entry.steps[-1].commands:
-                if isinstance(command, RaiseAlert):
-                    self._execute(actor, command)
-            self._close_journaled(actor, "closed on recovery")
-        else:
-            actor.post(ev.Recovered(loop.time(), books))
-            for name in rebuilt.armed_timers:
-                actor.post(ev.TimerFired(loop.time(), name))
-        result = await self._drive(actor, model.start_positions)
-        return RecoveryOutcome(entry.entry_id, result, f"recovered: {result.final_state}",
-                               resumed_in, len(entry.steps))
-
-    @staticmethod
-    async def _books_now(
-        request: EntryRequest, venues: dict[Leg, base.Venue], log: Logger
-    ) -> dict[Leg, Book]:
-        """The books as they are now; a venue that cannot say keeps its journaled book."""
-        legs = list(venues)
-        answers = await asyncio.gather(
-            *(venues[leg].book(request.leg(leg).symbol) for leg in legs), return_exceptions=True,
-        )
-        books: dict[Leg, Book] = {}
-        for leg, answer in zip(legs, answers, strict=True):
-            if isinstance(answer, Book):
-                books[leg] = answer
-            else:
-                log.warning("no book from {} after recovery ({}); using the journaled one",
-                            request.leg(leg).venue, answer)
-        return books
-
-    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> _Actor:
+    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> Actor:
         """Register a running entry: its actor, and the books its legs read."""
-        actor = _Actor(model, venues)
+        actor = Actor(model, venues)
         self._actors[model.entry_id] = actor
         for leg in (Leg.LONG, Leg.SHORT):
             spec = model.request.leg(leg)
@@ -293,7 +191,7 @@ class EntryEngine:
         return actor
 
     async def _drive(
-        self, actor: _Actor, start_positions: Mapping[Leg, Decimal]
+        self, actor: Actor, start_positions: Mapping[Leg, Decimal]
     ) -> EntryResult:
         """Run an admitted entry to its end; report it with the venues' positions."""
         model, venues, request = actor.model, actor.venues, actor.model.request
@@ -330,7 +228,7 @@ class EntryEngine:
             ) from None
 
     # ------------------------------------------------------------------ actor
-    async def _run(self, actor: _Actor) -> None:
+    async def _run(self, actor: Actor) -> None:
         model = actor.model
         published = len(model.path)  # a recovered entry's path was published before
         while not model.terminal:
@@ -368,7 +266,7 @@ class EntryEngine:
                 # the fill that caused it.
                 await asyncio.sleep(0)
 
-    def _close_journaled(self, actor: _Actor, note: str | None) -> None:
+    def _close_journaled(self, actor: Actor, note: str | None) -> None:
         """Mark a finished entry closed, once its last commands (the final alert) are out."""
         if self.journal is None:
             return
@@ -379,7 +277,7 @@ class EntryEngine:
                                actor.model.state, exc)
 
     def _abort(
-        self, actor: _Actor, event: ev.Event, what: str, exc: Exception
+        self, actor: Actor, event: ev.Event, what: str, exc: Exception
     ) -> EntryAborted:
         """The entry cannot go on deciding: say loudly which orders may be live."""
         model = actor.model
@@ -392,12 +290,9 @@ class EntryEngine:
             self._safely(listener, model.entry_id, alert)
         return EntryAborted(message)
 
-    def _retire(self, actor: _Actor) -> None:
+    def _retire(self, actor: Actor) -> None:
         model = actor.model
-        for handle in actor.timers.values():
-            handle.cancel()
-        for task in actor.tasks:
-            task.cancel()
+        actor.stop()
         for record in model.ledger:
             key = (record.command.venue, record.client_id)
             self._routes.pop(key, None)
@@ -417,39 +312,25 @@ class EntryEngine:
             logger.exception("listener {} failed", listener)
 
     # --------------------------------------------------------------- commands
-    def _execute(self, actor: _Actor, command: Command) -> None:
-        loop = asyncio.get_running_loop()
+    def _execute(self, actor: Actor, command: Command) -> None:
         match command:
             case PlaceOrder():
                 self._routes[(command.venue, command.client_id)] = actor
-                self._spawn(actor, gateway.place(actor.venues[command.leg], command, actor.post))
+                actor.spawn(gateway.place(actor.venues[command.leg], command, actor.post))
             case CancelOrder():
-                self._spawn(actor, gateway.cancel(self.venues[command.venue], command, actor.post))
+                actor.spawn(gateway.cancel(self.venues[command.venue], command, actor.post))
             case AmendOrder():
-                self._spawn(actor, gateway.amend(self.venues[command.venue], command, actor.post))
+                actor.spawn(gateway.amend(self.venues[command.venue], command, actor.post))
             case QueryOrder():
-                self._spawn(actor, gateway.query(self.venues[command.venue], command, actor.post))
+                actor.spawn(gateway.query(self.venues[command.venue], command, actor.post))
             case StartTimer():
-                name = command.name
-                previous = actor.timers.pop(name, None)
-                if previous is not None:  # a timer restarted under its name fires once
-                    previous.cancel()
-                actor.timers[name] = loop.call_later(
-                    command.delay_s, lambda: actor.post(ev.TimerFired(loop.time(), name))
-                )
+                actor.start_timer(command.name, command.delay_s)
             case CancelTimer():
-                handle = actor.timers.pop(command.name, None)
-                if handle is not None:
-                    handle.cancel()
+                actor.cancel_timer(command.name)
             case RaiseAlert():
                 actor.log.error("ALERT {}", command.message)
                 for listener in list(self._alert_listeners):
                     self._safely(listener, actor.model.entry_id, command)
-
-    def _spawn(self, actor: _Actor, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        actor.tasks.add(task)
-        task.add_done_callback(actor.tasks.discard)
 
     def _venue(self, name: str) -> base.Venue:
         venue = self.venues.get(name)
