@@ -10,9 +10,10 @@ asyncio loop it runs on), not the network. Two reaction paths are timed per entr
   being called for the hedge.
 
 Each path is split into the decision core's bookkeeping (``EntryModel._absorb``: ledger,
-dedupe, lifecycle table), its state machine (``EntryModel._fire``: ``transitions``,
-guards, effects) and the rest, which is asyncio: inbox hand-off, task creation and
-scheduling. The instrumented classes below only add clock reads around those calls.
+dedupe, the event and order tables), its state machine (``EntryModel._fire``: the
+compiled ``transitions`` machine, guards, effects) and the rest, which is asyncio:
+inbox hand-off, task creation and scheduling. The instrumented classes below only add
+clock reads around those calls.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The entry model: events in, commands out. No clock, no awaits, no venue calls.
 
-``EntryModel.handle(event)`` updates the order ledger, fires the entry trigger the
-event means (see ``fsm.core.spec``), lets decision states ``evaluate`` until nothing more
-applies, and returns the commands the transitions emitted. Same events in, same
-commands out, always.
+``EntryModel.handle(event)`` updates the order ledger, fires the entry triggers the
+event means (the event table, ``fsm.core.tables.events``) through the compiled machine
+(``fsm.core.runtime``), lets decision states ``evaluate`` until nothing more applies,
+and returns the commands the transitions emitted. Same events in, same commands out,
+always.
 
 The guards and effects named in ``fsm.core.spec.ENTRY_TRANSITIONS`` are the methods of
 ``fsm.core.entry_guards`` and ``fsm.core.entry_effects``, over the facts of

@@ -2,16 +2,18 @@
 transitions lives in ``fsm.core.tables``; this module only gathers it under one name.
 
 * ``fsm.core.tables.entry``: the hedged entry (``ENTRY_STATES`` / ``ENTRY_TRANSITIONS``),
-  a hierarchical machine run by ``transitions``.
+  written hierarchically; ``fsm.core.runtime`` compiles it for ``transitions``.
 * ``fsm.core.tables.order``: the lifecycle of one order (``ORDER_STATES`` /
-  ``ORDER_TRANSITIONS``) and the named sets of its states.
+  ``ORDER_TRANSITIONS``), its amend region (``AMEND_STATES`` / ``AMEND_TRANSITIONS``),
+  the rule run on every state change (``ON_STATE_CHANGE``) and the named sets of its states.
 * ``fsm.core.tables.events``: which event fires which order trigger, and which entry
   triggers follow (``EVENT_RULES``, ``ENTRY_FOLLOWS``).
 * ``fsm.core.tables.facts``: the yes/no facts an order keeps beside its state.
 * ``fsm.core.tables.rows``: the row and state shapes and the first-enabled rule.
 
-The engine, the diagrams, the review tables and the table-driven tests are all generated
-from these rows, so a row's ``meaning`` is written once and read everywhere.
+The entry runtime, the order interpreter, the diagrams, the review tables, row coverage
+and the table-driven tests all read these rows, so a row's ``meaning`` is written once
+and read everywhere.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The imperative shell: one asyncio actor per entry around the sans-I/O ``EntryModel``.
 
-Each entry owns an inbox. Events (venue answers, venue pushes, timers, kill requests)
-are processed one at a time to completion, so the model never sees two things at
-once. Commands run concurrently as tasks against the venue adapters (``fsm.shell.gateway``),
-and every outcome comes back through the inbox as an event stamped with the loop clock: a
-virtual clock in simulation, the real one live. Nothing here decides anything.
+Each entry is an actor (``fsm.shell.actor``) that owns an inbox. Events (venue answers,
+venue pushes, timers, kill requests) are processed one at a time to completion, so the
+model never sees two things at once. Commands run concurrently as tasks against the
+venue adapters (``fsm.shell.gateway``), and every outcome comes back through the inbox
+as an event stamped with the loop clock: a virtual clock in simulation, the real one
+live. Nothing here decides anything.
 """
 
 from __future__ import annotations

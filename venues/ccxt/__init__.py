@@ -1,2 +1,4 @@
-"""Real exchanges through ccxt: the adapter, per-exchange dialects, payload parsing, the
-order stream and the error table. Importing this package loads ccxt; nothing else does."""
+"""Real exchanges through ccxt: the adapter, building its instances, unit and shape
+conversions, order tracking, payload parsing, the order stream, per-exchange dialects
+and the error table. Importing the package itself loads nothing: ``errors`` and
+``instances`` (and so ``adapter``) load ccxt, and nothing outside this package imports it."""

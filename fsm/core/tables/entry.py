@@ -1,9 +1,10 @@
 """The entry table: an entry's states, the triggers it answers, its rows, and their vocabulary.
 
-The entry is a hierarchical machine run by ``transitions``: parents let one row serve a
-group (``kill`` is declared once on ``active``). Rows are read top to bottom; for one
-(state, trigger) the first row whose guards all hold is taken, a child's rows before its
-parent's. ``dest=None`` is an internal transition: effects run, the state stays. Guards
+The entry is written as a hierarchical machine: parents let one row serve a group
+(``kill`` is declared once on ``active``), and a row entering a parent enters its first
+child. ``fsm.core.runtime`` compiles it into the flat ``transitions`` machine that runs
+it. Rows are read top to bottom; for one (state, trigger) the first row whose guards all
+hold is taken, a child's rows before its parent's. ``dest=None`` is an internal transition: effects run, the state stays. Guards
 and effects are methods of the same name on ``fsm.core.entry.EntryModel``.
 
 Entry triggers:

@@ -1,5 +1,8 @@
 """The order table: the lifecycle of one order, its vocabulary, and the named sets of its states.
 
+Beside the lifecycle: the rule run on every state change (``ON_STATE_CHANGE``) and the
+amend region (``AMEND_TRANSITIONS``), a second region of the same order.
+
 Each order runs ``ORDER_TRANSITIONS`` through ``fsm.core.orders.OrderRecord.fire``,
 including the late edges real venues produce (fill while pending_cancel, fill after
 canceled, cancel rejected, not found, no answer). Guards and effects are methods of the
