@@ -11,11 +11,12 @@ from fsm.core import invariants
 from fsm.core.commands import RaiseAlert
 from fsm.core.config import EntryConfig, HedgeOrder
 from fsm.core.entry import EntryModel, Transition
+from fsm.core.ids import client_order_id
 from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryAborted, EntryEngine
 from tests.simkit import request, venue
-from venues.market import Purpose
+from venues.market import Leg, OrderStatus, Purpose
 from venues.sim.venue import Reaction, ReactionAction, ScriptedFill, SimulatedVenue
 from venues.sim.virtual_time import run_virtual
 
@@ -169,10 +170,16 @@ def test_a_model_failure_names_the_orders_that_may_be_live(
 
 
 async def _many(n: int, latency: float) -> list[tuple[EntryResult, list[str]]]:
+    """``n`` entries at once; each long quote fills at 0.2 s."""
     venues = {"alpha": venue("alpha", latency_s=latency, script=[ScriptedFill(at_s=0.2)] * n),
               "beta": venue("beta", latency_s=latency)}
     for v in venues.values():
         v.start()
+    return await _entered(n, venues)
+
+
+async def _entered(n: int, venues: dict[str, SimulatedVenue],
+                   ) -> list[tuple[EntryResult, list[str]]]:
     engine = EntryEngine(venues, EntryConfig(quote_timeout_s=5))
     # 0.01 each, so that every hedge fits in the book's depth (27 per side).
     results = await asyncio.gather(*(engine.enter(request("0.01", entry_id=f"e{i}"))
@@ -191,8 +198,29 @@ def test_many_entries_at_once_in_virtual_time() -> None:
     assert len({o.client_id for r, _ in checked for o in r.orders}) == 600
 
 
+def _resting(venue: SimulatedVenue, client_id: str) -> bool:
+    try:
+        return venue.order(client_id).status is OrderStatus.OPEN
+    except KeyError:
+        return False
+
+
 @pytest.mark.asyncio
 async def test_many_entries_on_a_real_event_loop() -> None:
-    checked = await _many(50, 0.0)
+    """The same on the real clock. The fills come once every long quote rests, not at a
+    fixed instant, so a busy machine that quotes slowly changes nothing."""
+    n = 50
+    venues = {"alpha": venue("alpha", latency_s=0.0), "beta": venue("beta", latency_s=0.0)}
+    for v in venues.values():
+        v.start()
+    entries = asyncio.ensure_future(_entered(n, venues))
+    longs = [client_order_id(f"e{i}", Leg.LONG, Purpose.QUOTE, 1) for i in range(n)]
+    for _ in range(30_000):  # a bound, not a timing: about 30 s even on a crawling machine
+        if all(_resting(venues["alpha"], cid) for cid in longs):
+            break
+        await asyncio.sleep(0.001)
+    for _ in range(n):
+        venues["alpha"].apply(ScriptedFill(at_s=0.0))
+    checked = await entries
     assert {r.final_state for r, _ in checked} == {"complete"}
     assert [v for _, v in checked if v] == []
