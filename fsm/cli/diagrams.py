@@ -162,7 +162,7 @@ def _add_entry_edges(graph: graphviz.Digraph, numbers: dict[int, list[int]] | No
 
 
 def entry_graph() -> graphviz.Digraph:
-    graph = _base("entry", "Hedged entry: states and transitions (fsm/core/spec.py)")
+    graph = _base("entry", "Hedged entry: states and transitions (fsm/core/tables/entry.py)")
     _add_states(graph, spec.ENTRY_STATES, spec.ENTRY_TRANSITIONS)
     _add_entry_edges(graph)
     return graph
@@ -182,7 +182,7 @@ def run_graph(path: Sequence[tuple[int, str]], title: str) -> graphviz.Digraph:
 
 
 def order_graph() -> graphviz.Digraph:
-    graph = _base("orders", "Order lifecycle (fsm/core/spec.py)")
+    graph = _base("orders", "Order lifecycle (fsm/core/tables/order.py)")
     graph.attr(rankdir="LR")
     states = dict(spec.walk(spec.ORDER_STATES))
     _add_states(graph, spec.ORDER_STATES, ())
@@ -206,9 +206,11 @@ def transitions_markdown() -> str:
     out = [
         "# State transition tables",
         "",
-        "Generated from `fsm/core/spec.py` by `atomic-entry diagrams`; do not edit by hand.",
-        "Rows are tried top to bottom for a state and trigger; a child's rows before its",
-        "parent's. `(stays)` is an internal transition: its effects run, the state stays.",
+        "Generated from the tables in `fsm/core/tables/` (gathered by `fsm/core/spec.py`) by",
+        "`atomic-entry diagrams`; do not edit by hand. Rows are tried top to bottom for a",
+        "state and trigger; a child's rows before its parent's. `(stays)` is an internal",
+        "transition: its effects run, the state stays. `#` is the row's index in its table,",
+        "as `simulate --json` (`row`) and `atomic-entry coverage` number it.",
         "",
     ]
     tables: tuple[tuple[str, Sequence[spec.AnyRow]], ...] = (
@@ -218,7 +220,7 @@ def transitions_markdown() -> str:
         out += [f"## {title}", "",
                 "| # | source | trigger | guards | destination | effects | meaning |",
                 "|---|---|---|---|---|---|---|"]
-        for index, row in enumerate(rows, start=1):
+        for index, row in enumerate(rows):
             cells = [str(index), f"`{row.source}`", f"`{row.trigger}`",
                      _conditions(row).strip("[]"),
                      f"`{row.dest}`" if row.dest else "(stays)",
@@ -326,7 +328,7 @@ def stale(out: Path, with_svg: bool = True) -> list[str]:
 def add_parser(commands: Any) -> None:
     draw = commands.add_parser(
         "diagrams",
-        help="write the state diagrams and review tables generated from fsm/core/spec.py",
+        help="write the state diagrams and review tables generated from the state tables",
         description="Write diagrams/ from the state tables: entry and order machines as DOT "
         "and SVG, and transitions.md. With --check, write nothing and fail if a committed "
         "file differs from what would be generated.",
@@ -344,10 +346,10 @@ def run(args: argparse.Namespace) -> Exit:
         for name in names:
             print(f"stale: {name}", file=sys.stderr)
         if names:
-            print("atomic-entry: the diagrams differ from fsm/core/spec.py; regenerate them with "
+            print("atomic-entry: the diagrams differ from the state tables; regenerate them with "
                   f"`atomic-entry diagrams --out {out}` and commit the result", file=sys.stderr)
             return Exit.UNSAFE
-        print(f"{out}: up to date with fsm/core/spec.py")
+        print(f"{out}: up to date with the state tables (fsm/core/tables/)")
         return Exit.OK
     for path in write(out):
         print(f"wrote {path}")
