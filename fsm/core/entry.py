@@ -28,9 +28,8 @@ from fsm.core.orders import OrderRecord
 from fsm.core.runtime import EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
-    ENTRY_FOLLOWS,
+    FOLLOWS_BY_CHANGE,
     RETRY_TIMER_PREFIX,
-    OrderChange,
     rule_for,
 )
 from fsm.core.values import EntryRequest
@@ -183,7 +182,8 @@ class EntryModel(EntryGuards, EntryEffects):
     def _changed(
         self, record: OrderRecord, change: Change, at: float
     ) -> tuple[EntryTrigger, ...]:
-        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``).
+        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``, read off
+        once per combination of changes: ``FOLLOWS_BY_CHANGE``).
 
         One event can do two things: a query's answer may bring fills and a new state
         (an unknown order found live, part filled, its cancel budget spent). Both
@@ -195,13 +195,8 @@ class EntryModel(EntryGuards, EntryEffects):
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-        happened = {
-            OrderChange.FILLED_MORE: change.filled_more,
-            OrderChange.STATE_CHANGED: change.state_changed,
-            OrderChange.AMEND_ANSWERED: change.amend_answered,
-        }
-        return tuple(follow.trigger for follow in ENTRY_FOLLOWS
-                     if any(happened[c] for c in follow.changes))
+        return FOLLOWS_BY_CHANGE[
+            (change.filled_more, change.state_changed, change.amend_answered)]
 
     # ------------------------------------------------------------ transitions hooks
     def took(self, row: int, trigger: str, moves: bool) -> None:
