@@ -60,6 +60,8 @@ class EntryModel(EntryGuards, EntryEffects):
         super().__init__(entry_id, request, config)
         self._from_state: str = spec.ENTRY_INITIAL.value
         self._truth: dict[str, bool] = {}  # guard answers, for the trigger being fired
+        # ``evaluate`` found nothing to do and nothing changed since (see ``_fire``).
+        self._settled = False
         self._runtime = runtime if runtime is not None else entry_runtime()
         self.state = spec.ENTRY_INITIAL.value  # all transitions needs (see fsm.core.runtime)
 
@@ -71,6 +73,7 @@ class EntryModel(EntryGuards, EntryEffects):
             self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
             return []
         self._out = []
+        self._settled = False  # the bookkeeping below changes what the guards read
         for trigger in self._absorb(event):
             if self.terminal:
                 break
@@ -91,6 +94,7 @@ class EntryModel(EntryGuards, EntryEffects):
         """Fire one trigger through ``transitions`` as it stands, guards asked afresh."""
         self._truth.clear()
         self._from_state = self.state
+        self._settled = False
         return self._runtime.fire(self, trigger)
 
     def holds(self, guard: str) -> bool:
@@ -101,9 +105,19 @@ class EntryModel(EntryGuards, EntryEffects):
         return truth
 
     def _fire(self, trigger: str) -> None:
-        self._step(trigger)
+        """``trigger``, then ``evaluate`` until nothing more applies.
+
+        A trigger that did nothing (``_step`` False: no row ran, no effect, no state
+        change) after an ``evaluate`` that did nothing leaves the facts as they were, so
+        evaluating again would find nothing again: it is skipped. The second trigger of a
+        fill that also ended its order (``fill`` then ``order_update``) is the usual case.
+        """
+        if not self._step(trigger) and self._settled:
+            return
+        self._settled = False
         for _ in range(MAX_EVALUATIONS):
             if self.state not in EVALUATING or not self._step("evaluate"):
+                self._settled = True
                 return
         raise RuntimeError(f"entry {self.entry_id}: evaluate did not settle in {self.state}")
 
