@@ -203,9 +203,9 @@ class EntryModel(EntryGuards, EntryEffects):
         (an unknown order found live, part filled, its cancel budget spent). Both
         triggers fire, fill first, so neither the fill nor the state change goes unseen.
         """
-        self._positions.clear()
         self._out.extend(change.commands)
-        if change.filled_more:
+        if change.filled_more:  # positions move only with fills: ``filled`` only grows
+            self._positions.clear()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
