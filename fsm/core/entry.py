@@ -79,7 +79,9 @@ class EntryModel(EntryGuards, EntryEffects):
                 break
             self._fire(trigger)
         out, self._out = self._out, []
-        self.alerts.extend(c for c in out if isinstance(c, RaiseAlert))
+        for command in out:
+            if isinstance(command, RaiseAlert):
+                self.alerts.append(command)
         return out
 
     def detach(self) -> None:
