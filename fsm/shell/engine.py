@@ -227,9 +227,8 @@ class EntryEngine:
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
 
-    # Comprehensions live in these helpers, not in ``enter`` or ``_drive``: a comprehension
-    # turns the locals it reads into cells, which the suspended coroutine keeps for the
-    # entry's whole life (8 gc-tracked objects per live entry).
+    # Comprehensions live in helpers, not in ``enter``/``_drive``: the locals they read would
+    # be cells the suspended coroutine keeps all the entry's life (gc traverses them).
     def _leg_venues(self, request: EntryRequest) -> dict[Leg, base.Venue]:
         return {leg: self._venue(request.leg(leg).venue) for leg in _LEGS}
 
