@@ -18,7 +18,19 @@ from typing import Any
 import attrs
 
 
-class Side(enum.Enum):
+class FastEnum(enum.Enum):
+    """An ``Enum`` hashed by identity, in C.
+
+    ``Enum.__hash__`` is a Python function (the hash of the member's name), run on every
+    dict lookup and set test keyed by a member: positions and books per leg, rules by
+    request, statuses. Members are singletons that compare by identity, so the identity
+    hash is as correct and costs no Python call.
+    """
+
+    __hash__ = object.__hash__
+
+
+class Side(FastEnum):
     BUY = "buy"
     SELL = "sell"
 
@@ -32,7 +44,7 @@ class Side(enum.Enum):
         return Side.SELL if self is Side.BUY else Side.BUY
 
 
-class Leg(enum.Enum):
+class Leg(FastEnum):
     """The two legs of a hedged entry: long on one venue, short on the other."""
 
     LONG = "long"
@@ -47,7 +59,7 @@ class Leg(enum.Enum):
         return Leg.SHORT if self is Leg.LONG else Leg.LONG
 
 
-class Purpose(enum.Enum):
+class Purpose(FastEnum):
     """Why an order exists; rollback and trims are sized from these, never from positions."""
 
     QUOTE = "quote"
@@ -56,7 +68,7 @@ class Purpose(enum.Enum):
     ROLLBACK = "rollback"
 
 
-class OrderStatus(enum.Enum):
+class OrderStatus(FastEnum):
     """An order's status as a venue reports it (query answers and pushed updates).
 
     ``FILLED`` means the venue says it is done; the filled quantity decides whether it
@@ -69,12 +81,12 @@ class OrderStatus(enum.Enum):
     REJECTED = "rejected"
 
 
-class OrderKind(enum.Enum):
+class OrderKind(FastEnum):
     LIMIT = "limit"
     MARKET = "market"
 
 
-class TimeInForce(enum.Enum):
+class TimeInForce(FastEnum):
     GTC = "gtc"
     IOC = "ioc"
 

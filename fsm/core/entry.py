@@ -29,9 +29,8 @@ from fsm.core.orders import OrderRecord
 from fsm.core.runtime import EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
-    ENTRY_FOLLOWS,
+    FOLLOWS_BY_CHANGE,
     RETRY_TIMER_PREFIX,
-    OrderChange,
     rule_for,
 )
 from fsm.core.values import EntryRequest
@@ -62,6 +61,8 @@ class EntryModel(EntryGuards, EntryEffects):
         super().__init__(entry_id, request, config)
         self._from_state: str = spec.ENTRY_INITIAL.value
         self._truth: dict[str, bool] = {}  # guard answers, for the trigger being fired
+        # ``evaluate`` found nothing to do and nothing changed since (see ``_fire``).
+        self._settled = False
         self._runtime = runtime if runtime is not None else entry_runtime()
         self.state = spec.ENTRY_INITIAL.value  # all transitions needs (see fsm.core.runtime)
 
@@ -73,12 +74,15 @@ class EntryModel(EntryGuards, EntryEffects):
             self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
             return []
         self._out = []
+        self._settled = False  # the bookkeeping below changes what the guards read
         for trigger in self._absorb(event):
             if self.terminal:
                 break
             self._fire(trigger)
         out, self._out = self._out, []
-        self.alerts.extend(c for c in out if isinstance(c, RaiseAlert))
+        for command in out:
+            if isinstance(command, RaiseAlert):
+                self.alerts.append(command)
         return out
 
     def detach(self) -> None:
@@ -93,6 +97,7 @@ class EntryModel(EntryGuards, EntryEffects):
         """Fire one trigger through ``transitions`` as it stands, guards asked afresh."""
         self._truth.clear()
         self._from_state = self.state
+        self._settled = False
         return self._runtime.fire(self, trigger)
 
     def holds(self, guard: str) -> bool:
@@ -103,9 +108,19 @@ class EntryModel(EntryGuards, EntryEffects):
         return truth
 
     def _fire(self, trigger: str) -> None:
-        self._step(trigger)
+        """``trigger``, then ``evaluate`` until nothing more applies.
+
+        A trigger that did nothing (``_step`` False: no row ran, no effect, no state
+        change) after an ``evaluate`` that did nothing leaves the facts as they were, so
+        evaluating again would find nothing again: it is skipped. The second trigger of a
+        fill that also ended its order (``fill`` then ``order_update``) is the usual case.
+        """
+        if not self._step(trigger) and self._settled:
+            return
+        self._settled = False
         for _ in range(MAX_EVALUATIONS):
             if self.state not in EVALUATING or not self._step("evaluate"):
+                self._settled = True
                 return
         raise RuntimeError(f"entry {self.entry_id}: evaluate did not settle in {self.state}")
 
@@ -184,25 +199,21 @@ class EntryModel(EntryGuards, EntryEffects):
     def _changed(
         self, record: OrderRecord, change: Change, at: float
     ) -> tuple[EntryTrigger, ...]:
-        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``).
+        """The entry triggers one change of the ledger means (``ENTRY_FOLLOWS``, read off
+        once per combination of changes: ``FOLLOWS_BY_CHANGE``).
 
         One event can do two things: a query's answer may bring fills and a new state
         (an unknown order found live, part filled, its cancel budget spent). Both
         triggers fire, fill first, so neither the fill nor the state change goes unseen.
         """
-        self._positions.clear()
         self._out.extend(change.commands)
-        if change.filled_more:
+        if change.filled_more:  # positions move only with fills: ``filled`` only grows
+            self._positions.clear()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
-        happened = {
-            OrderChange.FILLED_MORE: change.filled_more,
-            OrderChange.STATE_CHANGED: change.state_changed,
-            OrderChange.AMEND_ANSWERED: change.amend_answered,
-        }
-        return tuple(follow.trigger for follow in ENTRY_FOLLOWS
-                     if any(happened[c] for c in follow.changes))
+        return FOLLOWS_BY_CHANGE[
+            (change.filled_more, change.state_changed, change.amend_answered)]
 
     # ------------------------------------------------------------ transitions hooks
     def took(self, row: int, trigger: str, moves: bool) -> None:

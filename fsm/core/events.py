@@ -7,20 +7,20 @@ the core never reads a clock of its own.
 
 from __future__ import annotations
 
-import enum
 from decimal import Decimal
 
 import attrs
 
 from venues.market import (
     Book,
+    FastEnum,
     Leg,
     MarketRules,
     OrderStatus,
 )
 
 
-class Operation(enum.Enum):
+class Operation(FastEnum):
     PLACE = "place"
     CANCEL = "cancel"
     QUERY = "query"

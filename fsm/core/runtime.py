@@ -97,22 +97,8 @@ class EntryRuntime:
     rows: Mapping[tuple[str, str], tuple[EntryRow, ...]]
 
     def choose(self, state: str, trigger: str, holds: Callable[[str], bool]) -> EntryRow | None:
-        """The row the spec's first-enabled rule takes here (None: none is enabled).
-
-        ``spec.first_enabled``'s rule, as plain loops: it runs on every event, and the
-        generator expressions cost more than the memoised guards they ask.
-        """
-        for row in self.rows.get((state, trigger), ()):
-            for guard in row.guards:
-                if not holds(guard):
-                    break
-            else:
-                for name in row.unless:
-                    if holds(name):
-                        break
-                else:
-                    return row
-        return None
+        """The row the spec's first-enabled rule takes here (None: none is enabled)."""
+        return spec.first_enabled(self.rows.get((state, trigger), ()), holds)
 
     def has_rows(self, state: str, trigger: str) -> bool:
         return (state, trigger) in self.rows

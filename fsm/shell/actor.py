@@ -47,9 +47,11 @@ class Actor:
         previous = self.timers.pop(name, None)
         if previous is not None:
             previous.cancel()
-        self.timers[name] = loop.call_later(
-            delay_s, lambda: self.post(ev.TimerFired(loop.time(), name))
-        )
+        self.timers[name] = loop.call_later(delay_s, self._timer_fired, name)
+
+    def _timer_fired(self, name: str) -> None:
+        """A bound method and its argument, not a closure: three cells fewer per timer."""
+        self.post(ev.TimerFired(asyncio.get_running_loop().time(), name))
 
     def cancel_timer(self, name: str) -> None:
         handle = self.timers.pop(name, None)

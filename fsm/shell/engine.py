@@ -14,7 +14,7 @@ import asyncio
 import functools
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +68,31 @@ StepListener = Callable[[Step], None]
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
 
 _FINISHED_MEMORY = 10_000
+
+
+_LEGS = (Leg.LONG, Leg.SHORT)
+
+
+def _by_leg(
+    snapshot: list[tuple[MarketRules, Book, Decimal]],
+) -> tuple[dict[Leg, MarketRules], dict[Leg, Book], dict[Leg, Decimal]]:
+    """Rules, books and positions per leg, from the snapshots read in ``_LEGS`` order."""
+    return ({leg: snapshot[i][0] for i, leg in enumerate(_LEGS)},
+            {leg: snapshot[i][1] for i, leg in enumerate(_LEGS)},
+            {leg: snapshot[i][2] for i, leg in enumerate(_LEGS)})
+
+
+def _position_reads(
+    request: EntryRequest, venues: dict[Leg, base.Venue]
+) -> list[Coroutine[Any, Any, Decimal]]:
+    return [venues[leg].position(request.leg(leg).symbol) for leg in _LEGS]
+
+
+def _positions(
+    request: EntryRequest, start: Mapping[Leg, Decimal], end: list[Decimal]
+) -> dict[str, dict[str, Decimal]]:
+    return {request.leg(leg).venue: {"start": start[leg], "end": end[i]}
+            for i, leg in enumerate(_LEGS)}
 
 
 class EntryAborted(RuntimeError):
@@ -150,14 +175,10 @@ class EntryEngine:
         entry_id = check_entry_id(request.entry_id or uuid.uuid4().hex[:12])
         if entry_id in self._actors:
             raise RequestError(f"entry {entry_id!r} is already running")
-        venues = {leg: self._venue(request.leg(leg).venue) for leg in (Leg.LONG, Leg.SHORT)}
+        venues = self._leg_venues(request)
         loop = asyncio.get_running_loop()
-        snapshot = await asyncio.gather(*(
-            self._market_snapshot(leg, request, venues[leg]) for leg in (Leg.LONG, Leg.SHORT)
-        ))
-        rules = {leg: snapshot[i][0] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
-        books = {leg: snapshot[i][1] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
-        start_positions = {leg: snapshot[i][2] for i, leg in enumerate((Leg.LONG, Leg.SHORT))}
+        rules, books, start_positions = _by_leg(await asyncio.gather(
+            *self._market_snapshots(request, venues)))
         check_request(request, config, rules, books)
 
         if self.journal is not None:
@@ -201,16 +222,21 @@ class EntryEngine:
             await self._run(actor)
         finally:
             self._retire(actor)
-        end_positions = await asyncio.gather(*(
-            venues[leg].position(request.leg(leg).symbol) for leg in (Leg.LONG, Leg.SHORT)
-        ))
-        positions = {
-            request.leg(leg).venue: {"start": start_positions[leg], "end": end_positions[i]}
-            for i, leg in enumerate((Leg.LONG, Leg.SHORT))
-        }
+        end_positions = await asyncio.gather(*_position_reads(request, venues))
+        positions = _positions(request, start_positions, end_positions)
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
+
+    # Comprehensions live in helpers, not in ``enter``/``_drive``: the locals they read would
+    # be cells the suspended coroutine keeps all the entry's life (gc traverses them).
+    def _leg_venues(self, request: EntryRequest) -> dict[Leg, base.Venue]:
+        return {leg: self._venue(request.leg(leg).venue) for leg in _LEGS}
+
+    def _market_snapshots(
+        self, request: EntryRequest, venues: dict[Leg, base.Venue]
+    ) -> list[Coroutine[Any, Any, tuple[MarketRules, Book, Decimal]]]:
+        return [self._market_snapshot(leg, request, venues[leg]) for leg in _LEGS]
 
     async def _market_snapshot(
         self, leg: Leg, request: EntryRequest, venue: base.Venue

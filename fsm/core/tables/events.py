@@ -92,6 +92,22 @@ ENTRY_FOLLOWS: tuple[Follow, ...] = (
            "answered: decide on the new state."),
 )
 
+
+def follows(changed: frozenset[OrderChange]) -> tuple[EntryTrigger, ...]:
+    """The entry triggers ``ENTRY_FOLLOWS`` names when the ``changed`` facts happened."""
+    return tuple(f.trigger for f in ENTRY_FOLLOWS if any(c in changed for c in f.changes))
+
+
+FOLLOWS_BY_CHANGE: dict[tuple[bool, bool, bool], tuple[EntryTrigger, ...]] = {
+    (filled, state, amend): follows(frozenset(
+        c for c, happened in ((OrderChange.FILLED_MORE, filled),
+                              (OrderChange.STATE_CHANGED, state),
+                              (OrderChange.AMEND_ANSWERED, amend)) if happened))
+    for filled in (False, True) for state in (False, True) for amend in (False, True)
+}
+"""``follows`` for every (filled more, state changed, amend answered), read off the table
+once: every order event asks it, and a tuple lookup costs less than building the set."""
+
 _ANY = None
 
 EVENT_RULES: tuple[EventRule, ...] = (

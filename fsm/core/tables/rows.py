@@ -119,10 +119,22 @@ def rows_for(
 def first_enabled(
     rows: Iterable[Row[S, T, G, E]], holds: Callable[[G], bool]
 ) -> Row[S, T, G, E] | None:
-    """The row taken: the first whose guards all hold and none of whose ``unless`` do."""
+    """The row taken: the first whose guards all hold and none of whose ``unless`` do.
+
+    Plain loops rather than ``all``/``any`` over generators: every event of every entry
+    and order passes here, and two generators per row cost more than the (memoised,
+    mostly one-line) guards they ask.
+    """
     for row in rows:
-        if all(holds(g) for g in row.guards) and not any(holds(u) for u in row.unless):
-            return row
+        for guard in row.guards:
+            if not holds(guard):
+                break
+        else:
+            for name in row.unless:
+                if holds(name):
+                    break
+            else:
+                return row
     return None
 
 
