@@ -64,9 +64,7 @@ class Step:
 
 
 StepListener = Callable[[Step], None]
-
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
-
 _FINISHED_MEMORY = 10_000
 
 
