@@ -63,6 +63,8 @@ class TestCli:
         out, err = capsys.readouterr()
         assert out == ""
         assert err.startswith("atomic-entry: missing.toml: cannot read: ")
+        assert "expected a scenario TOML file or the name of a built-in scenario" in err
+        assert "atomic-entry simulate --list" in err
 
     @pytest.mark.parametrize(
         ("text", "expected"),

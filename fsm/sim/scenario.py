@@ -237,6 +237,11 @@ def load(path: str | Path) -> Scenario:
         return load_builtin(str(path))
     try:
         text = file.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ScenarioError(
+            f"{path}: cannot read: {exc.strerror}; expected a scenario TOML file or the name "
+            "of a built-in scenario (atomic-entry simulate --list)"
+        ) from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
