@@ -139,9 +139,6 @@ def build_result(
 ) -> EntryResult:
     start = model.moments.get("start", 0.0)
 
-    def rel(at: float | None) -> float | None:
-        return None if at is None else _ms(at - start)
-
     orders = tuple(_order_report(r, start) for r in model.ledger)
     fills = tuple(
         FillView(f.venue, f.client_id, f.trade_id, f.qty, f.price, f.fee, f.hedge,
