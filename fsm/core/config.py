@@ -112,7 +112,8 @@ class EntryConfig:
         converter=_to_decimal_or_keep,
         validator=_decimal_in(OFFSET_MIN, OFFSET_MAX),
     )
-    quote_timeout_s: float = attrs.field(default=30.0, validator=_seconds_in(0.0, 86400.0))
+    quote_timeout_s: float = attrs.field(default=30.0,
+                                       validator=_seconds_in(0.0, checks.MAX_SECONDS))
     hedge_trigger_fill_ratio: Decimal = attrs.field(
         default=Decimal(0),
         converter=_to_decimal_or_keep,
