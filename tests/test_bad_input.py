@@ -59,8 +59,9 @@ def _refused(req: EntryRequest, venues: dict[str, SimulatedVenue]) -> str:
 
 
 @pytest.mark.parametrize(("qty", "expected"), [
-    ("0", "long leg on alpha BTC/USDT:USDT: quantity must be positive, got 0"),
-    ("-0.5", "long leg on alpha BTC/USDT:USDT: quantity must be positive, got -0.5"),
+    ("0", "long leg on alpha BTC/USDT:USDT: quantity 0: expected a quantity greater than 0"),
+    ("-0.5", "long leg on alpha BTC/USDT:USDT: quantity -0.5: expected a quantity greater "
+     "than 0"),
     ("0.0004", "quantity 0.0004 rounds to 0.000 at lot 0.001, below the minimum quantity 0.001"),
 ])
 def test_a_bad_size_is_refused_before_anything_is_sent(qty: str, expected: str) -> None:

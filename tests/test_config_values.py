@@ -164,6 +164,13 @@ INVALID = [
         "query_retry_budget", True, "got True, expected a whole number in [1, 100]", "query-bool"
     ),
     _case("query_retry_budget", 5.0, "got 5.0, expected a whole number in [1, 100]", "query-float"),
+    # max_notional: (0, 10**15], decimal
+    _case("max_notional", "0", f"got 0, {_RANGE} (0, 1000000000000000]", "notional-zero"),
+    _case("max_notional", "1e16", f"got 1E+16, {_RANGE} (0, 1000000000000000]",
+          "notional-above"),
+    _case("max_notional", "NaN", "got 'NaN', expected a finite decimal number", "notional-nan"),
+    _case("max_notional", 1000.0, 'got 1000.0, expected a decimal number written as a string '
+          '(for example "1000.0")', "notional-float"),
     # retry backoff: seconds, the cap at least the base
     _case("retry_backoff_s", 0, "got 0, expected seconds in (0.0, 60.0]", "backoff-zero"),
     _case("retry_backoff_s", 61, "got 61, expected seconds in (0.0, 60.0]", "backoff-above"),

@@ -42,8 +42,8 @@ def test_a_sound_request_passes() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"qty": "0"}, "long leg on alpha BTC: quantity must be positive, got 0"),
-        ({"qty": "-1"}, "quantity must be positive, got -1"),
+        ({"qty": "0"}, "long leg on alpha BTC: quantity 0: expected a quantity greater than 0"),
+        ({"qty": "-1"}, "quantity -1: expected a quantity greater than 0"),
         ({"qty": "0.0004"}, "quantity 0.0004 rounds to 0.000 at lot 0.001, below the minimum"),
         ({"short_rules": MarketRules(lot=D("0.01"), tick=D("0.5"), min_qty=D("0.01")),
           "qty": "0.505"},

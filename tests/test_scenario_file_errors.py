@@ -143,13 +143,13 @@ def test_bad_reaction(write: Callable[..., Path], on: str, action: str, expected
                      "leave it out for an outage that never ends; got 300", id="empty-window"),
         pytest.param("from_ms = -1\n",
                      "venues.beta.outages[0].from_ms: expected a non-negative number of "
-                     "milliseconds; got -1", id="negative-start"),
+                     "milliseconds of at most 86,400,000 (one day); got -1", id="negative-start"),
         pytest.param("from_ms = 1\nuntill_ms = 5\n",
                      "venues.beta.outages[0]: unknown key(s) untill_ms; expected some of "
                      "from_ms, until_ms", id="typo"),
         pytest.param('from_ms = "1"\n',
                      "venues.beta.outages[0].from_ms: expected a non-negative number of "
-                     "milliseconds; got '1'", id="string"),
+                     "milliseconds of at most 86,400,000 (one day); got '1'", id="string"),
     ],
 )
 def test_bad_outage(write: Callable[..., Path], body: str, expected: str) -> None:
@@ -191,4 +191,4 @@ def test_non_utf8_file_is_a_scenario_error(tmp_path: Path) -> None:
 def test_unreadable_path_is_a_scenario_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         scenarios.load(tmp_path)  # a directory
-    assert str(caught.value).startswith(f"{tmp_path}: cannot read: ")
+    assert str(caught.value) == f"{tmp_path}: not a regular file; expected a scenario TOML file"

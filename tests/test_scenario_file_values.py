@@ -76,13 +76,15 @@ from tests.scenariokit import (
         pytest.param(
             ALPHA_HEAD,
             "[venues.alpha]\nlatency_ms = -5\n",
-            "venues.alpha.latency_ms: expected a non-negative number of milliseconds; got -5",
+            "venues.alpha.latency_ms: expected a non-negative number of milliseconds of at most "
+            "86,400,000 (one day); got -5",
             id="negative-latency",
         ),
         pytest.param(
             ALPHA_HEAD,
             '[venues.alpha]\nlatency_ms = "25"\n',
-            "venues.alpha.latency_ms: expected a non-negative number of milliseconds; got '25'",
+            "venues.alpha.latency_ms: expected a non-negative number of milliseconds of at most "
+            "86,400,000 (one day); got '25'",
             id="string-latency",
         ),
         pytest.param(

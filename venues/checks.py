@@ -8,6 +8,11 @@ field) and how the failure is worded around it are the caller's, so every messag
 stays in the form its readers know. attrs classes get validators from ``validator``;
 the scenario reader, which reads TOML key by key, calls ``Check.problem`` directly.
 
+The bounds below are the one place that says how large a number read from outside
+may be (a quantity, a price, a notional, a duration); config, scenario files, the
+pre-trade checks and the command-line flags all check against them, so a value one
+door refuses is refused by every door.
+
 Lives in ``venues`` (beside the market vocabulary) so that both packages can use it
 without ``venues`` importing ``fsm``.
 """
@@ -15,6 +20,7 @@ without ``venues`` importing ``fsm``.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -24,23 +30,49 @@ import attrs
 from venues.market import to_decimal
 
 __all__ = [
+    "MAX_NOTIONAL",
+    "MAX_PLACES",
+    "MAX_PRICE",
+    "MAX_QTY",
+    "MAX_SECONDS",
     "Check",
     "Fail",
     "at_least",
     "decimal_or_keep",
     "decimal_written",
+    "duration",
+    "fee_rate",
     "finite_decimal",
     "greater_than",
     "in_range",
     "member",
     "member_or_keep",
     "non_empty_text",
+    "notional",
     "one_of",
+    "position",
+    "price",
     "problem",
+    "quantity",
+    "quantity_or_zero",
     "seconds_in",
     "validator",
     "whole_in",
 ]
+
+# -- bounds: the largest numbers accepted from outside -------------------------------------
+#
+# Quantities and prices are added and compared in the default Decimal context, which
+# keeps 28 significant digits. A quantity below 10**12 with at most 12 decimal places
+# has at most 24 digits, so a sum of up to 10,000 of them (a position and its fills) is
+# exact; 1e30 plus a 0.5 fill is not, and an entry would report a false imbalance.
+# A duration of more than a day is a typo (a latency of 1e18 ms would also stall the
+# virtual clock, which advances at most a day per loop turn).
+MAX_QTY = Decimal(10**12)  # base-asset units, a quantity or a position
+MAX_PRICE = Decimal(10**9)  # quote units per base unit
+MAX_NOTIONAL = Decimal(10**15)  # quote units: a notional bound, a minimum notional
+MAX_PLACES = 12  # decimal places of a quantity or a price
+MAX_SECONDS = 86_400.0  # a latency, a delay, a time within a run: one day
 
 
 @attrs.frozen
@@ -161,6 +193,58 @@ def whole_in(lo: int, hi: int | None = None) -> Check:
     expected = f"a whole number of at least {lo}" if hi is None else (
         f"a whole number in [{lo}, {hi}]")
     return Check(ok, expected)
+
+
+def _places(value: Decimal) -> bool:
+    """At most ``MAX_PLACES`` decimal places (for values already known to be bounded)."""
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_PLACES
+
+
+def _decimal_within(lo: Decimal, hi: Decimal, *, lo_open: bool, places: bool) -> Callable[
+        [Any], bool]:
+    def ok(value: Any) -> bool:
+        if not _is_decimal(value):
+            return False
+        inside = (value > lo if lo_open else value >= lo) and value <= hi
+        return bool(inside and (not places or _places(value)))
+
+    return ok
+
+
+# Bounded decimals (the range first, so the places test never meets a huge exponent).
+quantity = Check(_decimal_within(Decimal(0), MAX_QTY, lo_open=True, places=True),
+                 f"a quantity greater than 0 and at most {MAX_QTY:,f}, with at most "
+                 f"{MAX_PLACES} decimal places")
+position = Check(_decimal_within(-MAX_QTY, MAX_QTY, lo_open=False, places=True),
+                 f"a position between -{MAX_QTY:,f} and {MAX_QTY:,f}, with at most "
+                 f"{MAX_PLACES} decimal places")
+price = Check(_decimal_within(Decimal(0), MAX_PRICE, lo_open=True, places=True),
+              f"a price greater than 0 and at most {MAX_PRICE:,f}, with at most "
+              f"{MAX_PLACES} decimal places")
+notional = Check(_decimal_within(Decimal(0), MAX_NOTIONAL, lo_open=False, places=True),
+                 f"an amount of at least 0 and at most {MAX_NOTIONAL:,f}, with at most "
+                 f"{MAX_PLACES} decimal places")
+fee_rate = Check(_decimal_within(Decimal(-1), Decimal(1), lo_open=False, places=True),
+                 f"a fee rate between -1 and 1, with at most {MAX_PLACES} decimal places")
+
+
+# A quantity that may also be 0 (a minimum that does not apply).
+quantity_or_zero = Check(_decimal_within(Decimal(0), MAX_QTY, lo_open=False, places=True),
+                         f"a quantity of at least 0 and at most {MAX_QTY:,f}, with at most "
+                         f"{MAX_PLACES} decimal places")
+
+
+def duration(unit: str = "seconds", scale: float = 1.0) -> Check:
+    """A finite, non-negative duration of at most ``MAX_SECONDS`` (``scale`` units per
+    second: 1000 for milliseconds)."""
+    hi = MAX_SECONDS * scale
+
+    def ok(value: Any) -> bool:
+        return (not isinstance(value, bool) and isinstance(value, int | float)
+                and math.isfinite(value) and 0 <= value <= hi)
+
+    return Check(ok, f"a non-negative number of {unit} of at most {hi:,.0f} (one day)")
 
 
 def seconds_in(lo: float, hi: float) -> Check:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
+from fsm.cli import inputs
 from fsm.cli.exits import Exit
 
 
@@ -28,7 +28,8 @@ def add_parser(commands: Any) -> None:
         "smaller samples.",
     )
     bench.add_argument("--quick", action="store_true", help="smaller samples, for a smoke run")
-    bench.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    bench.add_argument("--json", metavar="FILE", type=inputs.file_to_write(),
+                       help="also write every figure to FILE as JSON (in an existing directory)")
     bench.add_argument("--check", action="store_true",
                        help="exit 1 naming each runtime goal this run missed")
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> Exit:
     measured = report.run(quick=args.quick, progress=lambda s: print(s, file=sys.stderr))
     print(report.format_report(measured))
     if args.json:
-        Path(args.json).write_text(json.dumps(measured.to_dict(), indent=2) + "\n")
+        args.json.write_text(json.dumps(measured.to_dict(), indent=2) + "\n")
         print(f"wrote {args.json}")
     missed = report.missed(measured) if args.check else []
     for goal in missed:

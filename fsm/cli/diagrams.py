@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fsm.cli import inputs
 from fsm.cli.exits import Exit
 from fsm.core import spec
 from fsm.core.tables import events as event_table
@@ -283,12 +284,17 @@ def _event_lines() -> list[str]:
     return out
 
 
-def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+def need_dot() -> None:
+    """Raise ``DotMissing`` unless Graphviz's ``dot`` is on the PATH."""
     if shutil.which("dot") is None:
         raise DotMissing(
             "Graphviz's `dot` is needed to render diagrams: install it "
             "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
         )
+
+
+def render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    need_dot()
     done = subprocess.run(
         ["dot", f"-T{fmt}"], input=graph.source.encode(), capture_output=True, check=True
     )
@@ -308,7 +314,9 @@ def generate(with_svg: bool = True) -> dict[str, bytes]:
 
 
 def write(out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    """Write every generated file into ``out``, created if missing (its parent is not:
+    a mistyped path must not grow a tree of directories)."""
+    out.mkdir(exist_ok=True)
     written = []
     for name, content in generate().items():
         (out / name).write_bytes(content)
@@ -333,8 +341,9 @@ def add_parser(commands: Any) -> None:
         "and SVG, and transitions.md. With --check, write nothing and fail if a committed "
         "file differs from what would be generated.",
     )
-    draw.add_argument("--out", default="diagrams", metavar="DIR",
-                      help="the folder to write (default: diagrams)")
+    draw.add_argument("--out", default=Path("diagrams"), metavar="DIR",
+                      type=inputs.directory_to_write,
+                      help="the folder to write, in an existing directory (default: diagrams)")
     draw.add_argument("--check", action="store_true",
                       help="exit 1 naming each stale file instead of writing")
 

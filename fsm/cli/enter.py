@@ -23,15 +23,16 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import dryrun
+from fsm.cli import console, dryrun, inputs
 from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
-from fsm.cli.exits import Exit
-from fsm.core.config import EntryConfig
-from fsm.core.pretrade import RequestError
+from fsm.cli.exits import Exit, for_final_state
+from fsm.core.config import ConfigError, EntryConfig
+from fsm.core.pretrade import RequestError, check_shape
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell import journal as journals
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal, JournalError
+from venues import checks
 from venues import protocol as base
 from venues.ccxt.dialects import SUPPORTED
 from venues.market import to_decimal
@@ -56,10 +57,13 @@ def add_parser(commands: Any) -> None:
     enter.add_argument("--dry-run", action="store_true",
                        help="print the plan (prices, sizes, client ids, checks); send nothing")
     enter.add_argument("--entry-id", default=None, help="1-16 letters/digits (default random)")
-    enter.add_argument("--quote-timeout", type=float, default=30.0, metavar="SECONDS")
-    enter.add_argument("--journal", metavar="PATH",
-                       help="where to journal the entry for `atomic-entry recover` (default: "
-                       f"${journals.ENV_PATH}, else {journals.default_path()})")
+    enter.add_argument("--quote-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="how long the quotes rest before the entry withdraws them "
+                       "(default 30; at most a day)")
+    enter.add_argument("--journal", metavar="PATH", type=inputs.file_to_write(),
+                       help="where to journal the entry for `atomic-entry recover`, in an "
+                       f"existing directory (default: ${journals.ENV_PATH}, else "
+                       f"{journals.default_path()})")
 
 
 def _leg(text: str, flag: str) -> tuple[str, str]:
@@ -90,9 +94,17 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
             raise RequestError("--long and --short name the same exchange; a hedged entry "
                                "needs two venues")
         qty = to_decimal(args.qty, "--qty")
-        if not qty.is_finite() or qty <= 0:
-            raise RequestError(f"--qty: got {args.qty}, expected a positive base-asset "
-                               "quantity such as 0.01")
+        found = checks.quantity.problem(qty)
+        if found is not None:
+            raise RequestError(f"--qty: got {args.qty}, expected {found}, such as 0.01")
+        request = EntryRequest(long=LegSpec(long_ex, long_symbol, qty),
+                               short=LegSpec(short_ex, short_symbol, qty),
+                               entry_id=args.entry_id)
+        check_shape(request)  # the entry id among the rest, before any market data
+        config = EntryConfig(quote_timeout_s=args.quote_timeout)
+    except ConfigError as exc:
+        say(f"atomic-entry: --quote-timeout: {str(exc).partition(': ')[2]}", sys.stderr)
+        return Exit.BAD_INPUT
     except (RequestError, TypeError, ValueError) as exc:
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
@@ -101,10 +113,6 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     sandbox = not args.live
     if args.live and not args.dry_run and not _confirmed(args, stdin, say):
         return Exit.BAD_INPUT
-    request = EntryRequest(long=LegSpec(long_ex, long_symbol, qty),
-                           short=LegSpec(short_ex, short_symbol, qty),
-                           entry_id=args.entry_id)
-    config = EntryConfig(quote_timeout_s=args.quote_timeout)
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
@@ -123,9 +131,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         say(f"atomic-entry: nothing sent: {exc}" if args.dry_run else f"atomic-entry: {exc}",
             sys.stderr)
         return Exit.BAD_INPUT
-    except Exception as exc:
-        say(f"atomic-entry: {type(exc).__name__}: {exc}", sys.stderr)
-        return Exit.UNSAFE
+    except Exception as exc:  # scrubbed here: main's handler does not know the keys
+        return console.report_unexpected(exc, "enter", lambda text: scrub(text, secrets))
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:
@@ -157,6 +164,6 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
         finally:
             await engine.close()
         say(json.dumps(result.to_dict(), indent=2))
-        return Exit.OK if result.succeeded else Exit.UNSAFE
+        return for_final_state(result.final_state)
     finally:
         await close_all(venues.values())

@@ -3,11 +3,12 @@ the dispatch to them.
 
 Each command is one module with ``add_parser(commands)`` and ``run(args)``; this module
 knows their names and nothing of what they do. Every command returns an
-``fsm.cli.exits.Exit``: 0 the run was safe; 1 a safety invariant was broken (the
-violations are printed); 2 bad input (a scenario file or an argument), in which case
-nothing ran; 3 a simulated run was killed on purpose (``simulate --crash-at``).
-Importing this module loads no exchange library: commands import ccxt, graphviz and
-the benchmarks when they run.
+``fsm.cli.exits.Exit`` (the README's table of exit codes): 0 complete, withdrawn or
+rolled back; 1 a safety invariant was broken; 2 bad input, nothing sent; 3 killed or
+crashed; 4 an entry ended stuck or unbalanced; 70 an unexpected error, reported on one
+line with the log file holding its traceback (``fsm.cli.console``), never a bare
+traceback. Importing this module loads no exchange library: commands import ccxt,
+graphviz and the benchmarks when they run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from types import ModuleType
 
 from loguru import logger
 
-from fsm.cli import bench, coverage, diagrams, enter, recover, simulate
+from fsm.cli import bench, console, coverage, diagrams, enter, recover, simulate
 from fsm.cli.exits import Exit
 
 # In the order ``--help`` lists them.
@@ -53,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except diagrams.DotMissing as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return Exit.BAD_INPUT
+    except BrokenPipeError:  # the reader went away before the output ended
+        console.emit("")
+        return Exit.OK
+    except Exception as exc:
+        return console.report_unexpected(exc, args.command)
 
 
 if __name__ == "__main__":

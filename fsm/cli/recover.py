@@ -6,9 +6,11 @@ journal says were sent (``fsm.sim.runner.recover_simulated``); a ccxt entry is
 recovered on the same exchanges, with keys from the environment (``fsm.cli.exchanges``,
 ``recover_ccxt`` below).
 
-Exit codes: 0 every entry ended with nothing open and nothing beyond one lot; 1 an
-entry could not be recovered, ended ``stuck``, or left an order open (all printed);
-2 bad input (no journal there, an unreadable journal).
+Exit codes (``fsm.cli.exits``, the same as ``simulate`` and ``enter``): each entry gets
+the code of its final state, or 4 when it left an order open or more than one lot of
+exposure, or 2 when it could not be recovered here (it needs ``--live``, or its origin
+is not one this command can reach: nothing was sent); the command exits with the most
+serious of them. 2 also for a missing or unreadable journal.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fsm.cli import console, inputs
 from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
-from fsm.cli.exits import Exit
+from fsm.cli.exits import Exit, for_final_state, worst
 from fsm.cli.timeline import render, summary
 from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
 from fsm.shell import journal as journals
@@ -54,7 +57,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--journal", metavar="PATH",
                         help=f"the journal (default: ${journals.ENV_PATH}, else "
                         f"{journals.default_path()})")
-    parser.add_argument("--downtime", type=float, default=DEFAULT_DOWNTIME_S,
+    parser.add_argument("--downtime", type=inputs.seconds(), default=DEFAULT_DOWNTIME_S,
                         metavar="SECONDS",
                         help="simulated runs: how long the venues carry on before the "
                         f"restart (default {DEFAULT_DOWNTIME_S:g})")
@@ -63,7 +66,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 
-def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> Exit:
+def _print(text: str) -> None:
+    console.emit(text)  # a reader that stops early (| head) does not change the code
+
+
+def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
     path = Path(args.journal) if args.journal else journals.default_path()
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
@@ -99,7 +106,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> Exit:
         verdict = "nothing left open" if clean else "NOT ALL CLEAN, see above"
         say(f"journal {path}: {len(reports)} unfinished entr{'y' if len(reports) == 1 else 'ies'}"
             f" recovered: {counts}; {verdict}")
-    return Exit.OK if clean else Exit.UNSAFE
+    return worst(Exit(report["exit"]) for report in reports)
 
 
 def _by_origin(entries: list[JournaledEntry]) -> dict[tuple[str, str], list[JournaledEntry]]:
@@ -169,7 +176,7 @@ def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,
     if not args.json:
         say(f"entry {entry.entry_id}: NOT RECOVERED: {why}")
     return {"entry_id": entry.entry_id, "final_state": None, "note": why, "clean": False,
-            "open_orders": [], "result": None}
+            "exit": int(Exit.BAD_INPUT), "open_orders": [], "result": None}
 
 
 def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
@@ -181,12 +188,16 @@ def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
         if not args.json:
             say(f"entry {outcome.entry_id}: {outcome.note}")
         return {"entry_id": outcome.entry_id, "final_state": None, "note": outcome.note,
-                "clean": clean, "open_orders": [], "result": None}
+                "clean": clean, "exit": int(Exit.OK if clean else Exit.UNFINISHED),
+                "open_orders": [], "result": None}
     open_orders = [o.client_id for o in result.orders
                    if o.status not in ORDER_TERMINAL
                    or still_open(o.client_id, o.venue)]
     clean = (result.final_state in CLEAN_ENDS and not open_orders
              and abs(result.net_exposure) <= result.tolerance)
+    code = for_final_state(result.final_state)
+    if code is Exit.OK and not clean:
+        code = Exit.UNFINISHED  # an order left open, or more than one lot unhedged
     if not args.json:
         mine = tuple(s for s in steps if s.entry_id == outcome.entry_id)
         say(f"entry {outcome.entry_id}: the journal left it in {outcome.resumed_in} after "
@@ -197,5 +208,6 @@ def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
         say(f"open orders at the venues: {', '.join(open_orders) or 'none'}\n")
     return {"entry_id": outcome.entry_id, "final_state": result.final_state,
             "resumed_in": outcome.resumed_in, "replayed_steps": outcome.replayed,
-            "note": outcome.note, "clean": clean, "open_orders": open_orders,
+            "note": outcome.note, "clean": clean, "exit": int(code),
+            "open_orders": open_orders,
             "result": result.to_dict()}

@@ -14,15 +14,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fsm.cli.exits import Exit
+from fsm.cli import console, inputs
+from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.timeline import describe_event, render, summary
 from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
+from fsm.core.spec import ENTRY_STATES, terminal_names
 from fsm.shell.journal import Journal, JournalError
 from fsm.sim import runner as simulation
 from fsm.sim import scenario as scenarios
 from fsm.sim.crash import CrashingJournal, CrashPoint
 from venues.sim.virtual_time import run_virtual
+
+DIAGRAM_KINDS = (".svg", ".png", ".dot", "")  # "": no suffix, drawn as SVG
+FINAL_STATES = frozenset(str(state) for state in terminal_names(ENTRY_STATES))
 
 
 def add_parser(commands: Any) -> None:
@@ -36,10 +41,11 @@ def add_parser(commands: Any) -> None:
                      help="a scenario TOML file, or the name of a built-in scenario")
     sim.add_argument("--json", action="store_true", help="print one JSON object instead")
     sim.add_argument("--list", action="store_true", help="list the built-in scenarios")
-    sim.add_argument("--diagram", metavar="FILE",
+    sim.add_argument("--diagram", metavar="FILE", type=inputs.file_to_write(*DIAGRAM_KINDS),
                      help="also draw the run on the state machine (.svg, .png or .dot)")
-    sim.add_argument("--journal", metavar="PATH",
-                     help="journal the run to this SQLite file (for `atomic-entry recover`)")
+    sim.add_argument("--journal", metavar="PATH", type=inputs.file_to_write(),
+                     help="journal the run to this SQLite file (for `atomic-entry recover`), "
+                     "in an existing directory")
     sim.add_argument("--crash-at", type=int, metavar="STEP",
                      help="with --journal: stop the engine dead right after it sent the "
                      "commands of event STEP (0 is the start), leaving the entry unfinished")
@@ -53,8 +59,12 @@ def run(args: argparse.Namespace) -> Exit:
     if args.crash_at is not None and (not args.journal or args.crash_at < 0):
         print("atomic-entry: --crash-at needs --journal PATH and a step >= 0", file=sys.stderr)
         return Exit.BAD_INPUT
+    if args.diagram and _diagram_format(args.diagram) != "dot":
+        from fsm.cli import diagrams
+
+        diagrams.need_dot()  # before the run, not after it: DotMissing is bad input
     try:
-        chosen = (scenarios.load(args.scenario) if args.scenario
+        chosen = (scenarios.load(args.scenario) if args.scenario is not None
                   else scenarios.load_builtin(scenarios.DEFAULT_SCENARIO))
         if args.crash_at is not None:
             return _crash(chosen, args)
@@ -75,15 +85,13 @@ def run(args: argparse.Namespace) -> Exit:
         out = result.to_dict()
         out["scenario"] = chosen.name
         out["violations"] = list(run.violations)
-        print(json.dumps(out, indent=2))
+        text = json.dumps(out, indent=2)
     else:
-        print(f"scenario: {chosen.name}: {chosen.description}\n")
-        print(render(run.steps, result))
-        print()
-        print(summary(result))
-        for violation in run.violations:
-            print(f"INVARIANT BROKEN: {violation}")
-    return Exit.UNSAFE if run.violations else Exit.OK
+        text = "\n".join([
+            f"scenario: {chosen.name}: {chosen.description}\n", render(run.steps, result), "",
+            summary(result), *(f"INVARIANT BROKEN: {v}" for v in run.violations)])
+    console.emit(text)  # a reader that stops early (| head) does not change the code
+    return Exit.UNSAFE if run.violations else for_final_state(result.final_state)
 
 
 def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:
@@ -109,13 +117,25 @@ def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:
         print(render(crashed.steps, crashed.result) + "\n")
         print(f"the entry ended ({crashed.result.final_state}) before step {args.crash_at}; "
               "nothing to recover")
-        return Exit.OK
+        return for_final_state(crashed.result.final_state)
+    last = crashed.steps[-1] if crashed.steps else None
+    if last is not None and last.state in FINAL_STATES:
+        # Killed right after its last step: the journal holds the ending, nothing is live.
+        for number, step in enumerate(crashed.steps):
+            print(f"step {number:>3}  {describe_event(step.event):<58}  {step.state}")
+        print(f"\nthe entry ended ({last.state}) at step {len(crashed.steps) - 1}, before the "
+              "engine was stopped; nothing to recover")
+        return for_final_state(last.state)
     for number, step in enumerate(crashed.steps):
         print(f"step {number:>3}  {describe_event(step.event):<58}  {step.state}")
     print(f"\nKILLED after sending the commands of step {args.crash_at}: the entry is "
           f"unfinished, orders may be live. Finish it with:\n"
           f"  atomic-entry recover --journal {args.journal}")
     return Exit.KILLED
+
+
+def _diagram_format(target: Path) -> str:
+    return target.suffix.lower().lstrip(".") or "svg"
 
 
 def _draw_run(target: Path, name: str, result: EntryResult) -> None:
@@ -125,5 +145,5 @@ def _draw_run(target: Path, name: str, result: EntryResult) -> None:
     graph = diagrams.run_graph(
         path, f"{name}: {result.final_state}, net exposure {result.net_exposure} "
         "(taken edges numbered in order)")
-    fmt = target.suffix.lstrip(".") or "svg"
+    fmt = _diagram_format(target)
     target.write_bytes(graph.source.encode() if fmt == "dot" else diagrams.render(graph, fmt))

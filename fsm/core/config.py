@@ -16,6 +16,7 @@ from venues import checks
 
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
+DEFAULT_MAX_NOTIONAL = Decimal("1000000")
 
 
 class HedgeOrder(enum.Enum):
@@ -111,7 +112,8 @@ class EntryConfig:
         converter=_to_decimal_or_keep,
         validator=_decimal_in(OFFSET_MIN, OFFSET_MAX),
     )
-    quote_timeout_s: float = attrs.field(default=30.0, validator=_seconds_in(0.0, 86400.0))
+    quote_timeout_s: float = attrs.field(default=30.0,
+                                       validator=_seconds_in(0.0, checks.MAX_SECONDS))
     hedge_trigger_fill_ratio: Decimal = attrs.field(
         default=Decimal(0),
         converter=_to_decimal_or_keep,
@@ -140,6 +142,14 @@ class EntryConfig:
     send_retry_budget: int = attrs.field(default=5, validator=_int_in(0, 50))
     retry_backoff_s: float = attrs.field(default=0.05, validator=_seconds_in(0.0, 60.0))
     retry_backoff_max_s: float = attrs.field(default=1.0, validator=_seconds_in(0.0, 600.0))
+    # The most one leg of a request may be worth at its quote price, in quote units
+    # (USDT for a BTC/USDT:USDT perpetual): a typo in a quantity is refused before any
+    # order leaves. Raise it in the config for larger entries.
+    max_notional: Decimal = attrs.field(
+        default=DEFAULT_MAX_NOTIONAL,
+        converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), checks.MAX_NOTIONAL, lo_open=True),
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.retry_backoff_max_s < self.retry_backoff_s:

@@ -16,7 +16,10 @@ from venues.market import (
     Purpose,
 )
 
-ENTRY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,16}$")
+# Matched whole (``fullmatch``): with ``match``, ``$`` also matches before a final newline,
+# and "sim1\n" would become a client order id that no cancel or query can name again.
+ENTRY_ID_PATTERN = re.compile(r"[A-Za-z0-9]{1,16}")
+ENTRY_ID_EXPECTED = "1 to 16 ASCII letters or digits"
 MAX_ATTEMPT = 9999
 PREFIX = "ae"
 
@@ -28,11 +31,13 @@ class InvalidEntryId(ValueError):
     pass
 
 
+def valid_entry_id(entry_id: object) -> bool:
+    return isinstance(entry_id, str) and ENTRY_ID_PATTERN.fullmatch(entry_id) is not None
+
+
 def check_entry_id(entry_id: str) -> str:
-    if not ENTRY_ID_PATTERN.match(entry_id):
-        raise InvalidEntryId(
-            f"entry_id {entry_id!r}: expected 1 to 16 ASCII letters or digits"
-        )
+    if not valid_entry_id(entry_id):
+        raise InvalidEntryId(f"entry_id {entry_id!r}: expected {ENTRY_ID_EXPECTED}")
     return entry_id
 
 

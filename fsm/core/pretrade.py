@@ -1,10 +1,17 @@
-"""Checks that run before anything is sent. A failure names the venue, the rule and the numbers."""
+"""Checks that run before anything is sent. A failure names the venue, the rule and the numbers.
+
+``check_shape`` needs nothing but the request, so callers run it before any market
+data is read; ``check_request`` runs it again (the Python API may call only that one)
+and adds what the venues' rules and books decide.
+"""
 
 from __future__ import annotations
 
 from fsm.core.config import EntryConfig, validate_offset
+from fsm.core.ids import ENTRY_ID_EXPECTED, valid_entry_id
 from fsm.core.quotes import quote_leg
 from fsm.core.values import EntryRequest
+from venues import checks
 from venues.market import (
     Book,
     Leg,
@@ -16,6 +23,29 @@ class RequestError(ValueError):
     """The request cannot be executed as asked; nothing was sent."""
 
 
+def check_shape(request: EntryRequest) -> None:
+    """Refuse a request that is wrong whatever the markets say: its id, names, sizes."""
+    if request.entry_id is not None and not valid_entry_id(request.entry_id):
+        raise RequestError(f"entry_id {request.entry_id!r}: expected {ENTRY_ID_EXPECTED}")
+    for leg in (Leg.LONG, Leg.SHORT):
+        spec = request.leg(leg)
+        for field in ("venue", "symbol"):
+            if not isinstance(getattr(spec, field), str) or not getattr(spec, field).strip():
+                raise RequestError(f"{leg.value} leg: {field} {getattr(spec, field)!r}: "
+                                   "expected a non-empty name")
+        where = f"{leg.value} leg on {spec.venue} {spec.symbol}"
+        found = checks.quantity.problem(spec.qty)
+        if found is not None:
+            raise RequestError(f"{where}: quantity {spec.qty}: expected {found}")
+        try:
+            validate_offset(f"{where}: limit_price_offset_pct", spec.limit_price_offset_pct)
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+    if request.long.venue == request.short.venue:
+        raise RequestError(f"both legs are on {request.long.venue!r}; expected two different "
+                           "venues (a hedge on the same account would net out)")
+
+
 def check_request(
     request: EntryRequest,
     config: EntryConfig,
@@ -23,16 +53,11 @@ def check_request(
     books: dict[Leg, Book],
 ) -> None:
     """Refuse a request no venue would accept, before a single order leaves."""
+    check_shape(request)
     sizes = {}
     for leg in (Leg.LONG, Leg.SHORT):
         spec = request.leg(leg)
         where = f"{leg.value} leg on {spec.venue} {spec.symbol}"
-        if spec.qty <= 0:
-            raise RequestError(f"{where}: quantity must be positive, got {spec.qty}")
-        try:
-            validate_offset(f"{where}: limit_price_offset_pct", spec.limit_price_offset_pct)
-        except ValueError as exc:
-            raise RequestError(str(exc)) from None
         leg_rules, book = rules[leg], books[leg]
         if not book.bids or not book.asks:
             raise RequestError(f"{where}: the book has an empty side; cannot price a quote")
@@ -56,6 +81,12 @@ def check_request(
             raise RequestError(
                 f"{where}: notional {qty * price} ({qty} at {price}) is below the minimum "
                 f"notional {leg_rules.min_notional}"
+            )
+        if qty * price > config.max_notional:
+            raise RequestError(
+                f"{where}: notional {qty * price} ({qty} at {price}) is above max_notional "
+                f"{config.max_notional}; expected at most that (raise max_notional in the "
+                "config for a larger entry)"
             )
         sizes[leg] = qty
     if sizes[Leg.LONG] != sizes[Leg.SHORT]:

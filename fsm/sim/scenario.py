@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from fsm.core import spec
+from fsm.core import ids, spec
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.values import (
     EntryRequest,
@@ -27,6 +27,7 @@ from fsm.core.values import (
 )
 from fsm.sim.toml_table import ScenarioError as ScenarioError  # raised by load, re-exported
 from fsm.sim.toml_table import Table
+from venues import checks
 from venues.market import (
     Book,
     MarketRules,
@@ -101,17 +102,19 @@ def _book(table: Table) -> Book:
 def _venue(name: str, table: Table) -> VenueSpec:
     market = table.table("market")
     rules = MarketRules(
-        lot=market.decimal("lot", positive=True),
-        tick=market.decimal("tick", positive=True),
-        min_qty=market.decimal("min_qty", Decimal(0), minimum=Decimal(0)),
-        min_notional=market.decimal("min_notional", Decimal(0), minimum=Decimal(0)),
-        maker_fee=market.decimal("maker_fee", Decimal(0)),
-        taker_fee=market.decimal("taker_fee", Decimal(0)),
+        lot=market.decimal("lot", positive=True, bound=checks.quantity),
+        tick=market.decimal("tick", positive=True, bound=checks.price),
+        min_qty=market.decimal("min_qty", Decimal(0), minimum=Decimal(0),
+                               bound=checks.quantity_or_zero),
+        min_notional=market.decimal("min_notional", Decimal(0), minimum=Decimal(0),
+                                    bound=checks.notional),
+        maker_fee=market.decimal("maker_fee", Decimal(0), bound=checks.fee_rate),
+        taker_fee=market.decimal("taker_fee", Decimal(0), bound=checks.fee_rate),
         supports_amend=market.boolean("supports_amend", False),
     )
     sim_market = SimMarket(
-        symbol=market.string("symbol"), rules=rules, book=_book(market),
-        position=market.decimal("position", Decimal(0)),
+        symbol=market.string("symbol", non_empty=True), rules=rules, book=_book(market),
+        position=market.decimal("position", Decimal(0), bound=checks.position),
     )
     market.done()
     script: list[ScriptedFill | ScriptedBook] = []
@@ -119,8 +122,8 @@ def _venue(name: str, table: Table) -> VenueSpec:
         script.append(ScriptedFill(
             at_s=fill.millis("at_ms", 0.0),
             purpose=fill.choice("purpose", Purpose, Purpose.QUOTE),
-            qty=fill.decimal("qty", None, positive=True),
-            price=fill.decimal("price", None, positive=True),
+            qty=fill.decimal("qty", None, positive=True, bound=checks.quantity),
+            price=fill.decimal("price", None, positive=True, bound=checks.price),
         ))
         fill.done()
     for move in table.tables("books"):
@@ -135,7 +138,7 @@ def _venue(name: str, table: Table) -> VenueSpec:
             on=on,
             action=reaction.choice("action", ReactionAction),
             purpose=reaction.choice("purpose", Purpose, None),
-            qty=reaction.decimal("qty", None, positive=True),
+            qty=reaction.decimal("qty", None, positive=True, bound=checks.quantity),
             live=reaction.boolean("live", False),
             times=reaction.integer("times", 1, minimum=1),
         ))
@@ -168,8 +171,8 @@ def _venue(name: str, table: Table) -> VenueSpec:
 
 def _leg(table: Table) -> LegSpec:
     leg = LegSpec(
-        venue=table.string("venue"), symbol=table.string("symbol"),
-        qty=table.decimal("qty", positive=True),
+        venue=table.string("venue", non_empty=True), symbol=table.string("symbol", non_empty=True),
+        qty=table.decimal("qty", positive=True, bound=checks.quantity),
         limit_price_offset_pct=table.decimal("limit_price_offset_pct", None),
     )
     table.done()
@@ -190,10 +193,15 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ScenarioError(f"{source}: not a scenario: arrays or tables nested too deeply; "
+                            "expected the shallow tables of a scenario file") from None
     top = Table(data, "", source)
     venues_table = top.table("venues")
     venues = []
     for name in list(venues_table.data):
+        if not name.strip():
+            top.fail("venues", "venue tables with non-empty names", name)
         venues.append(_guard(source, f"venues.{name}",
                              functools.partial(_venue, name, venues_table.table(name))))
     if len(venues) < 2:
@@ -206,7 +214,12 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
         short=_leg(request_table.table("short")),
         entry_id=request_table.string("entry_id", "sim1"),
     )
+    if not ids.valid_entry_id(request.entry_id):
+        top.fail("request.entry_id", ids.ENTRY_ID_EXPECTED, request.entry_id)
     request_table.done()
+    if request.long.venue == request.short.venue:
+        top.fail("request.short.venue", "a venue other than the long leg's: a hedged entry "
+                 "needs two venues", request.short.venue)
     known = {v.name for v in venues}
     for leg_name, leg in (("long", request.long), ("short", request.short)):
         if leg.venue not in known:
@@ -232,9 +245,14 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
 
 def load(path: str | Path) -> Scenario:
     """Load a scenario file, or a built-in scenario by name."""
+    if not str(path):
+        raise ScenarioError("the scenario name is empty; expected a scenario TOML file or the "
+                            "name of a built-in scenario (atomic-entry simulate --list)")
     file = Path(path)
     if not file.exists() and str(path) in builtin_names():
         return load_builtin(str(path))
+    if file.exists() and not file.is_file():  # a FIFO would block the read for ever
+        raise ScenarioError(f"{path}: not a regular file; expected a scenario TOML file")
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:

@@ -8,7 +8,6 @@ reader is kept apart from what the keys mean (``scenario``), so the two read alo
 from __future__ import annotations
 
 import enum
-import math
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -30,11 +29,7 @@ _DECIMAL_WRITTEN = checks.decimal_written.saying(
     lambda value: f'a decimal written as a string (for example "{value}")')
 _DECIMAL_AS_STRING = checks.finite_decimal.saying("a decimal number written as a string")
 _POSITIVE = checks.greater_than(Decimal(0))
-_MILLIS = checks.Check(
-    lambda value: (not isinstance(value, bool) and isinstance(value, int | float)
-                   and math.isfinite(value) and value >= 0),
-    "a non-negative number of milliseconds",
-)
+_MILLIS = checks.duration("milliseconds", 1000.0)
 _BOOLEAN = checks.Check(lambda value: isinstance(value, bool), "true or false")
 _STRING = checks.Check(lambda value: isinstance(value, str), "a string")
 
@@ -73,14 +68,17 @@ class Table:
         return self.data[name]
 
     def decimal(self, name: str, default: Any = _MISSING, *, minimum: Decimal | None = None,
-                positive: bool = False) -> Any:
+                positive: bool = False, bound: checks.Check | None = None) -> Any:
         value = self.get(name, default)
         if value is default and default is not _MISSING:
             return value
-        return self.as_decimal(self.path(name), value, minimum=minimum, positive=positive)
+        return self.as_decimal(self.path(name), value, minimum=minimum, positive=positive,
+                               bound=bound)
 
     def as_decimal(self, key: str, value: Any, *, minimum: Decimal | None = None,
-                   positive: bool = False) -> Decimal:
+                   positive: bool = False, bound: checks.Check | None = None) -> Decimal:
+        """``bound``: one of the bounded kinds of ``venues.checks`` (a quantity, a price),
+        checked last so that a plainer complaint (a float, a negative) comes first."""
         self.check(key, value, _DECIMAL_WRITTEN)
         number = checks.decimal_or_keep(value)
         self.check(key, number, _DECIMAL_AS_STRING, got=value)
@@ -88,6 +86,8 @@ class Table:
             self.check(key, number, _POSITIVE, got=value)
         if minimum is not None:
             self.check(key, number, checks.at_least(minimum), got=value)
+        if bound is not None:
+            self.check(key, number, bound, got=value)
         assert isinstance(number, Decimal)
         return number
 
@@ -101,10 +101,10 @@ class Table:
         self.check(self.path(name), value, _BOOLEAN)
         return bool(value)
 
-    def string(self, name: str, default: Any = _MISSING) -> Any:
+    def string(self, name: str, default: Any = _MISSING, *, non_empty: bool = False) -> Any:
         value = self.get(name, default)
         if value is not default:
-            self.check(self.path(name), value, _STRING)
+            self.check(self.path(name), value, checks.non_empty_text if non_empty else _STRING)
         return value
 
     def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
@@ -142,8 +142,10 @@ class Table:
         for i, pair in enumerate(value):
             if not isinstance(pair, list) or len(pair) != 2:
                 self.fail(f"{key}[{i}]", 'a ["price", "qty"] pair', pair)
-            levels.append(BookLevel(self.as_decimal(f"{key}[{i}] price", pair[0], positive=True),
-                                    self.as_decimal(f"{key}[{i}] qty", pair[1], positive=True)))
+            levels.append(BookLevel(
+                self.as_decimal(f"{key}[{i}] price", pair[0], positive=True, bound=checks.price),
+                self.as_decimal(f"{key}[{i}] qty", pair[1], positive=True,
+                                bound=checks.quantity)))
         return tuple(levels)
 
     def done(self) -> None:
