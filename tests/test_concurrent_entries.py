@@ -19,6 +19,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.result import EntryResult
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell.engine import EntryEngine
+from fsm.sim.scenario import load_builtin
 from tests.simkit import SYMBOL, venue
 from venues.market import Purpose, Side
 from venues.sim.venue import Reaction, ReactionAction, ScriptedFill, SimulatedVenue
@@ -112,6 +113,31 @@ def test_a_reduce_only_refusal_is_decided_again_from_a_fresh_position_read() -> 
     dests = [p.dest for p in result.path]
     assert dests.count("rolling_back.reading_account") == 2
     assert alpha.position_now(SYMBOL) == D("-1.0")
+
+
+def test_a_refused_reduce_only_trim_is_decided_again_from_a_fresh_position_read() -> None:
+    """dust_trim, with someone outside the engine selling alpha short just before the
+    trim: the reduce-only trim is refused, the position read afresh, and the dust goes
+    out as a plain order (before: refused on every attempt, the dust left unhedged)."""
+    scenario = load_builtin("dust_trim")
+
+    async def one() -> tuple[EntryResult, SimulatedVenue]:
+        venues = scenario.build_venues()
+        for v in venues.values():
+            v.start()
+        market = venues["alpha"]._exchange.markets[SYMBOL]
+        asyncio.get_running_loop().call_later(1.04, setattr, market, "position", D("-1"))
+        engine = EntryEngine(venues, scenario.config)
+        try:
+            return await engine.enter(scenario.request), venues["alpha"]
+        finally:
+            await engine.close()
+
+    result, alpha = run_virtual(one())
+    trims = [(o.qty, o.reduce_only, o.status) for o in result.orders if o.purpose == "trim"]
+    assert trims == [(D("0.005"), True, "rejected"), (D("0.005"), False, "filled")]
+    assert result.final_state == "complete" and result.net_exposure == 0
+    assert alpha.position_now(SYMBOL) == D("-1.005")
 
 
 # -- the account view alone --------------------------------------------------------------

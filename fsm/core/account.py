@@ -37,45 +37,45 @@ class Account:
 
     def __init__(self) -> None:
         self._base: dict[Key, Decimal] = {}
-        self._entries: dict[str, tuple[Iterable[OrderRecord], frozenset[Key]]] = {}
+        # (venue, symbol) -> the live entries trading it, with their orders (a ledger)
+        self._entries: dict[Key, dict[str, Iterable[OrderRecord]]] = {}
+        self._keys: dict[str, frozenset[Key]] = {}
 
     def join(self, entry_id: str, orders: Iterable[OrderRecord],
              positions: Mapping[Key, Decimal]) -> None:
         """An entry starts: its orders count from now. A (venue, symbol) no live entry
         trades yet takes the position just read; one already followed keeps its view
         (the read may lag, or lead, fills the engine has counted)."""
-        keys = frozenset(positions)
+        self._keys[entry_id] = frozenset(positions)
         for key, position in positions.items():
-            if not self._followers(key):
+            followers = self._entries.setdefault(key, {})
+            if not followers:
                 self._base[key] = position
-        self._entries[entry_id] = (orders, keys)
+            followers[entry_id] = orders
 
     def leave(self, entry_id: str) -> None:
         """An entry ended: its fills stay in the account's position, its orders no longer
         count as pending; a (venue, symbol) nobody trades is forgotten (read afresh next)."""
-        joined = self._entries.pop(entry_id, None)
-        if joined is None:
-            return
-        orders, keys = joined
-        for key in keys:
+        for key in self._keys.pop(entry_id, ()):
+            followers = self._entries[key]
+            orders = followers.pop(entry_id)
             self._base[key] = self._base.get(key, ZERO) + _filled(orders, key)
-            if not self._followers(key):
+            if not followers:
+                del self._entries[key]
                 self._base.pop(key, None)
 
     def refresh(self, key: Key, position: Decimal) -> None:
         """The venue just reported ``position``: it already holds the live entries' fills."""
-        self._base[key] = position - sum(
-            (_filled(orders, key) for orders, _ in self._entries.values()), ZERO)
+        self._base[key] = position - self._live_fills(key)
 
     def position(self, key: Key) -> Decimal:
-        return self._base.get(key, ZERO) + sum(
-            (_filled(orders, key) for orders, _ in self._entries.values()), ZERO)
+        return self._base.get(key, ZERO) + self._live_fills(key)
 
     def view(self, key: Key, entry_id: str) -> AccountLeg:
         """``key`` as ``entry_id`` should see it: the position, and what the *other* live
         entries' orders may still trade there."""
         buying = selling = ZERO
-        for other, (orders, _) in self._entries.items():
+        for other, orders in self._entries.get(key, {}).items():
             if other == entry_id:
                 continue
             for record in orders:
@@ -87,8 +87,9 @@ class Account:
                         selling += left
         return AccountLeg(self.position(key), buying, selling)
 
-    def _followers(self, key: Key) -> bool:
-        return any(key in keys for _, keys in self._entries.values())
+    def _live_fills(self, key: Key) -> Decimal:
+        return sum((_filled(orders, key) for orders in self._entries.get(key, {}).values()),
+                   ZERO)
 
 
 def _filled(orders: Iterable[OrderRecord], key: Key) -> Decimal:

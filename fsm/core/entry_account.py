@@ -3,12 +3,12 @@ rows that ask for it.
 
 Why: a reduce-only order is only accepted if it shrinks the venue's position, and that
 position is moved by every entry of the engine on the same account and symbol, not by
-this entry alone. Before each flatten round the entry asks the engine's account view
-(``fsm.core.account``) with a ``ReadAccount`` command and decides from the
+this entry alone. Before each flatten round and each trim the entry asks the engine's
+account view (``fsm.core.account``) with a ``ReadAccount`` command and decides from the
 ``AccountRead`` answer (a journaled event, so a replay decides the same); after a
 reduce-only refusal it asks for the venue position to be read afresh first. Without an
-answer yet (a trim while active, a recovered entry) it falls back to "position at my
-start plus my own fills".
+answer (never asked: an engine-less model) it falls back to "position at my start plus
+my own fills".
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from venues.market import Leg, Purpose, Side
 _LEGS = (Leg.LONG, Leg.SHORT)
 # How a venue ends a reduce-only order that the position does not allow: refused, or
 # clipped and cancelled (an unsent one says nothing about the position).
+_REDUCING = frozenset({Purpose.ROLLBACK, Purpose.TRIM})
 _REFUSED_OR_CLIPPED = frozenset({OrderState.REJECTED, OrderState.CANCELED})
 
 
@@ -61,13 +62,13 @@ class EntryAccount(EntryFacts):
 
     def _short_reduce_only(self) -> list[str]:
         return [r.client_id for r in self.ledger
-                if r.purpose is Purpose.ROLLBACK and r.command.reduce_only
+                if r.purpose in _REDUCING and r.command.reduce_only
                 and r.state in _REFUSED_OR_CLIPPED and r.filled < r.qty and not r.unsendable
                 and r.client_id not in self._reread_for]
 
     # -- named by the entry table
     def reduce_only_refused(self, *_: Any) -> bool:
-        """A reduce-only flatten was refused or clipped short: the venue's position is not
+        """A reduce-only flatten or trim was refused or clipped short: the venue's position is not
         what the account said (another entry, or someone outside this engine, moved it)."""
         return bool(self._short_reduce_only())
 

@@ -45,6 +45,7 @@ class EntryState(StrEnum):
     ROLLBACK_CANCELLING = "rolling_back.cancelling"
     FLATTENING = "rolling_back.flattening"
     READING_ACCOUNT = "rolling_back.reading_account"
+    TRIM_READING = "active.first_leg_filled.reading_account"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -152,12 +153,17 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                     State(EntryState.HEDGING, "A hedge order for the imbalance works on the lagging venue."),
                     State(
                         EntryState.TRIMMING,
-                        "A reduce-only order trims dust the lagging venue cannot take off the "
-                        "leading leg.",
+                        "An order (reduce-only where the account leaves room for it) trims "
+                        "dust the lagging venue cannot take off the leading leg.",
                     ),
                     State(
                         EntryState.MAKER_QUOTING,
                         "Hedged within dust; the maker leg still quotes the rest of its size.",
+                    ),
+                    State(
+                        EntryState.TRIM_READING,
+                        "Before a trim: waiting for the engine's account view, read afresh "
+                        "from the venue after a reduce-only refusal.",
                     ),
                 ),
             ),
@@ -248,8 +254,9 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         guards=(EntryGuard.MAKER_STILL_QUOTING,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "A quote is still being cancelled: wait for its confirmation.",
         guards=(EntryGuard.CANCEL_IN_FLIGHT,)),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIMMING, "Dust the lagging venue cannot take: trim it off the leading leg.",
-        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.PLACE_TRIM,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIM_READING, "Dust the lagging venue cannot take: ask the account what the "
+        "leading venue holds before trimming it off the leading leg.",
+        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.READ_ACCOUNT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.COMPLETE, "Nothing left to do: report the size and any residual.",
         guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.REPORT_RESIDUAL,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "An order is unexpectedly live: cancel it before completing.",
@@ -261,6 +268,18 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_BUDGET_SPENT), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.RECONCILING, "The hedge order is terminal: settle again.",
         guards=(EntryGuard.HEDGE_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.TRIM_READING, "A reduce-only trim was refused or clipped: read the venue's "
+        "position afresh and decide again; never resend blindly.",
+        guards=(EntryGuard.TRIM_SETTLED, EntryGuard.REDUCE_ONLY_REFUSED, EntryGuard.DUST_TRIMMABLE),
+        effects=(EntryEffect.READ_POSITIONS,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.TRIM_READING, EntryState.TRIMMING, "Trim against the account just read: reduce-only only where the "
+        "venue's position leaves room for it.",
+        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.PLACE_TRIM,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.TRIM_READING, EntryState.RECONCILING, "Nothing to trim any more: settle again.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.TRIM_READING, EntryState.RECONCILING, "Every order settled again while the account was being "
+        "read (after a recovery the read is lost): settle again.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.RECONCILING, "The trim order is terminal: settle again.",
         guards=(EntryGuard.TRIM_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.MAKER_QUOTING, EntryState.RECONCILING, "A maker fill widened the imbalance, or the maker quote ended.",
