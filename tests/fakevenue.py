@@ -26,6 +26,7 @@ from fsm.core.commands import (
     Command,
     QueryOrder,
     RaiseAlert,
+    ReadAccount,
     StartTimer,
 )
 from fsm.core.config import EntryConfig
@@ -117,7 +118,7 @@ class Desk:
         for check in self.checks:
             check(self, commands)
         for command in commands:
-            if isinstance(command, PlaceOrder | CancelOrder | QueryOrder):
+            if isinstance(command, PlaceOrder | CancelOrder | QueryOrder | ReadAccount):
                 self.requests.append(command)
             elif isinstance(command, StartTimer) and command.name == QUOTE_TIMER:
                 self.timer_armed = True
@@ -171,6 +172,10 @@ class Desk:
             return
         command = self.requests.pop(i)
         at = self._tick()
+        if isinstance(command, ReadAccount):  # the account is this entry's venues alone
+            self.feed(ev.AccountRead(at, {leg: ev.AccountLeg(self.venue_position(leg))
+                                          for leg in command.legs}, command.fresh))
+            return
         cid = command.client_id
         order = self.venue.get(cid)
         match command:
@@ -309,6 +314,12 @@ class Desk:
     def truth_filled(self, cid: str) -> Decimal:
         order = self.venue.get(cid)
         return D(0) if order is None else order.filled
+
+    def venue_position(self, leg: Leg) -> Decimal:
+        """The leg's venue position (longs positive), from its start and venue truth."""
+        return self.start_positions[leg] + sum(
+            (o.command.side.sign * o.filled for o in self.venue.values()
+             if o.command.leg is leg), D(0))
 
     def leg_truth(self, leg: Leg) -> Decimal:
         """The leg's net size in its own direction, from venue truth."""

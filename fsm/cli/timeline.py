@@ -10,6 +10,7 @@ from fsm.core.commands import (
     Command,
     QueryOrder,
     RaiseAlert,
+    ReadAccount,
     StartTimer,
 )
 from fsm.core.result import EntryResult
@@ -59,6 +60,10 @@ def describe_event(event: ev.Event) -> str:
             return f"venue fatal: {event.reason}"
         case ev.Recovered():
             return "recovered from the journal: asking about every order"
+        case ev.AccountRead():
+            return "account: " + ", ".join(
+                f"{leg.value} {view.position}" + (" (read now)" if leg in event.fresh else "")
+                for leg, view in event.legs.items()) + (f"; {event.failed}" if event.failed else "")
     return type(event).__name__
 
 
@@ -86,6 +91,9 @@ def describe_command(command: Command) -> tuple[str, str]:
             return "", f"-> stop timer {command.name}"
         case RaiseAlert():
             return "", f"!! ALERT {command.message}"
+        case ReadAccount():
+            fresh = ", ".join(leg.value for leg in command.fresh)
+            return "", "-> read account" + (f", {fresh} position from the venue" if fresh else "")
     return "", type(command).__name__
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import attrs
 
-from venues.market import PlaceOrder
+from venues.market import Leg, PlaceOrder
 
 
 @attrs.frozen
@@ -59,4 +59,14 @@ class RaiseAlert:
     residuals: dict[str, Decimal] = attrs.field(factory=dict)
 
 
-Command = PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer | RaiseAlert
+@attrs.frozen
+class ReadAccount:
+    """Ask for the engine's account view of ``legs`` (answered by ``AccountRead``); the
+    venue positions of ``fresh`` are read first: a reduce-only refusal said the view is wrong."""
+
+    legs: tuple[Leg, ...]
+    fresh: tuple[Leg, ...] = ()
+
+
+Command = (PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer
+           | RaiseAlert | ReadAccount)

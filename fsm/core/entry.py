@@ -167,6 +167,8 @@ class EntryModel(EntryGuards, EntryEffects):
                 self.moments["start"] = event.at
             case ev.BookUpdate():
                 self.books[event.leg] = event.book
+            case ev.AccountRead():
+                self.absorb_account(event)
             case ev.TimerFired() if rule.order:  # an order's backoff timer
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)

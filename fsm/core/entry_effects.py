@@ -2,7 +2,8 @@
 
 Each public method is named by a row of ``fsm.core.tables.entry`` (``effects``); it
 records orders in the ledger and appends the commands to send. Order quantities come
-from this entry's own fills, never from venue positions.
+from this entry's own fills, never from venue positions; only whether an order may be
+reduce-only is read from the account (``fsm.core.entry_account``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from fsm.core.commands import RaiseAlert, StartTimer
 from fsm.core.config import HedgeOrder
-from fsm.core.entry_facts import EntryFacts
+from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
@@ -31,7 +32,7 @@ from venues.market import (
 )
 
 
-class EntryEffects(EntryFacts):
+class EntryEffects(EntryAccount):
     """Effects of the entry table, named as its rows name them."""
 
     def _place(
@@ -137,14 +138,14 @@ class EntryEffects(EntryFacts):
         side = lead.side.opposite
         qty = round_down(abs(self.imbalance()), self.rules[lead].lot)
         self._place(lead, Purpose.TRIM, side, OrderKind.MARKET, qty, None,
-                    TimeInForce.IOC, reduce_only=self._reduces_only(lead, side, qty))
+                    TimeInForce.IOC, reduce_only=self._reduce_only_now(lead, side, qty))
 
     def place_flatten(self, *_: Any) -> None:
         self.rollback_rounds += 1
         for leg, side, qty in self._flatten_plan():
             self._place(leg, Purpose.ROLLBACK, side, OrderKind.MARKET,
                         qty, None, TimeInForce.IOC,
-                        reduce_only=self._reduces_only(leg, side, qty))
+                        reduce_only=self._reduce_only_now(leg, side, qty))
 
     def report_residual(self, *_: Any) -> None:
         imbalance = self.imbalance()

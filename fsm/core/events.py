@@ -17,6 +17,7 @@ from venues.market import (
     Leg,
     MarketRules,
     OrderStatus,
+    Side,
 )
 
 
@@ -220,8 +221,41 @@ class Recovered:
     books: dict[Leg, Book] = attrs.field(factory=dict)
 
 
+@attrs.frozen
+class AccountLeg:
+    """One leg's (venue, symbol) as this engine's account sees it (``fsm.core.account``).
+
+    ``position`` is the venue's signed position (longs positive): the last one read, moved
+    by every fill this engine's entries counted since; ``buying``/``selling`` are what the
+    *other* live entries' orders there may still trade, which a reduce-only order must not
+    count on.
+    """
+
+    position: Decimal
+    buying: Decimal = Decimal(0)
+    selling: Decimal = Decimal(0)
+
+    def pending(self, side: Side) -> Decimal:
+        return self.buying if side is Side.BUY else self.selling
+
+
+@attrs.frozen
+class AccountRead:
+    """The answer to ``ReadAccount``: the account as this engine sees it, per leg.
+
+    ``fresh`` names the legs whose venue position was read just now; ``failed`` says why a
+    read asked for could not be made (the view is then the engine's own, unrefreshed).
+    """
+
+    at: float
+    legs: dict[Leg, AccountLeg]
+    fresh: tuple[Leg, ...] = ()
+    failed: str = ""
+
+
 OrderEvent = (
     Accepted | Rejected | FillReport | Canceled | CancelRejected | Amended | AmendRejected
     | NotFound | OutcomeUnknown | Unavailable | StatusReport | FatalAnswer
 )
-Event = OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered
+Event = (OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered
+         | AccountRead)

@@ -22,6 +22,7 @@ import attrs
 from loguru import logger
 
 from fsm.core import events as ev
+from fsm.core.account import Account
 from fsm.core.commands import (
     AmendOrder,
     CancelOrder,
@@ -29,6 +30,7 @@ from fsm.core.commands import (
     Command,
     QueryOrder,
     RaiseAlert,
+    ReadAccount,
     StartTimer,
 )
 from fsm.core.config import EntryConfig
@@ -37,7 +39,7 @@ from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_request
 from fsm.core.result import EntryResult, build_result
 from fsm.core.values import EntryRequest
-from fsm.shell import gateway, resume
+from fsm.shell import account, gateway, resume
 from fsm.shell.actor import Actor
 from fsm.shell.journal import Journal, JournalError
 from fsm.shell.resume import RecoveryOutcome
@@ -80,19 +82,6 @@ def _by_leg(
             {leg: snapshot[i][2] for i, leg in enumerate(_LEGS)})
 
 
-def _position_reads(
-    request: EntryRequest, venues: dict[Leg, base.Venue]
-) -> list[Coroutine[Any, Any, Decimal]]:
-    return [venues[leg].position(request.leg(leg).symbol) for leg in _LEGS]
-
-
-def _positions(
-    request: EntryRequest, start: Mapping[Leg, Decimal], end: list[Decimal]
-) -> dict[str, dict[str, Decimal]]:
-    return {request.leg(leg).venue: {"start": start[leg], "end": end[i]}
-            for i, leg in enumerate(_LEGS)}
-
-
 class EntryAborted(RuntimeError):
     """The engine lost the ability to decide (a bug, or a journal it cannot write); the
     message lists what may be live, and ``atomic-entry recover`` can take it from there."""
@@ -123,6 +112,9 @@ class EntryEngine:
         #: asks about an order no sooner than this after the last journaled step.
         self.recovery_grace_s = recovery_grace_s
         self._actors: dict[str, Actor] = {}
+        #: What the venues hold per (venue, symbol) and what every live entry did there:
+        #: entries on one account decide reduce-only against it (``fsm.core.account``).
+        self.account = Account()
         self._routes: dict[tuple[str, str], Actor] = {}
         # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
         # so retiring one entry among thousands on one symbol costs O(1), not O(n).
@@ -182,7 +174,7 @@ class EntryEngine:
         if self.journal is not None:
             self.journal.open_entry(entry_id, request, config)
         model = self.model_class(entry_id, request, config)
-        actor = self._admit(model, venues)
+        actor = self._admit(model, venues, start_positions)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         actor.post(ev.Start(loop.time(), books, rules, start_positions))
         return await self._drive(actor, start_positions)
@@ -201,9 +193,12 @@ class EntryEngine:
         """
         return await resume.recover(self, only)
 
-    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> Actor:
-        """Register a running entry: its actor, and the books its legs read."""
+    def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue],
+               positions: Mapping[Leg, Decimal] | None = None) -> Actor:
+        """Register a running entry: its actor, the books its legs read, its account."""
         actor = Actor(model, venues)
+        self.account.join(model.entry_id, model.ledger, account.keyed(
+            model.request, model.start_positions if positions is None else positions))
         self._actors[model.entry_id] = actor
         for leg in (Leg.LONG, Leg.SHORT):
             spec = model.request.leg(leg)
@@ -220,8 +215,8 @@ class EntryEngine:
             await self._run(actor)
         finally:
             self._retire(actor)
-        end_positions = await asyncio.gather(*_position_reads(request, venues))
-        positions = _positions(request, start_positions, end_positions)
+        end_positions = await asyncio.gather(*account.position_reads(request, venues))
+        positions = account.start_and_end(request, start_positions, end_positions)
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
@@ -328,6 +323,7 @@ class EntryEngine:
             spec = model.request.leg(leg)
             self._book_routes.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
         self._actors.pop(model.entry_id, None)
+        self.account.leave(model.entry_id)
         model.detach()
 
     def _safely(self, listener: Callable[..., None], *args: Any) -> None:
@@ -352,6 +348,9 @@ class EntryEngine:
                 actor.start_timer(command.name, command.delay_s)
             case CancelTimer():
                 actor.cancel_timer(command.name)
+            case ReadAccount():
+                if (read := account.answer(self.account, actor, command)) is not None:
+                    actor.spawn(read)
             case RaiseAlert():
                 actor.log.error("ALERT {}", command.message)
                 for listener in list(self._alert_listeners):

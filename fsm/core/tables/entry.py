@@ -15,6 +15,7 @@ Entry triggers:
   one event did both, e.g. a query answer that brings fills and a new state).
 * ``timeout``: the quote timer fired (retry timers are the orders' business).
 * ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
+* ``account_read``: the engine's account view arrived (``fsm.core.entry_account``).
 * ``evaluate``: fired by the model itself after every event, in states that decide
   from the books rather than from one event, until no row applies.
 """
@@ -43,6 +44,8 @@ class EntryState(StrEnum):
     ROLLING_BACK = "rolling_back"
     ROLLBACK_CANCELLING = "rolling_back.cancelling"
     FLATTENING = "rolling_back.flattening"
+    READING_ACCOUNT = "rolling_back.reading_account"
+    TRIM_READING = "active.first_leg_filled.reading_account"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -58,6 +61,7 @@ class EntryTrigger(StrEnum):
     ORDER_UPDATE = "order_update"
     TIMEOUT = "timeout"
     EVALUATE = "evaluate"
+    ACCOUNT_READ = "account_read"
 
 
 class EntryGuard(StrEnum):
@@ -81,6 +85,7 @@ class EntryGuard(StrEnum):
     ORDER_UNRESOLVED = "order_unresolved"
     ORDERS_SETTLED = "orders_settled"
     QUOTES_SETTLED = "quotes_settled"
+    REDUCE_ONLY_REFUSED = "reduce_only_refused"
     RECONCILE_NEEDED = "reconcile_needed"
     ROLLBACK_BUDGET_LEFT = "rollback_budget_left"
     SIBLING_AMENDABLE = "sibling_amendable"
@@ -104,6 +109,8 @@ class EntryEffect(StrEnum):
     PLACE_QUOTES = "place_quotes"
     PLACE_TRIM = "place_trim"
     RAISE_RESIDUAL_ALERT = "raise_residual_alert"
+    READ_ACCOUNT = "read_account"
+    READ_POSITIONS = "read_positions"
     REPORT_RESIDUAL = "report_residual"
     START_QUOTE_TIMER = "start_quote_timer"
 
@@ -146,12 +153,17 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                     State(EntryState.HEDGING, "A hedge order for the imbalance works on the lagging venue."),
                     State(
                         EntryState.TRIMMING,
-                        "A reduce-only order trims dust the lagging venue cannot take off the "
-                        "leading leg.",
+                        "An order (reduce-only where the account leaves room for it) trims "
+                        "dust the lagging venue cannot take off the leading leg.",
                     ),
                     State(
                         EntryState.MAKER_QUOTING,
                         "Hedged within dust; the maker leg still quotes the rest of its size.",
+                    ),
+                    State(
+                        EntryState.TRIM_READING,
+                        "Before a trim: waiting for the engine's account view, read afresh "
+                        "from the venue after a reduce-only refusal.",
                     ),
                 ),
             ),
@@ -162,7 +174,12 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
         "Flattening exactly what this entry opened, sized from its own fills.",
         children=(
             State(EntryState.ROLLBACK_CANCELLING, "Every live order of this entry is being cancelled, confirmed."),
-            State(EntryState.FLATTENING, "Reduce-only orders close this entry's own fills on each venue."),
+            State(EntryState.FLATTENING, "Orders close this entry's own fills on each venue, "
+                  "reduce-only where the account leaves room for it."),
+            State(EntryState.READING_ACCOUNT, "Before each flatten round: waiting for the "
+                  "engine's account view (what the venue holds and what every live entry "
+                  "may still trade there), read afresh from the venue after a reduce-only "
+                  "refusal."),
         ),
     ),
     State(
@@ -191,6 +208,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.FATAL, EntryState.ACTIVE, EntryState.ROLLING_BACK, "A venue failed unrecoverably: withdraw everything, flatten.",
         effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.FILL, EntryState.ACTIVE, None, "Count the fill; the state decides what it means in evaluate."),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ACTIVE, None, "An account view nobody waits for: remembered."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, EntryState.GIVING_UP, "An order stayed unknown through every query its budget "
         "allows: stop, cancel every other live order; flatten nothing yet.",
         guards=(EntryGuard.ORDER_UNRESOLVED,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
@@ -236,8 +254,9 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         guards=(EntryGuard.MAKER_STILL_QUOTING,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "A quote is still being cancelled: wait for its confirmation.",
         guards=(EntryGuard.CANCEL_IN_FLIGHT,)),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIMMING, "Dust the lagging venue cannot take: trim it off the leading leg.",
-        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.PLACE_TRIM,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIM_READING, "Dust the lagging venue cannot take: ask the account what the "
+        "leading venue holds before trimming it off the leading leg.",
+        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.READ_ACCOUNT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.COMPLETE, "Nothing left to do: report the size and any residual.",
         guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.REPORT_RESIDUAL,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "An order is unexpectedly live: cancel it before completing.",
@@ -249,6 +268,18 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_BUDGET_SPENT), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.RECONCILING, "The hedge order is terminal: settle again.",
         guards=(EntryGuard.HEDGE_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.TRIM_READING, "A reduce-only trim was refused or clipped: read the venue's "
+        "position afresh and decide again; never resend blindly.",
+        guards=(EntryGuard.TRIM_SETTLED, EntryGuard.REDUCE_ONLY_REFUSED, EntryGuard.DUST_TRIMMABLE),
+        effects=(EntryEffect.READ_POSITIONS,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.TRIM_READING, EntryState.TRIMMING, "Trim against the account just read: reduce-only only where the "
+        "venue's position leaves room for it.",
+        guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.PLACE_TRIM,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.TRIM_READING, EntryState.RECONCILING, "Nothing to trim any more: settle again.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.TRIM_READING, EntryState.RECONCILING, "Every order settled again while the account was being "
+        "read (after a recovery the read is lost): settle again.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.RECONCILING, "The trim order is terminal: settle again.",
         guards=(EntryGuard.TRIM_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.MAKER_QUOTING, EntryState.RECONCILING, "A maker fill widened the imbalance, or the maker quote ended.",
@@ -265,24 +296,42 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         "than its budget allows.",
         guards=(EntryGuard.CANCEL_BUDGET_SPENT,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, None, "Note the order's new lifecycle state."),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.FLATTENING, "Every order is terminal and this entry holds a position: flatten it.",
-        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE), effects=(EntryEffect.PLACE_FLATTEN,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ROLLBACK_CANCELLING, None, "A late account view: remembered, the next round asks again."),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.FLATTENING, None, "A late account view: remembered, the next round asks again."),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.READING_ACCOUNT, "Every order is terminal and this entry holds a position: ask "
+        "the account what the venues hold before deciding how to flatten it.",
+        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE), effects=(EntryEffect.READ_ACCOUNT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.ROLLED_BACK, "Every order is terminal and nothing is left to close.",
         guards=(EntryGuard.ORDERS_SETTLED,), unless=(EntryGuard.EXPOSURE_BEYOND_LOT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.STUCK, "What is left cannot be traded: alert with the residuals.",
         guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.ROLLED_BACK, "Flattened to within one lot.",
         guards=(EntryGuard.ORDERS_SETTLED,), unless=(EntryGuard.EXPOSURE_BEYOND_LOT,)),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.FLATTENING, "A flatten order fell short: send another while the budget lasts.",
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.READING_ACCOUNT, "A reduce-only flatten was refused or clipped: the venue's "
+        "position is not what the account said. Read it afresh from the venue and decide "
+        "again; never resend blindly.",
+        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE, EntryGuard.ROLLBACK_BUDGET_LEFT,
+                EntryGuard.REDUCE_ONLY_REFUSED), effects=(EntryEffect.READ_POSITIONS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.READING_ACCOUNT, "A flatten order fell short: ask the account again, then send "
+        "another while the budget lasts.",
         guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.EXPOSURE_FLATTENABLE, EntryGuard.ROLLBACK_BUDGET_LEFT),
-        effects=(EntryEffect.PLACE_FLATTEN,)),
+        effects=(EntryEffect.READ_ACCOUNT,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.FLATTENING, EntryState.STUCK, "Flattening cannot finish: alert with the residuals.",
         guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.READING_ACCOUNT, EntryState.FLATTENING, "Flatten this entry's own fills against the account just "
+        "read: reduce-only only where the venue's position leaves room even if the other "
+        "entries' pending orders trade first, a plain order of the same size otherwise.",
+        guards=(EntryGuard.EXPOSURE_FLATTENABLE,), effects=(EntryEffect.PLACE_FLATTEN,)),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.READING_ACCOUNT, EntryState.ROLLBACK_CANCELLING, "Nothing tradable is left to flatten: decide the ending."),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.READING_ACCOUNT, EntryState.ROLLBACK_CANCELLING, "Every order settled again while the account was "
+        "being read (after a recovery the read is lost): decide afresh.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
     # -- giving up on an order whose outcome cannot be learned
     EntryRow(EntryTrigger.KILL, EntryState.GIVING_UP, None, "Already stopping."),
     EntryRow(EntryTrigger.FATAL, EntryState.GIVING_UP, None, "Already stopping."),
     EntryRow(EntryTrigger.TIMEOUT, EntryState.GIVING_UP, None, "The quote timer no longer matters."),
     EntryRow(EntryTrigger.FILL, EntryState.GIVING_UP, None, "Count the fill; it changes the residual reported."),
+    EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.GIVING_UP, None, "An account view nobody waits for: remembered."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.GIVING_UP, None, "Note the order's new lifecycle state."),
     EntryRow(EntryTrigger.EVALUATE, EntryState.GIVING_UP, EntryState.ROLLING_BACK, "A late answer resolved every order after all: roll back as a kill "
         "would, sized from the fills now known.", guards=(EntryGuard.ORDERS_SETTLED,)),

@@ -118,6 +118,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
               timer=RETRY_TIMER_PREFIX, order=(OrderTrigger.RETRY_DUE,)),
     EventRule(ev.TimerFired, "Any other timer: of nothing this entry knows; ignored.", entry=()),
     EventRule(ev.Kill, "Stop asked for.", entry=(EntryTrigger.KILL,)),
+    EventRule(ev.AccountRead, "The engine's account view (``ReadAccount``'s answer).",
+              entry=(EntryTrigger.ACCOUNT_READ,)),
     EventRule(ev.VenueFatal, "A venue failed unrecoverably.", entry=(EntryTrigger.FATAL,)),
     EventRule(ev.Recovered, "Restarted from the journal: an amend awaiting its answer has "
               "lost it (as an amend with no answer), then every order restarts; the entry "
