@@ -106,16 +106,18 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
                            entry_id=args.entry_id)
     config = EntryConfig(quote_timeout_s=args.quote_timeout)
 
+    journal: Journal | None = None
+    if not args.dry_run:
+        try:  # before any venue is built: a journal we cannot write refuses the entry
+            journal = Journal(args.journal or journals.default_path(),
+                              origin={"kind": CCXT, "sandbox": sandbox})
+        except JournalError as exc:
+            say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
+            return Exit.BAD_INPUT
+
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
-        if args.dry_run:
-            return await _enter(request, config, venues, None, say)
-        journal = Journal(args.journal or journals.default_path(),
-                          origin={"kind": CCXT, "sandbox": sandbox})
-        try:
-            return await _enter(request, config, venues, journal, say)
-        finally:
-            journal.close()
+        return await _enter(request, config, venues, journal, say)
 
     try:
         return asyncio.run(main())
@@ -126,6 +128,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     except Exception as exc:
         say(f"atomic-entry: {type(exc).__name__}: {exc}", sys.stderr)
         return Exit.UNSAFE
+    finally:
+        if journal is not None:
+            journal.close()
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:

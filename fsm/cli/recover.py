@@ -8,7 +8,8 @@ recovered on the same exchanges, with keys from the environment (``fsm.cli.excha
 
 Exit codes: 0 every entry ended with nothing open and nothing beyond one lot; 1 an
 entry could not be recovered, ended ``stuck``, or left an order open (all printed);
-2 bad input (no journal there, an unreadable journal).
+2 bad input (no journal there; a file that is not a journal, is damaged or cannot be
+written: refused before anything is recovered, and left as it was).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from fsm.cli.timeline import render, summary
 from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
 from fsm.shell import journal as journals
 from fsm.shell.engine import EntryEngine, RecoveryOutcome
-from fsm.shell.journal import Journal, JournaledEntry, JournalError
+from fsm.shell.journal import Journal, JournalDamaged, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError
 from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
+from fsm.sim.scenario import ScenarioError, parse
 from venues.market import Leg
 
 CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.ROLLED_BACK})
@@ -71,8 +73,14 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> Exit:
         return Exit.BAD_INPUT
     try:
         journal = Journal(path)
-        unfinished = journal.unfinished()
     except JournalError as exc:
+        print(f"atomic-entry: {exc}", file=sys.stderr)
+        return Exit.BAD_INPUT
+    try:  # every unfinished entry is read whole, so a damaged one stops us before any
+        unfinished = journal.unfinished()  # entry is recovered and written
+        _check_origins(path, unfinished)
+    except JournalError as exc:
+        journal.close()
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return Exit.BAD_INPUT
     if not unfinished:
@@ -100,6 +108,30 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> Exit:
         say(f"journal {path}: {len(reports)} unfinished entr{'y' if len(reports) == 1 else 'ies'}"
             f" recovered: {counts}; {verdict}")
     return Exit.OK if clean else Exit.UNSAFE
+
+
+def _check_origins(path: Path, entries: list[JournaledEntry]) -> None:
+    """Refuse origins this command would misread, before it recovers anything.
+
+    A simulated run is rebuilt from the scenario text in its origin; a ccxt entry's
+    ``sandbox`` decides whether ``--live`` is needed, so anything but a boolean there
+    could let real money through as a test.
+    """
+    for entry in entries:
+        kind, where = entry.origin.get("kind"), f"journal {path}, entry {entry.entry_id}"
+        if kind == SIMULATED:
+            text = entry.origin.get("text")
+            if not isinstance(text, str) or not text:
+                raise JournalDamaged(f"{where}: its origin has no scenario text; expected the "
+                                     "scenario of the simulated run")
+            try:
+                parse(text, f"{where}, origin")
+            except ScenarioError as exc:
+                raise JournalDamaged(f"{where}: its origin's scenario cannot be read: "
+                                     f"{exc}") from None
+        elif kind == CCXT and not isinstance(entry.origin.get("sandbox", False), bool):
+            raise JournalDamaged(f"{where}: its origin's sandbox is "
+                                 f"{entry.origin.get('sandbox')!r}; expected true or false")
 
 
 def _by_origin(entries: list[JournaledEntry]) -> dict[tuple[str, str], list[JournaledEntry]]:
