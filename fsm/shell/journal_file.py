@@ -17,7 +17,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -75,19 +77,41 @@ class JournalUnwritable(JournalError):
 
 def connect(path: Path, sync: str) -> sqlite3.Connection:
     """A connection to the journal at ``path``, created if there is no file there."""
-    siblings = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
-    before = {s for s in siblings if s.exists()}
-    existed = _inspect(path)
-    try:
-        if existed:
-            return _open_existing(path, sync)
+    if not _inspect(path):
         return _create(path, sync)
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    # Without a write-ahead log to read, the file alone is checked through an
+    # immutable connection, which creates nothing beside it; with one (a process
+    # has it open, or died), the log is part of the journal and is read as well.
+    quiet = not wal.exists() or wal.stat().st_size == 0
+    _check_access(path, path, path.parent)
+    _read(path, f"file:{quote(str(path.resolve()))}?immutable=1" if quiet else str(path),
+          _check_layout, uri=quiet)
+    made = [s for s in (wal, shm) if not s.exists()]
+    try:
+        return _open_existing(path, sync)
     except BaseException:
-        # We wrote nothing to an existing file; what we created beside it (or the
-        # half-made new journal) goes, so the next run finds the path as it was.
-        for made in [s for s in siblings if s not in before] + ([] if existed else [path]):
-            made.unlink(missing_ok=True)
+        # The check wrote nothing; what it created beside the file goes, unless the
+        # log now holds a commit (another process opened the journal meanwhile).
+        if wal in made and wal.exists() and wal.stat().st_size == 0:
+            for sibling in made:
+                sibling.unlink(missing_ok=True)
         raise
+
+
+def _read(path: Path, target: str, check: Callable[[sqlite3.Connection, Path], None],
+          *, uri: bool) -> None:
+    """Run a read-only ``check`` on the journal; SQLite's complaints become ours."""
+    try:
+        db = sqlite3.connect(target, uri=uri)
+    except sqlite3.Error as exc:
+        raise JournalError(f"cannot open journal {path}: {exc}") from None
+    try:
+        check(db, path)
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
+        raise JournalDamaged(f"journal {path} is damaged: {exc}") from None
+    finally:
+        db.close()
 
 
 def _inspect(path: Path) -> bool:
@@ -117,16 +141,14 @@ def _inspect(path: Path) -> bool:
 
 
 def _open_existing(path: Path, sync: str) -> sqlite3.Connection:
-    _check_access(path, path, path.parent)
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        _check_layout(db, path)
         _check_writable(db, path)
         db.execute(f"PRAGMA synchronous={sync.upper()}")
         db.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as exc:
         db.close()
-        raise JournalDamaged(f"journal {path} cannot be read: {exc}") from None
+        raise JournalUnwritable(f"journal {path} cannot be opened for writing: {exc}") from None
     except BaseException:
         db.close()
         raise
@@ -139,18 +161,31 @@ def _create(path: Path, sync: str) -> sqlite3.Connection:
     except OSError as exc:
         raise JournalUnwritable(f"cannot create journal {path}: {exc.strerror}") from None
     _check_access(path, path.parent)
+    try:  # exclusively: what we remove on failure must be what we made
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise JournalError(f"journal {path} was created by another process while this one "
+                           "was creating it; try again") from None
+    except OSError as exc:
+        raise JournalUnwritable(f"cannot create journal {path}: {exc.strerror}") from None
     try:
         db = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise JournalUnwritable(f"cannot create journal {path}: {exc}") from None
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={sync.upper()}")
-        db.executescript(SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-    except sqlite3.Error as exc:
-        db.close()
-        raise JournalUnwritable(f"cannot create journal {path}: {exc}") from None
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA synchronous={sync.upper()}")
+            db.executescript(SCHEMA)
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        except BaseException:
+            db.close()
+            raise
+    except BaseException as exc:
+        # Half made (a full disk): remove it, so the next run finds the path as it was.
+        for made in (path, path.with_name(path.name + "-wal"),
+                     path.with_name(path.name + "-shm")):
+            made.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.Error):
+            raise JournalUnwritable(f"cannot create journal {path}: {exc}") from None
+        raise
     return db
 
 
