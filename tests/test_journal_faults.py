@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,6 +172,11 @@ def immutable(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
         if done.returncode != 0:
             path.chmod(0o444)
         made.append(path)
+        try:
+            path.open("ab").close()
+        except OSError:
+            return
+        pytest.skip("cannot make a file unwritable here")
 
     yield make
     for path in made:
@@ -186,12 +192,6 @@ def test_an_unwritable_journal_is_refused_when_opened_before_anything_is_sent(
     path = tmp_path / "run.sqlite"
     shutil.copy(killed_journal, path)
     immutable(path)
-    try:
-        path.open("ab").close()
-    except OSError:
-        pass
-    else:
-        pytest.skip("cannot make a file unwritable here")
     before = _state(tmp_path)
     capsys.readouterr()
     code = COMMANDS[command](path)
@@ -208,8 +208,8 @@ def test_a_journal_that_cannot_be_created_for_a_full_disk_is_not_left_half_made(
 ) -> None:
     connect = sqlite3.connect
 
-    def full_disk(*args: object, **kwargs: object) -> sqlite3.Connection:
-        db = connect(*args, **kwargs)  # type: ignore[arg-type]
+    def full_disk(database: str | Path, **kwargs: Any) -> sqlite3.Connection:
+        db: sqlite3.Connection = connect(database, **kwargs)
         db.execute("PRAGMA max_page_count = 1")  # the next page has no room
         return db
 
@@ -235,3 +235,35 @@ def test_a_fresh_path_and_a_sound_journal_still_open(killed_journal: Path,
     journal = Journal(tmp_path / "run.sqlite")
     assert journal.entry_ids(unfinished=True) == ["sim1"]
     journal.close()
+
+
+def test_a_journal_whose_process_died_with_its_log_unmerged_still_opens(
+    tmp_path: Path,
+) -> None:
+    """The write-ahead log is part of the journal: its tables may be there alone."""
+    live = Journal(tmp_path / "live.sqlite")
+    live.close_entry("none", "complete")  # a write, so the log is in use
+    dead = tmp_path / "dead"
+    dead.mkdir()
+    for suffix in ("", "-wal"):  # what a killed process leaves: the file and its log
+        shutil.copy(tmp_path / f"live.sqlite{suffix}", dead / f"run.sqlite{suffix}")
+    live.close()
+    assert (dead / "run.sqlite-wal").stat().st_size > 0
+    journal = Journal(dead / "run.sqlite")
+    assert journal.entry_ids() == []
+    journal.close()
+
+
+def test_a_file_that_claims_to_be_writable_but_is_not_is_found_out_by_a_rolled_back_write(
+    killed_journal: Path, tmp_path: Path, immutable: Callable[[Path], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "run.sqlite"
+    shutil.copy(killed_journal, path)
+    immutable(path)
+    monkeypatch.setattr("os.access", lambda *_, **__: True)  # a file system that lies
+    before = _state(tmp_path)
+    with pytest.raises(JournalUnwritable, match="cannot be written: attempt to write a "
+                                                "readonly database"):
+        Journal(path)
+    assert _state(tmp_path) == before
