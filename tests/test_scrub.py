@@ -66,6 +66,7 @@ def _leaks(message: str, embedded: str, scrubbed: str) -> list[str]:
        template=st.sampled_from(TEMPLATES), other=SECRETS)
 @example(secret="Abc,DEF123xyz", spelling="raw", template=TEMPLATES[0], other="k" * 8)
 @example(secret='a"b c}&d', spelling="json", template=TEMPLATES[1], other="k" * 8)
+@example(secret="000000İ0", spelling="lower", template=TEMPLATES[3], other="k" * 8)
 def test_no_piece_of_a_secret_survives_in_any_spelling(
     secret: str, spelling: str, template: str, other: str,
 ) -> None:

@@ -112,16 +112,21 @@ def _spellings(char: str) -> str:
     """A pattern for one character of a secret as any encoding we know may carry it.
 
     Letter case is ignored by the pattern, but not inside an encoding (``%C3%A9`` is
-    ``é``, ``%C3%89`` is ``É``), so each case of the character is encoded too. JSON's
-    backslash may itself be doubled or URL-encoded (JSON sent in a query string).
+    ``é``, ``%C3%89`` is ``É``), so each case of the character is encoded too; a case
+    may be longer than the character (``"İ".lower()`` is ``i`` and a combining dot).
     """
-    plain = [re.escape(char)]
-    escaped = []
-    for case in sorted({c for c in (char, char.lower(), char.upper()) if len(c) == 1}):
-        plain.append("".join(f"%(?:25)?{b:02X}" for b in case.encode("utf-8", "replace")))
-        units = case.encode("utf-16-be", "surrogatepass")
-        escaped.append("".join(f"{_BACKSLASH}+u{units[i]:02X}{units[i + 1]:02X}"
-                               for i in range(0, len(units), 2)))
+    cases = sorted({char, char.lower(), char.upper()})
+    return "(?:" + "|".join("".join(_code_point(c) for c in case) for case in cases) + ")"
+
+
+def _code_point(char: str) -> str:
+    """One code point raw, URL-encoded (once or twice) or JSON-escaped; JSON's backslash
+    may itself be doubled or URL-encoded (JSON sent in a query string)."""
+    plain = [re.escape(char), "".join(f"%(?:25)?{b:02X}"
+                                      for b in char.encode("utf-8", "replace"))]
+    units = char.encode("utf-16-be", "surrogatepass")
+    escaped = ["".join(f"{_BACKSLASH}+u{units[i]:02X}{units[i + 1]:02X}"
+                       for i in range(0, len(units), 2))]
     if char in _JSON_SHORT:
         escaped.append(f"{_BACKSLASH}+{re.escape(_JSON_SHORT[char])}")
     if char == " ":
