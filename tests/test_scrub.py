@@ -12,9 +12,11 @@ stopped short of.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +99,42 @@ def test_a_venue_error_carries_no_piece_of_a_key_the_exchange_echoed() -> None:
     message = str(classify(exc, "place", venue="okx", what="place aeX1Lq1", secrets=[key]))
     assert "def123" not in message.lower() and "xyz" not in message.lower(), message
     assert message.startswith("okx: place aeX1Lq1: AuthenticationError")
+
+
+def test_enter_scrubs_every_log_line_not_only_what_the_venues_raise(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from loguru import logger
+
+    from fsm.cli.enter import run
+    from fsm.cli.main import _parser
+    from venues import protocol as base
+
+    key, secret = "Key,abc&DEF 123", 'Sec"ret}xyz 456'
+    environ = {"ATOMIC_ENTRY_BINANCEUSDM_API_KEY": key,
+               "ATOMIC_ENTRY_BINANCEUSDM_SECRET": secret,
+               "ATOMIC_ENTRY_BYBIT_API_KEY": key, "ATOMIC_ENTRY_BYBIT_SECRET": secret}
+
+    raw: list[str] = []
+
+    def factory(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
+        raw.append(f"a library echoed {quote(json.dumps(dict(creds)).upper())}")
+        logger.warning(raw[-1])
+        raise base.VenueFatalError(f"{exchange}: refused")
+
+    logs: list[str] = []
+    sink = logger.add(logs.append, format="{message}")
+    logger.enable("tests")
+    try:
+        args = _parser().parse_args([
+            "enter", "--long", "binanceusdm:BTC/USDT:USDT", "--short", "bybit:BTC/USDT:USDT",
+            "--qty", "0.01", "--journal", str(tmp_path / "j.sqlite")])
+        run(args, environ=environ, factory=factory)
+    finally:
+        logger.remove(sink)
+    assert logs and "a library echoed" in logs[0]
+    text = " ".join(logs) + capsys.readouterr().err
+    for value in (key, secret):
+        embedded = quote(json.dumps(value).upper())
+        assert embedded in raw[0]  # what the unscrubbed line held
+        assert _leaks(raw[0], embedded, text) == [], text
