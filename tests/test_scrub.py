@@ -138,3 +138,40 @@ def test_enter_scrubs_every_log_line_not_only_what_the_venues_raise(
         embedded = quote(json.dumps(value).upper())
         assert embedded in raw[0]  # what the unscrubbed line held
         assert _leaks(raw[0], embedded, text) == [], text
+
+
+def test_recover_scrubs_every_log_line_with_the_keys_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    from loguru import logger
+
+    from fsm.cli.recover import recover_ccxt
+    from fsm.core.config import EntryConfig
+    from fsm.core.values import EntryRequest, LegSpec
+    from fsm.shell.journal import Journal
+    from venues import protocol as base
+
+    secret = 'Sec"ret}xyz 456'
+    journal = Journal(tmp_path / "j.sqlite", origin={"kind": "ccxt", "sandbox": True})
+    journal.open_entry("cx1", EntryRequest(LegSpec("binanceusdm", "BTC/USDT:USDT", "0.01"),
+                                           LegSpec("bybit", "BTC/USDT:USDT", "0.01"), "cx1"),
+                       EntryConfig())
+    raw: list[str] = []
+
+    def factory(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
+        raw.append(f"a library echoed {json.dumps(dict(creds)).swapcase()}")
+        logger.warning(raw[-1])
+        raise base.VenueFatalError(f"{exchange}: refused")
+
+    logs: list[str] = []
+    sink = logger.add(logs.append, format="{message}")
+    try:
+        with pytest.raises(base.VenueFatalError):
+            recover_ccxt(journal, journal.unfinished(), live=False, factory=factory,
+                         environ={"ATOMIC_ENTRY_BINANCEUSDM_SECRET": secret})
+    finally:
+        logger.remove(sink)
+        journal.close()
+    embedded = json.dumps(secret).swapcase()
+    assert embedded in raw[0] and logs
+    assert _leaks(raw[0], embedded, " ".join(logs)) == [], logs

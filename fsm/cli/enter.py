@@ -19,7 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from loguru import logger
 
@@ -35,9 +35,6 @@ from fsm.shell.journal import Journal, JournalError
 from venues import protocol as base
 from venues.ccxt.dialects import SUPPORTED
 from venues.market import to_decimal
-
-if TYPE_CHECKING:
-    from loguru import Record
 
 CONFIRM_WORD = "LIVE"
 
@@ -79,7 +76,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     stdin = sys.stdin if stdin is None else stdin
     out = sys.stdout if out is None else out
-    from venues.ccxt.errors import scrub  # loads ccxt, as the entry will
+    from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the entry will
 
     secrets: list[str] = []
 
@@ -122,12 +119,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
         return await _enter(request, config, venues, journal, say)
 
-    # Every log line of the run goes through ``scrub`` too: the venues scrub what they
-    # raise, and this catches whatever a library or a payload puts in a message.
-    def scrubbed(record: Record) -> None:
-        record["message"] = scrub(record["message"], secrets)
-
-    logger.configure(patcher=scrubbed)
+    undo = scrub_logs(secrets)  # every log line of the run, too
     try:
         return asyncio.run(main())
     except (RequestError, base.VenueError, JournalError) as exc:
@@ -138,7 +130,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         say(f"atomic-entry: {type(exc).__name__}: {exc}", sys.stderr)
         return Exit.UNSAFE
     finally:
-        logger.configure(patcher=lambda record: None)
+        undo()
         if journal is not None:
             journal.close()
 

@@ -193,7 +193,13 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
             await engine.close()
             await close_all(venues.values())
 
-    return asyncio.run(main())
+    from venues.ccxt.errors import scrub_logs  # loads ccxt, as the venues do
+
+    undo = scrub_logs([v for ex in exchanges for v in credentials(ex, environ).values() if v])
+    try:
+        return asyncio.run(main())
+    finally:
+        undo()
 
 
 def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,

@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 import ccxt.async_support as ccxt
+from loguru import logger
 
 from venues import protocol as base
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 Operation = Literal["place", "cancel", "query", "amend", "read"]
 
@@ -132,6 +136,22 @@ def _code_point(char: str) -> str:
     if char == " ":
         plain.append(r"\+|%(?:25)?2B")
     return f"(?:{_BACKSLASH}*(?:{'|'.join(plain)})|{'|'.join(escaped)})"
+
+
+def scrub_logs(secrets: Sequence[str]) -> Callable[[], None]:
+    """Send every log line through ``scrub`` with ``secrets`` until the returned undo runs.
+
+    The venues scrub what they raise; this catches whatever a library or a payload puts
+    in a log message. ``secrets`` is read at each line, so keys added later count.
+    """
+    def patch(record: Record) -> None:
+        record["message"] = scrub(record["message"], secrets)
+
+    def undo() -> None:
+        logger.configure(patcher=lambda record: None)
+
+    logger.configure(patcher=patch)
+    return undo
 
 
 def _never_sent(exc: BaseException) -> bool:
