@@ -52,7 +52,7 @@ TEMPLATES = (
 
 ALPHABET = st.characters(
     codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="<>\x00"
-) | st.sampled_from(list(",&}{\"' :=/\\+%?#é"))
+) | st.sampled_from(list(",&}{\"' :=/\\+%?#é\n\t"))
 SECRETS = st.text(ALPHABET, min_size=8, max_size=40)
 
 
