@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fsm.shell.engine import EntryAborted, EntryEngine
-from fsm.shell.journal import Journal, JournalError, default_path
+from fsm.shell.journal import Journal, JournalError, NotAJournal, default_path
 from fsm.shell.recovery import RecoveryError, replay
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import origin, recover_on, simulate
@@ -51,7 +51,7 @@ def test_bad_settings_and_foreign_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="schema 99"):
         Journal(tmp_path / "old.sqlite")
     (tmp_path / "text.sqlite").write_text("not a database")
-    with pytest.raises(JournalError, match="cannot open journal"):
+    with pytest.raises(NotAJournal, match="not an SQLite database"):
         Journal(tmp_path / "text.sqlite")
 
 

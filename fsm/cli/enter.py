@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     stdin = sys.stdin if stdin is None else stdin
     out = sys.stdout if out is None else out
-    from venues.ccxt.errors import scrub  # loads ccxt, as the entry will
+    from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the entry will
 
     secrets: list[str] = []
 
@@ -114,17 +114,20 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     if args.live and not args.dry_run and not _confirmed(args, stdin, say):
         return Exit.BAD_INPUT
 
+    journal: Journal | None = None
+    if not args.dry_run:
+        try:  # before any venue is built: a journal we cannot write refuses the entry
+            journal = Journal(args.journal or journals.default_path(),
+                              origin={"kind": CCXT, "sandbox": sandbox})
+        except JournalError as exc:
+            say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
+            return Exit.BAD_INPUT
+
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
-        if args.dry_run:
-            return await _enter(request, config, venues, None, say)
-        journal = Journal(args.journal or journals.default_path(),
-                          origin={"kind": CCXT, "sandbox": sandbox})
-        try:
-            return await _enter(request, config, venues, journal, say)
-        finally:
-            journal.close()
+        return await _enter(request, config, venues, journal, say)
 
+    undo = scrub_logs(secrets)  # every log line of the run, too
     try:
         return asyncio.run(main())
     except (RequestError, base.VenueError, JournalError) as exc:
@@ -133,6 +136,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         return Exit.BAD_INPUT
     except Exception as exc:  # scrubbed here: main's handler does not know the keys
         return console.report_unexpected(exc, "enter", lambda text: scrub(text, secrets))
+    finally:
+        undo()
+        if journal is not None:
+            journal.close()
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:

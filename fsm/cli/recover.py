@@ -10,7 +10,8 @@ Exit codes (``fsm.cli.exits``, the same as ``simulate`` and ``enter``): each ent
 the code of its final state, or 4 when it left an order open or more than one lot of
 exposure, or 2 when it could not be recovered here (it needs ``--live``, or its origin
 is not one this command can reach: nothing was sent); the command exits with the most
-serious of them. 2 also for a missing or unreadable journal.
+serious of them. 2 also for a missing journal, or a file that is not a journal, is
+damaged or cannot be written: refused before anything is recovered, left as it was.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from fsm.cli.timeline import render, summary
 from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
 from fsm.shell import journal as journals
 from fsm.shell.engine import EntryEngine, RecoveryOutcome
-from fsm.shell.journal import Journal, JournaledEntry, JournalError
+from fsm.shell.journal import Journal, JournalDamaged, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError
 from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
+from fsm.sim.scenario import ScenarioError, parse
 from venues.market import Leg
 
 CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.ROLLED_BACK})
@@ -78,8 +80,14 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
         return Exit.BAD_INPUT
     try:
         journal = Journal(path)
-        unfinished = journal.unfinished()
     except JournalError as exc:
+        print(f"atomic-entry: {exc}", file=sys.stderr)
+        return Exit.BAD_INPUT
+    try:  # every unfinished entry is read whole, so a damaged one stops us before any
+        unfinished = journal.unfinished()  # entry is recovered and written
+        _check_origins(path, unfinished)
+    except JournalError as exc:
+        journal.close()
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return Exit.BAD_INPUT
     if not unfinished:
@@ -107,6 +115,30 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
         say(f"journal {path}: {len(reports)} unfinished entr{'y' if len(reports) == 1 else 'ies'}"
             f" recovered: {counts}; {verdict}")
     return worst(Exit(report["exit"]) for report in reports)
+
+
+def _check_origins(path: Path, entries: list[JournaledEntry]) -> None:
+    """Refuse origins this command would misread, before it recovers anything.
+
+    A simulated run is rebuilt from the scenario text in its origin; a ccxt entry's
+    ``sandbox`` decides whether ``--live`` is needed, so anything but a boolean there
+    could let real money through as a test.
+    """
+    for entry in entries:
+        kind, where = entry.origin.get("kind"), f"journal {path}, entry {entry.entry_id}"
+        if kind == SIMULATED:
+            text = entry.origin.get("text")
+            if not isinstance(text, str) or not text:
+                raise JournalDamaged(f"{where}: its origin has no scenario text; expected the "
+                                     "scenario of the simulated run")
+            try:
+                parse(text, f"{where}, origin")
+            except ScenarioError as exc:
+                raise JournalDamaged(f"{where}: its origin's scenario cannot be read: "
+                                     f"{exc}") from None
+        elif kind == CCXT and not isinstance(entry.origin.get("sandbox", False), bool):
+            raise JournalDamaged(f"{where}: its origin's sandbox is "
+                                 f"{entry.origin.get('sandbox')!r}; expected true or false")
 
 
 def _by_origin(entries: list[JournaledEntry]) -> dict[tuple[str, str], list[JournaledEntry]]:
@@ -168,7 +200,13 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
             await engine.close()
             await close_all(venues.values())
 
-    return asyncio.run(main())
+    from venues.ccxt.errors import scrub_logs  # loads ccxt, as the venues do
+
+    undo = scrub_logs([v for ex in exchanges for v in credentials(ex, environ).values() if v])
+    try:
+        return asyncio.run(main())
+    finally:
+        undo()
 
 
 def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,

@@ -13,12 +13,17 @@ being killed, which is the crash ``atomic-entry recover`` is for; ``full`` also
 survives the machine losing power, at the cost of an fsync per event. The README
 reports what each costs per record on this machine.
 
+Opening the file (``fsm.shell.journal_file``) refuses what is not a sound, writable
+journal of this layout, leaving it as it was; reading an entry whose records are
+damaged raises ``JournalDamaged``. Every error here is a ``JournalError``.
+
 Nothing secret is written: requests, configs and venue answers carry no keys, and
 ``origin`` (how to reach the venues again) is given by the caller without them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -35,39 +40,18 @@ from fsm.core.commands import Command
 from fsm.core.config import EntryConfig
 from fsm.core.values import EntryRequest
 from fsm.shell import codec
+from fsm.shell.journal_file import (
+    SCHEMA_VERSION,
+    JournalDamaged,
+    JournalError,
+    JournalUnwritable,
+    NotAJournal,
+    connect,
+)
 
-SCHEMA_VERSION = 1
 SYNC_MODES = ("normal", "full")
 ENV_PATH = "ATOMIC_ENTRY_JOURNAL"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
-    entry_id    TEXT PRIMARY KEY,
-    request     TEXT NOT NULL,
-    config      TEXT NOT NULL,
-    origin      TEXT NOT NULL,
-    version     TEXT NOT NULL,
-    opened_at   TEXT NOT NULL,
-    final_state TEXT,
-    closed_at   TEXT,
-    note        TEXT
-);
-CREATE TABLE IF NOT EXISTS records (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    entry_id TEXT NOT NULL REFERENCES entries (entry_id),
-    step     INTEGER NOT NULL,
-    kind     TEXT NOT NULL CHECK (kind IN ('event', 'command')),
-    type     TEXT NOT NULL,
-    body     TEXT NOT NULL,
-    at       REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_by_entry ON records (entry_id, seq);
-"""
-
-
-class JournalError(RuntimeError):
-    """The journal cannot be opened, written or read as expected; the message says why."""
+__all__ = ["SCHEMA_VERSION", "JournalDamaged", "JournalError", "JournalUnwritable", "NotAJournal"]
 
 
 @attrs.frozen
@@ -132,25 +116,7 @@ class Journal:
             raise JournalError(f"journal sync {sync!r}: expected one of {', '.join(SYNC_MODES)}")
         self.path = Path(path)
         self.origin = dict(origin or {})
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={sync.upper()}")
-            self._db.executescript(_SCHEMA)
-            self._check_schema()
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot open journal {self.path}: {exc}") from None
-
-    def _check_schema(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif row[0] != str(SCHEMA_VERSION):
-            raise JournalError(
-                f"journal {self.path} has schema {row[0]}; this version reads schema "
-                f"{SCHEMA_VERSION}"
-            )
+        self._db = connect(self.path, sync)
 
     def close(self) -> None:
         self._db.close()
@@ -170,6 +136,9 @@ class Journal:
                 f"entry {entry_id!r} is already in journal {self.path}; client order ids "
                 "derive from the entry id, so an entry id is used once"
             ) from None
+        except sqlite3.Error as exc:
+            raise JournalUnwritable(f"journal {self.path}: cannot open entry {entry_id}: "
+                                    f"{exc}") from None
 
     def record(
         self,
@@ -218,37 +187,65 @@ class Journal:
     # ----------------------------------------------------------------- reading
     def entry_ids(self, *, unfinished: bool = False) -> list[str]:
         where = " WHERE final_state IS NULL" if unfinished else ""
-        return [row[0] for row in self._db.execute(
-            f"SELECT entry_id FROM entries{where} ORDER BY rowid"
-        )]
+        with self._reading("its list of entries"):
+            return [str(row[0]) for row in self._db.execute(
+                f"SELECT entry_id FROM entries{where} ORDER BY rowid"
+            )]
 
     def unfinished(self) -> list[JournaledEntry]:
         return [self.entry(entry_id) for entry_id in self.entry_ids(unfinished=True)]
 
     def entry(self, entry_id: str) -> JournaledEntry:
-        row = self._db.execute(
-            "SELECT request, config, origin, version, opened_at, final_state FROM entries "
-            "WHERE entry_id = ?", (entry_id,),
-        ).fetchone()
-        if row is None:
-            raise JournalError(f"no entry {entry_id!r} in journal {self.path}")
-        request, config, origin, version, opened_at, final_state = row
-        records = self._db.execute(
-            "SELECT step, kind, type, body, at FROM records WHERE entry_id = ? ORDER BY seq",
-            (entry_id,),
-        )
-        try:
+        with self._reading(f"entry {entry_id}"):
+            row = self._db.execute(
+                "SELECT request, config, origin, version, opened_at, final_state FROM entries "
+                "WHERE entry_id = ?", (entry_id,),
+            ).fetchone()
+            if row is None:
+                raise JournalError(f"no entry {entry_id!r} in journal {self.path}")
+            request, config, origin, version, opened_at, final_state = row
+            records = self._db.execute(
+                "SELECT step, kind, type, body, at FROM records WHERE entry_id = ? ORDER BY seq",
+                (entry_id,),
+            )
             return JournaledEntry(
                 entry_id, codec.loads(request, EntryRequest), codec.loads(config, EntryConfig),
-                json.loads(origin), version, opened_at, final_state,
+                _origin(origin), version, opened_at, final_state,
                 tuple(_steps(records)),
             )
-        except codec.CodecError as exc:
-            raise JournalError(f"journal {self.path}, entry {entry_id}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Whatever a damaged file makes SQLite, the decoder or the codec raise, as one
+        ``JournalDamaged`` naming the file and the part of it; nothing is written."""
+        try:
+            yield
+        except JournalError:
+            raise
+        except (UnicodeDecodeError, sqlite3.Error, codec.CodecError, ValueError,
+                TypeError) as exc:
+            if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in str(exc):
+                raise JournalDamaged(f"journal {self.path} is damaged: {what} holds text "
+                                     "that is not UTF-8 (a flipped byte?)") from None
+            raise JournalDamaged(f"journal {self.path} is damaged: cannot read {what}: "
+                                 f"{exc}") from None
 
     def records(self) -> int:
         """How many records the journal holds (events plus commands)."""
-        return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+        with self._reading("its records"):
+            return int(self._db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+
+def _origin(text: str) -> dict[str, Any]:
+    """How to reach the entry's venues again: a JSON object, as ``open_entry`` wrote it."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise codec.CodecError(f"its origin is not JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise codec.CodecError(f"its origin is a JSON {type(value).__name__}, expected an "
+                               "object such as {\"kind\": \"simulated\", ...}")
+    return value
 
 
 def _steps(records: Iterable[tuple[int, str, str, str, float]]) -> Iterator[JournaledStep]:

@@ -23,14 +23,19 @@ Nothing here retries; a create is never re-sent by this module.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 import ccxt.async_support as ccxt
+from loguru import logger
 
 from venues import protocol as base
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 Operation = Literal["place", "cancel", "query", "amend", "read"]
 
@@ -63,27 +68,90 @@ ERROR_TABLE: tuple[tuple[type[BaseException], type[base.VenueError], str], ...] 
 )
 
 _URL = re.compile(r"(?P<base>(?:https?|wss?)://[^\s?#\"']+)(?:\?[^\s#\"']*)?")
+# A quote as it appears raw, JSON-escaped (at any depth) or URL-encoded; the same for
+# the separator, so ``\"secret\": \"..`` and ``secret%3D..`` are fields too.
+_QUOTE = r"(?:\\*[\"']|%22|%27)"
+_SEPARATOR = r"(?:[:=]|%3A|%3D)"
 _SECRET_KEYS = re.compile(
-    r"(?i)(?P<key>signature|sign|apikey|api_key|secret|password|passphrase|privatekey|"
-    r"x-mbx-apikey|x-bapi-api-key|x-bapi-sign|ok-access-key|ok-access-sign|"
-    r"ok-access-passphrase|listenkey)(?P<sep>[\"']?\s*[:=]\s*[\"']?)[^\s&\"',}]+"
+    r"(?i)(?P<key>signature|sign|api[-_]?key|api[-_]?secret|secret[-_]?key|secret|password|"
+    r"passphrase|private[-_]?key|access[-_]?token|x-mbx-apikey|x-bapi-api-key|x-bapi-sign|"
+    r"ok-access-key|ok-access-sign|ok-access-passphrase|listenkey)"
+    rf"(?P<sep>{_QUOTE}?\s*{_SEPARATOR}\s*{_QUOTE}?)[^\s&\"',}}\\]+"
 )
+_JSON_SHORT = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "/": "/"}
+_BACKSLASH = r"(?:\\|%(?:25)?5C)"
+MIN_SECRET = 4  # shorter values are not credentials, and blanking them would maul text
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove what could carry a credential: query strings, signature-like fields, the keys.
+    """Remove what could carry a credential: the keys, query strings, signature-like fields.
 
-    ccxt error texts embed the request URL (signed GETs carry ``signature=`` in the query
-    string) and sometimes the response body. We drop every query string, blank every
-    field named like a credential, and finally replace any literal secret we hold.
+    The secrets we hold go first, in every spelling an error text can carry them: raw,
+    URL-encoded (any hex case, ``+`` for a space, twice encoded), JSON-escaped (at any
+    depth, ``\\uXXXX`` included) and in any letter case. Only then are query strings
+    dropped (ccxt error texts embed the request URL, and signed GETs carry
+    ``signature=``) and fields named like a credential blanked up to their end: the
+    other way round, a secret holding a ``,`` ``&`` ``}`` a quote or a space had the
+    pattern stop inside it and its tail printed.
     """
+    literal = _literal(tuple(sorted({s for s in secrets if s and len(s) >= MIN_SECRET})))
+    if literal is not None:
+        text = literal.sub("<redacted>", text)
     text = _URL.sub(lambda m: m.group("base") + ("?<redacted>" if "?" in m.group(0) else ""),
                     text)
-    text = _SECRET_KEYS.sub(lambda m: f"{m.group('key')}{m.group('sep')}<redacted>", text)
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "<redacted>")
-    return text
+    return _SECRET_KEYS.sub(lambda m: f"{m.group('key')}{m.group('sep')}<redacted>", text)
+
+
+@functools.lru_cache(maxsize=16)
+def _literal(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for every spelling of every secret; longest first, so none is cut."""
+    if not secrets:
+        return None
+    spelled = ("".join(_spellings(c) for c in secret)
+               for secret in sorted(secrets, key=len, reverse=True))
+    return re.compile("|".join(spelled), re.IGNORECASE)
+
+
+def _spellings(char: str) -> str:
+    """A pattern for one character of a secret as any encoding we know may carry it.
+
+    Letter case is ignored by the pattern, but not inside an encoding (``%C3%A9`` is
+    ``é``, ``%C3%89`` is ``É``), so each case of the character is encoded too; a case
+    may be longer than the character (``"İ".lower()`` is ``i`` and a combining dot).
+    """
+    cases = sorted({char, char.lower(), char.upper()})
+    return "(?:" + "|".join("".join(_code_point(c) for c in case) for case in cases) + ")"
+
+
+def _code_point(char: str) -> str:
+    """One code point raw, URL-encoded (once or twice) or JSON-escaped; JSON's backslash
+    may itself be doubled or URL-encoded (JSON sent in a query string)."""
+    plain = [re.escape(char), "".join(f"%(?:25)?{b:02X}"
+                                      for b in char.encode("utf-8", "replace"))]
+    units = char.encode("utf-16-be", "surrogatepass")
+    escaped = ["".join(f"{_BACKSLASH}+u{units[i]:02X}{units[i + 1]:02X}"
+                       for i in range(0, len(units), 2))]
+    if char in _JSON_SHORT:
+        escaped.append(f"{_BACKSLASH}+{re.escape(_JSON_SHORT[char])}")
+    if char == " ":
+        plain.append(r"\+|%(?:25)?2B")
+    return f"(?:{_BACKSLASH}*(?:{'|'.join(plain)})|{'|'.join(escaped)})"
+
+
+def scrub_logs(secrets: Sequence[str]) -> Callable[[], None]:
+    """Send every log line through ``scrub`` with ``secrets`` until the returned undo runs.
+
+    The venues scrub what they raise; this catches whatever a library or a payload puts
+    in a log message. ``secrets`` is read at each line, so keys added later count.
+    """
+    def patch(record: Record) -> None:
+        record["message"] = scrub(record["message"], secrets)
+
+    def undo() -> None:
+        logger.configure(patcher=lambda record: None)
+
+    logger.configure(patcher=patch)
+    return undo
 
 
 def _never_sent(exc: BaseException) -> bool:
