@@ -146,7 +146,7 @@ def test_entry_invalid_pair_rejected(leaf: str, trigger: str) -> None:
 
 def test_terminal_states_accept_nothing() -> None:
     terminal = spec.terminal_names(spec.ENTRY_STATES)
-    assert terminal == {"complete", "withdrawn", "rolled_back", "stuck"}
+    assert terminal == {"complete", "withdrawn", "rolled_back", "stuck", "unbalanced"}
     for name in terminal:
         assert not any(spec.rows_for(spec.ENTRY_TRANSITIONS, name, t) for t in ENTRY_TRIGGERS)
 

@@ -134,5 +134,8 @@ def summary(result: EntryResult) -> str:
         f" and completed {ms(t.hedge_completion_ms)} after the trigger",
         f"unhedged: {t.unhedged_ms:g} ms, {t.unhedged_notional_seconds} notional-seconds",
     ]
+    if t.venue_unhedged_ms is not None:  # simulated: beside it, what the venues executed
+        lines[-1] += (f" as the engine knew it; {t.venue_unhedged_ms:g} ms, "
+                      f"{t.venue_unhedged_notional_seconds} as the venues executed it")
     lines += [f"alert: {a}" for a in result.alerts]
     return "\n".join(lines)

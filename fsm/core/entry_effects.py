@@ -106,6 +106,12 @@ class EntryEffects(EntryAccount):
         assert lag is not None
         self._cancel(self.quote(lag))
 
+    def cancel_leading_quote(self, *_: Any) -> None:
+        lag = self.lagging_leg()
+        assert lag is not None
+        self.moments.setdefault("leading_quote_pulled", self._now)
+        self._cancel(self.quote(lag.other))
+
     def place_hedge(self, *_: Any) -> None:
         lag = self.lagging_leg()
         assert lag is not None
@@ -147,15 +153,6 @@ class EntryEffects(EntryAccount):
                         qty, None, TimeInForce.IOC,
                         reduce_only=self._reduce_only_now(leg, side, qty))
 
-    def report_residual(self, *_: Any) -> None:
-        imbalance = self.imbalance()
-        if abs(imbalance) > self.tolerance():
-            self._out.append(RaiseAlert(
-                f"entry {self.entry_id} completed with net exposure {imbalance} "
-                f"(more than one lot, {self.tolerance()})",
-                {"net": imbalance, **self.residuals()},
-            ))
-
     def raise_residual_alert(self, *_: Any) -> None:
         unresolved = [r for r in self.ledger if r.state is OrderState.UNRESOLVED]
         live = [r.client_id for r in self.ledger if r.live and r.state is not OrderState.UNRESOLVED]
@@ -172,3 +169,14 @@ class EntryEffects(EntryAccount):
             head = f"entry {self.entry_id} could not roll back: this entry still holds {holds}"
         detail = f"; orders still live: {', '.join(live)}" if live else ""
         self._out.append(RaiseAlert(head + detail, self.residuals()))
+
+    def raise_unbalanced_alert(self, *_: Any) -> None:
+        """Why the entry is not ``complete``: the net, what each venue holds for it, and
+        that nothing more could be traded to close the gap."""
+        holds = ", ".join(f"{venue} {qty}" for venue, qty in self.residuals().items())
+        self._out.append(RaiseAlert(
+            f"entry {self.entry_id} ended unbalanced: net exposure {self.imbalance()} is "
+            f"more than one lot ({self.tolerance()}) and nothing tradable can close it; "
+            f"this entry holds {holds}",
+            {"net": self.imbalance(), **self.residuals()},
+        ))

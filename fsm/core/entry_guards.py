@@ -138,3 +138,32 @@ class EntryGuards(EntryFacts):
 
     def rollback_budget_left(self, *_: Any) -> bool:
         return self.rollback_rounds < 1 + self.config.rollback_retry_budget
+
+    # -- endings (issue 13): an imbalance that cannot be hedged never grows, a part
+    # hedged is kept, and ``complete`` means balanced within one lot
+    def hedge_blocked(self, *_: Any) -> bool:
+        """The last hedge did not get through: a send failed (``unsent``, waiting to be
+        sent again) or the venue refused it (``rejected``, unsendable included)."""
+        hedge = self._latest(Purpose.HEDGE)
+        return hedge is not None and hedge.state in (OrderState.UNSENT, OrderState.REJECTED)
+
+    def leading_quote_resting(self, *_: Any) -> bool:
+        """The leg ahead still quotes, and no cancel of it is on its way."""
+        lag = self.lagging_leg()
+        if lag is None:
+            return False
+        quote = self.quote(lag.other)
+        return quote is not None and quote.live and not quote.cancel_wanted
+
+    def part_hedged(self, *_: Any) -> bool:
+        """The lagging leg holds something: part of the imbalance was hedged."""
+        lag = self.lagging_leg()
+        return lag is not None and self.position(lag) > 0
+
+    def lead_trimmable(self, *_: Any) -> bool:
+        """The imbalance can come off the leading leg (the same test as for dust: every
+        order terminal, a trim budget left, and the trim tradable on the lead's venue)."""
+        return self.dust_trimmable()
+
+    def imbalance_beyond_lot(self, *_: Any) -> bool:
+        return abs(self.imbalance()) > self.tolerance()

@@ -151,7 +151,8 @@ def ambiguity_resolved(
 
 
 def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
-    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so.
+    """5. Terminal entry, terminal orders, and |net| within one lot unless an alert says so;
+    ``complete`` always within one lot (beyond it the entry ends ``unbalanced``).
 
     An order may stay live only in a ``stuck`` entry whose alert names it.
     """
@@ -171,6 +172,9 @@ def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
     if abs(true_net) > result.tolerance and not result.alerts:
         out.append(f"exposure: net {true_net} exceeds one lot ({result.tolerance}) "
                    "and no alert was raised")
+    if result.final_state == EntryState.COMPLETE and abs(true_net) > result.tolerance:
+        out.append(f"complete: net {true_net} exceeds one lot ({result.tolerance}); "
+                   "an entry that is not balanced within a lot must not end complete")
     return out
 
 

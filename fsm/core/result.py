@@ -2,14 +2,17 @@
 
 Times are milliseconds on the engine clock since the entry started. Exposure is
 measured from fill reports as the engine received them: that is what the engine could
-act on, and from report to report the physical limit is the same as from trade to trade.
+act on. A lagging report stream makes that flatter than the market saw it, so where the
+venues' own execution instants are known (simulated runs), ``with_venue_executions``
+puts the exposure the venues executed beside it (``venue_unhedged_ms``).
 """
 
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
-from typing import Any
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Protocol
 
 import attrs
 
@@ -83,7 +86,14 @@ class LegReport:
 
 @attrs.frozen
 class Timings:
-    """Entry timings in milliseconds (None where the moment never came)."""
+    """Entry timings in milliseconds (None where the moment never came).
+
+    ``hedge_completion_ms`` is there only when the entry ended ``complete`` and a hedge
+    filled: a rolled-back, stuck or unbalanced entry never reports a hedge completion.
+    ``unhedged_*`` is what the engine knew (from fill reports as they arrived);
+    ``venue_unhedged_*`` what the venues executed (from their own execution instants),
+    None where they are not known (live venues).
+    """
 
     duration_ms: float
     time_to_first_fill_ms: float | None
@@ -93,6 +103,19 @@ class Timings:
     hedge_completion_ms: float | None
     unhedged_ms: float
     unhedged_notional_seconds: Decimal
+    venue_unhedged_ms: float | None = None
+    venue_unhedged_notional_seconds: Decimal | None = None
+
+
+class Executed(Protocol):
+    """One execution as a venue recorded it: when, for which order, signed (buys > 0)."""
+
+    @property
+    def at(self) -> float: ...
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def qty(self) -> Decimal: ...
 
 
 @attrs.frozen
@@ -110,6 +133,9 @@ class EntryResult:
     exposure: tuple[tuple[float, Decimal], ...]
     alerts: tuple[str, ...]
     stop_reason: str | None
+    # On the engine clock, for ``with_venue_executions``; not part of the JSON report.
+    started_at: float = attrs.field(default=0.0, metadata={"json": False})
+    reference_price: Decimal = attrs.field(default=Decimal(0), metadata={"json": False})
 
     @property
     def succeeded(self) -> bool:
@@ -168,6 +194,8 @@ def build_result(
         exposure=tuple((_ms(at - start) or 0.0, net) for at, net in model.exposure),
         alerts=tuple(a.message for a in model.alerts),
         stop_reason=model.stop_reason,
+        started_at=start,
+        reference_price=model.reference_price,
     )
 
 
@@ -197,14 +225,19 @@ def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
 
     sibling = model.quote(model.first_leg.other) if model.first_leg else None
     # An amended sibling quote was a hedge too (amend-to-cross): it counts when it ends.
+    # Only hedges that filled, and only when the entry ended hedged: a hedge that never
+    # left, was refused, or was undone by a rollback completed nothing.
     hedges = [
         r for r in model.ledger
-        if r.purpose is Purpose.HEDGE or (r is sibling and r.amend is not AMEND_INITIAL)
+        if (r.purpose is Purpose.HEDGE or (r is sibling and r.amend is not AMEND_INITIAL))
+        and r.filled > 0
     ]
     ends = [r.terminal_at for r in hedges]
-    last_hedge_end = max(ends) if ends and None not in ends else None  # type: ignore[type-var]
+    hedged = model.state == EntryState.COMPLETE and ends and None not in ends
+    last_hedge_end = max(ends) if hedged else None  # type: ignore[type-var]
     reacted = [m[k] for k in ("sibling_cancel_sent", "sibling_amend_sent") if k in m]
-    unhedged_s, notional_s = _exposure_integral(model, ended_at)
+    unhedged_s, notional_s = _exposure_integral(
+        model.exposure, ended_at, model.reference_price)
     return Timings(
         duration_ms=_ms(ended_at - start) or 0.0,
         time_to_first_fill_ms=between("start", m.get("first_fill")),
@@ -219,13 +252,41 @@ def _timings(model: EntryModel, start: float, ended_at: float) -> Timings:
     )
 
 
-def _exposure_integral(model: EntryModel, ended_at: float) -> tuple[float, Decimal]:
+def _exposure_integral(
+    exposure: Iterable[tuple[float, Decimal]], ended_at: float, price: Decimal,
+) -> tuple[float, Decimal]:
     """Time with a non-zero imbalance, and the integral of |imbalance| x price over it."""
-    price = model.reference_price
     seconds, notional = 0.0, Decimal(0)
-    points = [*model.exposure, (ended_at, Decimal(0))]
+    points = [*exposure, (ended_at, Decimal(0))]
     for (at, imbalance), (next_at, _) in itertools.pairwise(points):
         if imbalance != 0 and next_at > at:
             seconds += next_at - at
             notional += abs(imbalance) * price * Decimal(repr(round(next_at - at, 9)))
-    return seconds, notional.quantize(Decimal("0.000001"))
+    # Rounding named, not taken from the thread's context: ccxt sets that context's
+    # rounding to ROUND_HALF_UP when it formats a number, so results would depend on
+    # whether a ccxt venue had been used in the process before.
+    return seconds, notional.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN)
+
+
+def with_venue_executions(result: EntryResult, executions: Iterable[Executed]) -> EntryResult:
+    """``result`` with the exposure the venues executed beside what the engine knew.
+
+    Only this entry's orders count; the net is the running sum of their signed
+    executions (long buys and short sells alike), at the venues' own instants, up to
+    the entry's end (or its last execution, if one came later).
+    """
+    ours = {o.client_id for o in result.orders}
+    mine = sorted((e for e in executions if e.client_id in ours), key=lambda e: e.at)
+    # On the entry's own clock, to the microsecond: the same run gives the same figures
+    # whatever instant its loop started from.
+    net, points = Decimal(0), []
+    for execution in mine:
+        net += execution.qty
+        points.append((round(execution.at - result.started_at, 6), net))
+    ended_at = result.timings.duration_ms / 1000
+    if points:
+        ended_at = max(ended_at, points[-1][0])
+    seconds, notional = _exposure_integral(points, ended_at, result.reference_price)
+    timings = attrs.evolve(result.timings, venue_unhedged_ms=_ms(seconds) or 0.0,
+                           venue_unhedged_notional_seconds=notional)
+    return attrs.evolve(result, timings=timings)

@@ -24,7 +24,7 @@ from fsm.core.commands import (
 )
 from fsm.core.config import EntryConfig
 from fsm.core.events import Accepted, FillReport, StatusReport
-from fsm.core.result import EntryResult
+from fsm.core.result import EntryResult, with_venue_executions
 from fsm.shell.engine import EntryEngine, RecoveryOutcome, Step
 from fsm.shell.journal import Journal, JournaledEntry
 from fsm.shell.recovery import RecoveryError
@@ -73,6 +73,7 @@ async def simulate_async(scenario: Scenario, journal: Journal | None = None) -> 
         for venue in venues.values():
             venue.close()
     truth = venue_filled(venues, result)
+    result = with_venue_executions(result, (e for v in venues.values() for e in v.executions))
     return SimulationRun(scenario, result, tuple(steps), truth,
                          tuple(invariants.check(result, truth)))
 

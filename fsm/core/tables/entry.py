@@ -51,6 +51,7 @@ class EntryState(StrEnum):
     WITHDRAWN = "withdrawn"
     ROLLED_BACK = "rolled_back"
     STUCK = "stuck"
+    UNBALANCED = "unbalanced"
 
 
 class EntryTrigger(StrEnum):
@@ -76,14 +77,19 @@ class EntryGuard(StrEnum):
     DUST_TRIMMABLE = "dust_trimmable"
     EXPOSURE_BEYOND_LOT = "exposure_beyond_lot"
     EXPOSURE_FLATTENABLE = "exposure_flattenable"
+    HEDGE_BLOCKED = "hedge_blocked"
     HEDGE_BUDGET_SPENT = "hedge_budget_spent"
     HEDGE_SETTLED = "hedge_settled"
     HEDGE_UNSENDABLE = "hedge_unsendable"
     HEDGE_VENUE_QUOTE_LIVE = "hedge_venue_quote_live"
+    IMBALANCE_BEYOND_LOT = "imbalance_beyond_lot"
     IMBALANCE_HEDGEABLE = "imbalance_hedgeable"
+    LEAD_TRIMMABLE = "lead_trimmable"
+    LEADING_QUOTE_RESTING = "leading_quote_resting"
     MAKER_STILL_QUOTING = "maker_still_quoting"
     ORDER_UNRESOLVED = "order_unresolved"
     ORDERS_SETTLED = "orders_settled"
+    PART_HEDGED = "part_hedged"
     QUOTES_SETTLED = "quotes_settled"
     REDUCE_ONLY_REFUSED = "reduce_only_refused"
     RECONCILE_NEEDED = "reconcile_needed"
@@ -100,6 +106,7 @@ class EntryEffect(StrEnum):
 
     AMEND_SIBLING_TO_CROSS = "amend_sibling_to_cross"
     CANCEL_HEDGE_VENUE_QUOTE = "cancel_hedge_venue_quote"
+    CANCEL_LEADING_QUOTE = "cancel_leading_quote"
     CANCEL_LIVE_ORDERS = "cancel_live_orders"
     CANCEL_LIVE_QUOTES = "cancel_live_quotes"
     CANCEL_SIBLING_QUOTE = "cancel_sibling_quote"
@@ -111,7 +118,7 @@ class EntryEffect(StrEnum):
     RAISE_RESIDUAL_ALERT = "raise_residual_alert"
     READ_ACCOUNT = "read_account"
     READ_POSITIONS = "read_positions"
-    REPORT_RESIDUAL = "report_residual"
+    RAISE_UNBALANCED_ALERT = "raise_unbalanced_alert"
     START_QUOTE_TIMER = "start_quote_timer"
 
 
@@ -187,13 +194,21 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
         "An order's outcome could not be learned (every query its budget allows failed): "
         "every other live order is cancelled, confirmed, and nothing new is sent.",
     ),
-    State(EntryState.COMPLETE, "Hedged; the size achieved is reported (it may be less than asked).", terminal=True),
+    State(EntryState.COMPLETE, "Hedged within one lot; the size achieved is reported (it may be less "
+          "than asked).", terminal=True),
     State(EntryState.WITHDRAWN, "Nothing filled; every quote was withdrawn; nothing was opened.", terminal=True),
     State(EntryState.ROLLED_BACK, "Everything this entry opened has been closed again.", terminal=True),
     State(
         EntryState.STUCK,
         "Rollback could not finish, or an order stayed unresolved; an alert names the "
         "residual on each venue and every order that may still be live.",
+        terminal=True,
+    ),
+    State(
+        EntryState.UNBALANCED,
+        "Every order is terminal but the legs differ by more than one lot and nothing "
+        "tradable can close the gap (below a venue's minimum on both sides, or the hedge "
+        "and trim budgets spent): an alert names the residual on each venue.",
         terminal=True,
     ),
 )
@@ -257,10 +272,27 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.TRIM_READING, "Dust the lagging venue cannot take: ask the account what the "
         "leading venue holds before trimming it off the leading leg.",
         guards=(EntryGuard.DUST_TRIMMABLE,), effects=(EntryEffect.READ_ACCOUNT,)),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.COMPLETE, "Nothing left to do: report the size and any residual.",
-        guards=(EntryGuard.ORDERS_SETTLED,), effects=(EntryEffect.REPORT_RESIDUAL,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.UNBALANCED, "Nothing more can be traded, yet the legs differ by more "
+        "than one lot: not complete; alert naming the residual per venue.",
+        guards=(EntryGuard.ORDERS_SETTLED, EntryGuard.IMBALANCE_BEYOND_LOT),
+        effects=(EntryEffect.RAISE_UNBALANCED_ALERT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.COMPLETE, "Nothing left to do and balanced within one lot: report the size.",
+        guards=(EntryGuard.ORDERS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "An order is unexpectedly live: cancel it before completing.",
         effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, None, "The hedge could not be sent (venue unavailable) or was refused: pull "
+        "the leading leg's quote now, so the imbalance cannot grow while it cannot be hedged.",
+        guards=(EntryGuard.HEDGE_BLOCKED, EntryGuard.LEADING_QUOTE_RESTING),
+        effects=(EntryEffect.CANCEL_LEADING_QUOTE,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.TRIM_READING, "Part of the imbalance is hedged and the hedge venue stayed "
+        "unavailable through every send retry: ask the account, then shrink the leading leg, "
+        "on the venue that answers, to the size hedged, and complete at the smaller size.",
+        guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_UNSENDABLE, EntryGuard.PART_HEDGED,
+                EntryGuard.LEAD_TRIMMABLE), effects=(EntryEffect.READ_ACCOUNT,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, None, "Part hedged, the hedge venue unreachable, and the leading quote's "
+        "cancel still unconfirmed: wait for it before sizing the trim.",
+        guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_UNSENDABLE, EntryGuard.PART_HEDGED,
+                EntryGuard.CANCEL_IN_FLIGHT)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGING, EntryState.ROLLING_BACK, "The hedge venue stayed unavailable through every send retry: roll "
         "back on the other venue now rather than wait on with the position naked.",
         guards=(EntryGuard.HEDGE_SETTLED, EntryGuard.HEDGE_UNSENDABLE), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
