@@ -73,20 +73,15 @@ class EntryFacts:
         self._positions: dict[Leg, Decimal] = {}
 
     def quote(self, leg: Leg) -> OrderRecord | None:
-        for record in self.ledger:
-            if record.purpose is Purpose.QUOTE and record.command.leg is leg:
-                return record
-        return None
+        """The leg's first quote (the ledger's index: guards ask on every trigger)."""
+        return self.ledger.first_quote.get(leg)
 
     def _quotes(self) -> list[OrderRecord]:
-        return [r for r in self.ledger if r.purpose is Purpose.QUOTE]
+        """Every quote, in arrival order (the ledger's own list: do not change it)."""
+        return self.ledger.quotes
 
     def _latest(self, purpose: Purpose) -> OrderRecord | None:
-        found = None
-        for record in self.ledger:
-            if record.purpose is purpose:
-                found = record
-        return found
+        return self.ledger.latest.get(purpose)
 
     def position(self, leg: Leg) -> Decimal:
         """This entry's size on ``leg``, in the leg's direction, from its own fills.
