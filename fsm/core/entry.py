@@ -204,7 +204,7 @@ class EntryModel(EntryGuards, EntryEffects):
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
                 change = self.ledger.recover(event.at, rule)
-                self._positions.clear()
+                self._fills_changed()
                 self._out.extend(change.commands)
         if rule.entry is not None:
             return rule.entry
@@ -227,7 +227,7 @@ class EntryModel(EntryGuards, EntryEffects):
         """
         self._out.extend(change.commands)
         if change.filled_more:  # positions move only with fills: ``filled`` only grows
-            self._positions.clear()
+            self._fills_changed()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))

@@ -71,6 +71,7 @@ class EntryFacts:
         self._out: list[Command] = []
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
+        self._imbalance: Decimal | None = None
 
     def quote(self, leg: Leg) -> OrderRecord | None:
         """The leg's first quote (the ledger's index: guards ask on every trigger)."""
@@ -87,7 +88,7 @@ class EntryFacts:
         """This entry's size on ``leg``, in the leg's direction, from its own fills.
 
         Guards ask for it many times per event, so it is computed once per change of
-        the ledger's fills (only ``ledger.apply`` changes them; see ``_absorb``).
+        the ledger's fills (only ``ledger.apply`` changes them; see ``_fills_changed``).
         """
         cached = self._positions.get(leg)
         if cached is None:
@@ -99,8 +100,17 @@ class EntryFacts:
         return cached
 
     def imbalance(self) -> Decimal:
-        """Net exposure: long size minus short size (positive: the long leg is ahead)."""
-        return self.position(Leg.LONG) - self.position(Leg.SHORT)
+        """Net exposure: long size minus short size (positive: the long leg is ahead).
+
+        Kept with the positions: a hedge decision asks for it half a dozen times."""
+        if self._imbalance is None:
+            self._imbalance = self.position(Leg.LONG) - self.position(Leg.SHORT)
+        return self._imbalance
+
+    def _fills_changed(self) -> None:
+        """The ledger's fills changed: positions (and the imbalance) are computed afresh."""
+        self._positions.clear()
+        self._imbalance = None
 
     def tolerance(self) -> Decimal:
         """One lot: the larger lot of the two venues."""
