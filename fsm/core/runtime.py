@@ -1,23 +1,33 @@
-"""The entry table compiled into the form ``transitions`` executes fastest.
+"""The entry table compiled for execution: a flat ``transitions`` machine and a row table.
 
 The spec writes the entry machine hierarchically (``kill`` once on ``active``; a
 transition to a parent enters its first child), and the diagrams and review tables
-show it so. Executing that through ``transitions``' nested machine cost about 55 us a
-trigger where a plain ``Machine`` costs about 9 (transitions 0.9.3), so the runtime is
-a plain ``transitions.Machine`` over the leaf states, their dotted full names as plain
-names. For each (leaf, trigger) the rows are those ``spec.rows_for`` yields, in the
-order the spec's first-enabled rule tries them (the leaf's own rows, then each
+show it so. The runtime flattens it over the leaf states, their dotted full names as
+plain names: for each (leaf, trigger) the rows are those ``spec.rows_for`` yields, in
+the order the spec's first-enabled rule tries them (the leaf's own rows, then each
 ancestor's); a destination is the leaf actually entered (``spec.initial_leaf``);
-``dest=None`` stays an internal transition. ``transitions`` still picks and executes
-every row: it checks the conditions in order, changes the state and runs the effects.
+``dest=None`` stays an internal transition. The same rows are compiled twice:
+
+* into a plain ``transitions.Machine`` (``fire``), the oracle: ``transitions`` checks
+  the conditions in order, changes the state and runs the effects.
+  ``tests/test_runtime_matches_spec.py`` checks, for every (leaf, trigger) and guard
+  assignment, that the runtime leaves a model exactly as this machine does;
+* into ``CompiledRow``s that an entry executes by table dispatch (``execute``) once its
+  look-ahead has chosen the row: set the state, run the effects, record the row.
+
+Why table dispatch at runtime: issue 12 asks for a reaction (fill -> cancel, confirm ->
+hedge) of p50 <= 70 us and p99 <= 120 us. Executing the chosen row through
+``transitions`` costs about 20 to 35 us more per reaction than the table does, whether
+``transitions`` executes the one row (its one-row event) or the whole trigger (table
+dispatch about 68/65 us at p50 on a quiet machine, the one-row form about 88/84); the
+rest of the path leaves no room for that. ``python -m fsm.bench.dispatch`` measures the
+three forms side by side, and the README (Benchmarks) gives the figures that decided.
 
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
-trigger; so the model's cheap look-ahead (``choose``: is there a row that does
-something?) and ``transitions``' own condition checks share one evaluation. The
-look-ahead earns its place: most events meet no row or an internal row without
-effects, and finding that out costs ~3 us here against ~16 us through ``transitions``
-(busy machine, p50 of one ``order_update`` in quoting with three guards false).
+trigger; so the model's look-ahead (``choose``: which row, and does it do something?)
+and ``transitions``' own condition checks, where the oracle runs, share one evaluation.
+Most events meet no row or an internal row without effects: nothing is executed.
 
 Entries are not registered with ``add_model``. ``add_model`` scans the machine's model
 list (linear in live entries) and binds a partial per trigger, per ``may_`` trigger and
