@@ -92,11 +92,13 @@ class EntryFacts:
         """
         cached = self._positions.get(leg)
         if cached is None:
-            cached = self._positions[leg] = sum(
-                (r.filled if r.command.side is leg.side else -r.filled
-                 for r in self.ledger if r.command.leg is leg),
-                Decimal(0),
-            )
+            side, cached = leg.side, Decimal(0)
+            for record in self.ledger.orders.values():  # in order: Decimal sums keep
+                command = record.command  # the exponent the additions give
+                if command.leg is leg:
+                    filled = record.filled
+                    cached += filled if command.side is side else -filled
+            self._positions[leg] = cached
         return cached
 
     def imbalance(self) -> Decimal:
