@@ -155,9 +155,11 @@ class EntryFacts:
 
     def _trigger_leg(self) -> Leg | None:
         ratio = self.config.hedge_trigger_fill_ratio
-        reached = [
-            q.command.leg for q in self._quotes() if q.filled > 0 and q.filled >= ratio * q.qty
-        ]
+        reached = []
+        for quote in self._quotes():
+            filled = quote.filled  # a property: read once
+            if filled > 0 and filled >= ratio * quote.qty:
+                reached.append(quote.command.leg)
         if self._last_fill_leg in reached:
             return self._last_fill_leg
         return reached[0] if reached else None
