@@ -18,10 +18,11 @@ ancestor's); a destination is the leaf actually entered (``spec.initial_leaf``);
 Why table dispatch at runtime: issue 12 asks for a reaction (fill -> cancel, confirm ->
 hedge) of p50 <= 70 us and p99 <= 120 us. Executing the chosen row through
 ``transitions`` costs about 20 to 35 us more per reaction than the table does, whether
-``transitions`` executes the one row (its one-row event) or the whole trigger (table
-dispatch about 68/65 us at p50 on a quiet machine, the one-row form about 88/84); the
-rest of the path leaves no room for that. ``python -m fsm.bench.dispatch`` measures the
-three forms side by side, and the README (Benchmarks) gives the figures that decided.
+``transitions`` executes the one row (its one-row event) or the whole trigger (on a
+quiet machine an experiment measured table dispatch at 68/65 us p50, the one-row form
+at 88/84); the rest of the path leaves no room for that. ``python -m
+fsm.bench.dispatch`` measures the three forms side by side, and the README
+(Benchmarks, 6) gives the figures that decided.
 
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
