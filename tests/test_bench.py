@@ -4,7 +4,7 @@ No test here compares a wall-clock figure with a limit or with another figure: o
 machine shared with other work such a test fails by scheduler noise. The runtime goals
 (reaction percentiles, memory, gc pause, creation cost) are `atomic-entry bench
 --check`'s business; this file guards what does not vary with load, counted: how
-many guard evaluations and ``transitions`` triggers one event costs.
+many guard evaluations and executed triggers one event costs.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import pytest
 
 from fsm.bench import exposure, goals, report, runtime
 from fsm.core import spec
+from fsm.core.runtime import EntryRuntime
 from venues.sim.venue import Execution
 
 
 class _Counting(runtime.TimedModel):
-    """Counts every guard method called and every trigger handed to ``transitions``."""
+    """Counts every guard method called and every trigger that executed a row."""
 
     guards: Counter[str] = Counter()
     fired: list[str] = []
@@ -55,6 +56,8 @@ GUARD_EVALUATIONS = 30  # guard methods called, including one guard asking anoth
 # 27 before issue 13's endings: hedging asks hedge_blocked at each of its two evaluates,
 # reconciling asks imbalance_beyond_lot before it completes)
 FIRED = ["start", "fill", "evaluate", "evaluate", "evaluate"]  # quote, cancel, hedge, settle, done
+# and executes each by table dispatch: none of them goes through ``transitions`` (the
+# oracle of tests/test_runtime_matches_spec.py; fsm.core.runtime says why)
 
 
 def test_one_entry_costs_a_counted_number_of_guards_and_triggers(
@@ -63,9 +66,18 @@ def test_one_entry_costs_a_counted_number_of_guards_and_triggers(
     monkeypatch.setattr(_Counting, "guards", Counter())
     monkeypatch.setattr(_Counting, "fired", [])
     monkeypatch.setattr(runtime._TimedEngine, "model_class", _Counting)
+    through_transitions: list[str] = []
+    real_fire = EntryRuntime.fire
+
+    def fire(self: EntryRuntime, model: Any, trigger: str) -> bool:
+        through_transitions.append(trigger)
+        return real_fire(self, model, trigger)
+
+    monkeypatch.setattr(EntryRuntime, "fire", fire)
     first, _ = runtime.overhead(1)
     assert len(first) == 1
     assert _Counting.fired == FIRED
+    assert through_transitions == []
     assert _Counting.guards["trigger_fill_reached"] == 1  # four times per fill before issue 12
     assert sum(_Counting.guards.values()) == GUARD_EVALUATIONS, _Counting.guards
 

@@ -1,12 +1,15 @@
-"""The compiled runtime executes exactly the spec's first-enabled rule, asking each guard once.
+"""The runtime executes exactly the spec's first-enabled rule, as ``transitions`` does.
 
 ``fsm.core.runtime`` flattens the hierarchical table into a plain ``transitions``
-machine. For every (leaf, trigger) and every true/false assignment of the guards its
-rows name, an entry model with stubbed guards is fired two ways: through
-``transitions`` alone (``trigger``) and as an event fires it (``_step``: the look-ahead
-that skips rows doing nothing, then ``transitions``). Both must take the row
-``spec.first_enabled`` names, enter the leaf it leads to, run its effects, and call no
-guard twice; where the spec has no row, ``transitions`` refuses.
+machine, the oracle, and executes the rows an event fires by table dispatch. For every
+(leaf, trigger) and every true/false assignment of the guards its rows name, an entry
+model with stubbed guards is fired three ways: through ``transitions`` alone
+(``trigger``: the real ``Machine`` picks and executes the row), as an event fires it
+(``_step``: the look-ahead, then table dispatch) and through ``transitions``' one-row
+event for the row the look-ahead chose (the bench's ``row`` form). Each must take the
+row ``spec.first_enabled`` names, enter the leaf it leads to, run its effects and call
+no guard twice, and the fast runtime must leave the model exactly as ``transitions``
+left it; where the spec has no row, ``transitions`` refuses.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from transitions import MachineError
 from fsm.core import spec
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel
+from fsm.core.runtime import CompiledRow, entry_runtime
 from fsm.core.values import EntryRequest, LegSpec
 
 TABLE = spec.ENTRY_TRANSITIONS
@@ -30,9 +34,10 @@ EFFECTS = sorted({effect for row in TABLE for effect in row.effects})
 class _Stubbed(EntryModel):
     """Guards answer from ``truth`` and count their calls; effects and rows are recorded."""
 
-    def __init__(self, leaf: str, truth: dict[str, bool]) -> None:
+    def __init__(self, leaf: str, truth: dict[str, bool], one_row: bool = False) -> None:
         request = EntryRequest(LegSpec("a", "X", "1"), LegSpec("b", "X", "1"), entry_id="t")
-        super().__init__("t", request, EntryConfig())
+        super().__init__("t", request, EntryConfig(), entry_runtime(one_row_events=one_row))
+        self.one_row = one_row
         self.state = str(leaf)  # transitions names states by their plain strings
         self.calls: Counter[str] = Counter()
         self.effects: list[str] = []
@@ -51,6 +56,17 @@ class _Stubbed(EntryModel):
     def took(self, row: int, trigger: str, moves: bool) -> None:
         self.taken.append(row)
         super().took(row, trigger, moves)
+
+    def _execute(self, trigger: str, row: CompiledRow) -> None:
+        if self.one_row:
+            self._runtime.fire_row(self, row)
+        else:
+            super()._execute(trigger, row)
+
+    def seen(self) -> tuple[Any, ...]:
+        """Everything a row can change, as the path records it."""
+        return (self.state, self.taken, self.effects,
+                [(t.trigger, t.source, t.dest, t.row) for t in self.path])
 
 
 def _index(row: spec.EntryRow) -> int:
@@ -98,15 +114,17 @@ def test_runtime_takes_the_first_enabled_row(
     else:
         _expect(alone, leaf, expected)
 
-    stepped = _Stubbed(leaf, truth)
     acts = expected is not None and (expected.dest is not None or bool(expected.effects))
-    assert stepped._step(trigger) is acts
-    assert max(stepped.calls.values(), default=0) <= 1, f"a guard ran twice: {stepped.calls}"
-    if acts:
-        assert expected is not None
-        _expect(stepped, leaf, expected)
-    else:  # nothing to do: transitions is not asked
-        assert (stepped.state, stepped.taken, stepped.effects) == (leaf, [], [])
+    for one_row in (False, True):
+        stepped = _Stubbed(leaf, truth, one_row)
+        assert stepped._step(trigger) is acts
+        assert max(stepped.calls.values(), default=0) <= 1, f"a guard ran twice: {stepped.calls}"
+        if acts:
+            assert expected is not None
+            _expect(stepped, leaf, expected)
+            assert stepped.seen() == alone.seen(), "the runtime and transitions differ"
+        else:  # nothing to do: nothing is executed
+            assert (stepped.state, stepped.taken, stepped.effects) == (leaf, [], [])
 
 
 def test_every_guard_is_asked_through_the_memo() -> None:
@@ -116,3 +134,5 @@ def test_every_guard_is_asked_through_the_memo() -> None:
     assert model.calls["orders_settled"] == 1
     model._acts("evaluate")
     assert model.calls["orders_settled"] == 2
+    model._lookahead("evaluate")
+    assert model.calls["orders_settled"] == 3

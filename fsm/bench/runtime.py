@@ -192,7 +192,7 @@ class World:
     engine: _TimedEngine
 
     @classmethod
-    def create(cls) -> World:
+    def create(cls, model_class: type[TimedModel] | None = None) -> World:
         probe = Probe()
         venues = []
         for name in ("alpha", "beta"):
@@ -201,6 +201,8 @@ class World:
             venue.start()
             venues.append(venue)
         engine = _TimedEngine({v.name: v for v in venues}, probe)
+        if model_class is not None:  # else the engine class's own (tests swap it)
+            engine.model_class = model_class
         return cls(probe, venues[0], venues[1], engine)
 
     def request(self, entry_id: str) -> EntryRequest:
@@ -251,9 +253,11 @@ def _check(results: list[Any]) -> None:
             raise RuntimeError(f"benchmark entry {result.entry_id} ended {result.final_state}")
 
 
-async def _sequential(entries: int, idle_s: float) -> Probe:
+async def _sequential(
+    entries: int, idle_s: float, model_class: type[TimedModel] | None = None
+) -> Probe:
     """One entry alive at a time; each is filled ``idle_s`` after its quotes rest."""
-    world = World.create()
+    world = World.create(model_class)
     for k in range(entries):
         entry_id = f"o{k}"
         task = asyncio.create_task(world.engine.enter(world.request(entry_id)))
@@ -266,10 +270,13 @@ async def _sequential(entries: int, idle_s: float) -> Probe:
     return world.probe
 
 
-def overhead(entries: int = 10_000) -> tuple[list[PathTiming], list[PathTiming]]:
-    """Both reaction paths of ``entries`` entries run back to back on a busy loop."""
+def overhead(
+    entries: int = 10_000, model_class: type[TimedModel] | None = None
+) -> tuple[list[PathTiming], list[PathTiming]]:
+    """Both reaction paths of ``entries`` entries run back to back on a busy loop
+    (``model_class``: the core, or a variant of it that ``fsm.bench.dispatch`` compares)."""
     gc.collect()
-    return asyncio.run(_sequential(entries, 0.0)).reactions()
+    return asyncio.run(_sequential(entries, 0.0, model_class)).reactions()
 
 
 PACED_FILLS = 1000  # reactions timed per N: a sample, the rest of the fills come in a burst

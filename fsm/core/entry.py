@@ -26,7 +26,7 @@ from fsm.core.entry_facts import Transition
 from fsm.core.entry_guards import EntryGuards
 from fsm.core.ledger import Change
 from fsm.core.orders import OrderRecord
-from fsm.core.runtime import EntryRuntime, entry_runtime
+from fsm.core.runtime import CompiledRow, EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
     FOLLOWS_BY_CHANGE,
@@ -101,7 +101,7 @@ class EntryModel(EntryGuards, EntryEffects):
         return self._runtime.fire(self, trigger)
 
     def holds(self, guard: str) -> bool:
-        """A guard's answer, evaluated at most once per trigger (see ``_acts``)."""
+        """A guard's answer, evaluated at most once per trigger (see ``_lookahead``)."""
         truth = self._truth.get(guard)
         if truth is None:
             truth = self._truth[guard] = bool(getattr(self, guard)())
@@ -125,29 +125,48 @@ class EntryModel(EntryGuards, EntryEffects):
         raise RuntimeError(f"entry {self.entry_id}: evaluate did not settle in {self.state}")
 
     def _step(self, trigger: str) -> bool:
-        """One trigger: ``transitions`` executes it if a row would do something here."""
-        if not self._acts(trigger):
+        """One trigger: the row the spec's first-enabled rule takes here, executed if it
+        does something (see ``_lookahead``); False: it would do nothing."""
+        row = self._lookahead(trigger)
+        if row is None or not row.acts:
             return False
         self._from_state = self.state
-        self._runtime.fire(self, trigger)
+        self._execute(trigger, row)
         return True
+
+    def _execute(self, trigger: str, row: CompiledRow) -> None:
+        """Execute the chosen row by table dispatch (``EntryRuntime.execute``): the runtime
+        form the measurements of ``fsm.core.runtime`` chose; ``transitions`` is the oracle
+        it is tested against. The benchmark overrides this to time the other forms."""
+        self._runtime.execute(self, trigger, row)
 
     def _acts(self, trigger: str) -> bool:
         """Whether ``trigger`` would do anything here: the first enabled row changes the
-        state or has effects. Starts the trigger: guard answers are forgotten, then each
-        guard asked is remembered, so ``transitions`` (fired next, if this is True) reads
-        the same answers instead of evaluating the guards again.
+        state or has effects (a state without rows for it: True, ``trigger`` refuses it)."""
+        if not self._runtime.has_rows(self.state, trigger):
+            self._truth.clear()
+            return True
+        row = self._lookahead(trigger)
+        return row is not None and row.acts
+
+    def _lookahead(self, trigger: str) -> CompiledRow | None:
+        """The row the spec's first-enabled rule takes for ``trigger`` (None: no row is
+        enabled). Starts the trigger: guard answers are forgotten, then each guard asked
+        is remembered until the next trigger.
 
         Most events are answered by no row or by an internal row without effects ("note
-        the order's new state", an ``evaluate`` with nothing to decide); those are not
-        handed to ``transitions`` at all. A (state, trigger) pair with no row still goes
-        to ``transitions``, which refuses it.
+        the order's new state", an ``evaluate`` with nothing to decide); those execute
+        nothing. A state with no row for the trigger is a bug of the caller or the table:
+        ``transitions`` refuses it (``MachineError``), as it always has.
         """
         self._truth.clear()
-        if not self._runtime.has_rows(self.state, trigger):
-            return True
-        row = self._runtime.choose(self.state, trigger, self.holds)
-        return row is not None and (row.dest is not None or bool(row.effects))
+        runtime = self._runtime
+        rows = runtime.rows.get((self.state, trigger))
+        if rows is None:
+            runtime.fire(self, trigger)  # raises MachineError
+            raise AssertionError(f"transitions took {trigger} in {self.state}, no row has it")
+        row = spec.first_enabled(rows, self.holds)
+        return None if row is None else runtime.compiled[id(row)]
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         """Bookkeeping for one event; returns the entry triggers it means, in order.
@@ -187,7 +206,7 @@ class EntryModel(EntryGuards, EntryEffects):
                 self.books.update(event.books)
                 self.moments["recovered"] = event.at
                 change = self.ledger.recover(event.at, rule)
-                self._positions.clear()
+                self._fills_changed()
                 self._out.extend(change.commands)
         if rule.entry is not None:
             return rule.entry
@@ -210,16 +229,17 @@ class EntryModel(EntryGuards, EntryEffects):
         """
         self._out.extend(change.commands)
         if change.filled_more:  # positions move only with fills: ``filled`` only grows
-            self._positions.clear()
+            self._fills_changed()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
             self.exposure.append((at, self.imbalance()))
         return FOLLOWS_BY_CHANGE[
             (change.filled_more, change.state_changed, change.amend_answered)]
 
-    # ------------------------------------------------------------ transitions hooks
+    # ------------------------------------------------------------------ row hook
     def took(self, row: int, trigger: str, moves: bool) -> None:
-        """``transitions`` executed ``row``; one that moves is a step of the path."""
+        """The runtime (or ``transitions``) executed ``row``; one that moves is a step of
+        the path."""
         if moves:
             self.path.append(
                 Transition(self.entry_id, self._now, trigger, self._from_state, self.state, row)

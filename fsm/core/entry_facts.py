@@ -71,41 +71,48 @@ class EntryFacts:
         self._out: list[Command] = []
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
+        self._imbalance: Decimal | None = None
 
     def quote(self, leg: Leg) -> OrderRecord | None:
-        for record in self.ledger:
-            if record.purpose is Purpose.QUOTE and record.command.leg is leg:
-                return record
-        return None
+        """The leg's first quote (the ledger's index: guards ask on every trigger)."""
+        return self.ledger.first_quote.get(leg)
 
     def _quotes(self) -> list[OrderRecord]:
-        return [r for r in self.ledger if r.purpose is Purpose.QUOTE]
+        """Every quote, in arrival order (the ledger's own list: do not change it)."""
+        return self.ledger.quotes
 
     def _latest(self, purpose: Purpose) -> OrderRecord | None:
-        found = None
-        for record in self.ledger:
-            if record.purpose is purpose:
-                found = record
-        return found
+        return self.ledger.latest.get(purpose)
 
     def position(self, leg: Leg) -> Decimal:
         """This entry's size on ``leg``, in the leg's direction, from its own fills.
 
         Guards ask for it many times per event, so it is computed once per change of
-        the ledger's fills (only ``ledger.apply`` changes them; see ``_absorb``).
+        the ledger's fills (only ``ledger.apply`` changes them; see ``_fills_changed``).
         """
         cached = self._positions.get(leg)
         if cached is None:
-            cached = self._positions[leg] = sum(
-                (r.filled if r.command.side is leg.side else -r.filled
-                 for r in self.ledger if r.command.leg is leg),
-                Decimal(0),
-            )
+            side, cached = leg.side, Decimal(0)
+            for record in self.ledger.orders.values():  # in order: Decimal sums keep
+                command = record.command  # the exponent the additions give
+                if command.leg is leg:
+                    filled = record.filled
+                    cached += filled if command.side is side else -filled
+            self._positions[leg] = cached
         return cached
 
     def imbalance(self) -> Decimal:
-        """Net exposure: long size minus short size (positive: the long leg is ahead)."""
-        return self.position(Leg.LONG) - self.position(Leg.SHORT)
+        """Net exposure: long size minus short size (positive: the long leg is ahead).
+
+        Kept with the positions: a hedge decision asks for it half a dozen times."""
+        if self._imbalance is None:
+            self._imbalance = self.position(Leg.LONG) - self.position(Leg.SHORT)
+        return self._imbalance
+
+    def _fills_changed(self) -> None:
+        """The ledger's fills changed: positions (and the imbalance) are computed afresh."""
+        self._positions.clear()
+        self._imbalance = None
 
     def tolerance(self) -> Decimal:
         """One lot: the larger lot of the two venues."""
@@ -148,9 +155,11 @@ class EntryFacts:
 
     def _trigger_leg(self) -> Leg | None:
         ratio = self.config.hedge_trigger_fill_ratio
-        reached = [
-            q.command.leg for q in self._quotes() if q.filled > 0 and q.filled >= ratio * q.qty
-        ]
+        reached = []
+        for quote in self._quotes():
+            filled = quote.filled  # a property: read once
+            if filled > 0 and filled >= ratio * quote.qty:
+                reached.append(quote.command.leg)
         if self._last_fill_leg in reached:
             return self._last_fill_leg
         return reached[0] if reached else None

@@ -62,6 +62,11 @@ class OrderLedger:
     orders: dict[str, OrderRecord] = attrs.field(factory=dict)
     fills: list[Fill] = attrs.field(factory=list)
     _seen: set[tuple[str, str]] = attrs.field(factory=set)
+    # Indexes the guards read on every trigger instead of scanning ``orders``; kept by
+    # ``add``, the only place an order joins the ledger (``resend`` keeps the record).
+    quotes: list[OrderRecord] = attrs.field(factory=list, init=False)  # in arrival order
+    first_quote: dict[Leg, OrderRecord] = attrs.field(factory=dict, init=False)
+    latest: dict[Purpose, OrderRecord] = attrs.field(factory=dict, init=False)
 
     def __iter__(self) -> Iterator[OrderRecord]:
         return iter(self.orders.values())
@@ -74,6 +79,10 @@ class OrderLedger:
             history=[(at, spec.ORDER_INITIAL)],
         )
         self.orders[command.client_id] = record
+        self.latest[command.purpose] = record
+        if command.purpose is Purpose.QUOTE:
+            self.quotes.append(record)
+            self.first_quote.setdefault(command.leg, record)
         return record
 
     def next_attempt(self, leg: Leg, purpose: Purpose) -> int:

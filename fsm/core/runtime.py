@@ -1,23 +1,34 @@
-"""The entry table compiled into the form ``transitions`` executes fastest.
+"""The entry table compiled for execution: a flat ``transitions`` machine and a row table.
 
 The spec writes the entry machine hierarchically (``kill`` once on ``active``; a
 transition to a parent enters its first child), and the diagrams and review tables
-show it so. Executing that through ``transitions``' nested machine cost about 55 us a
-trigger where a plain ``Machine`` costs about 9 (transitions 0.9.3), so the runtime is
-a plain ``transitions.Machine`` over the leaf states, their dotted full names as plain
-names. For each (leaf, trigger) the rows are those ``spec.rows_for`` yields, in the
-order the spec's first-enabled rule tries them (the leaf's own rows, then each
+show it so. The runtime flattens it over the leaf states, their dotted full names as
+plain names: for each (leaf, trigger) the rows are those ``spec.rows_for`` yields, in
+the order the spec's first-enabled rule tries them (the leaf's own rows, then each
 ancestor's); a destination is the leaf actually entered (``spec.initial_leaf``);
-``dest=None`` stays an internal transition. ``transitions`` still picks and executes
-every row: it checks the conditions in order, changes the state and runs the effects.
+``dest=None`` stays an internal transition. The same rows are compiled twice:
+
+* into a plain ``transitions.Machine`` (``fire``), the oracle: ``transitions`` checks
+  the conditions in order, changes the state and runs the effects.
+  ``tests/test_runtime_matches_spec.py`` checks, for every (leaf, trigger) and guard
+  assignment, that the runtime leaves a model exactly as this machine does;
+* into ``CompiledRow``s that an entry executes by table dispatch (``execute``) once its
+  look-ahead has chosen the row: set the state, run the effects, record the row.
+
+Why table dispatch at runtime: issue 12 asks for a reaction (fill -> cancel, confirm ->
+hedge) of p50 <= 70 us and p99 <= 120 us. Executing the chosen row through
+``transitions`` costs about 20 to 35 us more per reaction than the table does, whether
+``transitions`` executes the one row (its one-row event) or the whole trigger (on a
+quiet machine an experiment measured table dispatch at 68/65 us p50, the one-row form
+at 88/84); the rest of the path leaves no room for that. ``python -m
+fsm.bench.dispatch`` measures the three forms side by side, and the README
+(Benchmarks, 6) gives the figures that decided.
 
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
-trigger; so the model's cheap look-ahead (``choose``: is there a row that does
-something?) and ``transitions``' own condition checks share one evaluation. The
-look-ahead earns its place: most events meet no row or an internal row without
-effects, and finding that out costs ~3 us here against ~16 us through ``transitions``
-(busy machine, p50 of one ``order_update`` in quoting with three guards false).
+trigger; so the model's look-ahead (``choose``: which row, and does it do something?)
+and ``transitions``' own condition checks, where the oracle runs, share one evaluation.
+Most events meet no row or an internal row without effects: nothing is executed.
 
 Entries are not registered with ``add_model``. ``add_model`` scans the machine's model
 list (linear in live entries) and binds a partial per trigger, per ``may_`` trigger and
@@ -76,17 +87,41 @@ class _RowTaken:
     Named per row (not a machine-wide ``after_state_change`` hook), with a stable repr.
     """
 
-    __slots__ = ("index", "moves")
+    __slots__ = ("index", "moves", "trigger")
 
-    def __init__(self, index: int, moves: bool) -> None:
+    def __init__(self, index: int, moves: bool, trigger: str | None = None) -> None:
         self.index = index
         self.moves = moves
+        self.trigger = trigger  # the entry trigger a one-row event executes a row of
 
     def __call__(self, event_data: Any) -> None:
-        event_data.model.took(self.index, event_data.event.name, self.moves)
+        event_data.model.took(self.index, self.trigger or event_data.event.name, self.moves)
 
     def __repr__(self) -> str:
         return f"row {self.index}"
+
+
+@attrs.frozen
+class CompiledRow:
+    """One row as the runtime executes it, once the look-ahead has chosen it.
+
+    ``event`` names the ``transitions`` event that executes this row alone (the one-row
+    form; see ``compile_entry``): it exists in machines compiled with ``one_row_events``.
+    """
+
+    index: int  # into fsm.core.spec.ENTRY_TRANSITIONS
+    dest: str | None  # the leaf entered; None: an internal row, the state stays
+    effects: tuple[str, ...]
+    event: str
+
+    @property
+    def moves(self) -> bool:
+        return self.dest is not None
+
+    @property
+    def acts(self) -> bool:
+        """Whether taking the row does anything: moves, or has effects."""
+        return self.dest is not None or bool(self.effects)
 
 
 @attrs.frozen
@@ -95,6 +130,7 @@ class EntryRuntime:
 
     machine: Machine
     rows: Mapping[tuple[str, str], tuple[EntryRow, ...]]
+    compiled: Mapping[int, CompiledRow]  # id(row) -> the row as executed
 
     def choose(self, state: str, trigger: str, holds: Callable[[str], bool]) -> EntryRow | None:
         """The row the spec's first-enabled rule takes here (None: none is enabled)."""
@@ -104,27 +140,47 @@ class EntryRuntime:
         return (state, trigger) in self.rows
 
     def fire(self, model: Bound, trigger: str) -> bool:
-        """Let ``transitions`` execute ``trigger`` on ``model``; False: no row was enabled.
+        """Let ``transitions`` choose and execute ``trigger`` on ``model``; False: no row
+        was enabled.
 
         Raises ``transitions.MachineError`` where the state has no row for the trigger.
         """
         return bool(self.machine.events[trigger].trigger(model))
+
+    def execute(self, model: Bound, trigger: str, row: CompiledRow) -> None:
+        """Execute a chosen row by table dispatch, as ``transitions`` executes a row:
+        the state changes, then the effects run in order, then the model hears ``took``."""
+        if row.dest is not None:
+            model.state = row.dest
+        for effect in row.effects:
+            getattr(model, effect)(None)
+        model.took(row.index, trigger, row.dest is not None)
+
+    def fire_row(self, model: Bound, row: CompiledRow) -> None:
+        """Let ``transitions`` execute one chosen row: its one-row event (the bench's
+        ``row`` form; needs a machine compiled with ``one_row_events``)."""
+        self.machine.events[row.event].trigger(model)
 
 
 def compile_entry(
     states: tuple[_EntryStateDef, ...] = spec.ENTRY_STATES,
     table: tuple[EntryRow, ...] = spec.ENTRY_TRANSITIONS,
     initial: EntryState = spec.ENTRY_INITIAL,
+    one_row_events: bool = False,
 ) -> EntryRuntime:
     """The flat machine of a hierarchical table (see the module docstring).
 
     ``transitions`` is handed plain strings (the enums' values): it names an Enum state
-    by its member name, not its value.
+    by its member name, not its value. ``one_row_events`` adds, per row, an event without
+    conditions that executes that row alone from every leaf it applies to (``row:<n>``):
+    only the benchmark's comparison of dispatch forms uses them.
     """
     index = {id(row): i for i, row in enumerate(table)}
     guards: dict[str, _Guard] = {}
     rows: dict[tuple[str, str], tuple[EntryRow, ...]] = {}
     compiled: list[dict[str, Any]] = []
+    executed: dict[int, CompiledRow] = {}
+    sources: dict[int, list[str]] = {}
     for leaf in spec.leaf_names(states):
         for trigger in spec.triggers(table):
             found = tuple(spec.rows_for(table, leaf, trigger))
@@ -142,14 +198,27 @@ def compile_entry(
                     "after": [*(e.value for e in row.effects),
                               _RowTaken(index[id(row)], row.dest is not None)],
                 })
+                executed[id(row)] = CompiledRow(
+                    index[id(row)], dest, tuple(e.value for e in row.effects),
+                    f"row:{index[id(row)]}")
+                sources.setdefault(id(row), []).append(leaf.value)
+    if one_row_events:
+        for row in table:
+            if id(row) not in executed:
+                continue
+            done = executed[id(row)]
+            compiled.append({
+                "trigger": done.event, "source": sources[id(row)], "dest": done.dest,
+                "after": [*done.effects, _RowTaken(done.index, done.moves, row.trigger.value)],
+            })
     machine = Machine(
         model=[], states=[leaf.value for leaf in spec.leaf_names(states)],
         transitions=compiled, initial=initial.value, auto_transitions=False, send_event=True,
     )
-    return EntryRuntime(machine, rows)
+    return EntryRuntime(machine, rows, executed)
 
 
 @functools.cache
-def entry_runtime() -> EntryRuntime:
+def entry_runtime(one_row_events: bool = False) -> EntryRuntime:
     """The process's one compiled entry machine (the synchronous machine is safe shared)."""
-    return compile_entry()
+    return compile_entry(one_row_events=one_row_events)

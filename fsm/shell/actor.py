@@ -3,12 +3,19 @@
 The engine (``fsm.shell.engine``) owns the actors and feeds them; an actor only keeps
 what belongs to one entry, so that retiring it releases everything at once: the timers
 it armed and the requests still travelling are cancelled, nothing outlives the entry.
+
+A request starts eagerly: ``spawn`` runs the request coroutine's first step at once,
+inside the task that will drive the rest, so the request leaves the process in the same
+loop turn as the decision that sent it, not one turn later (a turn costs about 10 us
+here, on a reaction path of about 70). Python 3.12 does this itself
+(``asyncio.Task(..., eager_start=True)``); on 3.11 ``_eager_task`` does what it does.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import sys
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from loguru import logger
@@ -18,6 +25,88 @@ from fsm.core.entry import EntryModel
 from fsm.shell.inbox import Inbox
 from venues import protocol as base
 from venues.market import Leg
+
+
+class _Started(Coroutine[Any, Any, None]):
+    """A request coroutine whose first step already ran: its task resumes it there.
+
+    The task's own first step receives what the coroutine's first step yielded (the
+    future it waits for, or the exception or end it reached) and from then on drives it
+    as it drives any coroutine: the future's completion, a cancellation (``throw``) and
+    the final result take their usual paths.
+    """
+
+    __slots__ = ("_coro", "_ended", "_error", "_first", "_handed")
+
+    def __init__(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._coro = coro
+        self._first: Any = None
+        self._error: BaseException | None = None
+        self._ended = False
+        self._handed = False
+
+    def start(self) -> None:
+        try:
+            self._first = self._coro.send(None)
+        except StopIteration:
+            self._ended = True
+        except BaseException as exc:  # the task raises it, as if its first step had
+            self._error = exc
+
+    def send(self, value: Any) -> Any:
+        if self._handed:
+            return self._coro.send(value)
+        self._handed = True
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        if self._ended:
+            raise StopIteration
+        first, self._first = self._first, None
+        return first
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        """A cancellation before the task took over: the future waited for is cancelled
+        too, as a task cancels the future it waits for."""
+        if not self._handed:
+            self._handed = True
+            if isinstance(self._first, asyncio.Future):
+                self._first.cancel()
+            self._first = None
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        raise TypeError("a started request is driven by its task, not awaited")
+
+
+def _eager_task(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """A task whose coroutine has already taken its first step, inside that task.
+
+    The task is the current task during that step, as it is for every later step:
+    ``asyncio.current_task()``, ``asyncio.timeout`` and aiohttp's timers bind to the
+    request, never to the actor's loop that spawned it.
+    """
+    loop = asyncio.get_running_loop()
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coro, loop=loop, eager_start=True)
+    started = _Started(coro)
+    task = loop.create_task(started)
+    spawner = asyncio.current_task(loop)
+    if spawner is not None:
+        asyncio.tasks._leave_task(loop, spawner)
+    asyncio.tasks._enter_task(loop, task)
+    try:
+        started.start()
+    finally:
+        asyncio.tasks._leave_task(loop, task)
+        if spawner is not None:
+            asyncio.tasks._enter_task(loop, spawner)
+    return task
 
 
 class Actor:
@@ -36,8 +125,9 @@ class Actor:
         self.inbox.put_nowait(event)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run one venue request concurrently; its outcome comes back through ``post``."""
-        task = asyncio.get_running_loop().create_task(coro)
+        """Send one venue request now and let it run on concurrently; its outcome comes
+        back through ``post`` (started eagerly: see the module docstring)."""
+        task = _eager_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
