@@ -71,6 +71,21 @@ def _answer_unheard(travel: asyncio.Future[Any]) -> None:
         travel.exception()
 
 
+def _process(process: Callable[[], T], arrival: asyncio.Future[T]) -> None:
+    """The request at the venue: its answer (or error) starts the way back."""
+    if arrival.done():  # the venue closed while it travelled
+        return
+    try:
+        arrival.set_result(process())
+    except Exception as exc:
+        arrival.set_exception(exc)
+
+
+def _settle(reached: asyncio.Future[None]) -> None:
+    if not reached.done():
+        reached.set_result(None)
+
+
 class SimulatedVenue:
     """A scripted venue implementing ``venues.protocol.Venue``; see the module docstring."""
 
@@ -204,28 +219,54 @@ class SimulatedVenue:
         Cancelling the task that awaits an answer (an entry that ended, an engine that
         crashed) does not unsend the request: the venue still processes it, and only
         the answer goes nowhere. Crash-recovery tests depend on this.
+
+        The arrival is booked on the venue's timeline now, as the request leaves, so
+        requests that arrive at one instant are processed in the order they were sent:
+        asyncio's timers alone would not promise it, and the rebuild behind ``recover``
+        (``fsm.sim.rebuild``) relies on it to replay a run exactly.
         """
-        travel = asyncio.ensure_future(self._travel(process))
+        loop = asyncio.get_running_loop()
+        arrival: asyncio.Future[T] = loop.create_future()
+        self._timeline.at(loop.time() + self._latency_s,
+                          functools.partial(_process, process, arrival))
+        travel = asyncio.ensure_future(self._travel(arrival))
         self._travels.add(travel)
         travel.add_done_callback(self._travels.discard)
         travel.add_done_callback(_answer_unheard)
         return await asyncio.shield(travel)
 
-    async def _travel(self, process: Callable[[], T]) -> T:
+    async def _travel(self, arrival: asyncio.Future[T]) -> T:
         """Latency out, processing at the venue instant, latency back (errors included)."""
-        await asyncio.sleep(self._latency_s)
         try:
-            result = process()
+            result = await arrival
         except AnswerLost as lost:
-            await asyncio.sleep(self._request_timeout_s)
+            await self._after(self._request_timeout_s)
             raise OutcomeUnknown(
                 f"{self.name}: no answer within {self._request_timeout_s}s ({lost})"
             ) from None
         except VenueError:
-            await asyncio.sleep(self._latency_s)
+            await self._after(self._latency_s)
             raise
-        await asyncio.sleep(self._latency_s)
+        await self._after(self._latency_s)
         return result
+
+    async def _after(self, delay: float) -> None:
+        """The way back, on the timeline too: answers due at one instant keep their order."""
+        await self._at(asyncio.get_running_loop().time() + delay)
+
+    async def _at(self, when: float) -> None:
+        back: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._timeline.at(when, functools.partial(_settle, back))
+        await back
+
+    async def run_through(self, when: float) -> None:
+        """Return once the venue has done everything scheduled so far, due up to ``when``.
+
+        Requests arriving by then, script steps, pushes: whatever is on the timeline at
+        or before ``when`` has run when this returns (things scheduled later for the same
+        instant, such as a push a fill at ``when`` sends, come after).
+        """
+        await self._at(max(when, asyncio.get_running_loop().time()))
 
 
     # -- request processing at the venue: the fault gate, then the exchange -----------
