@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from venues.market import Book, MarketRules, PlaceOrder, Purpose
+from venues.market import Book, BookError, MarketRules, PlaceOrder, Purpose
 from venues.protocol import (
     AmendAck,
     CancelAck,
@@ -30,6 +30,7 @@ from venues.protocol import (
     OrderSnapshot,
     OutcomeUnknown,
     PlaceAck,
+    UnusableBook,
     UpdateHandler,
     VenueError,
     VenueUpdate,
@@ -40,6 +41,7 @@ from venues.sim.matching import SimOrder, is_marketable
 from venues.sim.script import (
     CANCEL_NEEDS_LIVE_ORDER,
     NEEDS_LIVE_ORDER,
+    Liquidity,
     Outage,
     Reaction,
     ReactionAction,
@@ -52,6 +54,7 @@ from venues.sim.timeline import Timeline
 __all__ = [
     "Execution",
     "JournalEntry",
+    "Liquidity",
     "Outage",
     "Reaction",
     "ReactionAction",
@@ -190,7 +193,7 @@ class SimulatedVenue:
     async def book(self, symbol: str, depth: int = 10) -> Book:
         if depth < 1:
             raise ValueError(f"book depth must be >= 1, got {depth}")
-        return await self._request(lambda: self._exchange.market(symbol).book(depth))
+        return await self._request(lambda: self._on_book(symbol, depth))
 
     async def position(self, symbol: str) -> Decimal:
         return await self._request(lambda: self._exchange.market(symbol).position)
@@ -277,6 +280,13 @@ class SimulatedVenue:
             return sim.purpose if sim is not None else None
 
         return purpose
+
+    def _on_book(self, symbol: str, depth: int) -> Book:
+        """The book as it stands; one no price can be taken from is refused, typed, here."""
+        try:
+            return self._exchange.market(symbol).book(depth)
+        except BookError as exc:
+            raise UnusableBook(f"{self.name}: book {symbol}: {exc}") from None
 
     def _on_place(self, order: PlaceOrder) -> PlaceAck:
         market = self._exchange.markets.get(order.symbol)
