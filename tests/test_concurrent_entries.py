@@ -221,12 +221,17 @@ def _side(leg: str) -> str:
 
 def test_many_concurrent_entries_on_one_account_never_end_stuck() -> None:
     """Before the account view, 200 such entries left 1 to 4 stuck per run."""
+    rolled_back_with_orders = 0
     for seed in range(3):
         results, _ = run_virtual(world(seed, 60))
         assert [w for r in results for w in _opened_by_rollback(r)] == []
         stuck = [r.entry_id for r in results if r.final_state == "stuck"]
         assert stuck == [], f"seed {seed}: stuck {stuck}"
-        assert any(r.final_state == "rolled_back" and _rollbacks(r) for r in results)
+        rolled_back_with_orders += sum(
+            1 for r in results if r.final_state == "rolled_back" and _rollbacks(r))
+    # the worlds must exercise what is tested: rollbacks that sent orders (not every
+    # seed has one; which do depends on same-instant ordering in the simulated venues)
+    assert rolled_back_with_orders >= 2
 
 
 def main(argv: list[str]) -> None:

@@ -96,7 +96,8 @@ def _race() -> tuple[list[JournalEntry], list[tuple[float, VenueUpdate]]]:
             duplicate_fills=True,
             script=[
                 ScriptedFill(at_s=0.5, qty=D("0.3")),
-                ScriptedBook(at_s=1.0, book=Book(bids=(), asks=(BookLevel("98", "9"),))),
+                ScriptedBook(at_s=1.0, book=Book(bids=(BookLevel("97", "1"),),
+                                                asks=(BookLevel("98", "9"),))),
             ],
             reactions=[Reaction("cancel", ReactionAction.FILL_THEN_CANCEL, qty=D("0.2"))],
         )

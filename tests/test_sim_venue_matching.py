@@ -31,9 +31,16 @@ from venues.protocol import (
     OrderRejected,
     OrderSnapshot,
     PlaceAck,
+    UnusableBook,
     Venue,
 )
-from venues.sim.venue import JournalEntry, ScriptedBook, ScriptedFill, SimulatedVenue
+from venues.sim.venue import (
+    JournalEntry,
+    Liquidity,
+    ScriptedBook,
+    ScriptedFill,
+    SimulatedVenue,
+)
 
 # -- protocol and latency -------------------------------------------------------------
 
@@ -112,14 +119,15 @@ def test_market_order_walks_whole_depth_and_expires_the_rest() -> None:
             status("m1", OrderStatus.CANCELED, "5"),
         ]
         assert venue.position_now("BTC") == D(-5)
-        assert (await venue.book("BTC")).bids == ()
+        with pytest.raises(UnusableBook, match="the book has no bids"):  # drained
+            await venue.book("BTC")
 
     run(scenario())
 
 
 def test_market_order_on_an_empty_side_is_canceled_unfilled() -> None:
     async def scenario() -> None:
-        venue, rec = venue_with(market(book=Book(bids=BOOK.bids, asks=())))
+        venue, rec = venue_with(market(book=Liquidity(bids=BOOK.bids, asks=())))
         ack = await venue.place(order("m1", price=None, kind=OrderKind.MARKET))
         assert ack.venue_order_id == "A-o1"
         await asyncio.sleep(0)

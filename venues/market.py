@@ -12,6 +12,7 @@ binary rounding error can never sneak into an order size.
 from __future__ import annotations
 
 import enum
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -143,23 +144,39 @@ class BookLevel:
     qty: Decimal = attrs.field(converter=_dec)
 
 
+class BookError(ValueError):
+    """Levels that make no usable book: a side empty, crossed, out of order.
+
+    Venue adapters build their ``Book`` where they read it and turn this into
+    ``venues.protocol.UnusableBook`` naming the venue and symbol, so a caller learns it
+    from the venue layer and may read again; a ``Book`` that exists is usable, and
+    nothing that decides from one has to check it again.
+    """
+
+
 @attrs.frozen
 class Book:
-    """Depth snapshot: bids best-first (descending), asks best-first (ascending)."""
+    """Depth snapshot: bids best-first (descending), asks best-first (ascending).
+
+    Construction refuses an unusable snapshot (``BookError``): both sides present,
+    each strictly ordered with positive prices and sizes, the best bid below the best
+    ask. Every price taken from a book (touch, mid, far touch) is then defined.
+    """
 
     bids: tuple[BookLevel, ...]
     asks: tuple[BookLevel, ...]
 
+    def __attrs_post_init__(self) -> None:
+        problem = _book_problem(self.bids, self.asks)
+        if problem is not None:
+            raise BookError(problem)
+
     @property
     def best_bid(self) -> Decimal:
-        if not self.bids:
-            raise ValueError("book has no bids")
         return self.bids[0].price
 
     @property
     def best_ask(self) -> Decimal:
-        if not self.asks:
-            raise ValueError("book has no asks")
         return self.asks[0].price
 
     @property
@@ -169,6 +186,25 @@ class Book:
     def far_touch(self, side: Side) -> Decimal:
         """The price a taker on ``side`` would hit first: the ask for a buy."""
         return self.best_ask if side is Side.BUY else self.best_bid
+
+
+def _book_problem(bids: tuple[BookLevel, ...], asks: tuple[BookLevel, ...]) -> str | None:
+    """What makes these levels no usable book, or None."""
+    for name, levels, better in (("bids", bids, Decimal.__gt__), ("asks", asks, Decimal.__lt__)):
+        if not levels:
+            return f"the book has no {name}"
+        for level in levels:
+            if level.price <= 0 or level.qty <= 0:
+                return (f"{name} level {level.price} x {level.qty}: expected a positive "
+                        "price and size")
+        for first, second in itertools.pairwise(levels):
+            if not better(first.price, second.price):
+                order = "descending" if name == "bids" else "ascending"
+                return (f"{name} not strictly {order} (best first): {first.price} then "
+                        f"{second.price}")
+    if bids[0].price >= asks[0].price:
+        return f"the book is crossed or locked: bid {bids[0].price}, ask {asks[0].price}"
+    return None
 
 
 @attrs.frozen

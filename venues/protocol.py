@@ -51,6 +51,14 @@ class NotSupported(VenueError):
     """The venue does not offer this operation (for example amend)."""
 
 
+class UnusableBook(VenueError, ValueError):
+    """The venue's book cannot be priced from (a side empty, crossed): read it again later.
+
+    Not bad input and not the venue being down: a thin market drained by our own taker
+    orders reads this way until someone quotes again.
+    """
+
+
 class MalformedPayload(VenueError, ValueError):
     """A venue answer or push is missing a field or carries a wrong value.
 

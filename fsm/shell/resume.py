@@ -25,6 +25,11 @@ from fsm.shell.recovery import RecoveryError, replay
 from venues import protocol as base
 from venues.market import Book, Leg
 
+#: Reads of a book found unusable before recovery gives up on it, and the wait before the
+#: second read (doubled before each next one): 4 reads over 1.75 s.
+BOOK_READS = 4
+BOOK_BACKOFF_S = 0.25
+
 if TYPE_CHECKING:
     from loguru import Logger
 
@@ -83,7 +88,16 @@ async def _recover_one(engine: EntryEngine, entry: JournaledEntry) -> RecoveryOu
         last = entry.steps[-1].at if entry.steps else loop.time()
         await asyncio.sleep(min(engine.recovery_grace_s,
                                 max(0.0, last + engine.recovery_grace_s - loop.time())))
-        books = await _books_now(request, venues, log)
+        try:
+            books = await _books_now(request, venues, log)
+        except base.UnusableBook as exc:
+            model.detach()
+            live = [r.client_id for r in model.ledger if r.live]
+            note = (f"not recovered: no usable book: {exc}. Nothing was sent from it; the "
+                    "entry stays unfinished in the journal: recover again once the market "
+                    f"quotes both sides. Orders possibly live: {', '.join(live) or 'none'}")
+            log.critical(note)
+            return RecoveryOutcome(entry.entry_id, None, note, resumed_in, len(entry.steps))
     # Only now does the entry hear from its venues, so ``Recovered`` is the first
     # event after the replay: a report processed before it would act on requests the
     # ledger has not yet marked as lost (reports missed meanwhile are in the queries).
@@ -110,16 +124,49 @@ async def _recover_one(engine: EntryEngine, entry: JournaledEntry) -> RecoveryOu
 async def _books_now(
     request: EntryRequest, venues: dict[Leg, base.Venue], log: Logger
 ) -> dict[Leg, Book]:
-    """The books as they are now; a venue that cannot say keeps its journaled book."""
+    """The books as they are now; a venue that cannot answer keeps its journaled book.
+
+    A book that is there but cannot be priced from (a side empty, as a thin market our own
+    taker orders drained reads; crossed) is read again, with backoff; still unusable, it
+    is ``UnusableBook`` naming every such venue: nothing may be decided from it, and the
+    journaled book is no stand-in for a market known to have changed.
+    """
     legs = list(venues)
     answers = await asyncio.gather(
-        *(venues[leg].book(request.leg(leg).symbol) for leg in legs), return_exceptions=True,
+        *(_read_book(venues[leg], request.leg(leg).venue, request.leg(leg).symbol, log)
+          for leg in legs), return_exceptions=True,
     )
     books: dict[Leg, Book] = {}
+    unusable: list[str] = []
     for leg, answer in zip(legs, answers, strict=True):
         if isinstance(answer, Book):
             books[leg] = answer
-        else:
+        elif isinstance(answer, base.UnusableBook):
+            unusable.append(str(answer))
+        elif isinstance(answer, Exception):
             log.warning("no book from {} after recovery ({}); using the journaled one",
                         request.leg(leg).venue, answer)
+        else:  # a BaseException (cancellation): not ours to swallow
+            raise answer
+    if unusable:
+        raise base.UnusableBook("; ".join(unusable))
     return books
+
+
+async def _read_book(venue: base.Venue, name: str, symbol: str, log: Logger) -> Book:
+    """One venue's book, read up to ``BOOK_READS`` times while it is unusable."""
+    delay = BOOK_BACKOFF_S
+    for read in range(1, BOOK_READS + 1):
+        try:
+            # Stale books come with a later issue: a Book carries no time yet. An age
+            # check belongs here, refused like an unusable book (read again, then give up).
+            return await venue.book(symbol)
+        except base.UnusableBook as exc:
+            if read == BOOK_READS:
+                raise base.UnusableBook(f"{name} {symbol}: unusable after {read} reads "
+                                        f"over {BOOK_BACKOFF_S * (2 ** (read - 1) - 1):g} s "
+                                        f"({exc})") from None
+            log.warning("unusable book from {} ({}); reading again in {:g} s", name, exc, delay)
+        await asyncio.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")

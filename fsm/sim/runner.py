@@ -10,27 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from fsm.core import invariants
-from fsm.core.commands import (
-    AmendOrder,
-    CancelOrder,
-    QueryOrder,
-)
 from fsm.core.config import EntryConfig
-from fsm.core.events import Accepted, FillReport, StatusReport
 from fsm.core.result import EntryResult, with_venue_executions
 from fsm.shell.engine import EntryEngine, RecoveryOutcome, Step
 from fsm.shell.journal import Journal, JournaledEntry
 from fsm.shell.recovery import RecoveryError
 from fsm.sim.crash import CrashingJournal, CrashPoint, SimulatedCrash
+from fsm.sim.rebuild import check_rebuilt, last_instant, rebuild
 from fsm.sim.scenario import Scenario, parse
-from venues.market import PlaceOrder
 from venues.sim.venue import SimulatedVenue
 from venues.sim.virtual_time import run_virtual
 
@@ -152,11 +146,10 @@ def recover_simulated(
 ) -> SimulatedRecovery:
     """Bring back the venues of one simulated run, then recover its unfinished entries.
 
-    Simulated venues die with their process, but they are deterministic: the scenario
-    and the requests the journal says were sent (each when it was sent) rebuild them
-    exactly, as a real exchange would have carried on without us. A request that was
-    on its way when the process died lands, as it would have. The rebuilt venues then
-    run on for ``downtime_s`` (the restart), and a fresh engine recovers the entries.
+    The scenario and the requests the journal says were sent rebuild them exactly
+    (``fsm.sim.rebuild``); a request that was on its way when the process died lands,
+    as it would have. The rebuilt venues run on for ``downtime_s`` after the last
+    journaled step (the restart), and a fresh engine recovers the entries.
     """
     texts = {entry.origin.get("text") for entry in entries}
     if len(texts) != 1 or not next(iter(texts)):
@@ -168,74 +161,16 @@ def recover_simulated(
 async def _recover_simulated(
     scenario: Scenario, journal: Journal, entries: list[JournaledEntry], downtime_s: float
 ) -> SimulatedRecovery:
-    venues = scenario.build_venues()
-    loop = asyncio.get_running_loop()
-    for venue in venues.values():
-        venue.start()
-    sent: list[asyncio.Task[None]] = []
-    last = 0.0
-    for entry in entries:
-        for step in entry.steps:
-            last = max(last, step.at)
-            for command in step.commands:
-                loop.call_at(step.at, _spawn, sent, _resend(venues, command))
-    await asyncio.sleep(max(0.0, last - loop.time()) + downtime_s)
-    _check_rebuilt(venues, entries)
+    rebuilt = await rebuild(scenario, entries, last_instant(entries) + downtime_s)
+    venues = rebuilt.venues
     steps: list[Step] = []
     try:
+        check_rebuilt(venues, entries)
         outcomes = await recover_on(venues, journal, [e.entry_id for e in entries], steps)
     finally:
         for venue in venues.values():
             venue.close()
     return SimulatedRecovery(tuple(outcomes), venues, tuple(steps))
-
-
-def _spawn(tasks: list[asyncio.Task[None]], request: Coroutine[Any, Any, None]) -> None:
-    tasks.append(asyncio.get_running_loop().create_task(request))
-
-
-async def _resend(venues: dict[str, SimulatedVenue], command: object) -> None:
-    """One request the dead process sent, sent again at the same instant; no one hears back."""
-    try:
-        match command:
-            case PlaceOrder():
-                await venues[command.venue].place(command)
-            case CancelOrder():
-                await venues[command.venue].cancel(command.symbol, command.client_id)
-            case AmendOrder():
-                await venues[command.venue].amend(command.symbol, command.client_id,
-                                                  command.price, command.qty)
-            case QueryOrder():
-                await venues[command.venue].query(command.symbol, command.client_id)
-    except Exception:  # the answer went to the dead process
-        pass
-
-
-def _check_rebuilt(venues: dict[str, SimulatedVenue], entries: list[JournaledEntry]) -> None:
-    """The rebuilt venues must hold what the journal heard from the originals."""
-    orders = {cid: venue for venue in venues.values() for cid in venue.client_ids()}
-    for entry in entries:
-        for step in entry.steps:
-            event = step.event
-            fills: tuple[FillReport, ...] = ()
-            if isinstance(event, FillReport):
-                fills = (event,)
-            elif isinstance(event, StatusReport):
-                fills = event.fills
-            for fill in fills:
-                venue = orders.get(fill.client_id)
-                trades = {f.trade_id for f in venue.order(fill.client_id).fills} if venue else set()
-                if fill.trade_id not in trades:
-                    raise RecoveryError(f"the rebuilt simulated venues lack trade {fill.trade_id} "
-                                        f"of {fill.client_id}: they cannot stand in for the "
-                                        "originals")
-            if isinstance(event, Accepted) and event.venue_order_id is not None:
-                venue = orders.get(event.client_id)
-                held = venue.order(event.client_id).venue_order_id if venue else None
-                if held != event.venue_order_id:
-                    raise RecoveryError(f"the rebuilt simulated venues hold {held} for "
-                                        f"{event.client_id}, the journal heard "
-                                        f"{event.venue_order_id}")
 
 
 def venue_filled(venues: dict[str, SimulatedVenue], result: EntryResult) -> dict[str, Decimal]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.dialects import Dialect
-from venues.market import Book, BookLevel, MarketRules, Side
-from venues.protocol import OrderNotFound, OrderRejected
+from venues.market import Book, BookError, BookLevel, MarketRules, Side
+from venues.protocol import OrderNotFound, OrderRejected, UnusableBook
 
 __all__ = [
     "BOOK_LIMITS",
@@ -64,7 +64,10 @@ def book(raw: dict[str, Any], depth: int, size: Decimal, where: str) -> Book:
             for row in rows[:depth]
         )
 
-    return Book(bids=levels("bids"), asks=levels("asks"))
+    try:
+        return Book(bids=levels("bids"), asks=levels("asks"))
+    except BookError as exc:  # a well-formed answer from a market no one could price from
+        raise UnusableBook(f"{where}: {exc}") from None
 
 
 def net_position(positions: list[dict[str, Any]], symbol: str, size: Decimal,

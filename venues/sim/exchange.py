@@ -17,6 +17,7 @@ import attrs
 from loguru import logger
 
 from venues.market import (
+    BookError,
     OrderKind,
     PlaceOrder,
     TimeInForce,
@@ -308,7 +309,12 @@ class Exchange:
         market = self.markets[symbol]
         market.replace_book(step.book)
         self.note("book", None, market.touch_text())
-        self._push(BookChanged(venue=self.name, symbol=symbol, book=step.book), self._latency_s)
+        try:
+            book = market.book()
+        except BookError as exc:  # a stream sends no book no one could price from
+            self.note("book_unusable", None, str(exc))
+        else:
+            self._push(BookChanged(venue=self.name, symbol=symbol, book=book), self._latency_s)
         for sim in list(self._resting.values()):
             if (
                 sim.live

@@ -8,7 +8,7 @@ plain state lets it be read (and reasoned about) without an event loop in the wa
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -27,6 +27,9 @@ from venues.protocol import (
     FillUpdate,
     OrderSnapshot,
 )
+
+if TYPE_CHECKING:
+    from venues.sim.script import Liquidity
 
 ZERO = Decimal(0)
 
@@ -119,13 +122,15 @@ class MarketState:
     position: Decimal
 
     @classmethod
-    def create(cls, symbol: str, rules: MarketRules, book: Book, position: Decimal) -> MarketState:
+    def create(cls, symbol: str, rules: MarketRules, book: Book | Liquidity,
+               position: Decimal) -> MarketState:
         return cls(symbol, rules, list(book.bids), list(book.asks), position)
 
     def book(self, depth: int | None = None) -> Book:
+        """The book as a reader gets it; ``BookError`` when a side is empty or crossed."""
         return Book(bids=tuple(self.bids[:depth]), asks=tuple(self.asks[:depth]))
 
-    def replace_book(self, book: Book) -> None:
+    def replace_book(self, book: Book | Liquidity) -> None:
         self.bids = list(book.bids)
         self.asks = list(book.asks)
 

@@ -15,12 +15,13 @@ from typing import Any, Literal, NoReturn
 import attrs
 
 from venues import checks
-from venues.market import Book, MarketRules, Purpose, to_decimal
+from venues.market import Book, BookLevel, MarketRules, Purpose, to_decimal
 from venues.sim.matching import ZERO
 
 __all__ = [
     "CANCEL_NEEDS_LIVE_ORDER",
     "NEEDS_LIVE_ORDER",
+    "Liquidity",
     "Outage",
     "Reaction",
     "ReactionAction",
@@ -46,12 +47,30 @@ _positive_or_none = checks.validator(
 
 
 @attrs.frozen
+class Liquidity:
+    """The outside liquidity a simulated market holds: unlike a ``Book``, a side may be
+    empty (scripted so, or drained by taker orders); reading it then is refused."""
+
+    bids: tuple[BookLevel, ...] = ()
+    asks: tuple[BookLevel, ...] = ()
+
+    @property
+    def mid(self) -> Decimal:
+        """The mid of the book it makes (``BookError`` if it makes none)."""
+        return Book(self.bids, self.asks).mid
+
+
+def _liquidity(value: Book | Liquidity) -> Liquidity:
+    return value if isinstance(value, Liquidity) else Liquidity(value.bids, value.asks)
+
+
+@attrs.frozen
 class SimMarket:
     """One symbol as the venue starts: its rules, the outside book and a position carried in."""
 
     symbol: str
     rules: MarketRules
-    book: Book
+    book: Liquidity = attrs.field(converter=_liquidity)
     position: Decimal = attrs.field(default=ZERO, converter=to_decimal)
 
 
@@ -75,7 +94,7 @@ class ScriptedBook:
     """At ``at_s`` after start, the outside liquidity of ``symbol`` becomes ``book``."""
 
     at_s: float = attrs.field(validator=_non_negative)
-    book: Book
+    book: Liquidity = attrs.field(converter=_liquidity)
     symbol: str | None = None
 
 

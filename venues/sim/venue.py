@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from venues.market import Book, MarketRules, PlaceOrder, Purpose
+from venues.market import Book, BookError, MarketRules, PlaceOrder, Purpose
 from venues.protocol import (
     AmendAck,
     CancelAck,
@@ -30,6 +30,7 @@ from venues.protocol import (
     OrderSnapshot,
     OutcomeUnknown,
     PlaceAck,
+    UnusableBook,
     UpdateHandler,
     VenueError,
     VenueUpdate,
@@ -40,6 +41,7 @@ from venues.sim.matching import SimOrder, is_marketable
 from venues.sim.script import (
     CANCEL_NEEDS_LIVE_ORDER,
     NEEDS_LIVE_ORDER,
+    Liquidity,
     Outage,
     Reaction,
     ReactionAction,
@@ -52,6 +54,7 @@ from venues.sim.timeline import Timeline
 __all__ = [
     "Execution",
     "JournalEntry",
+    "Liquidity",
     "Outage",
     "Reaction",
     "ReactionAction",
@@ -69,6 +72,21 @@ def _answer_unheard(travel: asyncio.Future[Any]) -> None:
     """Mark an answer (or error) read, so one whose caller is gone logs no warning."""
     if not travel.cancelled():
         travel.exception()
+
+
+def _process(process: Callable[[], T], arrival: asyncio.Future[T]) -> None:
+    """The request at the venue: its answer (or error) starts the way back."""
+    if arrival.done():  # the venue closed while it travelled
+        return
+    try:
+        arrival.set_result(process())
+    except Exception as exc:
+        arrival.set_exception(exc)
+
+
+def _settle(reached: asyncio.Future[None]) -> None:
+    if not reached.done():
+        reached.set_result(None)
 
 
 class SimulatedVenue:
@@ -175,7 +193,7 @@ class SimulatedVenue:
     async def book(self, symbol: str, depth: int = 10) -> Book:
         if depth < 1:
             raise ValueError(f"book depth must be >= 1, got {depth}")
-        return await self._request(lambda: self._exchange.market(symbol).book(depth))
+        return await self._request(lambda: self._on_book(symbol, depth))
 
     async def position(self, symbol: str) -> Decimal:
         return await self._request(lambda: self._exchange.market(symbol).position)
@@ -204,28 +222,54 @@ class SimulatedVenue:
         Cancelling the task that awaits an answer (an entry that ended, an engine that
         crashed) does not unsend the request: the venue still processes it, and only
         the answer goes nowhere. Crash-recovery tests depend on this.
+
+        The arrival is booked on the venue's timeline now, as the request leaves, so
+        requests that arrive at one instant are processed in the order they were sent:
+        asyncio's timers alone would not promise it, and the rebuild behind ``recover``
+        (``fsm.sim.rebuild``) relies on it to replay a run exactly.
         """
-        travel = asyncio.ensure_future(self._travel(process))
+        loop = asyncio.get_running_loop()
+        arrival: asyncio.Future[T] = loop.create_future()
+        self._timeline.at(loop.time() + self._latency_s,
+                          functools.partial(_process, process, arrival))
+        travel = asyncio.ensure_future(self._travel(arrival))
         self._travels.add(travel)
         travel.add_done_callback(self._travels.discard)
         travel.add_done_callback(_answer_unheard)
         return await asyncio.shield(travel)
 
-    async def _travel(self, process: Callable[[], T]) -> T:
+    async def _travel(self, arrival: asyncio.Future[T]) -> T:
         """Latency out, processing at the venue instant, latency back (errors included)."""
-        await asyncio.sleep(self._latency_s)
         try:
-            result = process()
+            result = await arrival
         except AnswerLost as lost:
-            await asyncio.sleep(self._request_timeout_s)
+            await self._after(self._request_timeout_s)
             raise OutcomeUnknown(
                 f"{self.name}: no answer within {self._request_timeout_s}s ({lost})"
             ) from None
         except VenueError:
-            await asyncio.sleep(self._latency_s)
+            await self._after(self._latency_s)
             raise
-        await asyncio.sleep(self._latency_s)
+        await self._after(self._latency_s)
         return result
+
+    async def _after(self, delay: float) -> None:
+        """The way back, on the timeline too: answers due at one instant keep their order."""
+        await self._at(asyncio.get_running_loop().time() + delay)
+
+    async def _at(self, when: float) -> None:
+        back: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._timeline.at(when, functools.partial(_settle, back))
+        await back
+
+    async def run_through(self, when: float) -> None:
+        """Return once the venue has done everything scheduled so far, due up to ``when``.
+
+        Requests arriving by then, script steps, pushes: whatever is on the timeline at
+        or before ``when`` has run when this returns (things scheduled later for the same
+        instant, such as a push a fill at ``when`` sends, come after).
+        """
+        await self._at(max(when, asyncio.get_running_loop().time()))
 
 
     # -- request processing at the venue: the fault gate, then the exchange -----------
@@ -236,6 +280,13 @@ class SimulatedVenue:
             return sim.purpose if sim is not None else None
 
         return purpose
+
+    def _on_book(self, symbol: str, depth: int) -> Book:
+        """The book as it stands; one no price can be taken from is refused, typed, here."""
+        try:
+            return self._exchange.market(symbol).book(depth)
+        except BookError as exc:
+            raise UnusableBook(f"{self.name}: book {symbol}: {exc}") from None
 
     def _on_place(self, order: PlaceOrder) -> PlaceAck:
         market = self._exchange.markets.get(order.symbol)
