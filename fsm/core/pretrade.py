@@ -52,26 +52,22 @@ def check_request(
     rules: dict[Leg, MarketRules],
     books: dict[Leg, Book],
 ) -> None:
-    """Refuse a request no venue would accept, before a single order leaves."""
+    """Refuse a request no venue would accept, before a single order leaves.
+
+    The books need no check here: a ``Book`` with an empty side or crossed cannot be
+    built (``venues.market``), so a venue that returns one raises ``UnusableBook``."""
     check_shape(request)
     sizes = {}
     for leg in (Leg.LONG, Leg.SHORT):
         spec = request.leg(leg)
         where = f"{leg.value} leg on {spec.venue} {spec.symbol}"
         leg_rules, book = rules[leg], books[leg]
-        if not book.bids or not book.asks:
-            raise RequestError(f"{where}: the book has an empty side; cannot price a quote")
         quote = quote_leg(leg, request, config, leg_rules, book)
         qty = quote.qty
         if qty < leg_rules.min_qty or qty == 0:
             raise RequestError(
                 f"{where}: quantity {spec.qty} rounds to {qty} at lot {leg_rules.lot}, "
                 f"below the minimum quantity {leg_rules.min_qty}"
-            )
-        if book.best_bid >= book.best_ask:
-            raise RequestError(
-                f"{where}: the book is crossed or locked (bid {book.best_bid}, ask "
-                f"{book.best_ask}); a quote priced from it would be wrong"
             )
         price = quote.price
         if price <= 0:
