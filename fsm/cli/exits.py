@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import IntEnum
 
+from fsm.core.tables.entry import EntryState
+
 
 class Exit(IntEnum):
     OK = 0  # complete, withdrawn or rolled back: nothing left open (or nothing to do)
@@ -25,12 +27,12 @@ class Exit(IntEnum):
 
 # Every final state of the entry table, and the code a command exits with when an entry
 # ends there. ``tests/test_exit_codes.py`` checks that no final state is missing.
-FINAL_STATE_EXITS: dict[str, Exit] = {
-    "complete": Exit.OK,
-    "withdrawn": Exit.OK,
-    "rolled_back": Exit.OK,
-    "stuck": Exit.UNFINISHED,
-    "unbalanced": Exit.UNFINISHED,  # complete in name only: net exposure beyond one lot
+FINAL_STATE_EXITS: dict[EntryState, Exit] = {
+    EntryState.COMPLETE: Exit.OK,
+    EntryState.WITHDRAWN: Exit.OK,
+    EntryState.ROLLED_BACK: Exit.OK,
+    EntryState.STUCK: Exit.UNFINISHED,
+    EntryState.UNBALANCED: Exit.UNFINISHED,  # every order ended; net beyond one lot
 }
 
 # When several entries end differently (``recover``), the command exits with the most
@@ -40,7 +42,10 @@ _SEVERITY = (Exit.UNSAFE, Exit.UNFINISHED, Exit.KILLED, Exit.INTERNAL, Exit.BAD_
 
 def for_final_state(state: str) -> Exit:
     """The code of an entry that ended in ``state`` (an unknown state is never OK)."""
-    return FINAL_STATE_EXITS.get(str(state), Exit.UNFINISHED)
+    try:
+        return FINAL_STATE_EXITS.get(EntryState(state), Exit.UNFINISHED)
+    except ValueError:  # not a state of the entry table at all
+        return Exit.UNFINISHED
 
 
 def worst(codes: Iterable[Exit]) -> Exit:
