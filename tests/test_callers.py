@@ -17,7 +17,7 @@ from loguru import logger
 
 from fsm.core import events as ev
 from fsm.core.commands import RaiseAlert
-from fsm.core.entry import Transition
+from fsm.core.entry import EntryModel, Transition
 from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal
@@ -148,6 +148,32 @@ def test_close_waits_for_a_killed_entry_and_a_cancelled_close_leaves_it_running(
     venues, alive = run_virtual(run())
     assert alive
     assert _resting(venues) == [] and _held(venues) == {"alpha": 0, "beta": 0}
+
+
+def test_an_abandoned_entry_that_fails_is_logged_with_its_traceback(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody awaits an abandoned entry's result: its failure must still be heard."""
+    def broken(self: EntryModel, *_: object) -> bool:
+        raise ZeroDivisionError("bug in the rollback")
+
+    monkeypatch.setattr(EntryModel, "exposure_flattenable", broken)
+    logged: list[str] = []
+
+    async def run() -> None:
+        engine, _, _ = _engine()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(engine.enter(SCENARIO.request), 0.2)
+        await engine.close()
+
+    logger.enable("fsm")
+    sink = logger.add(logged.append, level="CRITICAL", format="{message}\n{exception}")
+    try:
+        run_virtual(run())
+    finally:
+        logger.remove(sink)
+        logger.disable("fsm")
+    (failed,) = [m for m in logged if "whose caller was cancelled failed" in m]
+    assert "EntryAborted" in failed and "bug in the rollback" in failed
 
 
 # ------------------------------------------------------------------ kill from the start
