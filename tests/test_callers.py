@@ -22,7 +22,8 @@ from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal
 from fsm.sim import scenario as scenarios
-from fsm.sim.runner import origin
+from fsm.sim.crash import CrashingJournal, CrashPoint
+from fsm.sim.runner import origin, run_until_crash
 from venues.market import OrderStatus
 from venues.sim.venue import SimulatedVenue
 from venues.sim.virtual_time import run_virtual
@@ -174,6 +175,35 @@ def test_an_abandoned_entry_that_fails_is_logged_with_its_traceback(
         logger.disable("fsm")
     (failed,) = [m for m in logged if "whose caller was cancelled failed" in m]
     assert "EntryAborted" in failed and "bug in the rollback" in failed
+
+
+def test_cancelling_recover_kills_the_entries_it_was_finishing(tmp_path: Path) -> None:
+    """Recovered entries run like any other: the same contract for ``recover()``."""
+    journal = CrashingJournal(tmp_path / "j.sqlite", CrashPoint(3), origin=origin(SCENARIO))
+
+    async def run() -> tuple[dict[str, SimulatedVenue], ALERTS]:
+        venues = SCENARIO.build_venues()
+        for venue in venues.values():
+            venue.start()
+        crashed = await run_until_crash(SCENARIO, venues, journal)
+        assert crashed.crashed and _resting(venues)      # died with its short quote live
+        engine = EntryEngine(venues, SCENARIO.config, journal=journal, recovery_grace_s=0.5)
+        alerts: ALERTS = []
+        engine.on_alert(lambda entry, alert: alerts.append((entry, alert)))
+        # Recovery starts at 0.225 s, waits out the grace, reads the books and resumes the
+        # entry at about 0.78 s; left alone it would hedge at 0.825 s.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(engine.recover(), 0.58)
+        await engine.close()
+        return venues, alerts
+
+    venues, alerts = run_virtual(run())
+    assert [a.message for _, a in alerts if "caller cancelled" in a.message]
+    assert _resting(venues) == [] and _held(venues) == {"alpha": 0, "beta": 0}
+    entry = journal.entry(ENTRY)
+    assert [s.event.reason for s in entry.steps if isinstance(s.event, ev.Kill)] == [
+        "caller cancelled"]
+    assert entry.final_state == "rolled_back"
 
 
 # ------------------------------------------------------------------ kill from the start
