@@ -22,8 +22,9 @@ from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal
 from fsm.sim import scenario as scenarios
-from fsm.sim.crash import CrashingJournal, CrashPoint
+from fsm.sim.crash import CrashingJournal, CrashPoint, Where
 from fsm.sim.runner import origin, run_until_crash
+from tests.test_recovery import check_recovered, crash_and_recover
 from venues.market import OrderStatus
 from venues.sim.venue import SimulatedVenue
 from venues.sim.virtual_time import run_virtual
@@ -208,9 +209,12 @@ def test_cancelling_recover_kills_the_entries_it_was_finishing(tmp_path: Path) -
 
 # ------------------------------------------------------------------ kill from the start
 
-def test_a_kill_while_the_markets_are_read_sends_nothing_and_ends_withdrawn() -> None:
+def test_a_kill_while_the_markets_are_read_sends_nothing_and_ends_withdrawn(
+        tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite", origin=origin(SCENARIO))
+
     async def run() -> tuple[EntryResult, dict[str, SimulatedVenue]]:
-        engine, venues, _ = _engine()
+        engine, venues, _ = _engine(journal)
         caller = asyncio.get_running_loop().create_task(engine.enter(SCENARIO.request))
         await asyncio.sleep(0)                   # enter() has begun: its markets are read
         assert engine.running(ENTRY)
@@ -226,6 +230,22 @@ def test_a_kill_while_the_markets_are_read_sends_nothing_and_ends_withdrawn() ->
     assert [(p.source, p.trigger, p.dest) for p in result.path] == [
         ("new", "kill", "withdrawn")]
     assert [e for v in venues.values() for e in v.journal if e.kind == "placed"] == []
+    entry = journal.entry(ENTRY)
+    assert entry.final_state == "withdrawn"
+    assert [(type(s.event).__name__, s.commands) for s in entry.steps] == [("Kill", ())]
+
+
+def test_a_process_dying_just_after_an_early_kill_leaves_nothing_to_recover(
+        tmp_path: Path) -> None:
+    """Found by the random crash worlds: killed while its markets were read, then dead
+    right after journaling that kill. The journal had the entry open with a kill and no
+    start, so recovery reported start positions it never read. An entry killed before
+    anything is sent is closed in the journal before it runs: nothing to recover."""
+    recovery = crash_and_recover(SCENARIO, CrashPoint(0, Where.UNSENT), tmp_path, 0.0,
+                                 kill_at_s=0.0)
+    check_recovered(SCENARIO, recovery)
+    assert recovery.crashed.crashed and recovery.outcomes == ()
+    assert recovery.final_states == ("not_started",)
 
 
 def test_a_kill_of_an_entry_nobody_started_is_refused() -> None:

@@ -170,11 +170,13 @@ class EntryEngine:
             venues = self._leg_venues(request)
             rules, books, start_positions = await markets.read(request, venues)
             check_request(request, config, rules, books)
-            if self.journal is not None:
-                self.journal.open_entry(entry_id, request, config)
-            actor = self._admit(self.model_class(entry_id, request, config), venues)
         finally:
             killed = self._entries.setting_up.pop(entry_id)
+        if self.journal is not None:
+            self.journal.open_entry(entry_id, request, config)
+            if killed is not None:  # it will send nothing: nothing for ``recover`` to finish
+                self.journal.close_entry(entry_id, "not_started", "killed before anything was sent")
+        actor = self._admit(self.model_class(entry_id, request, config), venues)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         now = asyncio.get_running_loop().time()
         if killed is not None:  # first: a kill in ``new`` ends it before anything is sent
