@@ -20,7 +20,6 @@ from fsm.core.commands import ReadAccount
 from fsm.core.values import EntryRequest
 from fsm.shell.actor import Actor
 from fsm.shell.gateway import describe
-from venues import protocol as base
 from venues.market import Leg
 
 LEGS = (Leg.LONG, Leg.SHORT)
@@ -34,20 +33,6 @@ def key(request: EntryRequest, leg: Leg) -> Key:
 def keyed(request: EntryRequest, positions: Mapping[Leg, Decimal]) -> dict[Key, Decimal]:
     """Positions per leg as the account keys them, (venue, symbol)."""
     return {key(request, leg): position for leg, position in positions.items()}
-
-
-def position_reads(
-    request: EntryRequest, venues: Mapping[Leg, base.Venue]
-) -> list[Coroutine[Any, Any, Decimal]]:
-    return [venues[leg].position(request.leg(leg).symbol) for leg in LEGS]
-
-
-def start_and_end(
-    request: EntryRequest, start: Mapping[Leg, Decimal], end: list[Decimal]
-) -> dict[str, dict[str, Decimal]]:
-    """The venues' positions around an entry, as its result reports them."""
-    return {request.leg(leg).venue: {"start": start[leg], "end": end[i]}
-            for i, leg in enumerate(LEGS)}
 
 
 def answer(account: Account, actor: Actor, command: ReadAccount

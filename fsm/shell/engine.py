@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -39,15 +38,15 @@ from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_request
 from fsm.core.result import EntryResult, build_result
 from fsm.core.values import EntryRequest
-from fsm.shell import account, gateway, resume
+from fsm.shell import account, gateway, markets, resume
 from fsm.shell.actor import Actor
+from fsm.shell.callers import EntryTasks
 from fsm.shell.journal import Journal, JournalError
 from fsm.shell.resume import RecoveryOutcome
+from fsm.shell.routing import Routes
 from venues import protocol as base
 from venues.market import (
-    Book,
     Leg,
-    MarketRules,
     PlaceOrder,
 )
 
@@ -67,19 +66,10 @@ class Step:
 
 StepListener = Callable[[Step], None]
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
-_FINISHED_MEMORY = 10_000
 
 
-_LEGS = (Leg.LONG, Leg.SHORT)
-
-
-def _by_leg(
-    snapshot: list[tuple[MarketRules, Book, Decimal]],
-) -> tuple[dict[Leg, MarketRules], dict[Leg, Book], dict[Leg, Decimal]]:
-    """Rules, books and positions per leg, from the snapshots read in ``_LEGS`` order."""
-    return ({leg: snapshot[i][0] for i, leg in enumerate(_LEGS)},
-            {leg: snapshot[i][1] for i, leg in enumerate(_LEGS)},
-            {leg: snapshot[i][2] for i, leg in enumerate(_LEGS)})
+def _live(model: EntryModel) -> str:
+    return ", ".join(r.client_id for r in model.ledger if r.live) or "none"
 
 
 class EntryAborted(RuntimeError):
@@ -115,15 +105,12 @@ class EntryEngine:
         #: What the venues hold per (venue, symbol) and what every live entry did there:
         #: entries on one account decide reduce-only against it (``fsm.core.account``).
         self.account = Account()
-        self._routes: dict[tuple[str, str], Actor] = {}
-        # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
-        # so retiring one entry among thousands on one symbol costs O(1), not O(n).
-        self._book_routes: dict[tuple[str, str], dict[tuple[Actor, Leg], None]] = {}
-        self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._routes = Routes()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._transition_listeners: list[TransitionListener] = []
         self._alert_listeners: list[AlertListener] = []
         self._step_listeners: list[StepListener] = []
+        self._entries = EntryTasks()
 
     # ------------------------------------------------------------------ public
     def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
@@ -142,17 +129,27 @@ class EntryEngine:
         return lambda: self._step_listeners.remove(listener)
 
     def running(self, entry_id: str) -> bool:
-        """Whether ``entry_id`` is an entry this engine is running now."""
-        return entry_id in self._actors
+        """Whether ``entry_id`` is an entry this engine runs now (or is setting up)."""
+        return entry_id in self._actors or entry_id in self._entries.setting_up
 
     def kill(self, entry_id: str, reason: str = "requested") -> None:
-        """Ask a running entry to stop and flatten what it opened."""
+        """Ask a running entry to stop and flatten what it opened. From the moment its
+        ``enter()`` runs: a kill while its markets are read ends it before anything is sent."""
         actor = self._actors.get(entry_id)
-        if actor is None:
+        if actor is not None:
+            actor.post(ev.Kill(asyncio.get_running_loop().time(), reason))
+        elif entry_id in self._entries.setting_up:
+            self._entries.setting_up[entry_id] = self._entries.setting_up[entry_id] or reason
+        else:
             raise KeyError(f"no running entry {entry_id!r}")
-        actor.post(ev.Kill(asyncio.get_running_loop().time(), reason))
+
+    async def drain(self) -> None:
+        """Wait until every entry has ended, those whose caller was cancelled included."""
+        await self._entries.drain()
 
     async def close(self) -> None:
+        """Wait for every entry to end (``drain``), then stop listening to the venues."""
+        await self.drain()
         for unsubscribe in self._unsubscribe.values():
             unsubscribe()
         self._unsubscribe.clear()
@@ -160,23 +157,31 @@ class EntryEngine:
     async def enter(
         self, request: EntryRequest, config: EntryConfig | None = None
     ) -> EntryResult:
-        """Open the hedged position ``request`` asks for; return when it is terminal."""
+        """Open the hedged position ``request`` asks for; return when it is terminal.
+
+        Cancelling the caller kills the entry; the engine finishes the kill (README,
+        "Callers, kills and listeners")."""
         config = config if config is not None else self.config
         entry_id = check_entry_id(request.entry_id or uuid.uuid4().hex[:12])
-        if entry_id in self._actors:
+        if self.running(entry_id):
             raise RequestError(f"entry {entry_id!r} is already running")
-        venues = self._leg_venues(request)
-        loop = asyncio.get_running_loop()
-        rules, books, start_positions = _by_leg(await asyncio.gather(
-            *self._market_snapshots(request, venues)))
-        check_request(request, config, rules, books)
-
+        self._entries.setting_up[entry_id] = None
+        try:
+            venues = self._leg_venues(request)
+            rules, books, start_positions = await markets.read(request, venues)
+            check_request(request, config, rules, books)
+        finally:
+            killed = self._entries.setting_up.pop(entry_id)
         if self.journal is not None:
             self.journal.open_entry(entry_id, request, config)
-        model = self.model_class(entry_id, request, config)
-        actor = self._admit(model, venues, start_positions)
+            if killed is not None:  # it will send nothing: nothing for ``recover`` to finish
+                self.journal.close_entry(entry_id, "not_started", "killed before anything was sent")
+        actor = self._admit(self.model_class(entry_id, request, config), venues, start_positions)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
-        actor.post(ev.Start(loop.time(), books, rules, start_positions))
+        now = asyncio.get_running_loop().time()
+        if killed is not None:  # first: a kill in ``new`` ends it before anything is sent
+            actor.post(ev.Kill(now, killed))
+        actor.post(ev.Start(now, books, rules, start_positions))
         return await self._drive(actor, start_positions)
 
     async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
@@ -200,12 +205,27 @@ class EntryEngine:
         self.account.join(model.entry_id, model.ledger, account.keyed(
             model.request, model.start_positions if positions is None else positions))
         self._actors[model.entry_id] = actor
-        for leg in (Leg.LONG, Leg.SHORT):
-            spec = model.request.leg(leg)
-            self._book_routes.setdefault((spec.venue, spec.symbol), {})[(actor, leg)] = None
+        self._routes.admit(actor)
         return actor
 
-    async def _drive(
+    def _drive(
+        self, actor: Actor, start_positions: Mapping[Leg, Decimal]
+    ) -> Coroutine[Any, Any, EntryResult]:
+        """Run an admitted entry in a task of the engine's own; the caller only awaits it
+        (a plain function: one suspended frame fewer per live entry)."""
+        task = self._entries.spawn(self._finish(actor, start_positions))
+        return self._entries.follow(task, functools.partial(self._abandoned, actor))
+
+    def _abandoned(self, actor: Actor) -> None:
+        """The caller was cancelled: kill the entry (the table decides what that means)."""
+        if actor.model.terminal:
+            return  # it ended; only its closing report was being read
+        message = (f"entry {actor.model.entry_id}: caller cancelled; the entry is killed: "
+                   "every live order is withdrawn and what it opened is flattened")
+        self._alert(actor, RaiseAlert(message, actor.model.residuals()))
+        actor.post(ev.Kill(asyncio.get_running_loop().time(), "caller cancelled"))
+
+    async def _finish(
         self, actor: Actor, start_positions: Mapping[Leg, Decimal]
     ) -> EntryResult:
         """Run an admitted entry to its end; report it with the venues' positions."""
@@ -213,39 +233,22 @@ class EntryEngine:
         loop = asyncio.get_running_loop()
         try:
             await self._run(actor)
+        except asyncio.CancelledError:  # the engine's own task: the process is going down
+            if not model.terminal:
+                actor.log.critical("entry stopped dead in {}; orders possibly live: {}",
+                                   model.state, _live(model))
+            raise
         finally:
             self._retire(actor)
-        end_positions = await asyncio.gather(*account.position_reads(request, venues))
-        positions = account.start_and_end(request, start_positions, end_positions)
+        positions = await markets.positions(request, venues, start_positions)
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
 
-    # Comprehensions live in helpers, not in ``enter``/``_drive``: the locals they read would
+    # Comprehensions live in helpers, not in ``enter``/``_finish``: the locals they read would
     # be cells the suspended coroutine keeps all the entry's life (gc traverses them).
     def _leg_venues(self, request: EntryRequest) -> dict[Leg, base.Venue]:
-        return {leg: self._venue(request.leg(leg).venue) for leg in _LEGS}
-
-    def _market_snapshots(
-        self, request: EntryRequest, venues: dict[Leg, base.Venue]
-    ) -> list[Coroutine[Any, Any, tuple[MarketRules, Book, Decimal]]]:
-        return [self._market_snapshot(leg, request, venues[leg]) for leg in _LEGS]
-
-    async def _market_snapshot(
-        self, leg: Leg, request: EntryRequest, venue: base.Venue
-    ) -> tuple[MarketRules, Book, Decimal]:
-        """Rules, book and position of one leg's market; a symbol the venue lacks is bad input."""
-        spec = request.leg(leg)
-        try:
-            return await asyncio.gather(
-                venue.market_rules(spec.symbol), venue.book(spec.symbol),
-                venue.position(spec.symbol),
-            )
-        except (base.OrderRejected, base.OrderNotFound) as exc:
-            raise RequestError(
-                f"{leg.value} leg on {spec.venue}: cannot read market {spec.symbol!r} ({exc}); "
-                f"expected a symbol {spec.venue} lists"
-            ) from None
+        return {leg: self._venue(request.leg(leg).venue) for leg in markets.LEGS}
 
     # ------------------------------------------------------------------ actor
     async def _run(self, actor: Actor) -> None:
@@ -301,42 +304,39 @@ class EntryEngine:
     ) -> EntryAborted:
         """The entry cannot go on deciding: say loudly which orders may be live."""
         model = actor.model
-        live = [r.client_id for r in model.ledger if r.live]
         message = (f"entry {model.entry_id}: {what} on {type(event).__name__}: {exc}; "
-                   f"orders possibly live: {', '.join(live) or 'none'}")
+                   f"orders possibly live: {_live(model)}")
         actor.log.critical(message)
-        alert = RaiseAlert(message, model.residuals())
-        for listener in list(self._alert_listeners):
-            self._safely(listener, model.entry_id, alert)
+        self._alert(actor, RaiseAlert(message, model.residuals()), log=False)
         return EntryAborted(message)
+
+    def _alert(self, actor: Actor, alert: RaiseAlert, log: bool = True) -> None:
+        if log:
+            actor.log.error("ALERT {}", alert.message)
+        for listener in list(self._alert_listeners):
+            self._safely(listener, actor.model.entry_id, alert)
 
     def _retire(self, actor: Actor) -> None:
         model = actor.model
         actor.stop()
-        for record in model.ledger:
-            key = (record.command.venue, record.client_id)
-            self._routes.pop(key, None)
-            self._finished[key] = model.entry_id
-        while len(self._finished) > _FINISHED_MEMORY:
-            self._finished.popitem(last=False)
-        for leg in (Leg.LONG, Leg.SHORT):
-            spec = model.request.leg(leg)
-            self._book_routes.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
+        self._routes.retire(actor)
         self._actors.pop(model.entry_id, None)
         self.account.leave(model.entry_id)
         model.detach()
 
     def _safely(self, listener: Callable[..., None], *args: Any) -> None:
+        """A listener's failure is its own: logged with its traceback, never the entry's
+        (a ``CancelledError`` it raises, e.g. reading a cancelled future, included)."""
         try:
             listener(*args)
-        except Exception:
+        except (Exception, asyncio.CancelledError):
             logger.exception("listener {} failed", listener)
 
     # --------------------------------------------------------------- commands
     def _execute(self, actor: Actor, command: Command) -> None:
         match command:
             case PlaceOrder():
-                self._routes[(command.venue, command.client_id)] = actor
+                self._routes.own(command.venue, command.client_id, actor)
                 actor.spawn(gateway.place(actor.venues[command.leg], command, actor.post))
             case CancelOrder():
                 actor.spawn(gateway.cancel(self.venues[command.venue], command, actor.post))
@@ -352,9 +352,7 @@ class EntryEngine:
                 if (read := account.answer(self.account, actor, command)) is not None:
                     actor.spawn(read)
             case RaiseAlert():
-                actor.log.error("ALERT {}", command.message)
-                for listener in list(self._alert_listeners):
-                    self._safely(listener, actor.model.entry_id, command)
+                self._alert(actor, command)
 
     def _venue(self, name: str) -> base.Venue:
         venue = self.venues.get(name)
@@ -367,31 +365,4 @@ class EntryEngine:
 
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
-        now = asyncio.get_running_loop().time()
-        if not isinstance(update, base.FillUpdate | base.OrderUpdate | base.BookChanged):
-            # An adapter bug; dropping it loses nothing a query by client id cannot recover.
-            logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
-            return
-        if isinstance(update, base.BookChanged):
-            for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
-                actor.post(ev.BookUpdate(now, leg, update.book))
-            return
-        owner = self._routes.get((venue, update.client_id))
-        if owner is None:
-            self._unrouted(venue, update)
-            return
-        match update:
-            case base.FillUpdate():
-                owner.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
-                                         update.price, update.fee))
-            case base.OrderUpdate():
-                owner.post(ev.StatusReport(now, update.client_id, update.status,
-                                           update.filled))
-
-    def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:
-        entry_id = self._finished.get((venue, update.client_id))
-        if entry_id is None:
-            logger.debug("{}: update for an order of no entry: {}", venue, update)
-        elif isinstance(update, base.FillUpdate):
-            logger.warning("{}: fill {} reported after entry {} ended", venue,
-                           update.trade_id, entry_id)
+        self._routes.deliver(venue, update)

@@ -104,7 +104,7 @@ async def _recover_one(engine: EntryEngine, entry: JournaledEntry) -> RecoveryOu
     actor = engine._admit(model, venues)
     actor.step = rebuilt.next_step
     for record in model.ledger:
-        engine._routes[(record.command.venue, record.client_id)] = actor
+        engine._routes.own(record.command.venue, record.client_id, actor)
     if model.terminal:
         # It ended, but died before the journal said so: the last step's alerts may
         # never have been raised. Raise them (again: alerts are at least once).

@@ -97,8 +97,9 @@ async def run_until_crash(
     steps: list[Step] = []
     engine.on_step(steps.append)
     loop = asyncio.get_running_loop()
+    # The crash cancels the task the entry runs in (the journal's current task), not this
+    # caller: a cancelled caller would have the engine kill the entry, a death does not.
     task = loop.create_task(engine.enter(scenario.request))
-    journal.victim = task
     entry_id = scenario.request.entry_id
     if kill_at_s is not None and entry_id is not None:
         def kill() -> None:

@@ -372,6 +372,9 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         "venue. Nothing is flattened: an unresolved order may be a filled hedge, and closing "
         "the known fills would then open the very exposure it closed.",
         guards=(EntryGuard.WAITING_OVER,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
+    # -- killed before it started (while its markets were read): last, so no row moves
+    EntryRow(EntryTrigger.KILL, EntryState.NEW, EntryState.WITHDRAWN, "Killed before anything was sent: "
+        "nothing to withdraw, nothing opened."),
 )
 
 ENTRY_INITIAL = EntryState.NEW
