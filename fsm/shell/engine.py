@@ -69,6 +69,11 @@ _FINISHED_MEMORY = 10_000
 
 
 _LEGS = (Leg.LONG, Leg.SHORT)
+# The legs of one entry reading one book, after adding a leg: (legs so far, leg) -> legs.
+_WITH_LEG: dict[tuple[tuple[Leg, ...], Leg], tuple[Leg, ...]] = {
+    ((), Leg.LONG): (Leg.LONG,), ((), Leg.SHORT): (Leg.SHORT,),
+    ((Leg.LONG,), Leg.SHORT): _LEGS, ((Leg.SHORT,), Leg.LONG): (Leg.SHORT, Leg.LONG),
+}
 
 
 def _by_leg(
@@ -124,9 +129,12 @@ class EntryEngine:
         self.recovery_grace_s = recovery_grace_s
         self._actors: dict[str, Actor] = {}
         self._routes: dict[tuple[str, str], Actor] = {}
-        # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
-        # so retiring one entry among thousands on one symbol costs O(1), not O(n).
-        self._book_routes: dict[tuple[str, str], dict[tuple[Actor, Leg], None]] = {}
+        # (venue, symbol) -> the entries that read its book, each with its legs that do; a
+        # dict, so retiring one entry among thousands on one symbol costs O(1), not O(n).
+        # The legs are shared constant tuples: nothing per entry for gc to traverse.
+        self._book_routes: dict[tuple[str, str], dict[Actor, tuple[Leg, ...]]] = {}
+        # One legs -> venues map per pair of venues, shared by the entries on that pair.
+        self._pairs: dict[tuple[str, str], dict[Leg, base.Venue]] = {}
         self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._transition_listeners: list[TransitionListener] = []
@@ -164,6 +172,7 @@ class EntryEngine:
         for unsubscribe in self._unsubscribe.values():
             unsubscribe()
         self._unsubscribe.clear()
+        self._pairs.clear()  # a later entry subscribes afresh (``_venue``)
 
     async def enter(
         self, request: EntryRequest, config: EntryConfig | None = None
@@ -185,7 +194,10 @@ class EntryEngine:
         actor = self._admit(model, venues)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         actor.post(ev.Start(loop.time(), books, rules, start_positions))
-        return await self._drive(actor, start_positions)
+        # The model keeps its own copies; this frame stays suspended for the entry's whole
+        # life, and every object it holds is one more for each full gc to traverse.
+        del rules, books, start_positions
+        return await self._drive(actor, model.start_positions)
 
     async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
         """Finish every unfinished entry of the journal: after a crash, call this first.
@@ -207,7 +219,8 @@ class EntryEngine:
         self._actors[model.entry_id] = actor
         for leg in (Leg.LONG, Leg.SHORT):
             spec = model.request.leg(leg)
-            self._book_routes.setdefault((spec.venue, spec.symbol), {})[(actor, leg)] = None
+            routes = self._book_routes.setdefault((spec.venue, spec.symbol), {})
+            routes[actor] = _WITH_LEG[routes.get(actor, ()), leg]
         return actor
 
     async def _drive(
@@ -217,7 +230,12 @@ class EntryEngine:
         model, venues, request = actor.model, actor.venues, actor.model.request
         loop = asyncio.get_running_loop()
         try:
-            await self._run(actor)
+            while not model.terminal:
+                if self._process(actor, await actor.inbox.get()):
+                    # Let the requests just spawned leave before deciding on the next event:
+                    # a cancel must not wait behind the bookkeeping of a report queued after
+                    # the fill that caused it.
+                    await asyncio.sleep(0)
         finally:
             self._retire(actor)
         end_positions = await asyncio.gather(*_position_reads(request, venues))
@@ -229,7 +247,12 @@ class EntryEngine:
     # Comprehensions live in helpers, not in ``enter``/``_drive``: the locals they read would
     # be cells the suspended coroutine keeps all the entry's life (gc traverses them).
     def _leg_venues(self, request: EntryRequest) -> dict[Leg, base.Venue]:
-        return {leg: self._venue(request.leg(leg).venue) for leg in _LEGS}
+        pair = (request.long.venue, request.short.venue)
+        venues = self._pairs.get(pair)
+        if venues is None:
+            venues = self._pairs[pair] = {leg: self._venue(request.leg(leg).venue)
+                                          for leg in _LEGS}
+        return venues
 
     def _market_snapshots(
         self, request: EntryRequest, venues: dict[Leg, base.Venue]
@@ -253,43 +276,43 @@ class EntryEngine:
             ) from None
 
     # ------------------------------------------------------------------ actor
-    async def _run(self, actor: Actor) -> None:
+    def _process(self, actor: Actor, event: ev.Event) -> bool:
+        """One event, to completion; True if the loop should let spawned requests leave.
+
+        A function of its own, not the body of ``_drive``'s loop: its locals (the event,
+        the commands) die with it instead of staying in the suspended frame of every idle
+        entry until its next event.
+        """
         model = actor.model
-        published = len(model.path)  # a recovered entry's path was published before
-        while not model.terminal:
-            event = await actor.inbox.get()
+        published = actor.published
+        try:
+            commands = model.handle(event)
+        except Exception as exc:
+            raise self._abort(actor, event, "the entry model failed", exc) from exc
+        if self.journal is not None:
             try:
-                commands = model.handle(event)
-            except Exception as exc:
-                raise self._abort(actor, event, "the entry model failed", exc) from exc
-            if self.journal is not None:
-                try:
-                    self.journal.record(model.entry_id, actor.step, event, commands)
-                except JournalError as exc:  # nothing of this step is sent
-                    raise self._abort(actor, event, "the journal failed", exc) from exc
-            actor.step += 1
-            for ignored in model.ignored:
-                actor.log.warning("ignored {}", ignored)
-            model.ignored.clear()
-            for transition in model.path[published:]:
-                actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
-                                transition.dest)
-                for listener in list(self._transition_listeners):
-                    self._safely(listener, transition)
-            published = len(model.path)
-            if self._step_listeners:
-                step = Step(model.entry_id, event, model.state, tuple(commands))
-                for step_listener in list(self._step_listeners):
-                    self._safely(step_listener, step)
-            for command in commands:
-                self._execute(actor, command)
-            if model.terminal:
-                self._close_journaled(actor, None)
-            if actor.tasks and not actor.inbox.empty():
-                # Let the requests just spawned leave before deciding on the next event:
-                # a cancel must not wait behind the bookkeeping of a report queued after
-                # the fill that caused it.
-                await asyncio.sleep(0)
+                self.journal.record(model.entry_id, actor.step, event, commands)
+            except JournalError as exc:  # nothing of this step is sent
+                raise self._abort(actor, event, "the journal failed", exc) from exc
+        actor.step += 1
+        for ignored in model.ignored:
+            actor.log.warning("ignored {}", ignored)
+        model.ignored.clear()
+        for transition in model.path[published:]:
+            actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
+                            transition.dest)
+            for listener in list(self._transition_listeners):
+                self._safely(listener, transition)
+        actor.published = len(model.path)
+        if self._step_listeners:
+            step = Step(model.entry_id, event, model.state, tuple(commands))
+            for step_listener in list(self._step_listeners):
+                self._safely(step_listener, step)
+        for command in commands:
+            self._execute(actor, command)
+        if model.terminal:
+            self._close_journaled(actor, None)
+        return bool(actor.tasks) and not actor.inbox.empty()
 
     def _close_journaled(self, actor: Actor, note: str | None) -> None:
         """Mark a finished entry closed, once its last commands (the final alert) are out."""
@@ -326,7 +349,7 @@ class EntryEngine:
             self._finished.popitem(last=False)
         for leg in (Leg.LONG, Leg.SHORT):
             spec = model.request.leg(leg)
-            self._book_routes.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
+            self._book_routes.get((spec.venue, spec.symbol), {}).pop(actor, None)
         self._actors.pop(model.entry_id, None)
         model.detach()
 
@@ -374,8 +397,9 @@ class EntryEngine:
             logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
             return
         if isinstance(update, base.BookChanged):
-            for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
-                actor.post(ev.BookUpdate(now, leg, update.book))
+            for actor, legs in list(self._book_routes.get((venue, update.symbol), {}).items()):
+                for leg in legs:
+                    actor.post(ev.BookUpdate(now, leg, update.book))
             return
         owner = self._routes.get((venue, update.client_id))
         if owner is None:
