@@ -67,13 +67,8 @@ StepListener = Callable[[Step], None]
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
 _FINISHED_MEMORY = 10_000
 
-
 _LEGS = (Leg.LONG, Leg.SHORT)
-# The legs of one entry reading one book, after adding a leg: (legs so far, leg) -> legs.
-_WITH_LEG: dict[tuple[tuple[Leg, ...], Leg], tuple[Leg, ...]] = {
-    ((), Leg.LONG): (Leg.LONG,), ((), Leg.SHORT): (Leg.SHORT,),
-    ((Leg.LONG,), Leg.SHORT): _LEGS, ((Leg.SHORT,), Leg.LONG): (Leg.SHORT, Leg.LONG),
-}
+_ALONE = {Leg.LONG: (Leg.LONG,), Leg.SHORT: (Leg.SHORT,)}  # shared: none per entry for gc
 
 
 def _by_leg(
@@ -129,12 +124,9 @@ class EntryEngine:
         self.recovery_grace_s = recovery_grace_s
         self._actors: dict[str, Actor] = {}
         self._routes: dict[tuple[str, str], Actor] = {}
-        # (venue, symbol) -> the entries that read its book, each with its legs that do; a
-        # dict, so retiring one entry among thousands on one symbol costs O(1), not O(n).
-        # The legs are shared constant tuples: nothing per entry for gc to traverse.
+        # (venue, symbol) -> the entries that read its book, with their legs that do; a dict,
+        # so retiring one entry among thousands on one symbol costs O(1), not O(n).
         self._book_routes: dict[tuple[str, str], dict[Actor, tuple[Leg, ...]]] = {}
-        # One legs -> venues map per pair of venues, shared by the entries on that pair.
-        self._pairs: dict[tuple[str, str], dict[Leg, base.Venue]] = {}
         self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._transition_listeners: list[TransitionListener] = []
@@ -172,7 +164,6 @@ class EntryEngine:
         for unsubscribe in self._unsubscribe.values():
             unsubscribe()
         self._unsubscribe.clear()
-        self._pairs.clear()  # a later entry subscribes afresh (``_venue``)
 
     async def enter(
         self, request: EntryRequest, config: EntryConfig | None = None
@@ -187,16 +178,13 @@ class EntryEngine:
         rules, books, start_positions = _by_leg(await asyncio.gather(
             *self._market_snapshots(request, venues)))
         check_request(request, config, rules, books)
-
         if self.journal is not None:
             self.journal.open_entry(entry_id, request, config)
         model = self.model_class(entry_id, request, config)
         actor = self._admit(model, venues)
         actor.log.info("entry starts: long {} short {}", request.long, request.short)
         actor.post(ev.Start(loop.time(), books, rules, start_positions))
-        # The model keeps its own copies; this frame stays suspended for the entry's whole
-        # life, and every object it holds is one more for each full gc to traverse.
-        del rules, books, start_positions
+        del rules, books, start_positions  # the model has copies; gc need not see these
         return await self._drive(actor, model.start_positions)
 
     async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
@@ -220,7 +208,7 @@ class EntryEngine:
         for leg in (Leg.LONG, Leg.SHORT):
             spec = model.request.leg(leg)
             routes = self._book_routes.setdefault((spec.venue, spec.symbol), {})
-            routes[actor] = _WITH_LEG[routes.get(actor, ()), leg]
+            routes[actor] = _LEGS if actor in routes else _ALONE[leg]  # long comes first
         return actor
 
     async def _drive(
@@ -247,12 +235,7 @@ class EntryEngine:
     # Comprehensions live in helpers, not in ``enter``/``_drive``: the locals they read would
     # be cells the suspended coroutine keeps all the entry's life (gc traverses them).
     def _leg_venues(self, request: EntryRequest) -> dict[Leg, base.Venue]:
-        pair = (request.long.venue, request.short.venue)
-        venues = self._pairs.get(pair)
-        if venues is None:
-            venues = self._pairs[pair] = {leg: self._venue(request.leg(leg).venue)
-                                          for leg in _LEGS}
-        return venues
+        return {leg: self._venue(request.leg(leg).venue) for leg in _LEGS}
 
     def _market_snapshots(
         self, request: EntryRequest, venues: dict[Leg, base.Venue]
@@ -277,14 +260,8 @@ class EntryEngine:
 
     # ------------------------------------------------------------------ actor
     def _process(self, actor: Actor, event: ev.Event) -> bool:
-        """One event, to completion; True if the loop should let spawned requests leave.
-
-        A function of its own, not the body of ``_drive``'s loop: its locals (the event,
-        the commands) die with it instead of staying in the suspended frame of every idle
-        entry until its next event.
-        """
+        """One event to completion (not inline in ``_drive``: its locals would outlive it)."""
         model = actor.model
-        published = actor.published
         try:
             commands = model.handle(event)
         except Exception as exc:
@@ -298,7 +275,7 @@ class EntryEngine:
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
         model.ignored.clear()
-        for transition in model.path[published:]:
+        for transition in model.path[actor.published:]:
             actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
                             transition.dest)
             for listener in list(self._transition_listeners):
