@@ -82,7 +82,8 @@ class EntryModel(EntryGuards, EntryEffects):
         out, self._out = self._out, []
         for command in out:
             if isinstance(command, RaiseAlert):
-                self.alerts.append(command)
+                self.alerts += (command,)
+        self._truth.clear()  # an empty dict is one the next full gc stops tracking
         return out
 
     def detach(self) -> None:
@@ -104,7 +105,9 @@ class EntryModel(EntryGuards, EntryEffects):
         """A guard's answer, evaluated at most once per trigger (see ``_acts``)."""
         truth = self._truth.get(guard)
         if truth is None:
-            truth = self._truth[guard] = bool(getattr(self, guard)())
+            # ``str()``: a StrEnum name would make CPython give the model a dict object
+            # (attributes are kept inline only while looked up by exact str).
+            truth = self._truth[guard] = bool(getattr(self, str(guard))())
         return truth
 
     def _fire(self, trigger: str) -> None:
@@ -211,7 +214,7 @@ class EntryModel(EntryGuards, EntryEffects):
             self._positions.clear()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
-            self.exposure.append((at, self.imbalance()))
+            self.exposure += ((at, self.imbalance()),)
         return FOLLOWS_BY_CHANGE[
             (change.filled_more, change.state_changed, change.amend_answered)]
 

@@ -62,9 +62,11 @@ class EntryFacts:
         self.trim_attempts = 0
         self.rollback_rounds = 0
         self.path: list[Transition] = []
-        self.alerts: list[RaiseAlert] = []
+        # Tuples, empty until something happens (most live entries): an empty tuple is
+        # shared and not tracked by the gc, where each empty list is one more object.
+        self.alerts: tuple[RaiseAlert, ...] = ()
         self.ignored: list[str] = []
-        self.exposure: list[tuple[float, Decimal]] = []
+        self.exposure: tuple[tuple[float, Decimal], ...] = ()
         self.moments: dict[str, float] = {}
         self.reference_price = Decimal(0)
         self._now = 0.0
