@@ -16,6 +16,7 @@ a strategy may already hold a position on the same symbol.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from fsm.core import events as ev
 from fsm.core import spec
@@ -38,6 +39,9 @@ from fsm.core.values import EntryRequest
 __all__ = ["EVALUATING", "MAX_EVALUATIONS", "TERMINAL", "EntryModel", "Transition"]
 
 MAX_EVALUATIONS = 32
+# What ``_out`` holds between events: no list per idle entry for the gc to traverse, and
+# an effect run outside ``handle`` or ``trigger`` fails loudly instead of emitting.
+_AT_REST = cast("list[Command]", ())
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 EVALUATING = frozenset(
     name for name in spec.leaf_names(spec.ENTRY_STATES)
@@ -71,7 +75,7 @@ class EntryModel(EntryGuards, EntryEffects):
         """Consume one event; return the commands it caused, in order."""
         self._now = event.at
         if self.terminal:  # a late answer or report: the entry has decided, nothing follows
-            self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
+            self.ignored += (f"{type(event).__name__} after the entry ended {self.state}",)
             return []
         self._out = []
         self._settled = False  # the bookkeeping below changes what the guards read
@@ -79,7 +83,7 @@ class EntryModel(EntryGuards, EntryEffects):
             if self.terminal:
                 break
             self._fire(trigger)
-        out, self._out = self._out, []
+        out, self._out = self._out, _AT_REST
         for command in out:
             if isinstance(command, RaiseAlert):
                 self.alerts += (command,)
@@ -97,6 +101,7 @@ class EntryModel(EntryGuards, EntryEffects):
     def trigger(self, trigger: str) -> bool:
         """Fire one trigger through ``transitions`` as it stands, guards asked afresh."""
         self._truth.clear()
+        self._out = []  # effects may emit: nothing collects them here (``handle`` does)
         self._from_state = self.state
         self._settled = False
         return self._runtime.fire(self, trigger)
@@ -174,12 +179,12 @@ class EntryModel(EntryGuards, EntryEffects):
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
                 if retried is None:
-                    self.ignored.append(f"timer {event.name} of nothing")
+                    self.ignored += (f"timer {event.name} of nothing",)
                     return ()
                 return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
                                      event.at)
             case ev.TimerFired() if rule.entry == ():
-                self.ignored.append(f"timer {event.name} of nothing")
+                self.ignored += (f"timer {event.name} of nothing",)
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
             case ev.VenueFatal() | ev.FatalAnswer():
@@ -195,7 +200,7 @@ class EntryModel(EntryGuards, EntryEffects):
         assert isinstance(event, ev.OrderEvent)
         record = self.ledger.orders.get(event.client_id)
         if record is None:
-            self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
+            self.ignored += (f"{type(event).__name__} for unknown order {event.client_id}",)
             return rule.then
         return self._changed(record, self.ledger.apply(event, rule), event.at) + rule.then
 

@@ -274,7 +274,7 @@ class EntryEngine:
         actor.step += 1
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
-        model.ignored.clear()
+        model.ignored = ()
         for transition in model.path[actor.published:]:
             actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
                             transition.dest)
