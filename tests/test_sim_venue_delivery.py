@@ -26,7 +26,7 @@ def test_duplicate_fills_deliver_each_fill_twice_with_the_same_trade_id() -> Non
             (0.5, status("q1", OrderStatus.FILLED, "1")),
             (0.75, fill("q1", 1, "1", "100", "0.05")),
         ]
-        assert venue.order("q1").fills == [fill("q1", 1, "1", "100", "0.05")]
+        assert venue.order("q1").fills == (fill("q1", 1, "1", "100", "0.05"),)
 
     run(scenario())
 

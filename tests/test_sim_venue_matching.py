@@ -108,6 +108,23 @@ def test_marketable_limit_walks_levels_within_its_limit_and_rests() -> None:
     run(scenario())
 
 
+def test_book_snapshots_are_shared_until_the_book_changes() -> None:
+    """Entries on one symbol keep the snapshot they read: one object while the book reads
+    the same, a fresh one once a taker consumed liquidity (never a stale one)."""
+
+    async def scenario() -> None:
+        venue, _ = venue_with()
+        first, again = await venue.book("BTC"), await venue.book("BTC")
+        assert first is again
+        assert (await venue.book("BTC", depth=1)) != first  # depth is part of what is read
+        await venue.place(order("q1", qty="1", price="100"))
+        after = await venue.book("BTC")
+        assert after is not first
+        assert after.asks[0] == BookLevel("101", "2") and first.asks[0] == BookLevel("100", "1")
+
+    run(scenario())
+
+
 def test_market_order_walks_whole_depth_and_expires_the_rest() -> None:
     async def scenario() -> None:
         venue, rec = venue_with()

@@ -8,7 +8,14 @@ busy CI box must not turn the suite red.
 * the reaction paths (fill -> cancel, confirm -> hedge) beside a bare dict dispatch,
   the cheapest any state machine in Python can be, timed in the same process;
 * the full ``gc.collect()`` pause and the cost of creating an entry with N entries
-  alive against none: what a large book of live entries does to a hedge waiting behind it;
+  alive against none: what a large book of live entries does to a hedge waiting behind it.
+  The pause is measured with nothing frozen: every object of the process, the start-up
+  ones (modules, tables, the compiled machine, the simulated venues) included, is
+  traversed, as in a process that never calls ``gc.freeze()``. Beside it, the same
+  collection with the start-up objects frozen (``gc.freeze()`` before the first entry,
+  the usual practice of a long-running server, never the entries' own objects), and the
+  count of gc-tracked objects each live entry adds: the pause is proportional to it, and
+  unlike the pause it does not move with the machine's load;
 * what ``import fsm.cli`` costs in CPU, and whether ``simulate`` imports ccxt, each in
   a fresh interpreter (a subprocess), since this process has imported everything already.
 """
@@ -88,6 +95,8 @@ class LiveCosts:
     n: int
     gc_pause_ms: float
     create_us: float  # p50 of creating (and admitting) one more entry
+    gc_pause_startup_frozen_ms: float = 0.0  # the same, start-up objects frozen
+    tracked_per_entry: float = 0.0  # gc-tracked objects each live entry adds
 
 
 def _request(entry_id: str) -> EntryRequest:
@@ -113,24 +122,42 @@ def _creation_us(world: runtime.World, samples: int) -> float:
     return values[len(values) // 2] / 1000
 
 
-async def _live(n: int, samples: int) -> LiveCosts:
-    world = runtime.World.create()
-    ids = [f"s{k}" for k in range(n)]
-    tasks = [asyncio.create_task(world.engine.enter(world.request(e))) for e in ids]
-    await world.until(world.quoting(ids))
-    create_us = _creation_us(world, samples)
+def _least_full_collection_ns(runs: int = 5) -> int:
+    """The least of ``runs``: a collection's work is the same each time, so anything
+    above the least is other processes taking the CPU meanwhile."""
     pauses = []
-    for _ in range(5):
+    for _ in range(runs):
         t0 = now_ns()
         gc.collect()
         pauses.append(now_ns() - t0)
+    return min(pauses)
+
+
+def _settled_tracked() -> int:
+    """Objects the gc tracks, once two full collections have untracked what they can (a
+    tuple of untracked items is untracked only after its items are)."""
+    gc.collect()
+    gc.collect()
+    return len(gc.get_objects())
+
+
+async def _live(n: int, samples: int) -> LiveCosts:
+    world = runtime.World.create()
+    _settled_tracked()
+    gc.freeze()  # start-up objects only: no entry exists yet
+    ids = [f"s{k}" for k in range(n)]
+    tasks = [asyncio.create_task(world.engine.enter(world.request(e))) for e in ids]
+    await world.until(world.quoting(ids))
+    per_entry = _settled_tracked() / n if n else 0.0  # frozen objects are not listed
+    frozen_ns = _least_full_collection_ns()
+    gc.unfreeze()
+    create_us = _creation_us(world, samples)
+    pause_ns = _least_full_collection_ns()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     world.close()
-    # The least of five: a collection's work is the same each time, so anything above
-    # the least is other processes taking the CPU meanwhile.
-    return LiveCosts(n, min(pauses) / 1e6, create_us)
+    return LiveCosts(n, pause_ns / 1e6, create_us, frozen_ns / 1e6, round(per_entry, 1))
 
 
 def live_costs(n: int, samples: int = 500) -> LiveCosts:

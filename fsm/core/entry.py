@@ -16,6 +16,7 @@ a strategy may already hold a position on the same symbol.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from fsm.core import events as ev
 from fsm.core import spec
@@ -38,6 +39,9 @@ from fsm.core.values import EntryRequest
 __all__ = ["EVALUATING", "MAX_EVALUATIONS", "TERMINAL", "EntryModel", "Transition"]
 
 MAX_EVALUATIONS = 32
+# What ``_out`` holds between events: no list per idle entry for the gc to traverse, and
+# an effect run outside ``handle`` or ``trigger`` fails loudly instead of emitting.
+_AT_REST = cast("list[Command]", ())
 TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 EVALUATING = frozenset(
     name for name in spec.leaf_names(spec.ENTRY_STATES)
@@ -71,7 +75,7 @@ class EntryModel(EntryGuards, EntryEffects):
         """Consume one event; return the commands it caused, in order."""
         self._now = event.at
         if self.terminal:  # a late answer or report: the entry has decided, nothing follows
-            self.ignored.append(f"{type(event).__name__} after the entry ended {self.state}")
+            self.ignored += (f"{type(event).__name__} after the entry ended {self.state}",)
             return []
         self._out = []
         self._settled = False  # the bookkeeping below changes what the guards read
@@ -79,10 +83,11 @@ class EntryModel(EntryGuards, EntryEffects):
             if self.terminal:
                 break
             self._fire(trigger)
-        out, self._out = self._out, []
+        out, self._out = self._out, _AT_REST
         for command in out:
             if isinstance(command, RaiseAlert):
-                self.alerts.append(command)
+                self.alerts += (command,)
+        self._truth.clear()  # an empty dict is one the next full gc stops tracking
         return out
 
     def detach(self) -> None:
@@ -96,6 +101,7 @@ class EntryModel(EntryGuards, EntryEffects):
     def trigger(self, trigger: str) -> bool:
         """Fire one trigger through ``transitions`` as it stands, guards asked afresh."""
         self._truth.clear()
+        self._out = []  # effects may emit: nothing collects them here (``handle`` does)
         self._from_state = self.state
         self._settled = False
         return self._runtime.fire(self, trigger)
@@ -104,7 +110,9 @@ class EntryModel(EntryGuards, EntryEffects):
         """A guard's answer, evaluated at most once per trigger (see ``_lookahead``)."""
         truth = self._truth.get(guard)
         if truth is None:
-            truth = self._truth[guard] = bool(getattr(self, guard)())
+            # ``str()``: a StrEnum name would make CPython give the model a dict object
+            # (attributes are kept inline only while looked up by exact str).
+            truth = self._truth[guard] = bool(getattr(self, str(guard))())
         return truth
 
     def _fire(self, trigger: str) -> None:
@@ -192,12 +200,12 @@ class EntryModel(EntryGuards, EntryEffects):
                 cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
                 retried = self.ledger.orders.get(cid)
                 if retried is None:
-                    self.ignored.append(f"timer {event.name} of nothing")
+                    self.ignored += (f"timer {event.name} of nothing",)
                     return ()
                 return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
                                      event.at)
             case ev.TimerFired() if rule.entry == ():
-                self.ignored.append(f"timer {event.name} of nothing")
+                self.ignored += (f"timer {event.name} of nothing",)
             case ev.Kill():
                 self.stop_reason = f"kill: {event.reason}"
             case ev.VenueFatal() | ev.FatalAnswer():
@@ -213,7 +221,7 @@ class EntryModel(EntryGuards, EntryEffects):
         assert isinstance(event, ev.OrderEvent)
         record = self.ledger.orders.get(event.client_id)
         if record is None:
-            self.ignored.append(f"{type(event).__name__} for unknown order {event.client_id}")
+            self.ignored += (f"{type(event).__name__} for unknown order {event.client_id}",)
             return rule.then
         return self._changed(record, self.ledger.apply(event, rule), event.at) + rule.then
 
@@ -232,7 +240,7 @@ class EntryModel(EntryGuards, EntryEffects):
             self._fills_changed()
             self._last_fill_leg = record.command.leg
             self.moments.setdefault("first_fill", at)
-            self.exposure.append((at, self.imbalance()))
+            self.exposure += ((at, self.imbalance()),)
         return FOLLOWS_BY_CHANGE[
             (change.filled_more, change.state_changed, change.amend_answered)]
 

@@ -9,12 +9,13 @@ named in the entry table do.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import attrs
 
 from fsm.core.commands import Command, RaiseAlert
-from fsm.core.config import EntryConfig
+from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import round_down
@@ -26,6 +27,12 @@ from venues.market import (
     Purpose,
     Side,
 )
+
+
+@functools.lru_cache(maxsize=16)
+def _retry_policy(config: EntryConfig) -> RetryPolicy:
+    """One policy value per config, shared by its entries (frozen: sharing is safe)."""
+    return config.retry_policy()
 
 
 @attrs.frozen
@@ -52,7 +59,7 @@ class EntryFacts:
         self.entry_id = entry_id
         self.request = request
         self.config = config
-        self.ledger = OrderLedger(config.retry_policy())
+        self.ledger = OrderLedger(_retry_policy(config))
         self.books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
@@ -62,13 +69,15 @@ class EntryFacts:
         self.trim_attempts = 0
         self.rollback_rounds = 0
         self.path: list[Transition] = []
-        self.alerts: list[RaiseAlert] = []
-        self.ignored: list[str] = []
-        self.exposure: list[tuple[float, Decimal]] = []
+        # Tuples, empty until something happens (most live entries): an empty tuple is
+        # shared and not tracked by the gc, where each empty list is one more object.
+        self.alerts: tuple[RaiseAlert, ...] = ()
+        self.ignored: tuple[str, ...] = ()  # read and emptied by the shell after each event
+        self.exposure: tuple[tuple[float, Decimal], ...] = ()
         self.moments: dict[str, float] = {}
         self.reference_price = Decimal(0)
         self._now = 0.0
-        self._out: list[Command] = []
+        self._out: list[Command] = []  # commands of the event being handled
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
         self._imbalance: Decimal | None = None

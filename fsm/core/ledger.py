@@ -60,8 +60,10 @@ class OrderLedger:
 
     policy: RetryPolicy
     orders: dict[str, OrderRecord] = attrs.field(factory=dict)
-    fills: list[Fill] = attrs.field(factory=list)
-    _seen: set[tuple[str, str]] = attrs.field(factory=set)
+    # A tuple, and a dict used as a set: both untracked by the garbage collector while
+    # empty (an entry quoting has no fills), where a list or a set is always tracked.
+    fills: tuple[Fill, ...] = ()
+    _seen: dict[tuple[str, str], None] = attrs.field(factory=dict)
     # Indexes the guards read on every trigger instead of scanning ``orders``; kept by
     # ``add``, the only place an order joins the ledger (``resend`` keeps the record).
     quotes: list[OrderRecord] = attrs.field(factory=list, init=False)  # in arrival order
@@ -76,7 +78,7 @@ class OrderLedger:
             raise ValueError(f"client order id {command.client_id} is already in use")
         record = OrderRecord(
             command, attempt, at, self.policy,
-            history=[(at, spec.ORDER_INITIAL)],
+            history=((at, spec.ORDER_INITIAL.value),),
         )
         self.orders[command.client_id] = record
         self.latest[command.purpose] = record
@@ -210,7 +212,7 @@ class OrderLedger:
         key = (record.command.venue, report.trade_id)
         if key in self._seen:
             return False
-        self._seen.add(key)
+        self._seen[key] = None
         fill = Fill(
             venue=record.command.venue, client_id=record.client_id, trade_id=report.trade_id,
             qty=report.qty, price=report.price, fee=report.fee, at=report.at,
@@ -219,7 +221,7 @@ class OrderLedger:
         record.fills[report.trade_id] = fill
         record.fills_total += fill.qty
         record.acknowledged = True
-        self.fills.append(fill)
+        self.fills += (fill,)
         change.new_fills.append(fill)
         return True
 

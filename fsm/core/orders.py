@@ -100,11 +100,15 @@ class OrderRecord:
     venue_order_id: str | None = None
     not_found_by: ev.Operation | None = None  # the request the last "not found" answered
     create_answered: bool = False  # the create got its answer (or its timeout)
-    history: list[tuple[float, OrderState]] = attrs.field(factory=list)
+    # (at, state value) of every state taken, the first one included.
+    history: tuple[tuple[float, str], ...] = ()
     # Every row taken, in order, as (at, index): into ORDER_TRANSITIONS for ``rows``,
     # into AMEND_TRANSITIONS for ``amend_rows`` (row coverage is counted from these).
-    rows: list[tuple[float, int]] = attrs.field(factory=list)
-    amend_rows: list[tuple[float, int]] = attrs.field(factory=list)
+    # These three are tuples of numbers and strings, which a full garbage collection stops
+    # tracking (lists, and tuples holding enum members, stay tracked): with thousands of
+    # live entries every tracked object lengthens each collection.
+    rows: tuple[tuple[float, int], ...] = ()
+    amend_rows: tuple[tuple[float, int], ...] = ()
 
     @property
     def client_id(self) -> str:
@@ -161,7 +165,7 @@ class OrderRecord:
         """Refused only because a query after a lost answer found nothing."""
         return (
             self.state is OrderState.REJECTED and not self.acknowledged
-            and any(state is OrderState.UNKNOWN for _, state in self.history)
+            and any(state == OrderState.UNKNOWN for _, state in self.history)
         )
 
     def query_budget_left(self) -> bool:
@@ -284,12 +288,12 @@ class OrderRecord:
                         command = getattr(self, rule.effect)()
                         if command is not None:
                             commands.append(command)
-            self.rows.append((at, _INDEX[id(row)]))
+            self.rows += ((at, _INDEX[id(row)]),)
             if row.effects:
                 commands += self._run(row.effects)
             if row.dest is not None:
                 self.state = row.dest
-                self.history.append((at, row.dest))
+                self.history += ((at, row.dest.value),)
                 if row.dest in TERMINAL and self.terminal_at is None:
                     self.terminal_at = at
         if trigger not in _AMEND_TRIGGERS:
@@ -298,7 +302,7 @@ class OrderRecord:
         if amend is None and not lifecycle:
             raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.amend}")
         if amend is not None:
-            self.amend_rows.append((at, _AMEND_INDEX[id(amend)]))
+            self.amend_rows += ((at, _AMEND_INDEX[id(amend)]),)
             commands += self._run(amend.effects)
             if amend.dest is not None:
                 self.amend = amend.dest

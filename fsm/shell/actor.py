@@ -14,6 +14,7 @@ here, on a reaction path of about 70). Python 3.12 does this itself
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 from collections.abc import Coroutine, Generator
 from typing import Any
@@ -25,6 +26,11 @@ from fsm.core.entry import EntryModel
 from fsm.shell.inbox import Inbox
 from venues import protocol as base
 from venues.market import Leg
+
+# The context timer callbacks run in. ``call_later`` would otherwise copy the current one
+# for every timer: one object per armed timer (one per idle entry) for gc to traverse,
+# for a callback that only posts an event and reads no context variable.
+_TIMERS = contextvars.Context()
 
 
 class _Started(Coroutine[Any, Any, None]):
@@ -116,9 +122,13 @@ class Actor:
         self.model = model
         self.venues = venues
         self.step = 0  # the number of the next event, as the journal counts them
+        # Transitions of the model's path already told to listeners (a recovered entry's
+        # replayed path was told by the process that lived it).
+        self.published = len(model.path)
         self.inbox: Inbox[ev.Event] = Inbox()
         self.timers: dict[str, asyncio.TimerHandle] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
+        # A dict as a set: empty (an idle entry), it is not tracked by the gc; a set is.
+        self.tasks: dict[asyncio.Task[None], None] = {}
         self.log = logger.bind(entry=model.entry_id)
 
     def post(self, event: ev.Event) -> None:
@@ -128,8 +138,11 @@ class Actor:
         """Send one venue request now and let it run on concurrently; its outcome comes
         back through ``post`` (started eagerly: see the module docstring)."""
         task = _eager_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks[task] = None
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.pop(task, None)
 
     def start_timer(self, name: str, delay_s: float) -> None:
         """Arm a timer; one restarted under its name fires once, at the new time."""
@@ -137,7 +150,7 @@ class Actor:
         previous = self.timers.pop(name, None)
         if previous is not None:
             previous.cancel()
-        self.timers[name] = loop.call_later(delay_s, self._timer_fired, name)
+        self.timers[name] = loop.call_later(delay_s, self._timer_fired, name, context=_TIMERS)
 
     def _timer_fired(self, name: str) -> None:
         """A bound method and its argument, not a closure: three cells fewer per timer."""

@@ -182,6 +182,7 @@ class EntryEngine:
         if killed is not None:  # first: a kill in ``new`` ends it before anything is sent
             actor.post(ev.Kill(now, killed))
         actor.post(ev.Start(now, books, rules, start_positions))
+        del rules, books  # the model has copies; gc need not see these
         return await self._drive(actor, start_positions)
 
     async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
@@ -232,7 +233,12 @@ class EntryEngine:
         model, venues, request = actor.model, actor.venues, actor.model.request
         loop = asyncio.get_running_loop()
         try:
-            await self._run(actor)
+            while not model.terminal:
+                if self._process(actor, await actor.inbox.get()):
+                    # Let the requests just spawned leave before deciding on the next event:
+                    # a cancel must not wait behind the bookkeeping of a report queued after
+                    # the fill that caused it.
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:  # the engine's own task: the process is going down
             if not model.terminal:
                 actor.log.critical("entry stopped dead in {}; orders possibly live: {}",
@@ -251,43 +257,37 @@ class EntryEngine:
         return {leg: self._venue(request.leg(leg).venue) for leg in markets.LEGS}
 
     # ------------------------------------------------------------------ actor
-    async def _run(self, actor: Actor) -> None:
+    def _process(self, actor: Actor, event: ev.Event) -> bool:
+        """One event to completion (not inline in ``_drive``: its locals would outlive it)."""
         model = actor.model
-        published = len(model.path)  # a recovered entry's path was published before
-        while not model.terminal:
-            event = await actor.inbox.get()
+        try:
+            commands = model.handle(event)
+        except Exception as exc:
+            raise self._abort(actor, event, "the entry model failed", exc) from exc
+        if self.journal is not None:
             try:
-                commands = model.handle(event)
-            except Exception as exc:
-                raise self._abort(actor, event, "the entry model failed", exc) from exc
-            if self.journal is not None:
-                try:
-                    self.journal.record(model.entry_id, actor.step, event, commands)
-                except JournalError as exc:  # nothing of this step is sent
-                    raise self._abort(actor, event, "the journal failed", exc) from exc
-            actor.step += 1
-            for ignored in model.ignored:
-                actor.log.warning("ignored {}", ignored)
-            model.ignored.clear()
-            for transition in model.path[published:]:
-                actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
-                                transition.dest)
-                for listener in list(self._transition_listeners):
-                    self._safely(listener, transition)
-            published = len(model.path)
-            if self._step_listeners:
-                step = Step(model.entry_id, event, model.state, tuple(commands))
-                for step_listener in list(self._step_listeners):
-                    self._safely(step_listener, step)
-            for command in commands:
-                self._execute(actor, command)
-            if model.terminal:
-                self._close_journaled(actor, None)
-            if actor.tasks and not actor.inbox.empty():
-                # Let the requests just spawned leave before deciding on the next event:
-                # a cancel must not wait behind the bookkeeping of a report queued after
-                # the fill that caused it.
-                await asyncio.sleep(0)
+                self.journal.record(model.entry_id, actor.step, event, commands)
+            except JournalError as exc:  # nothing of this step is sent
+                raise self._abort(actor, event, "the journal failed", exc) from exc
+        actor.step += 1
+        for ignored in model.ignored:
+            actor.log.warning("ignored {}", ignored)
+        model.ignored = ()
+        for transition in model.path[actor.published:]:
+            actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
+                            transition.dest)
+            for listener in list(self._transition_listeners):
+                self._safely(listener, transition)
+        actor.published = len(model.path)
+        if self._step_listeners:
+            step = Step(model.entry_id, event, model.state, tuple(commands))
+            for step_listener in list(self._step_listeners):
+                self._safely(step_listener, step)
+        for command in commands:
+            self._execute(actor, command)
+        if model.terminal:
+            self._close_journaled(actor, None)
+        return bool(actor.tasks) and not actor.inbox.empty()
 
     def _close_journaled(self, actor: Actor, note: str | None) -> None:
         """Mark a finished entry closed, once its last commands (the final alert) are out."""

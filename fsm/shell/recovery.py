@@ -71,7 +71,7 @@ def replay(entry: JournaledEntry, model_class: type[EntryModel] = EntryModel) ->
             f"entry {entry.entry_id} cannot be replayed: {exc}. Orders the journal says were "
             f"sent: {', '.join(_placed(entry)) or 'none'}"
         ) from exc
-    model.ignored.clear()
+    model.ignored = ()
     return Replayed(model, timers, next_step)
 
 

@@ -23,6 +23,7 @@ from venues.market import Leg
 FINISHED_MEMORY = 10_000
 
 _LEGS = (Leg.LONG, Leg.SHORT)
+_ALONE = {Leg.LONG: (Leg.LONG,), Leg.SHORT: (Leg.SHORT,)}  # shared: none per entry for gc
 
 
 class Routes:
@@ -30,16 +31,17 @@ class Routes:
 
     def __init__(self) -> None:
         self._orders: dict[tuple[str, str], Actor] = {}
-        # (venue, symbol) -> the entries' legs that read its book; a dict as an ordered set,
+        # (venue, symbol) -> the entries that read its book, with their legs that do; a dict,
         # so retiring one entry among thousands on one symbol costs O(1), not O(n).
-        self._books: dict[tuple[str, str], dict[tuple[Actor, Leg], None]] = {}
+        self._books: dict[tuple[str, str], dict[Actor, tuple[Leg, ...]]] = {}
         self._finished: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def admit(self, actor: Actor) -> None:
         """The entry's legs read their books from now on."""
         for leg in _LEGS:
             spec = actor.model.request.leg(leg)
-            self._books.setdefault((spec.venue, spec.symbol), {})[(actor, leg)] = None
+            routes = self._books.setdefault((spec.venue, spec.symbol), {})
+            routes[actor] = _LEGS if actor in routes else _ALONE[leg]  # long comes first
 
     def own(self, venue: str, client_id: str, actor: Actor) -> None:
         """Reports about ``client_id`` on ``venue`` go to ``actor``."""
@@ -56,7 +58,7 @@ class Routes:
             self._finished.popitem(last=False)
         for leg in _LEGS:
             spec = model.request.leg(leg)
-            self._books.get((spec.venue, spec.symbol), {}).pop((actor, leg), None)
+            self._books.get((spec.venue, spec.symbol), {}).pop(actor, None)
 
     def deliver(self, venue: str, update: base.VenueUpdate) -> None:
         """Post ``update`` to the entries it concerns, as the event that says it."""
@@ -66,8 +68,9 @@ class Routes:
             logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
             return
         if isinstance(update, base.BookChanged):
-            for actor, leg in list(self._books.get((venue, update.symbol), ())):
-                actor.post(ev.BookUpdate(now, leg, update.book))
+            for actor, legs in list(self._books.get((venue, update.symbol), {}).items()):
+                for leg in legs:
+                    actor.post(ev.BookUpdate(now, leg, update.book))
             return
         owner = self._orders.get((venue, update.client_id))
         if owner is None:

@@ -4,6 +4,12 @@ What the venue *does* with an order it has accepted (match it, rest it, fill it,
 it, amend it) is kept apart from *when* it does it (latency, the request round trip) and
 from *whether* it answers (scripted reactions and outages), so each can be read alone.
 The journal is the venue's own record of every step: determinism tests compare it.
+
+A venue holding thousands of resting orders (the scale benchmark) keeps several
+journal records and one order each: they are kept compact (records as tuples of
+strings and numbers, an order's fills as a tuple made on the first fill), because the
+garbage collector stops tracking such tuples and every tracked object lengthens each
+full collection of the process the simulator runs in.
 """
 
 from __future__ import annotations
@@ -92,7 +98,7 @@ class Exchange:
     ) -> None:
         self.name = name
         self.markets = markets
-        self.journal: list[JournalEntry] = []
+        self._journal: list[tuple[float, str, str | None, str]] = []
         self.executions: list[Execution] = []
         self.orders: dict[str, SimOrder] = {}
         self._resting: dict[str, SimOrder] = {}  # live orders, oldest first: what fills scan
@@ -116,9 +122,13 @@ class Exchange:
             )
         return states
 
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """The journal so far, oldest first (a copy: records are stored as plain tuples)."""
+        return [JournalEntry(*record) for record in self._journal]
+
     def note(self, kind: str, client_id: str | None, detail: str) -> None:
-        entry = JournalEntry(asyncio.get_running_loop().time(), kind, client_id, detail)
-        self.journal.append(entry)
+        self._journal.append((asyncio.get_running_loop().time(), kind, client_id, detail))
         self._log.debug("{} {} {}", kind, client_id or "-", detail)
 
     def market(self, symbol: str) -> MarketState:

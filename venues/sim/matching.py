@@ -50,7 +50,9 @@ class SimOrder:
     reduce_only: bool
     status: OrderStatus = OrderStatus.OPEN
     filled: Decimal = ZERO
-    fills: list[FillUpdate] = attrs.Factory(list)
+    # A tuple, not a list: most orders never fill, and the empty tuple is shared and
+    # untracked by the garbage collector (an empty list is one more tracked object each).
+    fills: tuple[FillUpdate, ...] = ()
 
     @classmethod
     def placed(cls, order: PlaceOrder, venue_order_id: str, **extra: Any) -> Self:
@@ -72,7 +74,7 @@ class SimOrder:
 
     def add_fill(self, fill: FillUpdate) -> bool:
         """Record one execution; True when it completed the order, now filled."""
-        self.fills.append(fill)
+        self.fills += (fill,)
         self.filled += fill.qty
         if self.remaining == 0:
             self.status = OrderStatus.FILLED
@@ -103,7 +105,7 @@ class SimOrder:
             status=self.status,
             qty=self.qty,
             filled=self.filled,
-            fills=tuple(self.fills),
+            fills=self.fills,
         )
 
 
@@ -120,6 +122,7 @@ class MarketState:
     bids: list[BookLevel]
     asks: list[BookLevel]
     position: Decimal
+    _last_book: Book | None = attrs.field(default=None, eq=False, repr=False, init=False)
 
     @classmethod
     def create(cls, symbol: str, rules: MarketRules, book: Book | Liquidity,
@@ -127,8 +130,19 @@ class MarketState:
         return cls(symbol, rules, list(book.bids), list(book.asks), position)
 
     def book(self, depth: int | None = None) -> Book:
-        """The book as a reader gets it; ``BookError`` when a side is empty or crossed."""
-        return Book(bids=tuple(self.bids[:depth]), asks=tuple(self.asks[:depth]))
+        """A snapshot (``BookError`` when a side is empty or crossed); the same object as
+        the last one while the book reads the same.
+
+        Every entry on a symbol reads its book at the start and keeps it: one shared
+        immutable snapshot instead of three objects per entry (the book and its two
+        tuples), as a stream of book updates would give them.
+        """
+        book = Book(bids=tuple(self.bids[:depth]), asks=tuple(self.asks[:depth]))
+        if book == self._last_book:
+            assert self._last_book is not None
+            return self._last_book
+        self._last_book = book
+        return book
 
     def replace_book(self, book: Book | Liquidity) -> None:
         self.bids = list(book.bids)

@@ -127,7 +127,6 @@ class SimulatedVenue:
             stream_delay_s=stream_delay_s,
             duplicate_fills=duplicate_fills,
         )
-        self.journal: list[JournalEntry] = self._exchange.journal
         self.executions: list[Execution] = self._exchange.executions
         self._latency_s = latency_s
         self._request_timeout_s = request_timeout_s
@@ -165,6 +164,11 @@ class SimulatedVenue:
     def apply(self, step: ScriptedFill | ScriptedBook) -> None:
         """Run one script step now, outside the script (benchmarks pace fills this way)."""
         self._exchange.run_step(step)
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Everything the venue did so far, oldest first (a fresh list on each read)."""
+        return self._exchange.journal
 
     def position_now(self, symbol: str) -> Decimal:
         return self._exchange.markets[symbol].position
