@@ -13,7 +13,6 @@ from typing import Any
 from loguru import logger
 
 from fsm.cli.exits import Exit
-from fsm.sim import coverage
 
 
 def add_parser(commands: Any) -> None:
@@ -29,6 +28,8 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> Exit:
     logger.disable("fsm")  # the scenarios' alerts are their incidents, not this report's
     logger.disable("venues")
+    from fsm.sim import coverage  # runs every shipped scenario: loaded only when asked
+
     runs = coverage.run_shipped()
     print(coverage.format_report(coverage.measure(runs), f"the {len(runs)} shipped scenarios"))
     return Exit.OK
