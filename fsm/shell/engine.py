@@ -31,6 +31,7 @@ from fsm.core.commands import (
     QueryOrder,
     RaiseAlert,
     ReadAccount,
+    ReadBook,
     StartTimer,
 )
 from fsm.core.config import EntryConfig
@@ -68,8 +69,6 @@ class Step:
 StepListener = Callable[[Step], None]
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
 _FINISHED_MEMORY = 10_000
-
-
 _LEGS = (Leg.LONG, Leg.SHORT)
 
 
@@ -348,6 +347,8 @@ class EntryEngine:
                 actor.start_timer(command.name, command.delay_s)
             case CancelTimer():
                 actor.cancel_timer(command.name)
+            case ReadBook():
+                actor.spawn(gateway.read_book(actor.venues[command.leg], command, actor.post))
             case ReadAccount():
                 if (read := account.answer(self.account, actor, command)) is not None:
                     actor.spawn(read)
@@ -374,7 +375,7 @@ class EntryEngine:
             return
         if isinstance(update, base.BookChanged):
             for actor, leg in list(self._book_routes.get((venue, update.symbol), ())):
-                actor.post(ev.BookUpdate(now, leg, update.book))
+                actor.post(ev.BookUpdate(now, leg, update.book, update.timestamp))
             return
         owner = self._routes.get((venue, update.client_id))
         if owner is None:

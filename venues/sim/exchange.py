@@ -307,8 +307,10 @@ class Exchange:
         symbol = step.symbol if step.symbol is not None else self._first_symbol
         market = self.markets[symbol]
         market.replace_book(step.book)
-        self.note("book", None, market.touch_text())
-        self._push(BookChanged(venue=self.name, symbol=symbol, book=step.book), self._latency_s)
+        self.note("book", None, market.touch_text() + ("" if step.pushed else " (not pushed)"))
+        if step.pushed:
+            self._push(BookChanged(venue=self.name, symbol=symbol, book=step.book),
+                       self._latency_s)
         for sim in list(self._resting.values()):
             if (
                 sim.live
