@@ -151,3 +151,24 @@ def test_a_followed_book_is_polled_and_pushed_on_the_background_instance() -> No
         (D("60000.5"), 1_700_000_000.0), (D("65990"), None)]
     assert venue.books.failures == 1
     assert venue.books.books[SYMBOL].best_ask == D("65990")
+
+
+def test_a_watched_book_is_pushed_at_most_once_per_interval() -> None:
+    """A websocket sends dozens of books a second; each push is a journaled event of every
+    entry on the symbol, so they are thinned (the latest is always kept for pricing)."""
+    venue = CcxtVenue("w", "binanceusdm")
+    pushed: list[VenueUpdate] = []
+    venue.books._contract_size = lambda symbol: D(1)
+    venue.subscribe(pushed.append)
+    raw = {"bids": [["60000", "1"]], "asks": [["60000.5", "1"]]}
+
+    async def scenario() -> None:
+        for ask in ("60000.5", "60001", "60002"):
+            venue.books.on_book(SYMBOL, dict(raw, asks=[[ask, "1"]]))
+            await asyncio.sleep(0.15)
+        await venue.books.stop()
+
+    run_virtual(scenario())
+    assert [u.book.best_ask for u in pushed if isinstance(u, BookChanged)] == [
+        D("60000.5"), D("60002")]
+    assert venue.books.books[SYMBOL].best_ask == D("60002")

@@ -231,11 +231,11 @@ def check(
     ``max_book_age_s`` (the entry's config).
     """
     return [
-        *fresh_books(commands, max_book_age_s),
         *cancel_before_hedge(result),
         *reconciliation(result, venue_filled, alone),
         *no_overfill(result, venue_filled),
         *ambiguity_resolved(result, venue_filled),
         *terminal_and_flat(result, alone),
         *deterministic_ids(result),
+        *fresh_books(commands, max_book_age_s),
     ]

@@ -183,23 +183,29 @@ class BookFeed:
     no older than ``max_age_s`` (``fresh``) or read afresh. Symbols whose book was read
     once are followed: ``watch_order_book`` where the instance has it (ccxt.pro), REST
     polling every ``poll_interval_s`` where not; a watch that fails is bridged by one
-    REST read before it reconnects. Every new book is pushed (``BookChanged``, with the
-    venue's timestamp). On ``background``, no create or cancel queues behind a book call.
+    REST read before it reconnects. New books are pushed (``BookChanged``, with the
+    venue's timestamp) at most once per ``min_push_interval_s`` per symbol: a websocket
+    sends dozens a second and each push is a journaled event of every entry on it (a book
+    held back only ages, and an aged book is read again before anything is priced from
+    it). On ``background``, no create or cancel queues behind a book call.
     """
 
     def __init__(self, owner: BookOwner, exchange: Any, *, push: UpdateHandler,
                  contract_size: Callable[[str], Decimal], poll_interval_s: float,
-                 max_age_s: float, limit: int = 20, depth: int = 10) -> None:
+                 max_age_s: float, min_push_interval_s: float = 0.2, limit: int = 20,
+                 depth: int = 10) -> None:
         self._owner = owner
         self._exchange = exchange
         self._push = push
         self._contract_size = contract_size
         self._poll_interval_s = poll_interval_s
         self.max_age_s = max_age_s
+        self._min_push_interval_s = min_push_interval_s
         self._limit = limit
         self._depth = depth
         self.books: dict[str, Book] = {}
         self._at: dict[str, float] = {}
+        self._pushed_at: dict[str, float] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.failures = 0
         self._log = logger.bind(venue=owner.name)
@@ -221,6 +227,11 @@ class BookFeed:
         if not (book.bids and book.asks):
             raise ccxt_parse.BadVenuePayload(f"{where}: a side is empty")
         self.keep(symbol, book)
+        now = self._at[symbol]
+        if now - self._pushed_at.get(symbol, -self._min_push_interval_s) < \
+                self._min_push_interval_s:
+            return
+        self._pushed_at[symbol] = now
         stamp = raw.get("timestamp")
         self._push(BookChanged(self._owner.name, symbol, book,
                                None if stamp is None else float(stamp) / 1000))
