@@ -139,7 +139,8 @@ def venue_specs(draw: st.DrawFn, name: str, lot: Decimal, target: Decimal) -> Ve
         draw(st.lists(scripted_fills(lot, target), max_size=4)))
     for _ in range(draw(st.integers(0, 2))):
         script.append(ScriptedBook(at_s=draw(times),
-                                   book=book_at(draw(st.integers(-40, 40)), depth)))
+                                   book=book_at(draw(st.integers(-40, 40)), depth),
+                                   pushed=draw(st.booleans())))
     rules = MarketRules(lot=lot, tick=TICK, min_qty=lot, min_notional=D(5),
                         maker_fee=D("0.0002"), taker_fee=D("0.0005"),
                         supports_amend=draw(st.booleans()))
@@ -173,6 +174,7 @@ configs = st.builds(
     send_retry_budget=st.sampled_from([0, 1, 3, 5]),
     retry_backoff_s=st.sampled_from([0.01, 0.05, 0.2]),
     retry_backoff_max_s=st.sampled_from([0.2, 1.0]),
+    max_book_age_s=st.sampled_from([0.1, 0.5, 2.0]),
 )
 
 
@@ -249,8 +251,9 @@ async def _run(world: World, on_step: StepCheck | None) -> WorldRun:
     if failures:
         raise failures[0]
     truth = venue_filled(venues, result)
-    run = SimulationRun(scenario, result, tuple(steps), truth,
-                        tuple(invariants.check(result, truth)))
+    sent = (command for step in steps for command in step.commands)
+    run = SimulationRun(scenario, result, tuple(steps), truth, tuple(invariants.check(
+        result, truth, commands=sent, max_book_age_s=scenario.config.max_book_age_s)))
     return WorldRun(run, venues)
 
 
@@ -301,6 +304,8 @@ def to_toml(world: World, name: str = "counterexample", description: str = "") -
             else:
                 out += ["", f"[[venues.{v.name}.books]]", f"at_ms = {_ms(step.at_s)}",
                         f"bids = {_levels(step.book.bids)}", f"asks = {_levels(step.book.asks)}"]
+                if not step.pushed:
+                    out.append("pushed = false")
         for reaction in v.reactions:
             out += ["", f"[[venues.{v.name}.reactions]]", f'on = "{reaction.on}"',
                     f'action = "{reaction.action.value}"']

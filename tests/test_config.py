@@ -45,6 +45,7 @@ D = Decimal
         ("send_retry_budget", 5),
         ("retry_backoff_s", 0.05),
         ("retry_backoff_max_s", 1.0),
+        ("max_book_age_s", 2.0),
         ("max_notional", D(1_000_000)),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
@@ -72,6 +73,7 @@ def test_defaults_cover_every_field() -> None:
         "send_retry_budget",
         "retry_backoff_s",
         "retry_backoff_max_s",
+        "max_book_age_s",
         "max_notional",
     ]
 
@@ -109,7 +111,8 @@ def test_from_mapping_names_the_unknown_key() -> None:
     assert str(caught.value) == (
         "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, "
         "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, hedge_order, "
-        "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_notional, "
+        "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
+        "max_notional, "
         "query_retry_budget, "
         "quote_timeout_s, retry_backoff_max_s, retry_backoff_s, rollback_retry_budget, "
         "send_retry_budget"

@@ -178,6 +178,9 @@ INVALID = [
     _case("retry_backoff_max_s", 0, "got 0, expected seconds in (0.0, 600.0]", "backoff-max-zero"),
     _case("retry_backoff_max_s", 0.01,
           "got 0.01, expected at least retry_backoff_s (0.05)", "backoff-max-below-base"),
+    _case("max_book_age_s", 0, "got 0, expected seconds in (0.01, 600.0]", "book-age-zero"),
+    _case("max_book_age_s", 601, "got 601, expected seconds in (0.01, 600.0]", "book-age-above"),
+    _case("max_book_age_s", "2", "got '2', expected seconds in (0.01, 600.0]", "book-age-string"),
 ]
 for _field in BUDGET_FIELDS:
     _short = _field.removesuffix("_retry_budget")

@@ -222,3 +222,6 @@ class PlaceOrder:
     price: Decimal | None
     time_in_force: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
+    # How old the book this order was priced from was when it was sent (seconds; None:
+    # not priced from a book). Venues ignore it; the freshness invariant reads it.
+    book_age_s: float | None = None

@@ -133,9 +133,12 @@ class OrderUpdate:
 
 @attrs.frozen
 class BookChanged:
+    """A new book for one symbol; ``timestamp`` is the venue's stamp (seconds) if it gave one."""
+
     venue: str
     symbol: str
     book: Book
+    timestamp: float | None = None
 
 
 VenueUpdate = FillUpdate | OrderUpdate | BookChanged

@@ -11,6 +11,7 @@ from fsm.core.commands import (
     QueryOrder,
     RaiseAlert,
     ReadAccount,
+    ReadBook,
     StartTimer,
 )
 from fsm.core.result import EntryResult
@@ -49,6 +50,10 @@ def describe_event(event: ev.Event) -> str:
                     + (f", {len(event.fills)} trade(s)" if event.fills else ""))
         case ev.BookUpdate():
             return f"book {event.book.best_bid} / {event.book.best_ask}"
+        case ev.BookRead() if event.book is not None:
+            return f"book read {event.leg.value}: {event.book.best_bid} / {event.book.best_ask}"
+        case ev.BookRead():
+            return f"book read {event.leg.value} failed: {event.failed}"
         case ev.TimerFired():
             return f"timer {event.name}"
         case ev.Kill():
@@ -91,6 +96,8 @@ def describe_command(command: Command) -> tuple[str, str]:
             return "", f"-> stop timer {command.name}"
         case RaiseAlert():
             return "", f"!! ALERT {command.message}"
+        case ReadBook():
+            return command.venue, f"-> read book {command.symbol} (the one held is stale)"
         case ReadAccount():
             fresh = ", ".join(leg.value for leg in command.fresh)
             return "", "-> read account" + (f", {fresh} position from the venue" if fresh else "")

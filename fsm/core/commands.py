@@ -29,6 +29,7 @@ class AmendOrder:
     symbol: str
     price: Decimal
     qty: Decimal
+    book_age_s: float | None = None  # the age of the book the price came from
 
 
 @attrs.frozen
@@ -68,5 +69,15 @@ class ReadAccount:
     fresh: tuple[Leg, ...] = ()
 
 
+@attrs.frozen
+class ReadBook:
+    """Read ``leg``'s book from its venue now (answered by ``BookRead``): the book the entry
+    holds is older than ``max_book_age_s`` and an order is about to be priced from it."""
+
+    leg: Leg
+    venue: str
+    symbol: str
+
+
 Command = (PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer
-           | RaiseAlert | ReadAccount)
+           | RaiseAlert | ReadAccount | ReadBook)

@@ -142,6 +142,11 @@ class EntryConfig:
     send_retry_budget: int = attrs.field(default=5, validator=_int_in(0, 50))
     retry_backoff_s: float = attrs.field(default=0.05, validator=_seconds_in(0.0, 60.0))
     retry_backoff_max_s: float = attrs.field(default=1.0, validator=_seconds_in(0.0, 600.0))
+    # A book received longer ago than this is stale: nothing is priced from it, the entry
+    # reads the venue's book again first (a hedge after a quiet minute must not go out at
+    # the minute-old touch). Live books arrive by push every fraction of a second; REST
+    # polling venues and the simulator's scripted books are read again when stale.
+    max_book_age_s: float = attrs.field(default=2.0, validator=_seconds_in(0.01, 600.0))
     # The most one leg of a request may be worth at its quote price, in quote units
     # (USDT for a BTC/USDT:USDT perpetual): a typo in a quantity is refused before any
     # order leaves. Raise it in the config for larger entries.

@@ -185,7 +185,8 @@ class EntryModel(EntryGuards, EntryEffects):
         rule = rule_for(event)
         match event:
             case ev.Start():
-                self.books = dict(event.books)
+                for leg, book in event.books.items():
+                    self.keep_book(leg, book, event.at)
                 self.rules = dict(event.rules)
                 self.start_positions.update(event.positions)
                 self.reference_price = sum(
@@ -193,7 +194,10 @@ class EntryModel(EntryGuards, EntryEffects):
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
             case ev.BookUpdate():
-                self.books[event.leg] = event.book
+                self.keep_book(event.leg, event.book, event.at, event.venue_at)
+            case ev.BookRead():
+                self.book_reads_out = max(self.book_reads_out - 1, 0)
+                self.keep_book(event.leg, event.book, event.at)
             case ev.AccountRead():
                 self.absorb_account(event)
             case ev.TimerFired() if rule.order:  # an order's backoff timer
@@ -211,8 +215,10 @@ class EntryModel(EntryGuards, EntryEffects):
             case ev.VenueFatal() | ev.FatalAnswer():
                 self.stop_reason = f"{event.venue}: {event.reason}"
             case ev.Recovered():
-                self.books.update(event.books)
+                for leg, book in event.books.items():
+                    self.keep_book(leg, book, event.at)
                 self.moments["recovered"] = event.at
+                self.book_reads_out = 0  # the reads in flight lost their answers
                 change = self.ledger.recover(event.at, rule)
                 self._fills_changed()
                 self._out.extend(change.commands)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fsm.core.commands import RaiseAlert, StartTimer
+import attrs
+
+from fsm.core.commands import AmendOrder, RaiseAlert, ReadBook, StartTimer
 from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
@@ -45,7 +47,7 @@ class EntryEffects(EntryAccount):
             client_id=client_order_id(self.entry_id, leg, purpose, attempt),
             venue=spec_leg.venue, symbol=spec_leg.symbol, leg=leg, purpose=purpose,
             side=side, kind=kind, qty=qty, price=price, time_in_force=tif,
-            reduce_only=reduce_only,
+            reduce_only=reduce_only, book_age_s=self.book_age(leg),
         )
         if command.client_id in self.ledger.orders:
             self.ledger.resend(command, self._now)
@@ -89,9 +91,11 @@ class EntryEffects(EntryAccount):
         price = self._crossing_price(lag)
         self.moments.setdefault("sibling_amend_sent", self._now)
         self.moments.setdefault("first_hedge_sent", self._now)
-        self._out.extend(self.ledger.request_amend(
-            sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now
-        ))
+        age = self.book_age(lag)
+        self._out.extend(
+            attrs.evolve(command, book_age_s=age) if isinstance(command, AmendOrder) else command
+            for command in self.ledger.request_amend(
+                sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now))
 
     def cancel_live_quotes(self, *_: Any) -> None:
         for quote in self._quotes():
@@ -124,6 +128,14 @@ class EntryEffects(EntryAccount):
             return
         self._place(lag, Purpose.HEDGE, lag.side, OrderKind.LIMIT,
                     qty, self._crossing_price(lag), TimeInForce.IOC)
+
+    def read_book(self, *_: Any) -> None:
+        """Ask for the lagging leg's book afresh: the one held is too old to price from."""
+        lag = self.lagging_leg()
+        assert lag is not None
+        spec_leg = self.request.leg(lag)
+        self.book_reads_out += 1
+        self._out.append(ReadBook(lag, spec_leg.venue, spec_leg.symbol))
 
     def _crossing_price(self, leg: Leg) -> Decimal:
         """An aggressive limit through the touch, capped by the slippage limit measured

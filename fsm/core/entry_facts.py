@@ -61,6 +61,12 @@ class EntryFacts:
         self.config = config
         self.ledger = OrderLedger(_retry_policy(config))
         self.books: dict[Leg, Book] = {}
+        # When each leg's book arrived (engine clock) and the venue's own stamp of it: a
+        # book older than ``max_book_age_s`` prices nothing (``hedge_book_stale``).
+        self.book_at: dict[Leg, float] = {}
+        self.book_venue_at: dict[Leg, float | None] = {}
+        self.book_reads_failed = 0  # book reads failed in a row (reset by any fresh book)
+        self.book_reads_out = 0  # ``ReadBook`` commands not answered yet
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None
@@ -81,6 +87,22 @@ class EntryFacts:
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
         self._imbalance: Decimal | None = None
+
+    def keep_book(self, leg: Leg, book: Book | None, at: float,
+                  venue_at: float | None = None) -> None:
+        """Remember ``leg``'s latest book and when it arrived; None: a read that failed."""
+        if book is None:
+            self.book_reads_failed += 1
+            return
+        self.books[leg] = book
+        self.book_at[leg] = at
+        self.book_venue_at[leg] = venue_at
+        self.book_reads_failed = 0
+
+    def book_age(self, leg: Leg) -> float:
+        """How long ago ``leg``'s book arrived (infinite: never)."""
+        at = self.book_at.get(leg)
+        return float("inf") if at is None else self._now - at
 
     def quote(self, leg: Leg) -> OrderRecord | None:
         """The leg's first quote (the ledger's index: guards ask on every trigger)."""

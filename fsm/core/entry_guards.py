@@ -194,3 +194,17 @@ class EntryGuards(EntryFacts):
 
     def imbalance_beyond_lot(self, *_: Any) -> bool:
         return abs(self.imbalance()) > self.tolerance()
+
+    # -- books (issue 14): nothing is priced from a book older than max_book_age_s
+    def hedge_book_stale(self, *_: Any) -> bool:
+        """The lagging leg's book arrived longer ago than ``max_book_age_s``."""
+        lag = self.lagging_leg()
+        return lag is not None and self.book_age(lag) > self.config.max_book_age_s
+
+    def book_read_pending(self, *_: Any) -> bool:
+        """Another ``ReadBook`` is still unanswered: its answer, not this one, decides."""
+        return self.book_reads_out > 0
+
+    def book_read_budget_left(self, *_: Any) -> bool:
+        """Book reads failed in a row fewer times than the hedge budget allows attempts."""
+        return self.book_reads_failed < 1 + self.config.hedge_retry_budget

@@ -166,11 +166,24 @@ class StatusReport:
 
 @attrs.frozen
 class BookUpdate:
-    """A new view of one venue's book; changes prices of later orders, never the state."""
+    """A new view of one venue's book, pushed; prices later orders and makes the leg's book
+    fresh again (``at`` is when it arrived, ``venue_at`` the venue's own stamp if it gave one)."""
 
     at: float
     leg: Leg
     book: Book
+    venue_at: float | None = None
+
+
+@attrs.frozen
+class BookRead:
+    """The answer to ``ReadBook``: the leg's book read just now, or why it could not be
+    (``book`` is then None and ``failed`` says why; the stale book is kept, never used)."""
+
+    at: float
+    leg: Leg
+    book: Book | None = None
+    failed: str = ""
 
 
 @attrs.frozen
@@ -258,4 +271,4 @@ OrderEvent = (
     | NotFound | OutcomeUnknown | Unavailable | StatusReport | FatalAnswer
 )
 Event = (OrderEvent | Start | BookUpdate | TimerFired | Kill | VenueFatal | Recovered
-         | AccountRead)
+         | AccountRead | BookRead)

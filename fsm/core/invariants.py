@@ -1,4 +1,4 @@
-"""The six safety invariants of an entry, checked from its result and the venues' truth.
+"""The safety invariants of an entry, checked from its result and the venues' truth.
 
 Used by the tests, the property tests and ``atomic-entry simulate`` (which refuses to
 call a run good when one is broken). Each check reads what happened, never how the
@@ -8,13 +8,15 @@ positions are the venues' own, so a fill the engine counted twice shows up here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from fsm.core import spec
+from fsm.core.commands import AmendOrder
 from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
 from fsm.core.spec import EntryState, OrderState
+from venues.market import PlaceOrder, Purpose
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 ORDER_TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -191,14 +193,42 @@ def deterministic_ids(result: EntryResult) -> list[str]:
     return out
 
 
+def fresh_books(commands: Iterable[object], max_book_age_s: float) -> list[str]:
+    """7. No order is priced from a book older than ``max_book_age_s``.
+
+    Every order whose price the entry computed (quotes, aggressive limits, amends) and
+    every hedge (sized and checked tradable against the book, and a market order that
+    must cross what the book shows now) carries the age of the book it came from. Trims
+    and rollbacks are market orders the venue prices (the ccxt adapter from a book read
+    at send time); their age is carried but not bounded here.
+    """
+    out = []
+    for command in commands:
+        priced = isinstance(command, AmendOrder) or (
+            isinstance(command, PlaceOrder)
+            and (command.price is not None or command.purpose is Purpose.HEDGE))
+        if not priced:
+            continue
+        assert isinstance(command, AmendOrder | PlaceOrder)
+        age = command.book_age_s
+        if age is None or age > max_book_age_s:
+            what = "no book age" if age is None else f"a book {age:.3f} s old"
+            out.append(f"fresh books: {type(command).__name__} {command.client_id} was "
+                       f"priced from {what}; expected at most {max_book_age_s} s")
+    return out
+
+
 def check(
     result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None,
-    *, alone: bool = True,
+    *, alone: bool = True, commands: Iterable[object] = (),
+    max_book_age_s: float = float("inf"),
 ) -> list[str]:
     """Every violation of every invariant; empty when the entry was safe.
 
     ``alone``: no other entry traded the same venues meanwhile, so the venues'
     position changes are this entry's alone and can be checked against it.
+    ``commands``: what the entry sent, for the book-freshness check against
+    ``max_book_age_s`` (the entry's config).
     """
     return [
         *cancel_before_hedge(result),
@@ -207,4 +237,5 @@ def check(
         *ambiguity_resolved(result, venue_filled),
         *terminal_and_flat(result, alone),
         *deterministic_ids(result),
+        *fresh_books(commands, max_book_age_s),
     ]

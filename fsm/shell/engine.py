@@ -30,6 +30,7 @@ from fsm.core.commands import (
     QueryOrder,
     RaiseAlert,
     ReadAccount,
+    ReadBook,
     StartTimer,
 )
 from fsm.core.config import EntryConfig
@@ -348,6 +349,8 @@ class EntryEngine:
                 actor.start_timer(command.name, command.delay_s)
             case CancelTimer():
                 actor.cancel_timer(command.name)
+            case ReadBook():
+                actor.spawn(gateway.read_book(actor.venues[command.leg], command, actor.post))
             case ReadAccount():
                 if (read := account.answer(self.account, actor, command)) is not None:
                     actor.spawn(read)

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Callable
 
 from fsm.core import events as ev
-from fsm.core.commands import AmendOrder, CancelOrder, QueryOrder
+from fsm.core.commands import AmendOrder, CancelOrder, QueryOrder, ReadBook
 from venues import protocol as base
 from venues.market import PlaceOrder
 
@@ -139,3 +139,15 @@ async def query(venue: base.Venue, request: QueryOrder, post: Post) -> None:
             ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
         )
         post(ev.StatusReport(at, cid, snap.status, snap.filled, fills))
+
+
+async def read_book(venue: base.Venue, request: ReadBook, post: Post) -> None:
+    """Read one leg's book afresh; any failure (``UnusableBook`` among them: a book with a
+    side missing or crossed cannot be built) is a failed read: the entry keeps its stale
+    book unused and decides again (its table's rows)."""
+    try:
+        book = await venue.book(request.symbol)
+    except Exception as exc:
+        post(ev.BookRead(_now(), request.leg, None, describe(exc)))
+    else:
+        post(ev.BookRead(_now(), request.leg, book))

@@ -70,7 +70,7 @@ class Routes:
         if isinstance(update, base.BookChanged):
             for actor, legs in list(self._books.get((venue, update.symbol), {}).items()):
                 for leg in legs:
-                    actor.post(ev.BookUpdate(now, leg, update.book))
+                    actor.post(ev.BookUpdate(now, leg, update.book, update.timestamp))
             return
         owner = self._orders.get((venue, update.client_id))
         if owner is None:

@@ -68,8 +68,9 @@ async def simulate_async(scenario: Scenario, journal: Journal | None = None) -> 
             venue.close()
     truth = venue_filled(venues, result)
     result = with_venue_executions(result, (e for v in venues.values() for e in v.executions))
-    return SimulationRun(scenario, result, tuple(steps), truth,
-                         tuple(invariants.check(result, truth)))
+    sent = (command for step in steps for command in step.commands)
+    return SimulationRun(scenario, result, tuple(steps), truth, tuple(invariants.check(
+        result, truth, commands=sent, max_book_age_s=scenario.config.max_book_age_s)))
 
 
 # --------------------------------------------------------------------- crash and recover

@@ -126,8 +126,11 @@ def _venue(name: str, table: Table) -> VenueSpec:
             price=fill.decimal("price", None, positive=True, bound=checks.price),
         ))
         fill.done()
+    # A book path is a list of timed books; a seeded random walk (volatility, depth
+    # profile) would be parsed here too, into the same ScriptedBook steps.
     for move in table.tables("books"):
-        script.append(ScriptedBook(at_s=move.millis("at_ms", 0.0), book=_book(move)))
+        script.append(ScriptedBook(at_s=move.millis("at_ms", 0.0), book=_book(move),
+                                   pushed=move.boolean("pushed", True)))
         move.done()
     reactions = []
     for reaction in table.tables("reactions"):

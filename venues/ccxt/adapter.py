@@ -7,8 +7,8 @@ them, and those milliseconds are naked exposure. So:
 - ``trading`` (a ccxt.pro instance) carries only what the engine is waiting on: create,
   cancel, amend, the engine's queries by client id, and the private websocket. Nothing
   periodic ever runs on it, so its queue is empty when a hedge arrives.
-- ``background`` (plain async_support) carries market data, positions, fees, polling
-  and the reconciliation after a websocket reconnect. It may queue; nobody waits on it
+- ``background`` (ccxt.pro too, for book watches) carries market data, positions, fees,
+  polling and the reconciliation after a websocket reconnect. It may queue; nobody waits on it
   for a hedge. Its ``rateLimit`` is doubled so that the two instances together stay
   within the exchange's own per-account budget.
 
@@ -37,7 +37,7 @@ from venues.ccxt import errors as ccxt_errors
 from venues.ccxt import instances
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.dialects import Dialect, dialect
-from venues.ccxt.stream import OrderStream
+from venues.ccxt.stream import BookFeed, OrderStream
 from venues.ccxt.tracking import OrderTracker, Tracked
 from venues.market import (
     Book,
@@ -69,14 +69,13 @@ class CcxtVenue:
     ``session`` that reaches only the loopback doubles). ``stream`` picks the update
     source: ``"auto"`` (websocket where ccxt.pro has ``watchOrders``), ``"ws"`` or
     ``"poll"``. ``post_only_quotes`` sends quotes post-only, so a quote the market moved
-    through while in flight is refused instead of taking liquidity.
+    through while in flight is refused instead of taking liquidity. A book read is followed
+    from then on (``BookFeed``, polled every ``book_poll_interval_s`` if not watched); a
+    market order needing a price takes one no older than ``max_book_age_s``, else reads.
     """
 
     def __init__(
-        self,
-        name: str,
-        exchange_id: str,
-        *,
+        self, name: str, exchange_id: str, *,
         credentials: Mapping[str, str] | None = None,
         sandbox: bool = True,
         config: Mapping[str, Any] | None = None,
@@ -86,6 +85,8 @@ class CcxtVenue:
         post_only_quotes: bool = False,
         cancel_confirm_tries: int = 10,
         cancel_confirm_interval_s: float = 0.05,
+        book_poll_interval_s: float = 1.0,
+        max_book_age_s: float = 2.0,
     ) -> None:
         if stream not in ("auto", "ws", "poll"):
             raise ValueError(f"CcxtVenue {name}: stream {stream!r}: expected auto, ws or poll")
@@ -110,9 +111,11 @@ class CcxtVenue:
         self._ready_lock = asyncio.Lock()
         self._ready = False
         self._rules: dict[str, MarketRules] = {}
-        self._books: dict[str, Book] = {}
-        self._tracker = OrderTracker(
-            name, self.dialect, lambda symbol: self._contract_size(self._market(symbol)))
+        def size(symbol: str) -> Decimal:
+            return self._contract_size(self._market(symbol))
+        self._tracker = OrderTracker(name, self.dialect, size)
+        self.books = BookFeed(self, self.background, push=self._tracker.push, contract_size=size,
+                              poll_interval_s=book_poll_interval_s, max_age_s=max_book_age_s)
         self._log = logger.bind(venue=name)
 
     # -- life cycle --------------------------------------------------------------------
@@ -132,6 +135,7 @@ class CcxtVenue:
     async def close(self) -> None:
         """Stop the update loops and close both ccxt instances (sessions, websockets)."""
         await self.stream.stop()
+        await self.books.stop()
         await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
                              return_exceptions=True)
 
@@ -189,8 +193,8 @@ class CcxtVenue:
         if depth < 1:
             raise ValueError(f"book depth must be >= 1, got {depth}")
         await self.start()
-        book = await self._fetch_book(self.background, symbol, depth)
-        return book
+        self.books.follow(symbol)  # from now on kept fresh and pushed as it changes
+        return await self._fetch_book(self.background, symbol, depth)
 
     async def _fetch_book(self, exchange: Any, symbol: str, depth: int) -> Book:
         market = self._market(symbol)
@@ -202,7 +206,7 @@ class CcxtVenue:
         except Exception as exc:
             raise self._error(exc, "read", f"order book {symbol}") from None
         book = ccxt_convert.book(raw, depth, size, f"{self.name} book {symbol}")
-        self._books[symbol] = book
+        self.books.keep(symbol, book)
         return book
 
     async def position(self, symbol: str) -> Decimal:
@@ -225,11 +229,11 @@ class CcxtVenue:
             return ccxt_convert.maker_round(order.price, rules.tick, order.side)
         if not self.dialect.market_needs_price:
             return None
-        # hyperliquid prices a market order as a limit with slippage around this price;
-        # a fresh book on the trading instance, never a queued background call.
+        # hyperliquid prices a market order as a limit with slippage around this price: the
+        # latest book if fresh, else one read now on trading (never queued on background).
         if order.price is not None:
             return order.price
-        book = self._books.get(order.symbol) or await self._fetch_book(
+        book = self.books.fresh(order.symbol) or await self._fetch_book(
             self.trading, order.symbol, 5)
         return book.far_touch(order.side)
 
@@ -274,7 +278,7 @@ class CcxtVenue:
         return PlaceAck(client_id=cid, venue_order_id=None if order_id is None else str(order_id))
 
     def _reference_price(self, order: PlaceOrder) -> Decimal | None:
-        book = self._books.get(order.symbol)
+        book = self.books.books.get(order.symbol)
         if book is None or not book.bids or not book.asks:
             return None
         return book.far_touch(order.side)

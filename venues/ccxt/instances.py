@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
 from venues.ccxt.dialects import Dialect
@@ -28,20 +27,17 @@ class _Hyperliquid(ccxt_pro.hyperliquid):  # type: ignore[misc]
         return True
 
 
-class _HyperliquidRest(ccxt_async.hyperliquid):  # type: ignore[misc]
-    async def initialize_client(self) -> bool:
-        return True
-
-
 def text(value: Decimal) -> str:
     """Plain decimal notation (never ``1E+1``), trailing zeros kept as computed."""
     return format(value, "f")
 
 
 def _classes(exchange_id: str) -> tuple[Any, Any]:
+    """Both ccxt.pro: ``background`` watches order books (``watch_order_book``) where the
+    exchange has them; its REST calls are async_support's own (ccxt.pro subclasses it)."""
     if exchange_id == "hyperliquid":
-        return _Hyperliquid, _HyperliquidRest
-    return getattr(ccxt_pro, exchange_id), getattr(ccxt_async, exchange_id)
+        return _Hyperliquid, _Hyperliquid
+    return getattr(ccxt_pro, exchange_id), getattr(ccxt_pro, exchange_id)
 
 
 
@@ -55,7 +51,7 @@ def build(
     config: Mapping[str, Any],
     timeout_ms: int,
 ) -> tuple[Any, Any]:
-    """The ``trading`` (ccxt.pro) and ``background`` (async_support) instances, configured.
+    """The ``trading`` and ``background`` instances (both ccxt.pro), configured.
 
     ``background``'s rate limit is doubled so that the two together stay within the
     exchange's own per-account budget.

@@ -1,4 +1,4 @@
-"""Order and fill updates for ``CcxtVenue``: websocket where ccxt.pro has it, else polling.
+"""Order, fill and book updates for ``CcxtVenue``: websocket where ccxt.pro has it, else polling.
 
 Websockets lose what happens while they are down, and ``watch_orders`` does not replay
 the gap. So every (re)connection is followed, once the new socket is up, by a REST
@@ -16,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 from loguru import logger
 
+from venues.ccxt import convert as ccxt_convert
 from venues.ccxt import parse as ccxt_parse
-from venues.protocol import OrderSnapshot
+from venues.market import Book
+from venues.protocol import BookChanged, OrderSnapshot, UpdateHandler
 
 RECONNECT_BACKOFF_S = (0.05, 0.2, 1.0, 2.0, 5.0)
 
@@ -161,6 +164,122 @@ class OrderStream:
         while True:
             await self.reconcile()
             await asyncio.sleep(self._poll_interval_s)
+
+
+class BookOwner(Protocol):
+    """What the book feed needs from the venue."""
+
+    name: str
+
+    def scrub(self, text: str) -> str: ...
+
+    async def start(self) -> None: ...
+
+
+class BookFeed:
+    """The venue's latest book per symbol, kept fresh on the ``background`` instance.
+
+    Each book is kept with the loop time it arrived, so an order can be priced from a book
+    no older than ``max_age_s`` (``fresh``) or read afresh. Symbols whose book was read
+    once are followed: ``watch_order_book`` where the instance has it (ccxt.pro), REST
+    polling every ``poll_interval_s`` where not; a watch that fails is bridged by one
+    REST read before it reconnects. New books are pushed (``BookChanged``, with the
+    venue's timestamp) at most once per ``min_push_interval_s`` per symbol: a websocket
+    sends dozens a second and each push is a journaled event of every entry on it (a book
+    held back only ages, and an aged book is read again before anything is priced from
+    it). On ``background``, no create or cancel queues behind a book call.
+    """
+
+    def __init__(self, owner: BookOwner, exchange: Any, *, push: UpdateHandler,
+                 contract_size: Callable[[str], Decimal], poll_interval_s: float,
+                 max_age_s: float, min_push_interval_s: float = 0.2, limit: int = 20,
+                 depth: int = 10) -> None:
+        self._owner = owner
+        self._exchange = exchange
+        self._push = push
+        self._contract_size = contract_size
+        self._poll_interval_s = poll_interval_s
+        self.max_age_s = max_age_s
+        self._min_push_interval_s = min_push_interval_s
+        self._limit = limit
+        self._depth = depth
+        self.books: dict[str, Book] = {}
+        self._at: dict[str, float] = {}
+        self._pushed_at: dict[str, float] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.failures = 0
+        self._log = logger.bind(venue=owner.name)
+
+    def keep(self, symbol: str, book: Book) -> None:
+        self.books[symbol] = book
+        self._at[symbol] = asyncio.get_running_loop().time()
+
+    def fresh(self, symbol: str) -> Book | None:
+        """The latest book of ``symbol`` if it arrived within ``max_age_s``."""
+        at = self._at.get(symbol)
+        if at is None or asyncio.get_running_loop().time() - at > self.max_age_s:
+            return None
+        return self.books[symbol]
+
+    def on_book(self, symbol: str, raw: dict[str, Any]) -> None:
+        where = f"{self._owner.name} book {symbol}"
+        book = ccxt_convert.book(raw, self._depth, self._contract_size(symbol), where)
+        if not (book.bids and book.asks):
+            raise ccxt_parse.BadVenuePayload(f"{where}: a side is empty")
+        self.keep(symbol, book)
+        now = self._at[symbol]
+        if now - self._pushed_at.get(symbol, -self._min_push_interval_s) < \
+                self._min_push_interval_s:
+            return
+        self._pushed_at[symbol] = now
+        stamp = raw.get("timestamp")
+        self._push(BookChanged(self._owner.name, symbol, book,
+                               None if stamp is None else float(stamp) / 1000))
+
+    @property
+    def watching(self) -> bool:
+        return bool(self._exchange.has.get("watchOrderBook")) and hasattr(
+            self._exchange, "watch_order_book")
+
+    def follow(self, symbol: str) -> None:
+        """Keep ``symbol``'s book fresh from now on (needs a running loop)."""
+        if symbol not in self._tasks:
+            self._tasks[symbol] = asyncio.get_running_loop().create_task(self._follow(symbol))
+
+    async def stop(self) -> None:
+        tasks, self._tasks = list(self._tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _follow(self, symbol: str) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._owner.start()
+                watching = self.watching
+                read = self._exchange.watch_order_book if watching else \
+                    self._exchange.fetch_order_book
+                self.on_book(symbol, await read(symbol, self._limit))
+                failures = 0
+                if not watching:
+                    await asyncio.sleep(self._poll_interval_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.failures += 1
+                delay = RECONNECT_BACKOFF_S[min(failures, len(RECONNECT_BACKOFF_S) - 1)]
+                failures += 1
+                self._log.warning("{}: book of {} failed ({}); again in {}s", self._owner.name,
+                                  symbol, self._owner.scrub(f"{type(exc).__name__}: {exc}"),
+                                  delay)
+                if self.watching:  # one REST read while the websocket is down
+                    with contextlib.suppress(Exception):
+                        self.on_book(symbol, await self._exchange.fetch_order_book(
+                            symbol, self._limit))
+                await asyncio.sleep(delay)
 
 
 def order_client_id(order: dict[str, Any]) -> str | None:

@@ -318,13 +318,15 @@ class Exchange:
         symbol = step.symbol if step.symbol is not None else self._first_symbol
         market = self.markets[symbol]
         market.replace_book(step.book)
-        self.note("book", None, market.touch_text())
-        try:
-            book = market.book()
-        except BookError as exc:  # a stream sends no book no one could price from
-            self.note("book_unusable", None, str(exc))
-        else:
-            self._push(BookChanged(venue=self.name, symbol=symbol, book=book), self._latency_s)
+        self.note("book", None, market.touch_text() + ("" if step.pushed else " (not pushed)"))
+        if step.pushed:
+            try:
+                book = market.book()
+            except BookError as exc:  # a stream sends no book no one could price from
+                self.note("book_unusable", None, str(exc))
+            else:
+                self._push(BookChanged(venue=self.name, symbol=symbol, book=book),
+                           self._latency_s)
         for sim in list(self._resting.values()):
             if (
                 sim.live

@@ -91,11 +91,17 @@ class ScriptedFill:
 
 @attrs.frozen
 class ScriptedBook:
-    """At ``at_s`` after start, the outside liquidity of ``symbol`` becomes ``book``."""
+    """At ``at_s`` after start, the outside liquidity of ``symbol`` becomes ``book``.
+
+    ``pushed``: the venue pushes the new book to its subscribers (a venue with a book
+    stream); False: it only changes what a read of the book answers (a venue polled over
+    REST, or a stream that missed the move), so the engine learns of it only by asking.
+    """
 
     at_s: float = attrs.field(validator=_non_negative)
     book: Liquidity = attrs.field(converter=_liquidity)
     symbol: str | None = None
+    pushed: bool = True
 
 
 class ReactionAction(enum.Enum):

@@ -16,6 +16,7 @@ Entry triggers:
 * ``timeout``: the quote timer fired (retry timers are the orders' business).
 * ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
 * ``account_read``: the engine's account view arrived (``fsm.core.entry_account``).
+* ``book_read``: a book asked for arrived (or could not be read); hedges need fresh books.
 * ``evaluate``: fired by the model itself after every event, in states that decide
   from the books rather than from one event, until no row applies.
 """
@@ -46,6 +47,7 @@ class EntryState(StrEnum):
     FLATTENING = "rolling_back.flattening"
     READING_ACCOUNT = "rolling_back.reading_account"
     TRIM_READING = "active.first_leg_filled.reading_account"
+    READING_BOOK = "active.first_leg_filled.reading_book"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -63,6 +65,7 @@ class EntryTrigger(StrEnum):
     TIMEOUT = "timeout"
     EVALUATE = "evaluate"
     ACCOUNT_READ = "account_read"
+    BOOK_READ = "book_read"
 
 
 class EntryGuard(StrEnum):
@@ -71,6 +74,8 @@ class EntryGuard(StrEnum):
     A_QUOTE_ENDED = "a_quote_ended"
     AMEND_ANSWERED = "amend_answered"
     ANYTHING_FILLED = "anything_filled"
+    BOOK_READ_BUDGET_LEFT = "book_read_budget_left"
+    BOOK_READ_PENDING = "book_read_pending"
     CANCEL_BUDGET_SPENT = "cancel_budget_spent"
     CANCEL_IN_FLIGHT = "cancel_in_flight"
     CANCELS_SETTLED = "cancels_settled"
@@ -78,6 +83,7 @@ class EntryGuard(StrEnum):
     EXPOSURE_BEYOND_LOT = "exposure_beyond_lot"
     EXPOSURE_FLATTENABLE = "exposure_flattenable"
     HEDGE_BLOCKED = "hedge_blocked"
+    HEDGE_BOOK_STALE = "hedge_book_stale"
     HEDGE_BUDGET_SPENT = "hedge_budget_spent"
     HEDGE_SETTLED = "hedge_settled"
     HEDGE_UNSENDABLE = "hedge_unsendable"
@@ -117,6 +123,7 @@ class EntryEffect(StrEnum):
     PLACE_TRIM = "place_trim"
     RAISE_RESIDUAL_ALERT = "raise_residual_alert"
     READ_ACCOUNT = "read_account"
+    READ_BOOK = "read_book"
     READ_POSITIONS = "read_positions"
     RAISE_UNBALANCED_ALERT = "raise_unbalanced_alert"
     START_QUOTE_TIMER = "start_quote_timer"
@@ -163,15 +170,12 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                         "An order (reduce-only where the account leaves room for it) trims "
                         "dust the lagging venue cannot take off the leading leg.",
                     ),
-                    State(
-                        EntryState.MAKER_QUOTING,
-                        "Hedged within dust; the maker leg still quotes the rest of its size.",
-                    ),
-                    State(
-                        EntryState.TRIM_READING,
-                        "Before a trim: waiting for the engine's account view, read afresh "
-                        "from the venue after a reduce-only refusal.",
-                    ),
+                    State(EntryState.MAKER_QUOTING,
+                          "Hedged within dust; the maker leg still quotes the rest of its size."),
+                    State(EntryState.TRIM_READING, "Before a trim: waiting for the engine's "
+                          "account view, read afresh from the venue after a reduce-only refusal."),
+                    State(EntryState.READING_BOOK, "Before a hedge: the lagging venue's book is "
+                          "older than max_book_age_s; waiting for it to be read again."),
                 ),
             ),
         ),
@@ -224,6 +228,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.FILL, EntryState.ACTIVE, None, "Count the fill; the state decides what it means in evaluate."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ACTIVE, None, "An account view nobody waits for: remembered."),
+    EntryRow(EntryTrigger.BOOK_READ, EntryState.ACTIVE, None, "A book nobody waits for: remembered for the next decision."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, EntryState.GIVING_UP, "An order stayed unknown through every query its budget "
         "allows: stop, cancel every other live order; flatten nothing yet.",
         guards=(EntryGuard.ORDER_UNRESOLVED,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
@@ -233,8 +238,10 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, None, "Note the order's new lifecycle state."),
     # -- quoting
     EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.AMENDING, "The first fill reaching the trigger ratio, and the sibling's venue can "
-        "amend: amend the sibling quote through the touch for the imbalance.",
+        "amend: amend the sibling quote through the touch for the imbalance (a stale book "
+        "prices no amend: cancel, read, hedge instead).",
         guards=(EntryGuard.TRIGGER_FILL_REACHED, EntryGuard.SIBLING_AMENDABLE),
+        unless=(EntryGuard.HEDGE_BOOK_STALE,),
         effects=(EntryEffect.CHOOSE_FIRST_LEG, EntryEffect.AMEND_SIBLING_TO_CROSS)),
     EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.FIRST_LEG_FILLED, "The first fill reaching the trigger ratio: cancel the sibling quote now.",
         guards=(EntryGuard.TRIGGER_FILL_REACHED,), effects=(EntryEffect.CHOOSE_FIRST_LEG, EntryEffect.CANCEL_SIBLING_QUOTE)),
@@ -257,13 +264,20 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         "the quote, then hedge what remains.",
         guards=(EntryGuard.AMEND_ANSWERED,), effects=(EntryEffect.CANCEL_SIBLING_QUOTE,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.HEDGING, "Every cancel is confirmed and the imbalance needs a hedge: send it at "
-        "once (what reconciling would decide, one transition sooner).",
-        guards=(EntryGuard.CANCELS_SETTLED, EntryGuard.IMBALANCE_HEDGEABLE), effects=(EntryEffect.PLACE_HEDGE,)),
+        "once (what reconciling would decide, one transition sooner), if its book is fresh.",
+        guards=(EntryGuard.CANCELS_SETTLED, EntryGuard.IMBALANCE_HEDGEABLE),
+        unless=(EntryGuard.HEDGE_BOOK_STALE,), effects=(EntryEffect.PLACE_HEDGE,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.RECONCILING, "Every cancel is confirmed or its order filled: settle quantities.",
         guards=(EntryGuard.CANCELS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "The imbalance needs the venue whose quote still rests: cancel it first.",
         guards=(EntryGuard.HEDGE_VENUE_QUOTE_LIVE,), effects=(EntryEffect.CANCEL_HEDGE_VENUE_QUOTE,)),
-    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.HEDGING, "Hedge the imbalance on the lagging venue.",
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.READING_BOOK, "The imbalance needs a hedge but the lagging venue's book is older "
+        "than max_book_age_s: read it again before pricing anything from it.", effects=(EntryEffect.READ_BOOK,),
+        guards=(EntryGuard.IMBALANCE_HEDGEABLE, EntryGuard.HEDGE_BOOK_STALE, EntryGuard.BOOK_READ_BUDGET_LEFT)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.ROLLING_BACK, "The lagging venue's book could not be read through every retry the "
+        "hedge budget allows: nothing can be priced there; roll back now rather than hedge blind.",
+        guards=(EntryGuard.IMBALANCE_HEDGEABLE, EntryGuard.HEDGE_BOOK_STALE), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.HEDGING, "Hedge the imbalance on the lagging venue, priced from its fresh book.",
         guards=(EntryGuard.IMBALANCE_HEDGEABLE,), effects=(EntryEffect.PLACE_HEDGE,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.MAKER_QUOTING, "Balanced within dust while the maker leg still quotes.",
         guards=(EntryGuard.MAKER_STILL_QUOTING,)),
@@ -312,6 +326,10 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.TRIM_READING, EntryState.RECONCILING, "Every order settled again while the account was being "
         "read (after a recovery the read is lost): settle again.",
         guards=(EntryGuard.ORDERS_SETTLED,)),
+    EntryRow(EntryTrigger.BOOK_READ, EntryState.READING_BOOK, EntryState.RECONCILING, "The book asked for arrived, or could not be read: decide again "
+        "(a fresh book prices the hedge; a failed read reads again while the budget lasts).", unless=(EntryGuard.BOOK_READ_PENDING,)),
+    EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.READING_BOOK, EntryState.RECONCILING, "Every order settled again while the book was being "
+        "read (after a recovery the read is lost): decide afresh.", guards=(EntryGuard.ORDERS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.RECONCILING, "The trim order is terminal: settle again.",
         guards=(EntryGuard.TRIM_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.MAKER_QUOTING, EntryState.RECONCILING, "A maker fill widened the imbalance, or the maker quote ended.",
@@ -328,6 +346,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         "than its budget allows.",
         guards=(EntryGuard.CANCEL_BUDGET_SPENT,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, None, "Note the order's new lifecycle state."),
+    EntryRow(EntryTrigger.BOOK_READ, EntryState.ROLLING_BACK, None, "A late book: remembered."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ROLLBACK_CANCELLING, None, "A late account view: remembered, the next round asks again."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.FLATTENING, None, "A late account view: remembered, the next round asks again."),
     EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.READING_ACCOUNT, "Every order is terminal and this entry holds a position: ask "
@@ -364,6 +383,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.TIMEOUT, EntryState.GIVING_UP, None, "The quote timer no longer matters."),
     EntryRow(EntryTrigger.FILL, EntryState.GIVING_UP, None, "Count the fill; it changes the residual reported."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.GIVING_UP, None, "An account view nobody waits for: remembered."),
+    EntryRow(EntryTrigger.BOOK_READ, EntryState.GIVING_UP, None, "A late book: remembered."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.GIVING_UP, None, "Note the order's new lifecycle state."),
     EntryRow(EntryTrigger.EVALUATE, EntryState.GIVING_UP, EntryState.ROLLING_BACK, "A late answer resolved every order after all: roll back as a kill "
         "would, sized from the fills now known.", guards=(EntryGuard.ORDERS_SETTLED,)),

@@ -112,7 +112,10 @@ _ANY = None
 
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule(ev.Start, "The books were read: begin.", entry=(EntryTrigger.START,)),
-    EventRule(ev.BookUpdate, "A new book: remembered for the next decision.", entry=()),
+    EventRule(ev.BookUpdate, "A new book pushed: remembered, fresh, for the next decision.",
+              entry=()),
+    EventRule(ev.BookRead, "The book asked for (``ReadBook``'s answer), or why it could not "
+              "be read: decide again.", entry=(EntryTrigger.BOOK_READ,)),
     EventRule(ev.TimerFired, "The quote timer.", timer=QUOTE_TIMER, entry=(EntryTrigger.TIMEOUT,)),
     EventRule(ev.TimerFired, "An order's backoff timer, if its retry is still pending.",
               timer=RETRY_TIMER_PREFIX, order=(OrderTrigger.RETRY_DUE,)),
