@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.ccxtkit import SYMBOL, double_venue
 from tests.test_ccxt_requests import Recorder
 from venues import protocol as base
 from venues.ccxt.adapter import CcxtVenue
@@ -168,3 +169,108 @@ def test_hyperliquid_short_positions(key: str, symbol: str, net: Decimal) -> Non
     position, _ = _hyperliquid({"/info:clearinghouseState": fixture("hyperliquid", key)},
                                lambda venue: venue.position(symbol))
     assert position == net
+
+
+# -- bybit (through its loopback double, which records the parameters ccxt sent) -----------
+
+def test_bybit_reduce_only_post_only_sell_request() -> None:
+    """Exactly ccxt's fixture request, on our symbol and price, plus our orderLinkId."""
+    case = fixture("bybit", "Swap limit sell with reduceOnly and postOnly")
+    order = _order("aet1Sq1", SYMBOL, Side.SELL, OrderKind.LIMIT, "0.1", "60100",
+                   purpose=Purpose.QUOTE, reduce_only=True)
+
+    async def main() -> dict[str, Any]:
+        async with double_venue("v", "bybit", post_only_quotes=True) as d:
+            d.core.positions["BTCUSDT"] = Decimal("1")
+            await d.venue.place(order)
+            (request,) = d.core.trading_requests()
+            return request[2]
+
+    assert asyncio.run(main()) == {**case["output"], "symbol": "BTCUSDT", "price": "60100",
+                                   "orderLinkId": "aet1Sq1"}
+
+
+def test_bybit_cancel_by_client_id_request() -> None:
+    """ccxt's cancel request (symbol, category) with the order named by orderLinkId, as
+    in its cancel-by-clientOrderId fixture, never by an ``orderId``."""
+    cancel = fixture("bybit", "Swap cancelOrder")["output"]
+    by_client = fixture("bybit", "cancelOrders by clientOrderId")["output"]["request"][0]
+    expected = {k: v for k, v in cancel.items() if k != "orderId"}
+    expected.update(by_client, symbol="BTCUSDT", orderLinkId="aet1Lq1")
+    order = _order("aet1Lq1", SYMBOL, Side.BUY, OrderKind.LIMIT, "0.1", "59000",
+                   purpose=Purpose.QUOTE)
+
+    async def main() -> dict[str, Any]:
+        async with double_venue("v", "bybit") as d:
+            await d.venue.place(order)
+            await d.venue.cancel(SYMBOL, "aet1Lq1")
+            paths = [(r[1], r[2]) for r in d.core.trading_requests()]
+            (request,) = [params for path, params in paths if path.endswith("/order/cancel")]
+            return request
+
+    assert asyncio.run(main()) == expected
+
+
+# -- okx ---------------------------------------------------------------------------------
+
+def test_okx_market_buy_request_is_ccxts_in_net_mode() -> None:
+    """ccxt's market buy, on BTC-USDT-SWAP (1 contract = 0.01 BTC), with our clOrdId and
+    no ``posSide``: the adapter trades net (one-way) accounts; a hedge-mode account
+    wants ``posSide`` (the fixture) and refuses ours with 51000 (a definite rejection)."""
+    from tests.test_ccxt_requests import OKX_INSTRUMENT, OKX_ORDER_ACK
+
+    case = fixture("okx", "Swap market buy with posSide = long")
+    (expected,) = case["output"]
+    order = _order("aet1Lh1", "BTC/USDT:USDT", Side.BUY, OrderKind.MARKET, "0.01", None)
+    recorder = Recorder({"/api/v5/public/instruments": {"code": "0", "msg": "",
+                                                         "data": [OKX_INSTRUMENT]},
+                         "/api/v5/trade/batch-orders": OKX_ORDER_ACK})
+
+    async def main() -> None:
+        venue = CcxtVenue("v", "okx", credentials={"apiKey": "k" * 8, "secret": "s" * 8,
+                                                   "password": "p" * 8},
+                          sandbox=False, config={"timeout_on_exit": 0})
+        for instance in (venue.trading, venue.background):
+            instance.fetch = recorder.fetch
+        try:
+            await venue.place(order)
+        finally:
+            await venue.close()
+
+    asyncio.run(main())
+    (sent,) = [params for method, path, params in recorder.sent if method == "POST"]
+    wanted = {k: v for k, v in expected.items() if k not in ("posSide", "tag")}
+    assert {k: v for k, v in sent.items() if k != "tag"} == {
+        **wanted, "instId": "BTC-USDT-SWAP", "clOrdId": "aet1Lh1"}
+
+
+def test_okx_order_and_fills_read_in_base_units_with_positive_fees() -> None:
+    """A post-only buy of 50 contracts, 3 filled in two fills, then canceled: 0.03 BTC
+    filled of 0.5; okx's fees are negative for a charge and become positive."""
+    from tests.test_ccxt_requests import OKX_INSTRUMENT
+
+    recorder = Recorder({"/api/v5/public/instruments": {"code": "0", "msg": "",
+                                                         "data": [OKX_INSTRUMENT]},
+                         "/api/v5/trade/order": fixture("okx", "order partially filled "
+                                                               "then canceled"),
+                         "/api/v5/trade/fills-history": fixture("okx", "fills of that order")})
+
+    async def main() -> base.OrderSnapshot:
+        venue = CcxtVenue("v", "okx", credentials={"apiKey": "k" * 8, "secret": "s" * 8,
+                                                   "password": "p" * 8},
+                          sandbox=False, config={"timeout_on_exit": 0})
+        for instance in (venue.trading, venue.background):
+            instance.fetch = recorder.fetch
+        try:
+            return await venue.query("BTC/USDT:USDT", "aet1Lq1")
+        finally:
+            await venue.close()
+
+    snap = asyncio.run(main())
+    assert (snap.status, snap.qty, snap.filled) == (OrderStatus.CANCELED, Decimal("0.5"),
+                                                      Decimal("0.03"))
+    assert sorted((f.trade_id, f.qty, f.price, f.fee) for f in snap.fills) == [
+        ("242589207", Decimal("0.01"), Decimal("59994.3"), Decimal("0.0119988")),
+        ("242589208", Decimal("0.02"), Decimal("59994.3"), Decimal("0.0239977"))]
+    lookups = [params for method, path, params in recorder.sent if path == "/api/v5/trade/order"]
+    assert lookups == [{"instId": "BTC-USDT-SWAP", "clOrdId": "aet1Lq1"}]
