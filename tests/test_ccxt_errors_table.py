@@ -194,12 +194,16 @@ def ccxt_raises(exchange_id: str, http: int, body: dict[str, Any]) -> BaseExcept
 
 
 def _id(row: tuple[Any, ...]) -> str:
-    body = json.dumps(row[2])
-    marker = next(str(v) for k, v in (
-        ("c", row[2].get("code")), ("r", row[2].get("retCode")),
-        ("d", (row[2].get("data") or [{}])[0].get("sCode") if row[0] == "okx" else None),
-        ("t", row[2].get("msg") or row[2].get("response"))) if v not in (None, "1"))
-    return f"{row[0]}-{row[3]}-{marker if row[0] != 'hyperliquid' else body[40:70]}"
+    exchange, _, body, operation = row[:4]
+    code = body.get("code") if exchange != "okx" else (
+        (body.get("data") or [{}])[0].get("sCode") or body.get("code"))
+    code = body.get("retCode", code)
+    if exchange == "hyperliquid":
+        response = body["response"]
+        text = response if isinstance(response, str) else str(
+            response["data"]["statuses"][0]["error"])
+        code = "-".join(text.split()[:4])
+    return f"{exchange}-{operation}-{code}"
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[_id(r) for r in ROWS])

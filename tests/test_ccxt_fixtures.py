@@ -211,6 +211,27 @@ def test_bybit_cancel_by_client_id_request() -> None:
     assert asyncio.run(main()) == expected
 
 
+def test_bybit_edit_by_client_id_request() -> None:
+    """ccxt's amend by clientOrderId (its fixture is spot: ours is linear, and we name
+    the order by the native orderLinkId, so ccxt's echo of ``clientOrderId`` is absent)."""
+    case = fixture("bybit", "edit order using clientOrderId")["output"]
+    expected = {k: v for k, v in case.items() if k != "clientOrderId"}
+    expected.update(symbol="BTCUSDT", category="linear", orderLinkId="aet1Lq1", qty="0.2",
+                    price="59980")
+    order = _order("aet1Lq1", SYMBOL, Side.BUY, OrderKind.LIMIT, "0.1", "59000",
+                   purpose=Purpose.QUOTE)
+
+    async def main() -> dict[str, Any]:
+        async with double_venue("v", "bybit") as d:
+            await d.venue.place(order)
+            await d.venue.amend(SYMBOL, "aet1Lq1", Decimal("59980"), Decimal("0.2"))
+            (request,) = [r[2] for r in d.core.trading_requests()
+                          if r[1].endswith("/order/amend")]
+            return request
+
+    assert asyncio.run(main()) == expected
+
+
 # -- okx ---------------------------------------------------------------------------------
 
 def test_okx_market_buy_request_is_ccxts_in_net_mode() -> None:
