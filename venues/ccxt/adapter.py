@@ -146,7 +146,7 @@ class CcxtVenue:
                what: str) -> VenueError:
         return ccxt_errors.classify(exc, operation, venue=self.name, what=what,
                                     secrets=self._secrets,
-                                    duplicate_markers=self.dialect.duplicate_markers)
+                                    rules=self.dialect.error_rules)
 
     def _market(self, symbol: str) -> dict[str, Any]:
         market = self.background.markets.get(symbol) if self.background.markets else None
@@ -181,8 +181,8 @@ class CcxtVenue:
         if self.background.has.get("fetchTradingFee") and self.background.apiKey:
             try:
                 fee = await self.background.fetch_trading_fee(symbol)
-                return (ccxt_parse.number(fee.get("maker"), "maker fee"),
-                        ccxt_parse.number(fee.get("taker"), "taker fee"))
+                return ccxt_convert.trading_fees(fee, self.dialect.fee_tier_fields,
+                                                 f"{self.name} {symbol}")
             except Exception as exc:
                 self._log.warning("{}: account fees unavailable, using market defaults: {}",
                                   self.name, self.scrub(str(exc)))
@@ -226,7 +226,7 @@ class CcxtVenue:
             if order.price is None or order.price <= 0:
                 raise OrderRejected(f"{self.name}: order {order.client_id} not sent: a limit "
                                     f"order needs a positive price, got {order.price}")
-            return ccxt_convert.maker_round(order.price, rules.tick, order.side)
+            return ccxt_convert.maker_price(order.price, rules, self.dialect, order.side)
         if not self.dialect.market_needs_price:
             return None
         # hyperliquid prices a market order as a limit with slippage around this price: the
@@ -302,16 +302,19 @@ class CcxtVenue:
 
     async def _confirm_cancel(self, symbol: str, client_id: str) -> CancelAck:
         """bybit, okx and hyperliquid answer a cancel with ids only ("request accepted"):
-        the cancel is confirmed only once a query shows the order terminal."""
+        the cancel is confirmed once a query shows it terminal ("not found" is lag)."""
         for attempt in range(self._cancel_confirm_tries):
-            snap = await self._query(self.trading, symbol, client_id)
-            if snap.status is not OrderStatus.OPEN:
+            try:
+                snap = await self._query(self.trading, symbol, client_id)
+            except OrderNotFound:  # accepted, so it exists: briefly in neither list
+                snap = None
+            if snap is not None and snap.status is not OrderStatus.OPEN:
                 self._tracker.emit_snapshot(symbol, snap)
                 return CancelAck(client_id=client_id, filled=snap.filled)
             if attempt + 1 < self._cancel_confirm_tries:
                 await asyncio.sleep(self._cancel_confirm_interval_s)
-        raise OutcomeUnknown(f"{self.name}: cancel of {client_id} accepted but the order is "
-                             f"still open after {self._cancel_confirm_tries} queries")
+        raise OutcomeUnknown(f"{self.name}: cancel of {client_id} accepted but not seen "
+                             f"terminal in {self._cancel_confirm_tries} queries")
 
     async def query(self, symbol: str, client_id: str) -> OrderSnapshot:
         await self.start()
@@ -365,7 +368,7 @@ class CcxtVenue:
             raise OrderNotFound(f"{self.name}: order {client_id} was not placed by this venue")
         market = self._market(symbol)
         contracts = qty / self._contract_size(market)
-        rounded = ccxt_convert.maker_round(price, rules.tick, tracked.side)
+        rounded = ccxt_convert.maker_price(price, rules, self.dialect, tracked.side)
         try:
             await self.trading.edit_order(None, symbol, "limit", tracked.side.value,
                                           instances.text(contracts), instances.text(rounded),

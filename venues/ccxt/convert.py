@@ -22,10 +22,13 @@ __all__ = [
     "book",
     "fetch_order",
     "fetch_trades",
+    "maker_price",
     "maker_round",
     "net_position",
     "rules",
+    "tick_at",
     "to_contracts",
+    "trading_fees",
 ]
 
 BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -53,6 +56,20 @@ async def rules(market: dict[str, Any], size: Decimal,
         min_notional=min_cost or Decimal(0), maker_fee=maker, taker_fee=taker,
         supports_amend=supports_amend,
     )
+
+
+def trading_fees(fee: dict[str, Any], fields: tuple[str, str, int] | None,
+                 where: str) -> tuple[Decimal, Decimal]:
+    """(maker, taker) of a ccxt trading-fee answer; the exchange's own ``fields`` (maker
+    name, taker name, sign making a charge positive) win over ccxt's where present."""
+    info = fee.get("info")
+    if fields is not None and isinstance(info, dict):
+        maker_key, taker_key, sign = fields
+        if info.get(maker_key) not in (None, "") and info.get(taker_key) not in (None, ""):
+            return (ccxt_parse.number(info[maker_key], f"{where} {maker_key}") * sign,
+                    ccxt_parse.number(info[taker_key], f"{where} {taker_key}") * sign)
+    return (ccxt_parse.number(fee.get("maker"), f"{where} maker fee"),
+            ccxt_parse.number(fee.get("taker"), f"{where} taker fee"))
 
 
 def book(raw: dict[str, Any], depth: int, size: Decimal, where: str) -> Book:
@@ -123,6 +140,24 @@ def to_contracts(order_qty: Decimal, size: Decimal, rules: MarketRules, name: st
         raise OrderRejected(f"{name}: order {cid} not sent: quantity {order_qty} is "
                             f"below the minimum {rules.min_qty}")
     return order_qty / size
+
+
+def tick_at(price: Decimal, tick: Decimal, dialect: Dialect, lot: Decimal) -> Decimal:
+    """The tick a price of this size must sit on: ``tick`` unless the exchange limits
+    significant figures (hyperliquid: 5 of them, at most 6 - size decimals places, any
+    integer allowed), where it is recomputed from this very price."""
+    figures = dialect.price_significant_figures
+    if figures is None or price <= 0:
+        return tick
+    size_decimals = max(0, -lot.normalize().as_tuple().exponent)  # type: ignore[operator]
+    places = min(dialect.price_max_decimals - size_decimals,
+                 max(0, figures - 1 - price.adjusted()))
+    return Decimal(1).scaleb(-max(0, places))
+
+
+def maker_price(price: Decimal, rules: MarketRules, dialect: Dialect, side: Side) -> Decimal:
+    """``price`` on the tick that holds at it, rounded toward our own side."""
+    return maker_round(price, tick_at(price, rules.tick, dialect, rules.lot), side)
 
 
 def maker_round(price: Decimal, tick: Decimal, side: Side) -> Decimal:

@@ -2,7 +2,8 @@
 
 Each ``Dialect`` says how one exchange wants what the unified API does not normalise:
 the native client-order-id parameter and its format, how to look an order up by that
-id, which error codes mean "duplicate client id", whether a cancel answer is the final
+id, which error codes ccxt classifies wrongly for us (``ErrorRule``: a duplicate client
+id, an order already finished, an overloaded server), whether a cancel answer is the final
 word, whether a market order needs a price, and the ccxt options that keep ccxt from
 doing things behind our back (retries, builder fees, extra signed actions).
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from venues import protocol as base
 from venues.market import (
     OrderKind,
     PlaceOrder,
@@ -44,6 +46,56 @@ def hyperliquid_cloid(cid: str) -> str:
     return "0x" + hashlib.sha256(cid.encode("ascii")).digest()[:16].hex()
 
 
+_ALL_OPERATIONS = ("place", "cancel", "query", "amend", "read")
+
+
+@attrs.frozen
+class ErrorRule:
+    """An exchange error ccxt maps to a class that means something else to us.
+
+    ``marker`` is the exchange's code (matched as a whole token of ccxt's message, which
+    carries the exchange's JSON body, so ``51169`` never matches inside an order id) or
+    a phrase of its message. The rule applies only to ``operations``: "already
+    finished" on a cancel says the order is terminal (query it), not "refused, still
+    live", which is what ccxt's ``InvalidOrder`` would make of it.
+    """
+
+    marker: str
+    outcome: type[base.VenueError]
+    why: str
+    operations: tuple[str, ...] = _ALL_OPERATIONS
+
+    def matches(self, text: str, operation: str) -> bool:
+        if operation not in self.operations:
+            return False
+        if self.marker.lstrip("-").isdigit():
+            return re.search(rf"(?<![\w.-]){re.escape(self.marker)}(?![\w.])", text) is not None
+        return self.marker in text
+
+
+def _duplicate(code: str) -> ErrorRule:
+    """A create refused because our client id is taken: an earlier attempt whose answer
+    was lost most likely placed it, so the order may exist (never "rejected")."""
+    return ErrorRule(code, base.OutcomeUnknown, "duplicate client id: the order may exist",
+                     ("place",))
+
+
+def _finished(marker: str) -> ErrorRule:
+    """A cancel or amend refused because the order is already filled or canceled: it is
+    terminal, which a query tells exactly (the gateway reads not-found as "ask")."""
+    return ErrorRule(marker, base.OrderNotFound, "order already filled or canceled: query it",
+                     ("cancel", "amend"))
+
+
+def _overloaded(code: str) -> ErrorRule:
+    """Throttled or overloaded: turned away at the door, nothing processed."""
+    return ErrorRule(code, base.VenueUnavailable, "overloaded or rate limited: not processed")
+
+
+def _refused(marker: str) -> ErrorRule:
+    return ErrorRule(marker, base.OrderRejected, "order refused")
+
+
 @attrs.frozen
 class Dialect:
     exchange_id: str
@@ -53,8 +105,8 @@ class Dialect:
     lookup_param: str
     # parameter of fetch_my_trades that narrows it to one exchange order id (None: filter)
     trades_order_param: str | None
-    # substrings of an error text that mean "this client order id is already used"
-    duplicate_markers: tuple[str, ...] = ()
+    # exchange errors ccxt classifies wrongly for us; checked before ccxt's class
+    error_rules: tuple[ErrorRule, ...] = ()
     # the cancel answer carries the order's final status and filled quantity
     cancel_answer_final: bool = False
     market_needs_price: bool = False
@@ -69,6 +121,19 @@ class Dialect:
     precision_as_text: bool = False
     # raw fee fields of a trade's ``info`` and the sign that makes a charge positive
     fee_fields: tuple[tuple[str, int], ...] = ()
+    # a websocket trade's fields ccxt leaves empty, read from its ``info`` instead:
+    # ccxt's okx turns a push into a trade with safe_number, which gives None for the
+    # Decimal values its own parse_order produced (price, amount and fee lost)
+    ws_trade_fields: tuple[tuple[str, str], ...] = ()
+    # the fee tier's (maker, taker) raw fields and the sign that makes a charge positive,
+    # read before ccxt's unified ones: okx answers USDT swaps' rates in makerU/takerU and
+    # ccxt reads the coin-margined maker/taker first
+    fee_tier_fields: tuple[str, str, int] | None = None
+    # prices limited to this many significant figures (hyperliquid: 5, and at most
+    # ``price_max_decimals`` minus the size decimals): the tick depends on the price, so
+    # the one ccxt computed from the price at load is wrong once it crosses a power of ten
+    price_significant_figures: int | None = None
+    price_max_decimals: int = 0
     venue_id: Any = _plain_id
 
     def client_id(self, cid: str) -> str:
@@ -104,7 +169,8 @@ DIALECTS: dict[str, Dialect] = {
         client_id_param="newClientOrderId",
         lookup_param="origClientOrderId",
         trades_order_param="orderId",
-        duplicate_markers=("-4116",),
+        # -1008: "Server is currently overloaded with other requests" (ccxt: no class)
+        error_rules=(_duplicate("-4116"), _overloaded("-1008")),
         cancel_answer_final=True,
         paper="demo",
         market_types=("linear",),
@@ -116,7 +182,9 @@ DIALECTS: dict[str, Dialect] = {
         client_id_param="orderLinkId",
         lookup_param="orderLinkId",
         trades_order_param="orderId",
-        duplicate_markers=("110072", "170141", "12141"),
+        # 110010 "order has been cancelled", 110008 "order has been finished or cancelled"
+        error_rules=(*map(_duplicate, ("110072", "170141", "12141")),
+                     _finished("110010"), _finished("110008")),
         market_types=("linear",),
         fee_fields=(("execFee", 1),),
         options={**_COMMON, "defaultType": "swap", "defaultSubType": "linear"},
@@ -126,9 +194,13 @@ DIALECTS: dict[str, Dialect] = {
         client_id_param="clOrdId",
         lookup_param="clOrdId",
         trades_order_param="ordId",
-        duplicate_markers=("51016",),
+        # 51169 "no position to reduce" (ccxt: no class); 50061 sub-account rate limit
+        error_rules=(_duplicate("51016"), _refused("51169"), _overloaded("50061")),
         market_types=("swap",),
-        fee_fields=(("fee", -1), ("fillFee", -1)),
+        # a push carries both: fillFee is this fill's, fee the order's running total
+        fee_fields=(("fillFee", -1), ("fee", -1)),
+        ws_trade_fields=(("price", "fillPx"), ("amount", "fillSz"), ("id", "tradeId")),
+        fee_tier_fields=("makerU", "takerU", -1),
         options={**_COMMON, "defaultType": "swap"},
         venue_id=_okx_id,
     ),
@@ -139,6 +211,11 @@ DIALECTS: dict[str, Dialect] = {
         trades_order_param=None,
         market_needs_price=True,
         precision_as_text=True,
+        price_significant_figures=5,
+        price_max_decimals=6,
+        # hyperliquid answers in words; ccxt's broad table lacks these two
+        error_rules=(_refused("Order has invalid price"),
+                     _finished("Cannot modify canceled or filled order")),
         market_types=("swap",),
         fee_fields=(("fee", 1),),
         # builderFee off: ccxt otherwise attaches a paid builder to every order.

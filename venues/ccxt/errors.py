@@ -18,6 +18,11 @@ question each row answers is *did anything change on the venue?*
   never ``OrderRejected`` (that would mark a live order dead).
 - ``AuthenticationError`` and friends: going on is unsafe: ``VenueFatalError``.
 
+Where ccxt's class for an exchange's code says something else than the code means
+(okx 51169 "no position to reduce" has no class, so it would read "unknown"; bybit
+110008 "order finished" on a cancel is ``InvalidOrder``, so it would read "refused,
+still live"), the exchange's ``Dialect.error_rules`` decide first.
+
 Nothing here retries; a create is never re-sent by this module.
 """
 
@@ -33,6 +38,7 @@ import ccxt.async_support as ccxt
 from loguru import logger
 
 from venues import protocol as base
+from venues.ccxt.dialects import ErrorRule
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -167,20 +173,22 @@ def classify(
     venue: str,
     what: str,
     secrets: Iterable[str] = (),
-    duplicate_markers: Iterable[str] = (),
+    rules: Iterable[ErrorRule] = (),
 ) -> base.VenueError:
     """The Venue error ``exc`` stands for, with a scrubbed message naming venue and call.
 
-    ``duplicate_markers`` are an exchange's error codes for "client order id already
-    used", which ccxt maps to a plain ``InvalidOrder``; on a create they mean the order
-    may well exist.
+    ``rules`` are the exchange's own corrections (``Dialect.error_rules``), for example
+    its codes for "client order id already used", which ccxt maps to a plain
+    ``InvalidOrder`` but which on a create mean the order may well exist.
     """
     text = str(exc)
     message = scrub(f"{venue}: {what}: {type(exc).__name__}: {text}", secrets)
     if isinstance(exc, base.VenueError):
         return type(exc)(scrub(str(exc), secrets))
-    if operation == "place" and any(marker in text for marker in duplicate_markers):
-        return base.OutcomeUnknown(f"{message} (duplicate client id: the order may exist)")
+    if isinstance(exc, ccxt.BaseError):  # our rules read exchange answers, nothing else
+        for rule in rules:
+            if rule.matches(text, operation):
+                return rule.outcome(f"{message} ({rule.why})")
     if isinstance(exc, ccxt.ExchangeNotAvailable) and _never_sent(exc):
         return base.VenueUnavailable(f"{message} (connection not established: not sent)")
     for ccxt_class, venue_class, why in ERROR_TABLE:

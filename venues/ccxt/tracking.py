@@ -29,7 +29,23 @@ from venues.protocol import (
     VenueUpdate,
 )
 
-__all__ = ["OrderTracker", "Tracked"]
+__all__ = ["OrderTracker", "Tracked", "from_info"]
+
+
+def from_info(trade: dict[str, Any], fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """``trade`` with each unified field ccxt left empty taken from the raw ``info``.
+
+    Only empty fields are filled, so a ccxt that parses them again wins; the raw text is
+    what the exchange sent, so nothing is lost on the way (okx: ``fillPx``, ``fillSz``).
+    """
+    info = trade.get("info")
+    if not fields or not isinstance(info, dict):
+        return trade
+    repaired = dict(trade)
+    for unified, raw in fields:
+        if repaired.get(unified) is None and info.get(raw) not in (None, ""):
+            repaired[unified] = info[raw]
+    return repaired
 
 
 @attrs.define
@@ -95,6 +111,16 @@ class OrderTracker:
         self._by_order_id[order_id] = cid
         for trade in self._pending_trades.pop(order_id, []):
             self.on_ws_trade(trade)
+        if not self._in_flight():
+            self._pending_trades.clear()
+
+    def _in_flight(self) -> bool:
+        """Whether an order of ours may still own a trade we cannot route: one whose
+        exchange id we have not learnt. Otherwise an unknown trade is not ours (another
+        strategy's, or hyperliquid's history sent on subscribe) and kept for ever it
+        would only grow: such trades are dropped, and the parked ones once all ids are
+        known."""
+        return any(t.order_id is None and not t.terminal for t in self.orders.values())
 
     def _push_fill(self, fill: FillUpdate) -> None:
         key = (fill.client_id, fill.trade_id)
@@ -137,9 +163,11 @@ class OrderTracker:
         order_id = str(trade.get("order"))
         cid = self._by_order_id.get(order_id)
         if cid is None:
-            self._pending_trades.setdefault(order_id, []).append(trade)
+            if self._in_flight():
+                self._pending_trades.setdefault(order_id, []).append(trade)
             return
         tracked = self.orders[cid]
+        trade = from_info(trade, self._dialect.ws_trade_fields)
         try:
             fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
                                    contract_size=self._contract_size(tracked.symbol),
