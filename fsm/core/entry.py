@@ -178,6 +178,7 @@ class EntryModel(EntryGuards, EntryEffects):
         match event:
             case ev.Start():
                 self.books = dict(event.books)
+                self.arrival_books = dict(event.books)
                 self.rules = dict(event.rules)
                 self.start_positions.update(event.positions)
                 self.reference_price = sum(

@@ -54,6 +54,8 @@ class EntryFacts:
         self.config = config
         self.ledger = OrderLedger(config.retry_policy())
         self.books: dict[Leg, Book] = {}
+        # as at Start: what the entry's cost is measured against (fsm.core.economics)
+        self.arrival_books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None

@@ -26,6 +26,7 @@ from venues.protocol import (
     BookChanged,
     CancelAck,
     FillUpdate,
+    Liquidity,
     OrderNotFound,
     OrderRejected,
     OrderUpdate,
@@ -39,6 +40,7 @@ from venues.sim.matching import (
     is_marketable,
     is_multiple,
     rule_violation,
+    settle_currency,
     take,
 )
 from venues.sim.script import ScriptedBook, ScriptedFill, SimMarket
@@ -250,6 +252,8 @@ class Exchange:
             qty=qty,
             price=price,
             fee=qty * price * rate,
+            liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
+            fee_currency=settle_currency(sim.symbol),
         )
         completed = sim.add_fill(fill)
         self.executions.append(Execution(

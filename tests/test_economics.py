@@ -1,0 +1,78 @@
+"""The economics section of a result, checked against figures worked out by hand.
+
+one_leg_fills_first: alpha's quote buys 0.5 at 59994 resting (maker, 2 bp: 5.9994),
+the hedge sells 0.5 at beta's bid 60000 (taker, 5 bp: 15). Both books at arrival are
+60000.0 / 60000.5, so the reference (mean mid) is 60000.25.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from fsm.cli.timeline import cost_line
+from fsm.core.result import EntryResult
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
+from fsm.sim.scenario import ScenarioError
+from tests.scenariokit import BASE, CONFIG, mutate
+
+D = Decimal
+
+
+def run(text: str = BASE) -> EntryResult:
+    return simulate(scenarios.parse(text, "test.toml")).result
+
+
+def test_a_maker_long_and_a_taker_hedge_cost_what_the_fills_say() -> None:
+    result = run()
+    e = result.economics
+    long, short = e.legs["long"], e.legs["short"]
+    assert (long.vwap, long.maker_qty, long.taker_qty, long.fees) == (
+        D("59994"), D("0.5"), D(0), D("5.9994"))
+    assert (short.vwap, short.maker_qty, short.taker_qty, short.fees) == (
+        D("60000"), D(0), D("0.5"), D("15"))
+    assert (long.liquidity, short.liquidity) == ("maker", "taker")
+    assert e.arrival["short"].best_bid == D("60000.0")
+    assert e.arrival["long"].spread == D("0.5")
+    assert e.reference == D("60000.25")
+    # basis: 60000 - 59994 = 6 per unit; at arrival, beta's bid - alpha's ask = -0.5
+    assert (e.basis, e.basis_quote, e.arrival_basis) == (D("6"), D("3"), D("-0.5"))
+    assert e.basis_bps == (D(6) / D("60000.25") * 10_000).quantize(D("0.000001"))
+    assert e.fees_total == D("20.9994")
+    assert e.hedge_vwap == D("60000") and e.hedge_slippage_bps == 0
+    assert e.rollback_pnl is None
+    line = cost_line(result)
+    assert line == ("cost: basis +1.0 bp vs -0.1 at arrival; fees 7.0 bp (long maker, short "
+                    "taker); hedge slippage 0.0 bp; unhedged 100 ms")
+
+
+def test_a_rollback_reports_the_round_trips_realized_pnl() -> None:
+    result = simulate(scenarios.load_builtin("hedge_rejected_rollback")).result
+    e = result.economics
+    # bought 0.5 at 59994 (fee 5.9994), sold it back at 60000 (fee 15): 3 - 20.9994
+    assert e.legs["long"].rollback_pnl == D("-17.9994") == e.rollback_pnl
+    assert e.basis is None and e.hedge_vwap is None
+    assert cost_line(result).endswith("rollback P&L -17.9994 quote")
+
+
+def test_a_config_override_prices_the_expected_fees_and_names_its_source() -> None:
+    text = mutate(CONFIG, CONFIG + '\n[config.fees.beta]\nmaker = "0"\ntaker = "0.0003"\n')
+    e = run(text).economics
+    assert (e.legs["short"].taker_rate, e.legs["short"].rates_source) == (D("0.0003"), "config")
+    assert e.legs["short"].expected_fees == D("9")  # 0.5 x 60000 x 3 bp
+    assert e.legs["short"].fees == D("15")  # what the venue charged is still the fact
+    assert e.legs["long"].rates_source == "venue"
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('[config.fees.beta]\nmaker = "0"\ntaker = "3"\n',
+     "EntryConfig.fees: beta: taker: got 3, expected a fee rate between -1 and 1"),
+    ('[config.fees.beta]\nmaker = "0"\nrebate = "0.0003"\n',
+     "EntryConfig.fees: beta: unknown key(s) rebate; expected some of maker, symbols, taker"),
+])
+def test_a_bad_fee_override_in_a_scenario_is_refused_naming_it(table: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        scenarios.parse(mutate(CONFIG, CONFIG + "\n" + table), "test.toml")
