@@ -76,3 +76,23 @@ def test_a_config_override_prices_the_expected_fees_and_names_its_source() -> No
 def test_a_bad_fee_override_in_a_scenario_is_refused_naming_it(table: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=re.escape(message)):
         scenarios.parse(mutate(CONFIG, CONFIG + "\n" + table), "test.toml")
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('[config.fees.gamma]\nmaker = "0"\ntaker = "0.0003"\n',
+     "config.fees.gamma: expected one of alpha, beta; got 'gamma'"),
+    ('[config.fees.beta.symbols."ETH/USDT:USDT"]\nmaker = "0"\ntaker = "0.0003"\n',
+     "config.fees.beta.symbols: expected 'BTC/USDT:USDT' (the venue's market); "
+     "got 'ETH/USDT:USDT'"),
+])
+def test_a_fee_override_for_what_the_scenario_lacks_is_refused(table: str, message: str) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        scenarios.parse(mutate(CONFIG, CONFIG + "\n" + table), "test.toml")
+
+
+def test_a_simulated_run_reports_the_unhedged_time_the_venues_executed() -> None:
+    result = simulate(scenarios.load_builtin("lagging_stream_timings")).result
+    e = result.economics
+    assert (e.unhedged_ms, e.unhedged_source) == (result.timings.venue_unhedged_ms, "venues")
+    assert e.unhedged_ms != result.timings.unhedged_ms  # 500 executed against 100 known
+    assert cost_line(result).endswith(f"unhedged {e.unhedged_ms:g} ms")

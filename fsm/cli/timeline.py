@@ -153,14 +153,13 @@ def _bp(value: Decimal | None, signed: bool = True) -> str:
 
 def cost_line(result: EntryResult) -> str:
     """The entry's economics in one line a trader reads at a glance (the last line)."""
-    e, t = result.economics, result.timings
+    e = result.economics
     legs = ", ".join(f"{name} {leg.liquidity}" for name, leg in e.legs.items())
-    unhedged = t.venue_unhedged_ms if t.venue_unhedged_ms is not None else t.unhedged_ms
     parts = [
         f"basis {_bp(e.basis_bps)} bp vs {_bp(e.arrival_basis_bps)} at arrival",
         f"fees {_bp(e.fees_bps, signed=False)} bp ({legs})",
         f"hedge slippage {_bp(e.hedge_slippage_bps, signed=False)} bp",
-        f"unhedged {unhedged:g} ms",
+        f"unhedged {e.unhedged_ms:g} ms",
     ]
     if e.rollback_pnl is not None:
         parts.append(f"rollback P&L {e.rollback_pnl:+} quote")

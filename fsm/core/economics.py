@@ -108,6 +108,11 @@ class Economics:
     hedge_vwap: Decimal | None
     hedge_slippage_bps: Decimal | None
     rollback_pnl: Decimal | None
+    # The exposure the venues executed where known (simulated runs), else what the
+    # engine knew from fill reports; ``unhedged_source`` says which ("venues", "engine").
+    unhedged_ms: float = 0.0
+    unhedged_notional_seconds: Decimal = ZERO
+    unhedged_source: str = "engine"
     units: dict[str, str] = attrs.field(factory=lambda: dict(UNITS))
 
 

@@ -186,6 +186,7 @@ def build_result(
         ]
         legs[leg.value] = LegReport(spec.venue, spec.symbol, spec.qty, model.position(leg),
                                     average_price(directional))
+    timings = _timings(model, start, ended_at)
     return EntryResult(
         entry_id=model.entry_id,
         final_state=model.state,
@@ -196,11 +197,13 @@ def build_result(
         net_exposure=model.imbalance(),
         tolerance=model.tolerance(),
         positions=positions,
-        timings=_timings(model, start, ended_at),
+        timings=timings,
         exposure=tuple((_ms(at - start) or 0.0, net) for at, net in model.exposure),
         alerts=tuple(a.message for a in model.alerts),
         stop_reason=model.stop_reason,
-        economics=economics.build(model),
+        economics=attrs.evolve(
+            economics.build(model), unhedged_ms=timings.unhedged_ms,
+            unhedged_notional_seconds=timings.unhedged_notional_seconds),
         started_at=start,
         reference_price=model.reference_price,
     )
@@ -294,6 +297,9 @@ def with_venue_executions(result: EntryResult, executions: Iterable[Executed]) -
     if points:
         ended_at = max(ended_at, points[-1][0])
     seconds, notional = _exposure_integral(points, ended_at, result.reference_price)
-    timings = attrs.evolve(result.timings, venue_unhedged_ms=_ms(seconds) or 0.0,
+    venue_ms = _ms(seconds) or 0.0
+    timings = attrs.evolve(result.timings, venue_unhedged_ms=venue_ms,
                            venue_unhedged_notional_seconds=notional)
-    return attrs.evolve(result, timings=timings)
+    cost = attrs.evolve(result.economics, unhedged_ms=venue_ms,
+                        unhedged_notional_seconds=notional, unhedged_source="venues")
+    return attrs.evolve(result, timings=timings, economics=cost)
