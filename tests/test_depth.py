@@ -139,3 +139,23 @@ def test_quantity_up_to_includes_the_level_at_the_limit() -> None:
     assert depth.quantity_up_to(book, Side.BUY, D("101.5")) == D("1")
     assert depth.quantity_up_to(book, Side.SELL, D("98")) == D("3")
     assert depth.quantity_up_to(book, Side.SELL, D("99.5")) == D("0")
+
+
+@settings(max_examples=examples(1))
+@given(book=books().filter(lambda b: bool(b.bids and b.asks)), side=sides,
+       budget=st.integers(0, 200).map(Decimal))
+def test_what_a_budget_allows_never_costs_more_than_the_budget(
+    book: Book, side: Side, budget: Decimal
+) -> None:
+    count_example("depth budget")
+    limit = depth.budget_price(side, book.mid, budget)
+    allowed = depth.quantity_up_to(book, side, limit)
+    assert depth.cost_bps(side, limit, book.mid) == budget
+    if allowed > 0:
+        taken = depth.sweep(book, side, allowed)
+        assert isinstance(taken, depth.Sweep)
+        assert taken.worst_impact_bps(book.mid) <= budget
+        assert taken.impact_bps(book.mid) <= budget
+    # one lot more than allowed reaches past the limit, or past the book
+    beyond = depth.sweep(book, side, allowed + LOT)
+    assert isinstance(beyond, depth.Shortfall) or not depth.within(side, beyond.worst, limit)

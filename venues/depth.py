@@ -143,6 +143,15 @@ def cost_bps(side: Side, price: Decimal, reference: Decimal) -> Decimal:
     return (price - reference) * side.sign / reference * BPS
 
 
+def budget_price(side: Side, reference: Decimal, budget_bps: Decimal) -> Decimal:
+    """The worst price a taker on ``side`` may pay within ``budget_bps`` of ``reference``:
+    the protective limit of a "market" order (round it to the tick toward ``reference``).
+    With ``quantity_up_to`` it tells how much of a hedge a budget allows right now."""
+    if budget_bps < 0:
+        raise ValueError(f"budget_price: budget must be >= 0 bps, got {budget_bps}")
+    return reference * (1 + side.sign * budget_bps / BPS)
+
+
 def impact_vs_mid(book: Book, side: Side, qty: Decimal) -> Decimal | Shortfall:
     """The average price's cost in bps against the mid, or the shortfall."""
     taken = sweep(book, side, qty)
