@@ -13,11 +13,18 @@ from decimal import Decimal
 import pytest
 
 from fsm.cli.timeline import cost_line
+from fsm.core import economics
+from fsm.core import events as ev
+from fsm.core.config import EntryConfig
+from fsm.core.entry import EntryModel
 from fsm.core.result import EntryResult
+from fsm.core.values import EntryRequest, LegSpec
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import simulate
 from fsm.sim.scenario import ScenarioError
 from tests.scenariokit import BASE, CONFIG, mutate
+from venues.market import Book, BookLevel, Leg, MarketRules, PlaceOrder, Purpose
+from venues.protocol import Liquidity
 
 D = Decimal
 
@@ -96,3 +103,26 @@ def test_a_simulated_run_reports_the_unhedged_time_the_venues_executed() -> None
     assert (e.unhedged_ms, e.unhedged_source) == (result.timings.venue_unhedged_ms, "venues")
     assert e.unhedged_ms != result.timings.unhedged_ms  # 500 executed against 100 known
     assert cost_line(result).endswith(f"unhedged {e.unhedged_ms:g} ms")
+
+
+def test_a_fee_in_another_currency_is_kept_apart_from_the_totals() -> None:
+    """binance charges in BNB with the discount on: adding BNB to USDT would be wrong."""
+    book = Book(bids=(BookLevel("60000", "1"),), asks=(BookLevel("60001", "1"),))
+    rules = MarketRules(lot="0.001", tick="0.5", min_qty="0.001", maker_fee="0.0002",
+                        taker_fee="0.0005")
+    request = EntryRequest(LegSpec("alpha", "BTC/USDT:USDT", D("0.5")),
+                           LegSpec("beta", "BTC/USDT:USDT", D("0.5")), entry_id="f1")
+    model = EntryModel("f1", request, EntryConfig())
+    sent = model.handle(ev.Start(0.0, {leg: book for leg in Leg}, {leg: rules for leg in Leg},
+                                 {leg: D(0) for leg in Leg}))
+    quote = next(c for c in sent if isinstance(c, PlaceOrder) and c.leg is Leg.LONG
+                 and c.purpose is Purpose.QUOTE)
+    model.handle(ev.Accepted(0.1, quote.client_id))
+    model.handle(ev.FillReport(0.2, quote.client_id, "t1", D("0.2"), quote.price or D(0),
+                               D("0.01"), Liquidity.MAKER, "BNB"))
+    model.handle(ev.FillReport(0.3, quote.client_id, "t2", D("0.3"), quote.price or D(0),
+                               D("3"), Liquidity.MAKER, "USDT"))
+    cost = economics.build(model).legs["long"]
+    assert (cost.fees, cost.other_fees, cost.fee_currencies) == (
+        D("3"), {"BNB": D("0.01")}, ("BNB", "USDT"))
+    assert cost.maker_qty == D("0.5")

@@ -113,6 +113,15 @@ def _to_liquidity(value: Any) -> Any:
 _liquidity = checks.validator(_fail, checks.member(Liquidity), optional=True)
 
 
+def settle_currency(symbol: str) -> str | None:
+    """The currency fees are charged in: ccxt's settle (``BTC/USDT:USDT``), else the quote."""
+    if ":" in symbol:
+        return symbol.rsplit(":", 1)[1] or None
+    if "/" in symbol:
+        return symbol.split("/", 1)[1] or None
+    return None
+
+
 @attrs.frozen
 class FillUpdate:
     """One execution, as pushed by the venue or listed in a query answer.

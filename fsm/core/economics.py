@@ -20,8 +20,10 @@ reference notional):
   arrival (the ask for a buy), positive when worse: the market's move plus depth.
 - *rollback P&L*: on a leg that was rolled back, (exit VWAP - entry VWAP) x matched
   quantity x the leg's sign, minus every fee on the leg.
-- *fees*: what the venues reported on each fill (``fees``) and what the fee schedule
-  says the fills should have cost (``expected_fees``, with the rates and their source).
+- *fees*: what the venues reported on each fill (``fees``, in the market's settle
+  currency; a fee charged in another currency, a fee-token discount, goes to
+  ``other_fees`` and into no total) and what the fee schedule says the fills should
+  have cost (``expected_fees``, with the rates and their source).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from fsm.core.entry_facts import EntryFacts
 from fsm.core.values import Fill, average_price
 from venues import depth
 from venues.market import Leg, Purpose
-from venues.protocol import Liquidity
+from venues.protocol import Liquidity, settle_currency
 
 ZERO = Decimal(0)
 BPS = Decimal(10_000)
@@ -73,8 +75,12 @@ class LegCost:
     maker_qty: Decimal
     taker_qty: Decimal
     unknown_liquidity_qty: Decimal
-    fees: Decimal  # as reported by the venue, every fill of the leg (rollbacks included)
+    # as reported by the venue, every fill of the leg (rollbacks included), in the
+    # market's settle currency; fees charged in another (a fee-token discount) are in
+    # ``other_fees`` by currency and in no total
+    fees: Decimal
     fee_currencies: tuple[str, ...]
+    other_fees: dict[str, Decimal]
     expected_fees: Decimal  # as the fee schedule prices the same fills
     maker_rate: Decimal
     taker_rate: Decimal
@@ -171,6 +177,12 @@ def _leg(model: EntryFacts, leg: Leg, entry: list[Fill]) -> LegCost:
     rates = fee_schedule.rates_for(spec.venue, spec.symbol, model.rules.get(leg),
                                    model.config.fees)
     every = _fills(model, leg, entry=False)
+    settle = settle_currency(spec.symbol)
+    own = [f for f in every if f.fee_currency in (None, settle)]
+    other: dict[str, Decimal] = {}
+    for f in every:
+        if f.fee_currency not in (None, settle):
+            other[str(f.fee_currency)] = other.get(str(f.fee_currency), ZERO) + f.fee
 
     def qty(kind: Liquidity | None) -> Decimal:
         return sum((f.qty for f in entry if f.liquidity is kind), ZERO)
@@ -180,12 +192,12 @@ def _leg(model: EntryFacts, leg: Leg, entry: list[Fill]) -> LegCost:
         filled=sum((f.qty for f in entry), ZERO),
         maker_qty=qty(Liquidity.MAKER), taker_qty=qty(Liquidity.TAKER),
         unknown_liquidity_qty=qty(None),
-        fees=_q(sum((f.fee for f in every), ZERO)) or ZERO,
+        fees=_q(sum((f.fee for f in own), ZERO)) or ZERO, other_fees=other,
         fee_currencies=tuple(sorted({f.fee_currency for f in every if f.fee_currency})),
         expected_fees=_q(sum((f.qty * f.price * rates.rate(f.liquidity) for f in every), ZERO))
         or ZERO,
         maker_rate=rates.maker, taker_rate=rates.taker, rates_source=rates.source,
-        rollback_pnl=_rollback_pnl(model, leg, entry, every),
+        rollback_pnl=_rollback_pnl(model, leg, entry, own),
     )
 
 

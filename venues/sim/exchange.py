@@ -32,6 +32,7 @@ from venues.protocol import (
     OrderUpdate,
     PlaceAck,
     VenueUpdate,
+    settle_currency,
 )
 from venues.sim.matching import (
     ZERO,
@@ -40,7 +41,6 @@ from venues.sim.matching import (
     is_marketable,
     is_multiple,
     rule_violation,
-    settle_currency,
     take,
 )
 from venues.sim.script import ScriptedBook, ScriptedFill, SimMarket

@@ -146,15 +146,6 @@ class MarketState:
         return f"{self.symbol} bid {bid} ask {ask}"
 
 
-def settle_currency(symbol: str) -> str | None:
-    """The currency fees are charged in: ccxt's settle (``BTC/USDT:USDT``), else the quote."""
-    if ":" in symbol:
-        return symbol.rsplit(":", 1)[1] or None
-    if "/" in symbol:
-        return symbol.split("/", 1)[1] or None
-    return None
-
-
 def reducible(position: Decimal, side: Side) -> Decimal:
     """How much an order on ``side`` can trade without growing ``|position|``."""
     if position * side.sign < 0:
