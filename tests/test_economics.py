@@ -126,3 +126,10 @@ def test_a_fee_in_another_currency_is_kept_apart_from_the_totals() -> None:
     assert (cost.fees, cost.other_fees, cost.fee_currencies) == (
         D("3"), {"BNB": D("0.01")}, ("BNB", "USDT"))
     assert cost.maker_qty == D("0.5")
+
+
+def test_a_quote_amended_through_the_touch_counts_as_hedge() -> None:
+    """amend_partial_cross: the amended quote takes 0.2 at 60000, a hedge 0.3 at 59900;
+    against beta's arrival bid 60000 the hedge's 59940 is 10 bp worse."""
+    e = simulate(scenarios.load_builtin("amend_partial_cross")).result.economics
+    assert (e.hedge_vwap, e.hedge_slippage_bps) == (D("59940"), D("10"))

@@ -16,7 +16,8 @@ reference notional):
 - *bps of notional*: against ``reference`` (the mean of the arrival mids) times a
   quantity: per unit for the basis; for fees, the larger leg's entry fills (the
   position the fees bought, also when it was rolled back).
-- *hedge slippage*: the hedge fills' VWAP against the hedged venue's far touch at
+- *hedge slippage*: the hedge fills' VWAP (an amended-to-cross quote's taker fills
+  included) against the hedged venue's far touch at
   arrival (the ask for a buy), positive when worse: the market's move plus depth.
 - *rollback P&L*: on a leg that was rolled back, (exit VWAP - entry VWAP) x matched
   quantity x the leg's sign, minus every fee on the leg.
@@ -35,6 +36,7 @@ import attrs
 
 from fsm.core import fees as fee_schedule
 from fsm.core.entry_facts import EntryFacts
+from fsm.core.spec import AMEND_INITIAL
 from fsm.core.values import Fill, average_price
 from venues import depth
 from venues.market import Leg, Purpose
@@ -214,12 +216,18 @@ def _rollback_pnl(model: EntryFacts, leg: Leg, entry: list[Fill],
 
 
 def _hedge(model: EntryFacts) -> tuple[Decimal | None, Decimal | None]:
-    """The hedges' VWAP and its cost against the hedged venue's arrival far touch."""
-    hedges = [r for r in model.ledger if r.purpose is Purpose.HEDGE and r.filled > 0]
-    if not hedges:
+    """The hedges' VWAP and its cost against the hedged venue's arrival far touch.
+
+    A quote amended through the touch (amend-to-cross) hedged too: its taker fills count;
+    its maker fills, before the amend, were the quote's.
+    """
+    fills = [(r, f) for r in model.ledger for f in r.fills.values()
+             if r.purpose is Purpose.HEDGE
+             or (r.amend is not AMEND_INITIAL and f.liquidity is Liquidity.TAKER)]
+    if not fills:
         return None, None
-    leg, side = hedges[0].command.leg, hedges[0].command.side
-    vwap = average_price(f for r in hedges if r.command.leg is leg for f in r.fills.values())
+    leg, side = fills[0][0].command.leg, fills[0][0].command.side
+    vwap = average_price(f for r, f in fills if r.command.leg is leg)
     book = model.arrival_books.get(leg)
     if vwap is None or book is None or not (book.bids and book.asks):
         return vwap, None
