@@ -25,7 +25,7 @@ from venues.market import (
     Side,
     TimeInForce,
 )
-from venues.protocol import FillUpdate, OrderUpdate, VenueUpdate
+from venues.protocol import FillUpdate, Liquidity, OrderUpdate, VenueUpdate
 from venues.sim.venue import SimMarket, SimulatedVenue
 from venues.sim.virtual_time import run_virtual
 
@@ -106,7 +106,11 @@ def order(
 
 
 def fill(cid: str, n: int, qty: str, price: str, fee: str) -> FillUpdate:
-    return FillUpdate("A", "BTC", cid, f"A-t{n}", Decimal(qty), Decimal(price), Decimal(fee))
+    """A toy-venue fill; maker where the fee is the toy maker rate (0.0002), else taker."""
+    rate = Decimal(fee) / (Decimal(qty) * Decimal(price))
+    liquidity = Liquidity.MAKER if rate == Decimal("0.0002") else Liquidity.TAKER
+    return FillUpdate("A", "BTC", cid, f"A-t{n}", Decimal(qty), Decimal(price), Decimal(fee),
+                      liquidity)
 
 
 def status(cid: str, st: OrderStatus, filled: str) -> OrderUpdate:

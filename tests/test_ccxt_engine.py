@@ -64,6 +64,10 @@ def _outcome(result: EntryResult) -> tuple[str, dict[tuple[str, str], Decimal]]:
     return result.final_state, {k: v for k, v in filled.items() if v}
 
 
+def _liquidity(result: EntryResult) -> dict[str, tuple[Decimal, Decimal]]:
+    return {name: (leg.maker_qty, leg.taker_qty) for name, leg in result.economics.legs.items()}
+
+
 @pytest.mark.parametrize("long_id,short_id", PAIRS, ids=["binance-bybit", "bybit-binance"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_engine_on_doubles_matches_simulation(case: str, long_id: str, short_id: str) -> None:
@@ -90,6 +94,9 @@ async def _on_doubles(case: str, long_id: str, short_id: str, simulated: EntryRe
                  for o in result.orders}
         assert invariants.check(result, truth) == []
         assert _outcome(result) == _outcome(simulated)
+        # maker or taker, as each exchange's trades say (binance "maker"/"m", bybit
+        # "isMaker"), reaches the result as the simulated venue tells it
+        assert _liquidity(result) == _liquidity(simulated)
         assert long.core.unknown_routes == [] and short.core.unknown_routes == []
         for core in (long.core, short.core):  # no create was ever re-sent blindly
             creates = [r[2] for r in core.trading_requests() if r[1].endswith(("/order",

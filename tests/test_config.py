@@ -47,6 +47,7 @@ D = Decimal
         ("retry_backoff_max_s", 1.0),
         ("max_book_age_s", 2.0),
         ("max_notional", D(1_000_000)),
+        ("fees", ()),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -75,6 +76,7 @@ def test_defaults_cover_every_field() -> None:
         "retry_backoff_max_s",
         "max_book_age_s",
         "max_notional",
+        "fees",
     ]
 
 
@@ -109,7 +111,7 @@ def test_from_mapping_names_the_unknown_key() -> None:
     with pytest.raises(ConfigError) as caught:
         EntryConfig.from_mapping({"quote_timout_s": 5})
     assert str(caught.value) == (
-        "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, "
+        "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, fees, "
         "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, hedge_order, "
         "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
         "max_notional, "

@@ -171,6 +171,18 @@ INVALID = [
     _case("max_notional", "NaN", "got 'NaN', expected a finite decimal number", "notional-nan"),
     _case("max_notional", 1000.0, 'got 1000.0, expected a decimal number written as a string '
           '(for example "1000.0")', "notional-float"),
+    # fees: overrides per venue and per venue+symbol, rates in [-1, 1]
+    _case("fees", {"okx": {"maker": "0.0001", "tak": "0.0004"}},
+          "okx: unknown key(s) tak; expected some of maker, symbols, taker", "fees-unknown-key"),
+    _case("fees", {"okx": {"maker": "2", "taker": "0.0004"}},
+          "okx: maker: got 2, expected a fee rate between -1 and 1, with at most 12 decimal "
+          "places", "fees-above"),
+    _case("fees", {"okx": {"maker": "0.0001"}},
+          "okx: give both maker and taker, got only maker", "fees-half"),
+    _case("fees", {"okx": {"symbols": {"BTC/USDT:USDT": {"maker": "0"}}}},
+          "okx.symbols.BTC/USDT:USDT: give both maker and taker, got only maker",
+          "fees-symbol-half"),
+    _case("fees", "cheap", "expected a table of venues, got 'cheap'", "fees-not-a-table"),
     # retry backoff: seconds, the cap at least the base
     _case("retry_backoff_s", 0, "got 0, expected seconds in (0.0, 60.0]", "backoff-zero"),
     _case("retry_backoff_s", 61, "got 61, expected seconds in (0.0, 60.0]", "backoff-above"),

@@ -8,6 +8,7 @@ into "rejected" makes the engine believe an order is dead while it can still fil
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NoReturn, Protocol, runtime_checkable
@@ -106,9 +107,36 @@ _optional_text = checks.validator(_fail, checks.non_empty_text, optional=True)
 _status = checks.validator(_fail, checks.member(OrderStatus))
 
 
+class Liquidity(enum.Enum):
+    """Whether a fill rested on the book (maker) or took from it (taker): what it costs."""
+
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+def _to_liquidity(value: Any) -> Any:
+    return None if value is None else checks.member_or_keep(Liquidity)(value)
+
+
+_liquidity = checks.validator(_fail, checks.member(Liquidity), optional=True)
+
+
+def settle_currency(symbol: str) -> str | None:
+    """The currency fees are charged in: ccxt's settle (``BTC/USDT:USDT``), else the quote."""
+    if ":" in symbol:
+        return symbol.rsplit(":", 1)[1] or None
+    if "/" in symbol:
+        return symbol.split("/", 1)[1] or None
+    return None
+
+
 @attrs.frozen
 class FillUpdate:
-    """One execution, as pushed by the venue or listed in a query answer."""
+    """One execution, as pushed by the venue or listed in a query answer.
+
+    ``liquidity`` (maker or taker) and ``fee_currency`` are None where the venue does
+    not say; an unreported fee is 0 (a fee schedule then tells what it should have been).
+    """
 
     venue: str = attrs.field(validator=_text)
     symbol: str = attrs.field(validator=_text)
@@ -118,6 +146,9 @@ class FillUpdate:
     price: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_positive)
     # any sign: a maker rebate is a negative fee
     fee: Decimal = attrs.field(converter=checks.decimal_or_keep, validator=_finite)
+    liquidity: Liquidity | None = attrs.field(default=None, converter=_to_liquidity,
+                                              validator=_liquidity)
+    fee_currency: str | None = attrs.field(default=None, validator=_optional_text)
 
 
 @attrs.frozen

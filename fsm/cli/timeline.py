@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
+
 from fsm.core import events as ev
 from fsm.core.commands import (
     AmendOrder,
@@ -145,4 +147,27 @@ def summary(result: EntryResult) -> str:
         lines[-1] += (f" as the engine knew it; {t.venue_unhedged_ms:g} ms, "
                       f"{t.venue_unhedged_notional_seconds} as the venues executed it")
     lines += [f"alert: {a}" for a in result.alerts]
+    lines.append(cost_line(result))
     return "\n".join(lines)
+
+
+def _bp(value: Decimal | None, signed: bool = True) -> str:
+    if value is None:
+        return "-"
+    shown = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    return f"{shown:+}" if signed else f"{shown}"
+
+
+def cost_line(result: EntryResult) -> str:
+    """The entry's economics in one line a trader reads at a glance (the last line)."""
+    e = result.economics
+    legs = ", ".join(f"{name} {leg.liquidity}" for name, leg in e.legs.items())
+    parts = [
+        f"basis {_bp(e.basis_bps)} bp vs {_bp(e.arrival_basis_bps)} at arrival",
+        f"fees {_bp(e.fees_bps, signed=False)} bp ({legs})",
+        f"hedge slippage {_bp(e.hedge_slippage_bps, signed=False)} bp",
+        f"unhedged {e.unhedged_ms:g} ms",
+    ]
+    if e.rollback_pnl is not None:
+        parts.append(f"rollback P&L {e.rollback_pnl:+} quote")
+    return "cost: " + "; ".join(parts)

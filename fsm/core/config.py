@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import attrs
 
+from fsm.core.fees import FeeOverrideError, Overrides, parse_overrides
 from venues import checks
 
 OFFSET_MIN = Decimal("-0.01")
@@ -90,6 +91,13 @@ def _to_hedge_mode(value: Any) -> Any:
     return _member(HedgeMode, "hedge_mode", value)
 
 
+def _to_fee_overrides(value: Any) -> Overrides:
+    try:
+        return parse_overrides(value)
+    except FeeOverrideError as exc:
+        raise ConfigError(f"EntryConfig.fees: {exc}") from None
+
+
 @attrs.frozen(kw_only=True)
 class EntryConfig:
     """How an entry quotes, when it hedges, and how hard it tries before rolling back.
@@ -155,6 +163,11 @@ class EntryConfig:
         converter=_to_decimal_or_keep,
         validator=_decimal_in(Decimal(0), checks.MAX_NOTIONAL, lo_open=True),
     )
+
+    # Fee rates that win over the venue's own, per venue and per venue+symbol (see
+    # fsm.core.fees): ``{"okx": {"maker": "0.0001", "taker": "0.0004", "symbols":
+    # {"BTC/USDT:USDT": {...}}}}``.
+    fees: Overrides = attrs.field(default=(), converter=_to_fee_overrides)
 
     def __attrs_post_init__(self) -> None:
         if self.retry_backoff_max_s < self.retry_backoff_s:

@@ -187,6 +187,7 @@ class EntryModel(EntryGuards, EntryEffects):
             case ev.Start():
                 for leg, book in event.books.items():
                     self.keep_book(leg, book, event.at)
+                self.arrival_books = dict(event.books)
                 self.rules = dict(event.rules)
                 self.start_positions.update(event.positions)
                 self.reference_price = sum(

@@ -67,6 +67,8 @@ class EntryFacts:
         self.book_venue_at: dict[Leg, float | None] = {}
         self.book_reads_failed = 0  # book reads failed in a row (reset by any fresh book)
         self.book_reads_out = 0  # ``ReadBook`` commands not answered yet
+        # as at Start: what the entry's cost is measured against (fsm.core.economics)
+        self.arrival_books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None

@@ -19,6 +19,7 @@ from venues.market import (
     OrderStatus,
     Side,
 )
+from venues.protocol import Liquidity
 
 
 class Operation(FastEnum):
@@ -66,6 +67,9 @@ class FillReport:
     qty: Decimal
     price: Decimal
     fee: Decimal = Decimal(0)
+    # as the venue says (None: it did not); see venues.protocol.FillUpdate
+    liquidity: Liquidity | None = None
+    fee_currency: str | None = None
 
 
 @attrs.frozen

@@ -216,7 +216,8 @@ class OrderLedger:
         fill = Fill(
             venue=record.command.venue, client_id=record.client_id, trade_id=report.trade_id,
             qty=report.qty, price=report.price, fee=report.fee, at=report.at,
-            hedge=record.purpose is Purpose.HEDGE,
+            hedge=record.purpose is Purpose.HEDGE, liquidity=report.liquidity,
+            fee_currency=report.fee_currency,
         )
         record.fills[report.trade_id] = fill
         record.fills_total += fill.qty

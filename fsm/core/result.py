@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from fsm.core import economics
+from fsm.core.economics import Economics
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
 from fsm.core.spec import AMEND_INITIAL, EntryState
@@ -73,6 +75,8 @@ class FillView:
     fee: Decimal
     hedge: bool
     at_ms: float
+    liquidity: str | None  # maker, taker, or None where the venue did not say
+    fee_currency: str | None
 
 
 @attrs.frozen
@@ -133,6 +137,7 @@ class EntryResult:
     exposure: tuple[tuple[float, Decimal], ...]
     alerts: tuple[str, ...]
     stop_reason: str | None
+    economics: Economics  # what the entry cost (fsm.core.economics)
     # On the engine clock, for ``with_venue_executions``; not part of the JSON report.
     started_at: float = attrs.field(default=0.0, metadata={"json": False})
     reference_price: Decimal = attrs.field(default=Decimal(0), metadata={"json": False})
@@ -168,7 +173,8 @@ def build_result(
     orders = tuple(_order_report(r, start) for r in model.ledger)
     fills = tuple(
         FillView(f.venue, f.client_id, f.trade_id, f.qty, f.price, f.fee, f.hedge,
-                 _ms(f.at - start) or 0.0)
+                 _ms(f.at - start) or 0.0, f.liquidity.value if f.liquidity else None,
+                 f.fee_currency)
         for f in model.ledger.fills
     )
     legs = {}
@@ -180,6 +186,7 @@ def build_result(
         ]
         legs[leg.value] = LegReport(spec.venue, spec.symbol, spec.qty, model.position(leg),
                                     average_price(directional))
+    timings = _timings(model, start, ended_at)
     return EntryResult(
         entry_id=model.entry_id,
         final_state=model.state,
@@ -190,10 +197,13 @@ def build_result(
         net_exposure=model.imbalance(),
         tolerance=model.tolerance(),
         positions=positions,
-        timings=_timings(model, start, ended_at),
+        timings=timings,
         exposure=tuple((_ms(at - start) or 0.0, net) for at, net in model.exposure),
         alerts=tuple(a.message for a in model.alerts),
         stop_reason=model.stop_reason,
+        economics=attrs.evolve(
+            economics.build(model), unhedged_ms=timings.unhedged_ms,
+            unhedged_notional_seconds=timings.unhedged_notional_seconds),
         started_at=start,
         reference_price=model.reference_price,
     )
@@ -287,6 +297,9 @@ def with_venue_executions(result: EntryResult, executions: Iterable[Executed]) -
     if points:
         ended_at = max(ended_at, points[-1][0])
     seconds, notional = _exposure_integral(points, ended_at, result.reference_price)
-    timings = attrs.evolve(result.timings, venue_unhedged_ms=_ms(seconds) or 0.0,
+    venue_ms = _ms(seconds) or 0.0
+    timings = attrs.evolve(result.timings, venue_unhedged_ms=venue_ms,
                            venue_unhedged_notional_seconds=notional)
-    return attrs.evolve(result, timings=timings)
+    cost = attrs.evolve(result.economics, unhedged_ms=venue_ms,
+                        unhedged_notional_seconds=notional, unhedged_source="venues")
+    return attrs.evolve(result, timings=timings, economics=cost)

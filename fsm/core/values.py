@@ -15,6 +15,7 @@ from decimal import Decimal
 import attrs
 
 from venues.market import Leg, to_decimal
+from venues.protocol import Liquidity
 
 
 def _dec(value: object) -> Decimal:
@@ -57,6 +58,8 @@ class Fill:
     fee: Decimal
     at: float
     hedge: bool = False
+    liquidity: Liquidity | None = None  # None: the venue did not say
+    fee_currency: str | None = None  # None: the venue did not say
 
 
 def average_price(fills: Iterable[Fill]) -> Decimal | None:

@@ -136,7 +136,8 @@ async def query(venue: base.Venue, request: QueryOrder, post: Post) -> None:
     else:
         at = _now()
         fills = tuple(
-            ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee) for f in snap.fills
+            ev.FillReport(at, cid, f.trade_id, f.qty, f.price, f.fee, f.liquidity, f.fee_currency)
+            for f in snap.fills
         )
         post(ev.StatusReport(at, cid, snap.status, snap.filled, fills))
 

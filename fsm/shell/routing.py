@@ -79,7 +79,8 @@ class Routes:
         match update:
             case base.FillUpdate():
                 owner.post(ev.FillReport(now, update.client_id, update.trade_id, update.qty,
-                                         update.price, update.fee))
+                                         update.price, update.fee, update.liquidity,
+                                         update.fee_currency))
             case base.OrderUpdate():
                 owner.post(ev.StatusReport(now, update.client_id, update.status,
                                            update.filled))

@@ -191,6 +191,20 @@ def _guard(source: str, key: str, build: Callable[[], Any]) -> Any:
         raise ScenarioError(f"{source}: {key}: {exc}") from None
 
 
+def _check_fee_overrides(top: Table, config: EntryConfig, venues: list[VenueSpec]) -> None:
+    """An override for a venue or symbol the scenario does not have would do nothing,
+    silently: a typo'd name is refused like any other unknown key."""
+    symbols = {v.name: v.market.symbol for v in venues}
+    for override in config.fees:
+        if override.venue not in symbols:
+            top.fail(f"config.fees.{override.venue}", f"one of {', '.join(sorted(symbols))}",
+                     override.venue)
+        for symbol, _ in override.symbols:
+            if symbol != symbols[override.venue]:
+                top.fail(f"config.fees.{override.venue}.symbols",
+                         f"{symbols[override.venue]!r} (the venue's market)", symbol)
+
+
 def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
     try:
         data = tomllib.loads(text)
@@ -231,6 +245,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
         if leg.symbol != market_symbol:
             top.fail(f"request.{leg_name}.symbol", f"{market_symbol!r} (the venue's market)",
                      leg.symbol)
+    _check_fee_overrides(top, config, venues)
     expect = top.table("expect", {})
     expect_state = expect.string("final_state", None)
     finals = sorted(spec.terminal_names(spec.ENTRY_STATES))

@@ -34,6 +34,7 @@ from loguru import logger
 
 from venues.ccxt import convert as ccxt_convert
 from venues.ccxt import errors as ccxt_errors
+from venues.ccxt import fees as ccxt_fees
 from venues.ccxt import instances
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.dialects import Dialect, dialect
@@ -177,17 +178,17 @@ class CcxtVenue:
         return rules
 
     async def _fees(self, symbol: str, market: dict[str, Any]) -> tuple[Decimal, Decimal]:
-        """The account's own fee tier where the exchange tells it, else the market default."""
-        if self.background.has.get("fetchTradingFee") and self.background.apiKey:
+        """The account's own fee tier where the exchange tells it, else the base tier
+        (``venues.ccxt.fees``); read once per symbol, cached with the rules."""
+        exchange_id = self.dialect.exchange_id
+        if ccxt_fees.can_read_account(self.background):
             try:
                 fee = await self.background.fetch_trading_fee(symbol)
-                return ccxt_convert.trading_fees(fee, self.dialect.fee_tier_fields,
-                                                 f"{self.name} {symbol}")
+                return ccxt_fees.account_rates(exchange_id, fee, market)
             except Exception as exc:
-                self._log.warning("{}: account fees unavailable, using market defaults: {}",
+                self._log.warning("{}: account fees unavailable, using the base tier: {}",
                                   self.name, self.scrub(str(exc)))
-        return (ccxt_parse.number(market.get("maker", 0), "maker fee"),
-                ccxt_parse.number(market.get("taker", 0), "taker fee"))
+        return ccxt_fees.default_rates(exchange_id, market)
 
     async def book(self, symbol: str, depth: int = 10) -> Book:
         if depth < 1:

@@ -28,7 +28,6 @@ __all__ = [
     "rules",
     "tick_at",
     "to_contracts",
-    "trading_fees",
 ]
 
 BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -56,20 +55,6 @@ async def rules(market: dict[str, Any], size: Decimal,
         min_notional=min_cost or Decimal(0), maker_fee=maker, taker_fee=taker,
         supports_amend=supports_amend,
     )
-
-
-def trading_fees(fee: dict[str, Any], fields: tuple[str, str, int] | None,
-                 where: str) -> tuple[Decimal, Decimal]:
-    """(maker, taker) of a ccxt trading-fee answer; the exchange's own ``fields`` (maker
-    name, taker name, sign making a charge positive) win over ccxt's where present."""
-    info = fee.get("info")
-    if fields is not None and isinstance(info, dict):
-        maker_key, taker_key, sign = fields
-        if info.get(maker_key) not in (None, "") and info.get(taker_key) not in (None, ""):
-            return (ccxt_parse.number(info[maker_key], f"{where} {maker_key}") * sign,
-                    ccxt_parse.number(info[taker_key], f"{where} {taker_key}") * sign)
-    return (ccxt_parse.number(fee.get("maker"), f"{where} maker fee"),
-            ccxt_parse.number(fee.get("taker"), f"{where} taker fee"))
 
 
 def book(raw: dict[str, Any], depth: int, size: Decimal, where: str) -> Book:

@@ -125,10 +125,6 @@ class Dialect:
     # ccxt's okx turns a push into a trade with safe_number, which gives None for the
     # Decimal values its own parse_order produced (price, amount and fee lost)
     ws_trade_fields: tuple[tuple[str, str], ...] = ()
-    # the fee tier's (maker, taker) raw fields and the sign that makes a charge positive,
-    # read before ccxt's unified ones: okx answers USDT swaps' rates in makerU/takerU and
-    # ccxt reads the coin-margined maker/taker first
-    fee_tier_fields: tuple[str, str, int] | None = None
     # prices limited to this many significant figures (hyperliquid: 5, and at most
     # ``price_max_decimals`` minus the size decimals): the tick depends on the price, so
     # the one ccxt computed from the price at load is wrong once it crosses a power of ten
@@ -200,7 +196,6 @@ DIALECTS: dict[str, Dialect] = {
         # a push carries both: fillFee is this fill's, fee the order's running total
         fee_fields=(("fillFee", -1), ("fee", -1)),
         ws_trade_fields=(("price", "fillPx"), ("amount", "fillSz"), ("id", "tradeId")),
-        fee_tier_fields=("makerU", "takerU", -1),
         options={**_COMMON, "defaultType": "swap"},
         venue_id=_okx_id,
     ),

@@ -20,6 +20,7 @@ from typing import Any
 from venues.market import OrderStatus
 from venues.protocol import (
     FillUpdate,
+    Liquidity,
     OrderSnapshot,
     OutcomeUnknown,
 )
@@ -104,12 +105,18 @@ def fill(
     if qty <= 0 or price <= 0:
         raise BadVenuePayload(f"{where} {trade_id}: expected positive amount and price, "
                               f"got {qty} at {price}")
+    fee, currency = _fee(trade, where, fee_fields)
     return FillUpdate(venue=venue, symbol=symbol, client_id=client_id, trade_id=trade_id,
-                      qty=qty, price=price, fee=_fee(trade, where, fee_fields))
+                      qty=qty, price=price, fee=fee, liquidity=_LIQUIDITY.get(
+                          str(trade.get("takerOrMaker"))), fee_currency=currency)
 
 
-def _fee(trade: dict[str, Any], where: str, fee_fields: tuple[tuple[str, int], ...]) -> Decimal:
-    """The fee paid (positive) for one trade.
+_LIQUIDITY = {"maker": Liquidity.MAKER, "taker": Liquidity.TAKER}
+
+
+def _fee(trade: dict[str, Any], where: str, fee_fields: tuple[tuple[str, int], ...]
+         ) -> tuple[Decimal, str | None]:
+    """The fee paid (positive) for one trade and its currency (None: not stated).
 
     With ``number = Decimal`` ccxt 4.5 loses ``fee.cost``: its ``safe_string`` ignores
     Decimal values (the check for them is commented out), so the fee it has already
@@ -118,14 +125,16 @@ def _fee(trade: dict[str, Any], where: str, fee_fields: tuple[tuple[str, int], .
     value only when it survived.
     """
     fee_info = trade.get("fee")
+    currency = fee_info.get("currency") if isinstance(fee_info, dict) else None
+    currency = str(currency) if currency not in (None, "") else None
     if isinstance(fee_info, dict) and fee_info.get("cost") is not None:
-        return number(fee_info["cost"], f"{where}.fee.cost")
+        return number(fee_info["cost"], f"{where}.fee.cost"), currency
     info = trade.get("info")
     if isinstance(info, dict):
         for name, sign in fee_fields:
             if info.get(name) not in (None, ""):
-                return number(info[name], f"{where}.info.{name}") * sign
-    return Decimal(0)
+                return number(info[name], f"{where}.info.{name}") * sign, currency
+    return Decimal(0), None
 
 
 def snapshot(

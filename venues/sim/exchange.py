@@ -33,11 +33,13 @@ from venues.protocol import (
     BookChanged,
     CancelAck,
     FillUpdate,
+    Liquidity,
     OrderNotFound,
     OrderRejected,
     OrderUpdate,
     PlaceAck,
     VenueUpdate,
+    settle_currency,
 )
 from venues.sim.matching import (
     ZERO,
@@ -261,6 +263,8 @@ class Exchange:
             qty=qty,
             price=price,
             fee=qty * price * rate,
+            liquidity=Liquidity.MAKER if maker else Liquidity.TAKER,
+            fee_currency=settle_currency(sim.symbol),
         )
         completed = sim.add_fill(fill)
         self.executions.append(Execution(
