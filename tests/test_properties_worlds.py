@@ -26,6 +26,7 @@ from fsm.core.commands import RaiseAlert
 from fsm.core.config import EntryConfig
 from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
+from fsm.core.spec import EntryTrigger
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell.engine import EntryEngine, Step
 from fsm.sim.runner import venue_filled
@@ -312,13 +313,16 @@ def test_entries_sharing_an_account_stay_safe_and_add_up(world: AccountWorld) ->
         entries=len(world.entries),
         opposite=int(len({e.request.long.venue for e in world.entries}) > 1),
         kills=sum(e.kill_at_s is not None for e in world.entries),
-        kills_landed=sum(any(p.trigger == "kill" for p in r.path) for r in run.results.values()),
+        kills_landed=sum(any(p.trigger == EntryTrigger.KILL for p in r.path)
+                         for r in run.results.values()),
         caller_cancels=len(run.abandoned),
         refused_on_an_empty_side=len(run.refused),
         thin_books=sum(_thin(v) for v in world.venues),
         empty_sides=sum(_empty_sides(v) for v in world.venues),
         rolled_back=states.count("rolled_back"),
         stuck=states.count("stuck"), unbalanced=states.count("unbalanced"),
+        stuck_with_no_fault=0 if any(v.reactions for v in world.venues)
+        else states.count("stuck"),
         calm=int(not any(v.reactions or _thin(v) or _empty_sides(v) for v in world.venues)),
     )
     check_run(run)
