@@ -43,7 +43,6 @@ from venues.sim.virtual_time import run_virtual
 
 D = Decimal
 VIRTUAL_LIMIT_S = 3600.0
-ENTRY_TERMINAL = invariants.ENTRY_TERMINAL
 
 # PENDING caller13 (issue 13, Deliver 2: "entries outlive their callers"). Today a caller
 # cancelling its ``engine.enter()`` strands the entry's exposure (see the xfail test at
@@ -232,7 +231,7 @@ async def _run(world: AccountWorld) -> AccountRun:
 
 def check_entry(result: EntryResult, venues: dict[str, SimulatedVenue]) -> None:
     """One entry among others: safe by venue truth, and honest about what it holds."""
-    assert result.final_state in ENTRY_TERMINAL
+    assert result.final_state in invariants.ENTRY_TERMINAL
     truth = venue_filled(venues, result)
     violations = invariants.check(result, truth, alone=False)
     assert violations == [], (result.entry_id, violations)
@@ -333,28 +332,54 @@ def test_entries_sharing_an_account_stay_safe_and_add_up(world: AccountWorld) ->
         assert "stuck" not in states, {i: r.final_state for i, r in run.results.items()}
 
 
+def _plain(name: str, lot: str, depth: str, latency_s: float = 0.0,
+           script: tuple[ScriptedFill, ...] = ()) -> VenueSpec:
+    rules = MarketRules(lot=lot, tick=D("0.5"), min_qty=lot, min_notional=D(5))
+    return VenueSpec(name, SimMarket(SYMBOL, rules, book_at(0, D(depth))), latency_s=latency_s,
+                     request_timeout_s=0.5, duplicate_fills=False, stream_delay_s=0.0,
+                     script=script, reactions=())
+
+
+def _entry(entry_id: str, long: str, short: str, qty: str, **at: float) -> Planned:
+    return Planned(EntryRequest(LegSpec(long, SYMBOL, qty), LegSpec(short, SYMBOL, qty),
+                                entry_id=entry_id), 0.0, **at)
+
+
+def _drained_pair() -> AccountWorld:
+    """w0 (long alpha) and w1 (long beta) cross the books at once; beta's book is 6 lots
+    a side, so w1's long quote gets 6 of 7 lots, its hedge finds beta's asks gone, and
+    its rollback finds the bids w0 sold into (1 lot of 6 fills): stuck, budget 0."""
+    config = EntryConfig(limit_order_offset_pct=D("-0.0002"), quote_timeout_s=0.3,
+                         hedge_retry_budget=0, rollback_retry_budget=0, send_retry_budget=0)
+    return AccountWorld((_plain("alpha", "0.001", "0.4"), _plain("beta", "0.001", "0.001")),
+                        config, (_entry("w0", "alpha", "beta", "0.005"),
+                                 _entry("w1", "beta", "alpha", "0.007")))
+
+
+def test_the_account_check_names_a_fill_no_entry_reports() -> None:
+    """The venues add up to both entries' reports, and not to one of them alone. (The
+    world is also the worlds' one `stuck` pattern with no fault: a drained thin book.)"""
+    run = run_account(_drained_pair())
+    assert {i: r.final_state for i, r in run.results.items()} == {
+        "w0": "complete", "w1": "stuck"}
+    check_run(run)
+    now = {name: v.position_now(SYMBOL) for name, v in run.venues.items()}
+    truth = {c: v.order(c).filled for v in run.venues.values() for c in v.client_ids()}
+    alone = invariants.shared_account([run.results["w1"]], run.held, now, truth)
+    assert [line.split(" holds")[0] for line in alone] == ["account: alpha", "account: beta"]
+
+
 # --------------------------------------------------------------------------- found
 
 def _opposite_pair_cancelled() -> AccountWorld:
     """Two entries in opposite directions; w0's caller gives up at 0.21 s, just after w0's
     long quote on alpha filled (0.2 s), while its short quote's cancel is on its way."""
-    lot = D("0.01")
-    rules = MarketRules(lot=lot, tick=D("0.5"), min_qty=lot, min_notional=D(5))
-
-    def spec(name: str, script: tuple[ScriptedFill, ...]) -> VenueSpec:
-        return VenueSpec(name, SimMarket(SYMBOL, rules, book_at(0, D(4))), latency_s=0.025,
-                         request_timeout_s=0.5, duplicate_fills=False, stream_delay_s=0.0,
-                         script=script, reactions=())
-
-    def entry(entry_id: str, long: str, short: str, qty: str, **at: float) -> Planned:
-        return Planned(EntryRequest(LegSpec(long, SYMBOL, qty), LegSpec(short, SYMBOL, qty),
-                                    entry_id=entry_id), 0.0, **at)
-
     return AccountWorld(
-        (spec("alpha", (ScriptedFill(at_s=0.2),)), spec("beta", ())),
+        (_plain("alpha", "0.01", "4", 0.025, (ScriptedFill(at_s=0.2),)),
+         _plain("beta", "0.01", "4", 0.025)),
         EntryConfig(quote_timeout_s=5),
-        (entry("w0", "alpha", "beta", "0.5", cancel_at_s=0.21),
-         entry("w1", "beta", "alpha", "0.3")))
+        (_entry("w0", "alpha", "beta", "0.5", cancel_at_s=0.21),
+         _entry("w1", "beta", "alpha", "0.3")))
 
 
 @pytest.mark.xfail(strict=True, reason="PENDING caller13: a cancelled caller strands its "
