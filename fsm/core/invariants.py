@@ -1,4 +1,5 @@
-"""The safety invariants of an entry, checked from its result and the venues' truth.
+"""The safety invariants of an entry, checked from its result and the venues' truth,
+and one of the entries sharing an account (``shared_account``).
 
 Used by the tests, the property tests and ``atomic-entry simulate`` (which refuses to
 call a run good when one is broken). Each check reads what happened, never how the
@@ -8,7 +9,7 @@ positions are the venues' own, so a fill the engine counted twice shows up here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from fsm.core import spec
@@ -215,6 +216,35 @@ def fresh_books(commands: Iterable[object], max_book_age_s: float) -> list[str]:
             what = "no book age" if age is None else f"a book {age:.3f} s old"
             out.append(f"fresh books: {type(command).__name__} {command.client_id} was "
                        f"priced from {what}; expected at most {max_book_age_s} s")
+    return out
+
+
+def shared_account(
+    results: Sequence[EntryResult], held: Mapping[str, Decimal], now: Mapping[str, Decimal],
+    venue_filled: Mapping[str, Decimal], outside: Mapping[str, Decimal] | None = None,
+) -> list[str]:
+    """8. Entries sharing one account (one symbol per venue) add up: each venue now holds
+    what it held before plus what every entry reports it filled there, order by order.
+
+    A fill that no entry reports, or reports twice, shows up here even when each entry
+    alone looks right. An order a stuck entry left live counts by ``venue_filled`` (its
+    report is provisional); ``outside`` is what trades no result reports made on each
+    venue (an entry whose caller walked away), by the venues' own account.
+    """
+    out = []
+    for venue, before in held.items():
+        reported = (outside or {}).get(venue, Decimal(0))
+        for result in results:
+            provisional = _left_live(result)
+            for order in result.orders:
+                if order.venue != venue:
+                    continue
+                filled = (venue_filled.get(order.client_id, Decimal(0))
+                          if order.client_id in provisional else order.filled)
+                reported += filled if order.side == "buy" else -filled
+        if before + reported != now[venue]:
+            out.append(f"account: {venue} holds {now[venue]}; it held {before} and what "
+                       f"the entries report moves it by {reported}")
     return out
 
 
