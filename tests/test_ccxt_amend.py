@@ -11,7 +11,11 @@ from typing import Any
 import attrs
 import pytest
 
+from fsm.core.config import EntryConfig, HedgeMode
+from fsm.core.values import EntryRequest, LegSpec
+from fsm.shell.engine import EntryEngine
 from tests.ccxtkit import SYMBOL, double_venue
+from tests.doubles.core import purpose_of
 from tests.test_ccxt_requests import (
     HL_BOOK,
     HL_META,
@@ -154,3 +158,44 @@ def test_binance_double_reads_order_id_first() -> None:
 
 
 
+
+
+# -- the engine on the doubles -------------------------------------------------------
+
+@pytest.mark.parametrize("short_id", ["binanceusdm", "bybit"])
+@pytest.mark.parametrize("post_only", [False, True], ids=["plain", "post-only"])
+def test_engine_amend_to_cross_on_doubles(short_id: str, post_only: bool) -> None:
+    """As the README's amend table says: with plain quotes the lagging quote is amended
+    through the touch and becomes the hedge (no hedge order); with post-only quotes the
+    adapter offers no amend and the entry cancels, then hedges. Hedged either way."""
+    long_id = "bybit" if short_id == "binanceusdm" else "binanceusdm"
+
+    async def main() -> tuple[list[str], list[str], str]:
+        async with double_venue("alpha", long_id, timeout_ms=300,
+                                post_only_quotes=post_only) as long, \
+                double_venue("beta", short_id, timeout_ms=300,
+                             post_only_quotes=post_only) as short:
+            long.core.script.fill_after_create["q"] = 0.2
+            engine = EntryEngine({"alpha": long.venue, "beta": short.venue},
+                                 EntryConfig(quote_timeout_s=0.8,
+                                             hedge_mode=HedgeMode.AMEND_TO_CROSS))
+            request = EntryRequest(long=LegSpec("alpha", SYMBOL, Decimal("0.5")),
+                                   short=LegSpec("beta", SYMBOL, Decimal("0.5")),
+                                   entry_id="sim1")
+            try:
+                result = await engine.enter(request)
+            finally:
+                await engine.close()
+            assert long.core.positions["BTCUSDT"] == Decimal("0.5")
+            assert short.core.positions["BTCUSDT"] == Decimal("-0.5")
+            amends = [r[1] for r in short.core.trading_requests()
+                      if r[0] == "PUT" or r[1].endswith("/order/amend")]
+            purposes = sorted(purpose_of(cid) or "?" for cid in short.core.orders)
+            return amends, purposes, result.final_state
+
+    amends, purposes, final = asyncio.run(main())
+    assert final == "complete"
+    if post_only:
+        assert (amends, purposes) == ([], ["h", "q"])
+    else:
+        assert len(amends) == 1 and purposes == ["q"]
