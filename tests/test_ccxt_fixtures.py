@@ -302,9 +302,10 @@ def test_okx_order_and_fills_read_in_base_units_with_positive_fees() -> None:
 _SIGNING = ("timestamp", "signature", "recvWindow")
 
 
-def _binance_requests(body: Callable[[Any], Awaitable[None]]) -> list[tuple[str, dict[str, Any]]]:
+def _binance_requests(body: Callable[[Any], Awaitable[None]], post_only: bool = True
+                      ) -> list[tuple[str, dict[str, Any]]]:
     async def main() -> list[tuple[str, dict[str, Any]]]:
-        async with double_venue("v", "binanceusdm", post_only_quotes=True) as d:
+        async with double_venue("v", "binanceusdm", post_only_quotes=post_only) as d:
             await body(d.venue)
             return [(r[0], {k: v for k, v in r[2].items() if k not in _SIGNING})
                     for r in d.core.trading_requests() if r[1] == "/fapi/v1/order"]
@@ -328,16 +329,14 @@ def test_binance_futures_create_request() -> None:
         "newOrderRespType": "RESULT"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 15 (Why 1, Deliver 1): binanceusdm edit_order(None, ...) sends orderId=None, "
-    "which binance takes over origClientOrderId and refuses; amend by client id per venue "
-    "is the separate amend work item"))
 def test_binance_futures_edit_request_names_the_order_by_client_id_only() -> None:
+    """No ``orderId`` at all: binance reads it before ``origClientOrderId`` and ccxt's
+    edit_order(None, ...) would send the literal "None" (issue 15, Why 1)."""
     async def body(venue: Any) -> None:
         await venue.place(QUOTE_BUY)
         await venue.amend(SYMBOL, "aet1Lq1", Decimal("59980"), Decimal("0.5"))
 
-    requests = _binance_requests(body)
+    requests = _binance_requests(body, post_only=False)
     (edit,) = [params for method, params in requests if method == "PUT"]
     assert edit == {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.5", "price": "59980",
                     "origClientOrderId": "aet1Lq1"}

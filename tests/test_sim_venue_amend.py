@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.simkit import AMEND_RULES, fill, market, now, order, run, status, venue_with
-from venues.market import OrderStatus
+from venues.market import OrderStatus, Purpose
 from venues.protocol import AmendAck, NotSupported, OrderNotFound, OrderRejected, OutcomeUnknown
 from venues.sim.venue import Reaction, ReactionAction
 
@@ -97,5 +97,37 @@ def test_amend_not_supported_is_refused_without_a_round_trip() -> None:
             await venue.amend("BTC", "q1", D("99.5"), D("1"))
         assert now() == 0.5
         assert venue.order("q1").price == D(99)
+
+    run(scenario())
+
+
+# -- post-only quotes (the venues' rules: a crossing place is refused, a crossing amend
+# cancels the order) ---------------------------------------------------------------------
+
+
+def test_post_only_quote_that_would_take_is_refused_and_others_are_not() -> None:
+    async def scenario() -> None:
+        venue, _ = venue_with(market(rules=AMEND_RULES), post_only_quotes=True)
+        with pytest.raises(OrderRejected, match="post-only: buy at 100 would take"):
+            await venue.place(order("q1", qty="1", price="100"))
+        assert venue.client_ids() == []
+        await venue.place(order("q2", qty="1", price="99"))  # rests
+        await venue.place(order("h1", qty="1", price="100", purpose=Purpose.HEDGE))  # takes
+        assert venue.position_now("BTC") == D("1")
+
+    run(scenario())
+
+
+def test_amend_that_would_cross_cancels_a_post_only_quote() -> None:
+    async def scenario() -> None:
+        venue, rec = venue_with(market(rules=AMEND_RULES), post_only_quotes=True)
+        await venue.place(order("q1", qty="2", price="98"))
+        assert await venue.amend("BTC", "q1", D("99"), D("2")) == AmendAck(
+            "q1", OrderStatus.OPEN, D(0))
+        ack = await venue.amend("BTC", "q1", D("101"), D("2"))
+        assert ack == AmendAck("q1", OrderStatus.CANCELED, D(0))
+        await asyncio.sleep(0)
+        assert rec.updates == [status("q1", OrderStatus.CANCELED, "0")]
+        assert venue.position_now("BTC") == D(0)
 
     run(scenario())

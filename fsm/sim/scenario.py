@@ -55,6 +55,7 @@ class VenueSpec:
     script: tuple[ScriptedFill | ScriptedBook, ...]
     reactions: tuple[Reaction, ...]
     outages: tuple[Outage, ...] = ()
+    post_only_quotes: bool = False
 
     def build(self) -> SimulatedVenue:
         return SimulatedVenue(
@@ -62,6 +63,7 @@ class VenueSpec:
             request_timeout_s=self.request_timeout_s, script=self.script,
             reactions=self.reactions, duplicate_fills=self.duplicate_fills,
             stream_delay_s=self.stream_delay_s, outages=self.outages,
+            post_only_quotes=self.post_only_quotes,
         )
 
 
@@ -166,6 +168,7 @@ def _venue(name: str, table: Table) -> VenueSpec:
         request_timeout_s=table.millis("request_timeout_ms", 1000.0),
         duplicate_fills=table.boolean("duplicate_fills", False),
         stream_delay_s=table.millis("stream_delay_ms", 0.0),
+        post_only_quotes=table.boolean("post_only_quotes", False),
         script=tuple(script), reactions=tuple(reactions), outages=tuple(outages),
     )
     table.done()

@@ -32,6 +32,8 @@ _ERRORS = {
                               "Only order will be rejected. The order will not be recorded "
                               "in the order history"),
     "bad_symbol": (400, -1121, "Invalid symbol."),
+    "bad_order_id": (400, -1102, "Mandatory parameter 'orderId' was not sent, was empty/null, "
+                                 "or malformed."),
     "rate_limit": (429, -1003, "Too many requests; current limit is 2400 requests per "
                                "minute. Please use the websocket for live updates to avoid "
                                "polling the API."),
@@ -231,9 +233,12 @@ class BinanceDouble:
                 "bidNotional": "0", "askNotional": "0", "updateTime": self.core.now_ms()}
 
     def _find(self, p: dict[str, Any]) -> Order:
-        if "origClientOrderId" in p:
-            return self.core.lookup(client_id=p["origClientOrderId"])
-        return self.core.lookup(order_id=int(p["orderId"]))
+        """Binance reads ``orderId`` first when both are sent, and wants it numeric."""
+        if "orderId" in p:
+            if not p["orderId"].isdigit():
+                raise Refused("bad_order_id", p["orderId"])
+            return self.core.lookup(order_id=int(p["orderId"]))
+        return self.core.lookup(client_id=p["origClientOrderId"])
 
     async def _order(self, method: str, p: dict[str, Any]) -> web.StreamResponse:
         core = self.core

@@ -231,6 +231,12 @@ class FakeExchange:
             raise Refused("not_found", order.client_id)
         order.price = price
         order.updated_ms = self.now_ms()
+        if order.tif == "post_only" and self._marketable(order):
+            # binance, bybit, okx (51511) and hyperliquid cancel a post-only order that an
+            # amend would make take
+            order.status = "canceled"
+            self._notify("canceled", order)
+            return order
         self._notify("amended", order)
         if self._marketable(order):
             self._take(order)

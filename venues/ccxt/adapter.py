@@ -69,10 +69,10 @@ class CcxtVenue:
     ``config`` is merged into both ccxt instances' configuration (tests pass an aiohttp
     ``session`` that reaches only the loopback doubles). ``stream`` picks the update
     source: ``"auto"`` (websocket where ccxt.pro has ``watchOrders``), ``"ws"`` or
-    ``"poll"``. ``post_only_quotes`` sends quotes post-only, so a quote the market moved
-    through while in flight is refused instead of taking liquidity. A book read is followed
-    from then on (``BookFeed``, polled every ``book_poll_interval_s`` if not watched); a
-    market order needing a price takes one no older than ``max_book_age_s``, else reads.
+    ``"poll"``. ``post_only_quotes`` sends quotes post-only (a quote the market moved
+    through in flight is refused, not taken) and declares amend unsupported. A book read
+    is followed from then on (``BookFeed``, polled every ``book_poll_interval_s`` if not
+    watched); a market order needing a price takes one no older than ``max_book_age_s``.
     """
 
     def __init__(
@@ -170,9 +170,11 @@ class CcxtVenue:
         if cached is not None:
             return cached
         market = self._market(symbol)
+        # amend-to-cross would cancel a post-only quote on every supported exchange
+        amends = (bool(self.trading.has.get("editOrder")) and self.dialect.amend_by_client_id
+                  and not self.post_only_quotes)
         rules = await ccxt_convert.rules(market, self._contract_size(market),
-                                       lambda: self._fees(symbol, market),
-                                       bool(self.trading.has.get("editOrder")),
+                                       lambda: self._fees(symbol, market), amends,
                                        f"{self.name} market {symbol}")
         self._rules[symbol] = rules
         return rules
@@ -354,7 +356,7 @@ class CcxtVenue:
     async def amend(
         self, symbol: str, client_id: str, price: Decimal, qty: Decimal
     ) -> AmendAck:
-        """``edit_order`` with the new price and total size, then the order's truth.
+        """The dialect's edit by client id (new price and total size), then the truth.
 
         Edit answers are as partial as create answers on several venues, so status and
         filled come from a query by client id; if that query fails the amend's outcome
@@ -371,9 +373,9 @@ class CcxtVenue:
         contracts = qty / self._contract_size(market)
         rounded = ccxt_convert.maker_price(price, rules, self.dialect, tracked.side)
         try:
-            await self.trading.edit_order(None, symbol, "limit", tracked.side.value,
-                                          instances.text(contracts), instances.text(rounded),
-                                          self.dialect.lookup(client_id))
+            await self.dialect.edit(self.trading, symbol, tracked.side.value,
+                                    instances.text(contracts), instances.text(rounded),
+                                    client_id)
         except Exception as exc:
             raise self._error(exc, "amend", f"amend {client_id}") from None
         tracked.qty = qty

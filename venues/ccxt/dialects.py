@@ -131,6 +131,28 @@ class Dialect:
     price_significant_figures: int | None = None
     price_max_decimals: int = 0
     venue_id: Any = _plain_id
+    # ccxt can amend an order named by our client id alone (hyperliquid's edit_order
+    # parses its id argument as the exchange's numeric oid and refuses None, so a cloid
+    # cannot name the order there: amend is declared unsupported, cancel-then-hedge runs)
+    amend_by_client_id: bool = True
+    # (ccxt's request builder, ccxt's raw endpoint) for an amend sent without ccxt's
+    # edit_order: binanceusdm's builder always sets ``orderId`` (the literal "None" when
+    # the id is unknown), which binance reads before ``origClientOrderId`` and refuses
+    edit_request: tuple[str, str] | None = None
+
+    async def edit(self, exchange: Any, symbol: str, side: str, amount: str, price: str,
+                   cid: str) -> None:
+        """Amend the limit order ``cid`` to ``price`` and total size ``amount`` (in the
+        exchange's units), naming it by our client id only."""
+        if self.edit_request is None:
+            await exchange.edit_order(None, symbol, "limit", side, amount, price,
+                                      self.lookup(cid))
+            return
+        build, endpoint = self.edit_request
+        request = getattr(exchange, build)(None, symbol, "limit", side, amount, price,
+                                           self.lookup(cid))
+        request.pop("orderId", None)
+        await getattr(exchange, endpoint)(request)
 
     def client_id(self, cid: str) -> str:
         """Our deterministic id in the exchange's own format."""
@@ -169,6 +191,7 @@ DIALECTS: dict[str, Dialect] = {
         error_rules=(_duplicate("-4116"), _overloaded("-1008")),
         cancel_answer_final=True,
         paper="demo",
+        edit_request=("edit_contract_order_request", "fapiPrivatePutOrder"),
         market_types=("linear",),
         fee_fields=(("commission", 1), ("n", 1)),
         options={**_COMMON, "adjustForTimeDifference": False},
@@ -205,6 +228,7 @@ DIALECTS: dict[str, Dialect] = {
         lookup_param="clientOrderId",
         trades_order_param=None,
         market_needs_price=True,
+        amend_by_client_id=False,
         precision_as_text=True,
         price_significant_figures=5,
         price_max_decimals=6,

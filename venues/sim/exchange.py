@@ -26,6 +26,7 @@ from venues.market import (
     BookError,
     OrderKind,
     PlaceOrder,
+    Purpose,
     TimeInForce,
 )
 from venues.protocol import (
@@ -97,8 +98,10 @@ class Exchange:
         latency_s: float,
         stream_delay_s: float,
         duplicate_fills: bool,
+        post_only_quotes: bool = False,
     ) -> None:
         self.name = name
+        self._post_only_quotes = post_only_quotes
         self.markets = markets
         self._journal: list[tuple[float, str, str | None, str]] = []
         self.executions: list[Execution] = []
@@ -158,6 +161,9 @@ class Exchange:
                 f"reduce-only: {order.side.value} {order.qty} would increase "
                 f"position {market.position}"
             )
+        if problem is None and self._post_only(order) and is_marketable(
+                order.side, order.kind, order.price, market.opposite(order.side)):
+            problem = f"post-only: {order.side.value} at {order.price} would take"
         if problem is not None:
             self.note("rejected", cid, problem)
             raise OrderRejected(f"{self.name}: order {cid} rejected: {problem}")
@@ -213,11 +219,22 @@ class Exchange:
         self.note("amended", client_id, f"price {sim.price} -> {price}, size {sim.qty} -> {qty}")
         sim.price, sim.qty = price, qty
         if is_marketable(sim.side, sim.kind, price, market.opposite(sim.side)):
-            self._sweep(sim, market, sim.remaining)
+            if self._post_only(sim):
+                self._cancel(sim, f"post-only: amended to {price}, would take")
+            else:
+                self._sweep(sim, market, sim.remaining)
         return AmendAck(client_id=client_id, status=sim.status, filled=sim.filled)
 
 
     # -- order mechanics ---------------------------------------------------------------
+
+    def _post_only(self, order: PlaceOrder | SimOrder) -> bool:
+        """Quotes go post-only when asked, as ``CcxtVenue(post_only_quotes=True)`` sends
+        them; every modelled exchange refuses such a place that would take and cancels
+        such an order that an amend would make take (binance, bybit, okx 51511,
+        hyperliquid), so neither ever takes liquidity."""
+        return (self._post_only_quotes and order.purpose is Purpose.QUOTE
+                and order.kind is OrderKind.LIMIT and order.time_in_force is TimeInForce.GTC)
 
     def _clip(self, sim: SimOrder, market: MarketState, want: Decimal) -> tuple[Decimal, bool]:
         """Reduce-only orders trade at most what closes the position, judged at execution."""

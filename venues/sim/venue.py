@@ -104,6 +104,7 @@ class SimulatedVenue:
         duplicate_fills: bool = False,
         stream_delay_s: float = 0.0,
         outages: Sequence[Outage] = (),
+        post_only_quotes: bool = False,
     ) -> None:
         if not markets:
             raise ValueError(f"SimulatedVenue {name}: needs at least one market")
@@ -126,6 +127,7 @@ class SimulatedVenue:
             latency_s=latency_s,
             stream_delay_s=stream_delay_s,
             duplicate_fills=duplicate_fills,
+            post_only_quotes=post_only_quotes,
         )
         self.executions: list[Execution] = self._exchange.executions
         self._latency_s = latency_s
