@@ -162,6 +162,15 @@ def test_a_run_that_sends_nothing_leaves_no_journal(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_a_journal_created_on_write_appears_with_the_first_write(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "j.sqlite"
+    journal = Journal(path, create_on_write=True)
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == []  # probe removed
+    journal.close_entry("none", "complete")
+    assert path.exists()
+    journal.close()
+
+
 def test_a_journal_that_was_there_is_kept(tmp_path: Path) -> None:
     journal = tmp_path / "j.sqlite"
     Journal(journal).close()

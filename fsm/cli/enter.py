@@ -9,10 +9,11 @@ exchange echoes back in an error cannot reach the terminal or a log.
 Before anything connects: every argument and the config (``fsm.cli.enter_config``: a
 ``--config`` file and one flag per ``EntryConfig`` field) is checked, and the keys each
 exchange needs are present (their variables are named when not); each is exit 2. The
-journal is opened (so checked writable) before anything is sent; a journal file this run
-created and never wrote a record to (nothing was sent) is removed when the run ends. The
-outcome prints as ``simulate`` prints it (timeline and summary), or as JSON with
-``--json``; the exit code is ``simulate``'s for the same final state.
+journal is opened (so checked writable) before any venue is built, but a new journal
+file is created only at its first write (``create_on_write``): an entry refused before
+it sent anything leaves no file behind. The outcome prints as ``simulate`` prints it
+(timeline and summary), or as JSON with ``--json``; the exit code is ``simulate``'s for
+the same final state.
 
 Sandbox (testnet, or binance's demo trading) is the default. ``--live`` needs a typed
 confirmation on a terminal; without a terminal it is refused unless
@@ -133,11 +134,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         return Exit.BAD_INPUT
 
     journal: Journal | None = None
-    journal_path = args.journal or journals.default_path()
-    created = not journal_path.exists()
     if not args.dry_run:
         try:  # before any venue is built: a journal we cannot write refuses the entry
-            journal = Journal(journal_path, origin={"kind": CCXT, "sandbox": sandbox})
+            journal = Journal(args.journal or journals.default_path(),
+                              origin={"kind": CCXT, "sandbox": sandbox}, create_on_write=True)
         except JournalError as exc:
             say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
             return Exit.BAD_INPUT
@@ -158,24 +158,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     finally:
         undo()
         if journal is not None:
-            _close(journal, created)
-
-
-def _close(journal: Journal, created: bool) -> None:
-    """Close the journal; a file this run created and never wrote a record to goes again.
-
-    Every command is journaled before it is sent, so no record means nothing was sent
-    and there is nothing for ``recover`` to find. A file that was there before (other
-    entries' journal) is kept as it is.
-    """
-    try:
-        empty = created and journal.records() == 0
-    except JournalError:
-        empty = False
-    journal.close()
-    if empty:
-        for suffix in ("", "-wal", "-shm"):
-            journal.path.with_name(journal.path.name + suffix).unlink(missing_ok=True)
+            journal.close()
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:
