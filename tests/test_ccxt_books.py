@@ -9,6 +9,7 @@ price (hyperliquid) takes the venue's latest book only while it is fresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from decimal import Decimal
 from typing import Any
 
@@ -172,3 +173,26 @@ def test_a_watched_book_is_pushed_at_most_once_per_interval() -> None:
     assert [u.book.best_ask for u in pushed if isinstance(u, BookChanged)] == [
         D("60000.5"), D("60002")]
     assert venue.books.books[SYMBOL].best_ask == D("60002")
+
+
+def test_a_bybit_book_is_watched_at_a_depth_bybit_streams() -> None:
+    """bybit's linear book streams come in 1, 50, 200 or 1000 levels, and ccxt refuses any
+    other limit before connecting: the feed watched at its REST depth (20) never got one
+    book, only a warning a second and REST reads (found running ``enter`` on the doubles)."""
+    asked: list[Any] = []
+
+    async def scenario() -> None:
+        async with double_venue("b", "bybit") as double:
+            exchange = double.venue.background
+            await double.venue.market_rules(SYMBOL)  # markets loaded from the double
+
+            async def topics(url: Any, hashes: Any, topics: Any, params: Any = None) -> Any:
+                asked.append(topics)  # what ccxt would subscribe to: nothing is connected
+                raise asyncio.CancelledError
+
+            exchange.watch_topics = topics
+            with contextlib.suppress(asyncio.CancelledError):
+                await exchange.watch_order_book(SYMBOL, double.venue.books._watch_limit)
+
+    run_virtual(scenario())
+    assert asked == [["orderbook.50.BTCUSDT"]]

@@ -61,7 +61,7 @@ def test_simulate_exits_by_final_state(scenario: str, code: int,
 
 def test_enter_exits_0_for_a_clean_withdrawn(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [*ARGS[:-1], "0.3", "--journal", str(tmp_path / "j.sqlite")]
+    argv = [*ARGS[:-1], "0.3", "--journal", str(tmp_path / "j.sqlite"), "--json"]
     with Doubles() as doubles:  # nothing fills: the quotes time out and are withdrawn
         code = enter_command.run(_parser().parse_args(argv), environ=ENV,
                                  factory=doubles.factory)
@@ -184,12 +184,18 @@ class _NoVenues:
         raise AssertionError("a venue was built: market data would have been read")
 
 
+@pytest.mark.parametrize(("value", "shown"), [
+    ("nan", "nan"), ("0", "0.0"), ("-5", "-5.0"), ("1e9", "1000000000.0"), ("x", "'x'")])
+def test_enter_refuses_a_bad_config_flag_while_parsing(
+        value: str, shown: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        _parser().parse_args([*ARGS, "--quote-timeout", value])
+    assert refused.value.code == 2
+    assert ("argument --quote-timeout-s/--quote-timeout: got "
+            f"{shown}, expected seconds in (0.0, 86400.0]") in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("flags", "expected"), [
-    (["--quote-timeout", "nan"], "--quote-timeout: got nan, expected seconds in (0.0, 86400.0]"),
-    (["--quote-timeout", "0"], "--quote-timeout: got 0.0, expected seconds in (0.0, 86400.0]"),
-    (["--quote-timeout", "-5"], "--quote-timeout: got -5.0, expected seconds in (0.0, 86400.0]"),
-    (["--quote-timeout", "1e9"], "--quote-timeout: got 1000000000.0, expected seconds in "
-     "(0.0, 86400.0]"),
     (["--entry-id", "cli-1"], "entry_id 'cli-1': expected 1 to 16 ASCII letters or digits"),
     (["--entry-id", "cli1\n"], "entry_id 'cli1\\n': expected 1 to 16 ASCII letters or digits"),
     (["--qty", "1e30"], "--qty: got 1e30, expected a quantity greater than 0 and at most "

@@ -121,7 +121,7 @@ def test_real_run_on_doubles_completes_without_leaking_keys(
         captured: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with Doubles() as doubles:
         doubles.cores["binanceusdm"].script.fill_after_create["q"] = 0.2
-        code, out = _run(ARGS, doubles)
+        code, out = _run([*ARGS, "--json"], doubles)
         result = json.loads(out)
         assert code == 0 and result["final_state"] == "complete"
         assert doubles.cores["binanceusdm"].positions["BTCUSDT"] == Decimal("0.5")

@@ -6,6 +6,15 @@ built by ``fsm.cli.exchanges``, which also says where the keys come from. Every 
 this command prints goes through ``scrub`` with the key values, so a key that an
 exchange echoes back in an error cannot reach the terminal or a log.
 
+Before anything connects: every argument and the config (``fsm.cli.enter_config``: a
+``--config`` file and one flag per ``EntryConfig`` field) is checked, and the keys each
+exchange needs are present (their variables are named when not); each is exit 2. The
+journal is opened (so checked writable) before any venue is built, but a new journal
+file is created only at its first write (``create_on_write``): an entry refused before
+it sent anything leaves no file behind. The outcome prints as ``simulate`` prints it
+(timeline and summary), or as JSON with ``--json``; the exit code is ``simulate``'s for
+the same final state.
+
 Sandbox (testnet, or binance's demo trading) is the default. ``--live`` needs a typed
 confirmation on a terminal; without a terminal it is refused unless
 ``--yes-i-mean-live`` is also given (for supervised automation).
@@ -23,14 +32,22 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import console, dryrun, inputs
-from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
+from fsm.cli import console, dryrun, enter_config, inputs
+from fsm.cli.exchanges import (
+    CCXT,
+    VenueFactory,
+    ccxt_venue,
+    close_all,
+    credentials,
+    missing_credentials,
+)
 from fsm.cli.exits import Exit, for_final_state
-from fsm.core.config import ConfigError, EntryConfig
+from fsm.cli.timeline import render, summary
+from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError, check_shape
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell import journal as journals
-from fsm.shell.engine import EntryEngine
+from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
 from venues import checks
 from venues import protocol as base
@@ -57,13 +74,13 @@ def add_parser(commands: Any) -> None:
     enter.add_argument("--dry-run", action="store_true",
                        help="print the plan (prices, sizes, client ids, checks); send nothing")
     enter.add_argument("--entry-id", default=None, help="1-16 letters/digits (default random)")
-    enter.add_argument("--quote-timeout", type=float, default=30.0, metavar="SECONDS",
-                       help="how long the quotes rest before the entry withdraws them "
-                       "(default 30; at most a day)")
+    enter.add_argument("--json", action="store_true",
+                       help="print the result as one JSON object instead of the timeline")
     enter.add_argument("--journal", metavar="PATH", type=inputs.file_to_write(),
                        help="where to journal the entry for `atomic-entry recover`, in an "
                        f"existing directory (default: ${journals.ENV_PATH}, else "
                        f"{journals.default_path()})")
+    enter_config.add_arguments(enter)
 
 
 def _leg(text: str, flag: str) -> tuple[str, str]:
@@ -101,12 +118,14 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
                                short=LegSpec(short_ex, short_symbol, qty),
                                entry_id=args.entry_id)
         check_shape(request)  # the entry id among the rest, before any market data
-        config = EntryConfig(quote_timeout_s=args.quote_timeout)
-    except ConfigError as exc:
-        say(f"atomic-entry: --quote-timeout: {str(exc).partition(': ')[2]}", sys.stderr)
-        return Exit.BAD_INPUT
-    except (RequestError, TypeError, ValueError) as exc:
+        config = enter_config.build(args)
+    except (RequestError, TypeError, ValueError) as exc:  # ConfigInputError among them
         say(f"atomic-entry: {exc}", sys.stderr)
+        return Exit.BAD_INPUT
+    missing = [name for ex in (long_ex, short_ex) for name in missing_credentials(ex, environ)]
+    if missing:  # before any venue is built or journal opened: nothing connects
+        say(f"atomic-entry: nothing sent: missing API credentials: set {', '.join(missing)}",
+            sys.stderr)
         return Exit.BAD_INPUT
     creds = {ex: credentials(ex, environ) for ex in (long_ex, short_ex)}
     secrets.extend(v for c in creds.values() for v in c.values())
@@ -118,14 +137,14 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     if not args.dry_run:
         try:  # before any venue is built: a journal we cannot write refuses the entry
             journal = Journal(args.journal or journals.default_path(),
-                              origin={"kind": CCXT, "sandbox": sandbox})
+                              origin={"kind": CCXT, "sandbox": sandbox}, create_on_write=True)
         except JournalError as exc:
             say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
             return Exit.BAD_INPUT
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
-        return await _enter(request, config, venues, journal, say)
+        return await _enter(request, config, venues, journal, say, json_out=args.json)
 
     undo = scrub_logs(secrets)  # every log line of the run, too
     try:
@@ -158,7 +177,8 @@ def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]
 
 
 async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, base.Venue],
-                 journal: Journal | None, say: Callable[..., None]) -> Exit:
+                 journal: Journal | None, say: Callable[..., None], *,
+                 json_out: bool = False) -> Exit:
     """Enter, journaled; without a journal, only plan (the dry run)."""
     try:
         if journal is None:
@@ -166,11 +186,14 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
             logger.info("dry run for {}: nothing sent", request.entry_id or "dryrun")
             return Exit.OK
         engine = EntryEngine(venues, config, journal=journal)
+        steps: list[Step] = []
+        engine.on_step(steps.append)
         try:
             result = await engine.enter(request)
         finally:
             await engine.close()
-        say(json.dumps(result.to_dict(), indent=2))
+        say(json.dumps(result.to_dict(), indent=2) if json_out
+            else f"{render(tuple(steps), result)}\n\n{summary(result)}")
         return for_final_state(result.final_state)
     finally:
         await close_all(venues.values())

@@ -23,12 +23,25 @@ _ENV_FIELDS = {"API_KEY": "apiKey", "SECRET": "secret", "PASSWORD": "password",
                "WALLET_ADDRESS": "walletAddress", "PRIVATE_KEY": "privateKey"}
 
 VenueFactory = Callable[[str, Mapping[str, str], bool], base.Venue]
+# The variables each exchange cannot trade without (ccxt's ``requiredCredentials`` for it,
+# pinned by tests/test_enter_desk.py), so a missing one is named before any connection.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "binanceusdm": ("API_KEY", "SECRET"), "bybit": ("API_KEY", "SECRET"),
+    "okx": ("API_KEY", "SECRET", "PASSWORD"), "hyperliquid": ("WALLET_ADDRESS", "PRIVATE_KEY"),
+}
 
 
 def credentials(exchange: str, environ: Mapping[str, str]) -> dict[str, str]:
     prefix = f"ATOMIC_ENTRY_{exchange.upper()}_"
     return {field: environ[prefix + suffix] for suffix, field in _ENV_FIELDS.items()
             if environ.get(prefix + suffix)}
+
+
+def missing_credentials(exchange: str, environ: Mapping[str, str]) -> list[str]:
+    """The environment variables ``exchange`` needs and that are unset or empty."""
+    prefix = f"ATOMIC_ENTRY_{exchange.upper()}_"
+    return [prefix + suffix for suffix in REQUIRED.get(exchange, ("API_KEY", "SECRET"))
+            if not environ.get(prefix + suffix)]
 
 
 def ccxt_venue(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:

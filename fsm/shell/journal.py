@@ -17,6 +17,11 @@ Opening the file (``fsm.shell.journal_file``) refuses what is not a sound, writa
 journal of this layout, leaving it as it was; reading an entry whose records are
 damaged raises ``JournalDamaged``. Every error here is a ``JournalError``.
 
+``create_on_write`` (``enter``) leaves a journal that does not exist yet uncreated until
+its first write, having proved at open that it can be created (a journal created
+beside it under a private name, then removed): an entry refused before it sent anything leaves no
+journal behind, yet an unwritable place still refuses the entry before anything is sent.
+
 Nothing secret is written: requests, configs and venue answers carry no keys, and
 ``origin`` (how to reach the venues again) is given by the caller without them.
 """
@@ -27,6 +32,7 @@ import contextlib
 import datetime
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import metadata
@@ -91,6 +97,19 @@ def default_path() -> Path:
     return Path(state_home) / "atomic-entry" / "journal.sqlite"
 
 
+def _probe(path: Path, sync: str) -> None:
+    """Prove that a journal can be created at ``path`` without creating it there: one is
+    created the same way beside it, under a name no other process uses, and removed."""
+    probe = path.with_name(f".{path.name}.probe-{secrets.token_hex(6)}")
+    try:
+        connect(probe, sync).close()
+    except JournalError as exc:  # named as the journal asked for, not the probe
+        raise type(exc)(str(exc).replace(str(probe), str(path))) from None
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            probe.with_name(probe.name + suffix).unlink(missing_ok=True)
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
@@ -111,15 +130,28 @@ class Journal:
         *,
         sync: str = "normal",
         origin: Mapping[str, Any] | None = None,
+        create_on_write: bool = False,
     ) -> None:
         if sync not in SYNC_MODES:
             raise JournalError(f"journal sync {sync!r}: expected one of {', '.join(SYNC_MODES)}")
         self.path = Path(path)
         self.origin = dict(origin or {})
-        self._db = connect(self.path, sync)
+        self._sync = sync
+        self._conn: sqlite3.Connection | None = None
+        if create_on_write and not os.path.lexists(self.path):
+            _probe(self.path, sync)  # the file itself comes with the first write
+        else:
+            self._conn = connect(self.path, sync)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path, self._sync)
+        return self._conn
 
     def close(self) -> None:
-        self._db.close()
+        if self._conn is not None:
+            self._conn.close()
 
     # ----------------------------------------------------------------- writing
     def open_entry(self, entry_id: str, request: EntryRequest, config: EntryConfig) -> None:

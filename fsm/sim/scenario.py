@@ -208,15 +208,27 @@ def _check_fee_overrides(top: Table, config: EntryConfig, venues: list[VenueSpec
                          f"{symbols[override.venue]!r} (the venue's market)", symbol)
 
 
-def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
+def _toml(text: str, source: str, what: str = "scenario") -> Any:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively
-        raise ScenarioError(f"{source}: not a scenario: arrays or tables nested too deeply; "
-                            "expected the shallow tables of a scenario file") from None
-    top = Table(data, "", source)
+        raise ScenarioError(f"{source}: not a {what}: arrays or tables nested too deeply; "
+                            f"expected the shallow tables of a {what} file") from None
+
+
+def config_of(top: Table) -> EntryConfig:
+    """The ``[config]`` table (absent: the defaults); ``enter --config`` reads it here too,
+    so a scenario's config and a desk's config file are one schema with one reader."""
+    config_table = top.table("config", {})
+    config: EntryConfig = _guard(top.source, "config",
+                                 lambda: EntryConfig.from_mapping(config_table.data))
+    return config
+
+
+def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
+    top = Table(_toml(text, source), "", source)
     venues_table = top.table("venues")
     venues = []
     for name in list(venues_table.data):
@@ -226,8 +238,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
                              functools.partial(_venue, name, venues_table.table(name))))
     if len(venues) < 2:
         top.fail("venues", "at least two venue tables", list(venues_table.data))
-    config_table = top.table("config", {})
-    config = _guard(source, "config", lambda: EntryConfig.from_mapping(config_table.data))
+    config = config_of(top)
     request_table = top.table("request")
     request = EntryRequest(
         long=_leg(request_table.table("long")),
@@ -272,22 +283,35 @@ def load(path: str | Path) -> Scenario:
     file = Path(path)
     if not file.exists() and str(path) in builtin_names():
         return load_builtin(str(path))
+    text = _read(file, "a scenario TOML file", "a scenario TOML file or the name of a "
+                 "built-in scenario (atomic-entry simulate --list)")
+    return parse(text, str(path), file.stem)
+
+
+def load_config(path: str | Path) -> EntryConfig:
+    """An entry config file (``enter --config``): a ``[config]`` table exactly as in a
+    scenario, and nothing else, so a scenario's block can be copied over as it is."""
+    file = Path(path)
+    top = Table(_toml(_read(file, "a TOML config file", "a TOML config file"), str(path),
+                      "config"), "", str(path))
+    config = config_of(top)
+    top.done()
+    return config
+
+
+def _read(file: Path, what: str, missing: str) -> str:
     if file.exists() and not file.is_file():  # a FIFO would block the read for ever
-        raise ScenarioError(f"{path}: not a regular file; expected a scenario TOML file")
+        raise ScenarioError(f"{file}: not a regular file; expected {what}")
     try:
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ScenarioError(
-            f"{path}: cannot read: {exc.strerror}; expected a scenario TOML file or the name "
-            "of a built-in scenario (atomic-entry simulate --list)"
-        ) from None
+        raise ScenarioError(f"{file}: cannot read: {exc.strerror}; expected {missing}") from None
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ScenarioError(f"{file}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {exc.start}); expected a UTF-8 TOML file"
+            f"{file}: not UTF-8 text (byte {exc.start}); expected a UTF-8 TOML file"
         ) from None
-    return parse(text, str(path), file.stem)
 
 
 def _builtin_dir() -> Any:

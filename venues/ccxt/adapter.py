@@ -116,7 +116,8 @@ class CcxtVenue:
             return self._contract_size(self._market(symbol))
         self._tracker = OrderTracker(name, self.dialect, size)
         self.books = BookFeed(self, self.background, push=self._tracker.push, contract_size=size,
-                              poll_interval_s=book_poll_interval_s, max_age_s=max_book_age_s)
+                              poll_interval_s=book_poll_interval_s, max_age_s=max_book_age_s,
+                              watch_limit=self.dialect.book_watch_limit, websocket=websocket)
         self._log = logger.bind(venue=name)
 
     # -- life cycle --------------------------------------------------------------------
@@ -180,17 +181,10 @@ class CcxtVenue:
         return rules
 
     async def _fees(self, symbol: str, market: dict[str, Any]) -> tuple[Decimal, Decimal]:
-        """The account's own fee tier where the exchange tells it, else the base tier
-        (``venues.ccxt.fees``); read once per symbol, cached with the rules."""
-        exchange_id = self.dialect.exchange_id
-        if ccxt_fees.can_read_account(self.background):
-            try:
-                fee = await self.background.fetch_trading_fee(symbol)
-                return ccxt_fees.account_rates(exchange_id, fee, market)
-            except Exception as exc:
-                self._log.warning("{}: account fees unavailable, using the base tier: {}",
-                                  self.name, self.scrub(str(exc)))
-        return ccxt_fees.default_rates(exchange_id, market)
+        """Read once per symbol, cached with the rules (``venues.ccxt.fees``)."""
+        return await ccxt_fees.read_rates(
+            self.background, self.dialect.exchange_id, symbol, market,
+            lambda text: self._log.warning("{}: {}", self.name, self.scrub(text)))
 
     async def book(self, symbol: str, depth: int = 10) -> Book:
         if depth < 1:

@@ -139,6 +139,9 @@ class Dialect:
     # edit_order: binanceusdm's builder always sets ``orderId`` (the literal "None" when
     # the id is unknown), which binance reads before ``origClientOrderId`` and refuses
     edit_request: tuple[str, str] | None = None
+    # the depth a book is watched at, where the exchange allows only some (bybit's linear
+    # streams: 1, 50, 200 or 1000 levels; ccxt refuses any other); None: the feed's own
+    book_watch_limit: int | None = None
 
     async def edit(self, exchange: Any, symbol: str, side: str, amount: str, price: str,
                    cid: str) -> None:
@@ -206,6 +209,7 @@ DIALECTS: dict[str, Dialect] = {
                      _finished("110010"), _finished("110008")),
         market_types=("linear",),
         fee_fields=(("execFee", 1),),
+        book_watch_limit=50,
         options={**_COMMON, "defaultType": "swap", "defaultSubType": "linear"},
     ),
     "okx": Dialect(

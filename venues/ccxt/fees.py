@@ -17,6 +17,7 @@ rates once per symbol, with the market rules, and caches them with those.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -65,3 +66,16 @@ def can_read_account(exchange: Any) -> bool:
     (by wallet address) come without an API key."""
     return bool(exchange.has.get("fetchTradingFee")) and bool(
         getattr(exchange, "apiKey", None) or getattr(exchange, "walletAddress", None))
+
+
+async def read_rates(exchange: Any, exchange_id: str, symbol: str, market: dict[str, Any],
+                     warn: Callable[[str], None]) -> tuple[Decimal, Decimal]:
+    """The account's own fee tier where the exchange tells it, else the base tier; a
+    failed read goes to ``warn`` (the caller scrubs it) and costs only
+    the tier's precision, never the entry."""
+    if can_read_account(exchange):
+        try:
+            return account_rates(exchange_id, await exchange.fetch_trading_fee(symbol), market)
+        except Exception as exc:
+            warn(f"account fees unavailable, using the base tier: {exc}")
+    return default_rates(exchange_id, market)

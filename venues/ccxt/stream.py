@@ -193,7 +193,8 @@ class BookFeed:
     def __init__(self, owner: BookOwner, exchange: Any, *, push: UpdateHandler,
                  contract_size: Callable[[str], Decimal], poll_interval_s: float,
                  max_age_s: float, min_push_interval_s: float = 0.2, limit: int = 20,
-                 depth: int = 10) -> None:
+                 depth: int = 10, watch_limit: int | None = None,
+                 websocket: bool = True) -> None:
         self._owner = owner
         self._exchange = exchange
         self._push = push
@@ -202,6 +203,8 @@ class BookFeed:
         self.max_age_s = max_age_s
         self._min_push_interval_s = min_push_interval_s
         self._limit = limit
+        self._watch_limit = limit if watch_limit is None else watch_limit
+        self._websocket = websocket  # False: the venue was told to poll (no websocket)
         self._depth = depth
         self.books: dict[str, Book] = {}
         self._at: dict[str, float] = {}
@@ -238,7 +241,7 @@ class BookFeed:
 
     @property
     def watching(self) -> bool:
-        return bool(self._exchange.has.get("watchOrderBook")) and hasattr(
+        return self._websocket and bool(self._exchange.has.get("watchOrderBook")) and hasattr(
             self._exchange, "watch_order_book")
 
     def follow(self, symbol: str) -> None:
@@ -260,9 +263,11 @@ class BookFeed:
             try:
                 await self._owner.start()
                 watching = self.watching
-                read = self._exchange.watch_order_book if watching else \
-                    self._exchange.fetch_order_book
-                self.on_book(symbol, await read(symbol, self._limit))
+                if watching:
+                    raw = await self._exchange.watch_order_book(symbol, self._watch_limit)
+                else:
+                    raw = await self._exchange.fetch_order_book(symbol, self._limit)
+                self.on_book(symbol, raw)
                 failures = 0
                 if not watching:
                     await asyncio.sleep(self._poll_interval_s)
