@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,33 @@ def test_both_legs_on_one_venue_are_refused_by_the_engine() -> None:
         "account would net out)")
 
 
+@pytest.mark.parametrize("req", [_req(short_venue="alpha"), _req(symbol=""), _req(qty="1e30")],
+                         ids=["same-venue", "empty-symbol", "huge-qty"])
+def test_a_request_wrong_whatever_the_markets_say_reads_no_market_data(
+        req: EntryRequest) -> None:
+    """Names, sizes and the two venues are checked before any book, rule or position is
+    read: a desk sees the mistake at once, and a venue is not asked for nothing."""
+    venues = {"alpha": venue("alpha"), "beta": venue("beta")}
+    reads: list[str] = []
+    for sim in venues.values():
+        for method in ("book", "market_rules", "position"):
+            original = getattr(sim, method)
+
+            async def counted(*args: object, _original: Any = original,
+                              _name: str = method) -> object:
+                reads.append(_name)
+                return await _original(*args)
+
+            setattr(sim, method, counted)
+
+    async def run() -> None:
+        with pytest.raises(RequestError):
+            await EntryEngine(venues).enter(req)
+
+    run_virtual(run())
+    assert reads == []
+
+
 @pytest.mark.parametrize("qty", ["1e30", "9223372036854775807", "1e999999"])
 def test_a_huge_quantity_is_refused_by_the_engine(qty: str) -> None:
     assert _refused_by_engine(_req(qty=qty)) == (
@@ -166,4 +194,5 @@ def test_an_entry_id_with_a_trailing_newline_is_refused() -> None:
 
 
 def test_an_empty_symbol_is_refused_by_the_engine() -> None:
-    assert "cannot read market ''" in _refused_by_engine(_req(symbol=""))
+    assert _refused_by_engine(_req(symbol="")) == (
+        "long leg: symbol '': expected a non-empty name")

@@ -36,7 +36,7 @@ from fsm.core.commands import (
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id
-from fsm.core.pretrade import RequestError, check_request
+from fsm.core.pretrade import RequestError, check_request, check_shape
 from fsm.core.result import EntryResult, build_result
 from fsm.core.values import EntryRequest
 from fsm.shell import account, gateway, markets, resume
@@ -164,6 +164,7 @@ class EntryEngine:
         "Callers, kills and listeners")."""
         config = config if config is not None else self.config
         entry_id = check_entry_id(request.entry_id or uuid.uuid4().hex[:12])
+        check_shape(request)  # names, sizes, two venues: before any market data is read
         if self.running(entry_id):
             raise RequestError(f"entry {entry_id!r} is already running")
         self._entries.setting_up[entry_id] = None
