@@ -18,12 +18,13 @@ from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import aggressive_price, round_down
+from fsm.core.pricing import aggressive_price, round_down, round_price
 from fsm.core.quotes import plan_quotes
 from fsm.core.spec import OrderState
 from fsm.core.tables.events import (
     QUOTE_TIMER,
 )
+from venues.depth import budget_price
 from venues.market import (
     Leg,
     OrderKind,
@@ -41,6 +42,16 @@ class EntryEffects(EntryAccount):
         self, leg: Leg, purpose: Purpose, side: Side, kind: OrderKind,
         qty: Decimal, price: Decimal | None, tif: TimeInForce, reduce_only: bool = False,
     ) -> None:
+        budget = reference = None
+        if purpose is not Purpose.QUOTE:  # marketable: an IOC limit within its budget
+            budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(
+                purpose))
+            reference = self.books[leg].mid
+            protective = round_price(budget_price(side, reference, budget),
+                                     self.rules[leg].tick, side)
+            kind = OrderKind.LIMIT
+            price = protective if price is None else (
+                min(price, protective) if side is Side.BUY else max(price, protective))
         spec_leg = self.request.leg(leg)
         attempt = self.ledger.next_attempt(leg, purpose)
         command = PlaceOrder(
@@ -48,6 +59,7 @@ class EntryEffects(EntryAccount):
             venue=spec_leg.venue, symbol=spec_leg.symbol, leg=leg, purpose=purpose,
             side=side, kind=kind, qty=qty, price=price, time_in_force=tif,
             reduce_only=reduce_only, book_age_s=self.book_age(leg),
+            budget_bps=budget, budget_reference=reference,
         )
         if command.client_id in self.ledger.orders:
             self.ledger.resend(command, self._now)

@@ -7,7 +7,7 @@ and adds what the venues' rules and books decide.
 
 from __future__ import annotations
 
-from fsm.core.config import EntryConfig, validate_offset
+from fsm.core.config import EntryConfig, validate_budget, validate_offset
 from fsm.core.ids import ENTRY_ID_EXPECTED, valid_entry_id
 from fsm.core.quotes import quote_leg
 from fsm.core.values import EntryRequest
@@ -39,6 +39,9 @@ def check_shape(request: EntryRequest) -> None:
             raise RequestError(f"{where}: quantity {spec.qty}: expected {found}")
         try:
             validate_offset(f"{where}: limit_price_offset_pct", spec.limit_price_offset_pct)
+            for purpose in ("hedge", "trim", "rollback"):
+                field = f"{purpose}_budget_bps"
+                validate_budget(f"{where}: {field}", getattr(spec, field))
         except ValueError as exc:
             raise RequestError(str(exc)) from None
     if request.long.venue == request.short.venue:

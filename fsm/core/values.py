@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import attrs
 
-from venues.market import Leg, to_decimal
+from venues.market import Leg, Purpose, to_decimal
 from venues.protocol import Liquidity
 
 
@@ -32,6 +32,18 @@ class LegSpec:
     limit_price_offset_pct: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(_dec)
     )
+    # Slippage budgets of this leg's marketable orders, in bps (None: the config's).
+    hedge_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+    trim_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+    rollback_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+
+    def budget_override(self, purpose: Purpose) -> Decimal | None:
+        """This leg's own budget for ``purpose`` (None: the config's applies)."""
+        value: Decimal | None = getattr(self, f"{purpose.value}_budget_bps", None)
+        return value
 
 
 @attrs.frozen

@@ -1,0 +1,131 @@
+"""Issue 14, item 3: slippage budgets. Every marketable order has a protective price.
+
+A hedge, trim or rollback is an IOC limit at the worst price its budget (bps against the
+mid of the freshest book the entry holds for the leg) allows; a leg's own budget wins
+over the config's; the rollback budget is the widest. Invariant 8 checks every such
+order's limit against its budget and every venue trade against its order's limit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from fsm.core import entry_effects, invariants
+from fsm.core import events as ev
+from fsm.core.commands import Command
+from fsm.core.config import ConfigError, EntryConfig
+from fsm.core.entry import EntryModel
+from fsm.core.pretrade import RequestError, check_shape
+from fsm.core.values import EntryRequest, LegSpec
+from tests import simkit
+from tests.conftest import assert_safe, run_builtin
+from venues import depth
+from venues.market import Leg, OrderKind, PlaceOrder, Purpose, Side, TimeInForce
+
+D = Decimal
+MID = D("60000.25")  # simkit.BOOK's
+
+
+def _hedge(config: EntryConfig, request: EntryRequest | None = None) -> PlaceOrder:
+    """The long hedge an entry sends once its short quote filled and the long quote's
+    cancel is confirmed (the book is fresh: 1 s old)."""
+    model = EntryModel("b1", request or simkit.request(), config)
+    quotes = model.handle(ev.Start(0.0, {Leg.LONG: simkit.BOOK, Leg.SHORT: simkit.BOOK},
+                                   {Leg.LONG: simkit.RULES, Leg.SHORT: simkit.RULES}))
+    long_q, short_q = (c.client_id for c in quotes if isinstance(c, PlaceOrder))
+    for cid in (long_q, short_q):
+        model.handle(ev.Accepted(0.05, cid))
+    model.handle(ev.FillReport(1.0, short_q, "s1", D("0.5"), D("60006")))
+    out: list[Command] = model.handle(ev.Canceled(1.05, long_q, D(0)))
+    [hedge] = [c for c in out if isinstance(c, PlaceOrder) and c.purpose is Purpose.HEDGE]
+    return hedge
+
+
+def test_a_market_hedge_is_an_ioc_limit_at_its_budget_price() -> None:
+    hedge = _hedge(EntryConfig())
+    assert (hedge.kind, hedge.time_in_force, hedge.side) == (
+        OrderKind.LIMIT, TimeInForce.IOC, Side.BUY)
+    # 60000.25 * 1.005 = 60300.25125, down to the tick (toward the mid)
+    assert (hedge.price, hedge.budget_bps, hedge.budget_reference) == (D("60300.0"), D(50), MID)
+
+
+def test_a_legs_own_budget_wins_over_the_config() -> None:
+    request = EntryRequest(LegSpec("alpha", simkit.SYMBOL, "0.5", hedge_budget_bps="10"),
+                           LegSpec("beta", simkit.SYMBOL, "0.5"), entry_id="t1")
+    hedge = _hedge(EntryConfig(hedge_budget_bps="20"), request)
+    assert (hedge.price, hedge.budget_bps) == (D("60060.0"), D(10))
+
+
+def test_an_aggressive_limit_hedge_keeps_the_tighter_of_its_cap_and_its_budget() -> None:
+    loose = _hedge(EntryConfig(hedge_order="aggressive_limit"))
+    assert loose.price == D("60030.5")  # through the touch by 5 bp: inside the budget
+    tight = _hedge(EntryConfig(hedge_order="aggressive_limit", hedge_budget_bps="1"))
+    assert tight.price == D("60006.0")  # 60000.25 * 1.0001, down to the tick
+
+
+def test_budgets_per_purpose_and_the_rollback_widest() -> None:
+    config = EntryConfig(hedge_budget_bps="30", trim_budget_bps="40", rollback_budget_bps="90")
+    assert [config.budget_bps(p) for p in (Purpose.HEDGE, Purpose.TRIM, Purpose.ROLLBACK)] == [
+        D(30), D(40), D(90)]
+    assert config.budget_bps(Purpose.ROLLBACK, D(7)) == D(7)
+    with pytest.raises(ConfigError, match="rollback_budget_bps: got 30, expected at least"):
+        EntryConfig(trim_budget_bps="40", rollback_budget_bps="30")
+
+
+def test_a_bad_leg_budget_is_refused_before_anything_is_sent() -> None:
+    request = EntryRequest(LegSpec("alpha", simkit.SYMBOL, "0.5"),
+                           LegSpec("beta", simkit.SYMBOL, "0.5", rollback_budget_bps="0"))
+    with pytest.raises(RequestError) as caught:
+        check_shape(request)
+    assert str(caught.value) == (
+        "short leg on beta BTC/USDT:USDT: rollback_budget_bps: got 0, expected a budget in "
+        "bps greater than 0 and at most 2000, with at most 12 decimal places")
+
+
+def test_rollback_orders_carry_the_rollback_budget() -> None:
+    run = run_builtin("hedge_rejected_rollback")
+    assert_safe(run)
+    sent = [c for step in run.steps for c in step.commands if isinstance(c, PlaceOrder)]
+    rollbacks = [c for c in sent if c.purpose is Purpose.ROLLBACK]
+    assert rollbacks and all(c.budget_bps == D(200) and c.kind is OrderKind.LIMIT
+                             and c.time_in_force is TimeInForce.IOC for c in rollbacks)
+    for c in rollbacks:
+        assert c.price is not None and c.budget_reference is not None
+        assert depth.cost_bps(c.side, c.price, c.budget_reference) <= D(200)
+
+
+# ------------------------------------------------------------------ the invariant
+
+def _order(price: str | None, budget: str | None = "50", side: Side = Side.BUY) -> PlaceOrder:
+    return PlaceOrder("aeb1Lh1", "alpha", simkit.SYMBOL, Leg.LONG, Purpose.HEDGE, side,
+                      OrderKind.LIMIT, D("0.5"), None if price is None else D(price),
+                      TimeInForce.IOC, budget_bps=None if budget is None else D(budget),
+                      budget_reference=MID)
+
+
+def test_the_budget_invariant_names_each_breach() -> None:
+    assert invariants.within_budgets([_order("60300.0")], [("aeb1Lh1", D("60300.0"))]) == []
+    assert invariants.within_budgets([_order(None)]) == [
+        "budgets: hedge aeb1Lh1 has no protective price (price None, budget 50 bps from "
+        "60000.25)"]
+    assert invariants.within_budgets([_order("60301.0")]) == [
+        "budgets: aeb1Lh1 is limited at 60301.0, beyond its budget of 50 bps from 60000.25"]
+    assert invariants.within_budgets([_order("60100.0")], [("aeb1Lh1", D("60100.5"))]) == [
+        "budgets: aeb1Lh1 filled at 60100.5, outside its limit 60100.0 (50 bps from "
+        "60000.25)"]
+    quote = PlaceOrder("aeb1Lq1", "alpha", simkit.SYMBOL, Leg.LONG, Purpose.QUOTE, Side.BUY,
+                       OrderKind.LIMIT, D("0.5"), D("59999"))
+    assert invariants.within_budgets([quote]) == []
+
+
+def test_the_invariant_catches_a_market_order_without_protection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Break the rule (the "market" hedge leaves unprotected, as before budgets) and the
+    shipped run breaks invariant 8."""
+    monkeypatch.setattr(entry_effects, "budget_price",
+                        lambda side, reference, budget: reference * (1 + side.sign))
+    run = run_builtin("one_leg_fills_first")
+    assert [v for v in run.violations if v.startswith("budgets: aesim1Sh1 is limited at")]
