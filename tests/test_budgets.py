@@ -17,12 +17,22 @@ from fsm.core import events as ev
 from fsm.core.commands import Command
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.entry import EntryModel
-from fsm.core.pretrade import RequestError, check_shape
+from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.values import EntryRequest, LegSpec
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
 from venues import depth
-from venues.market import Leg, OrderKind, PlaceOrder, Purpose, Side, TimeInForce
+from venues.market import (
+    Book,
+    BookLevel,
+    Leg,
+    MarketRules,
+    OrderKind,
+    PlaceOrder,
+    Purpose,
+    Side,
+    TimeInForce,
+)
 
 D = Decimal
 MID = D("60000.25")  # simkit.BOOK's
@@ -129,3 +139,60 @@ def test_the_invariant_catches_a_market_order_without_protection(
                         lambda side, reference, budget: reference * (1 + side.sign))
     run = run_builtin("one_leg_fills_first")
     assert [v for v in run.violations if v.startswith("budgets: aesim1Sh1 is limited at")]
+
+
+# ------------------------------------------------------------------ pre-trade
+
+def _thin(bid_qty: str = "0.3") -> Book:
+    """Bids: ``bid_qty`` at the touch, the rest 83 bp below the mid (outside 50 bp)."""
+    return Book((BookLevel("60000.0", bid_qty), BookLevel("59500.0", "20")),
+                (BookLevel("60000.5", "2"), BookLevel("60010.0", "20")))
+
+
+def _fit(short_book: Book, rules: MarketRules = simkit.RULES,
+         config: EntryConfig | None = None) -> EntryRequest:
+    return fit_to_budget(simkit.request("0.5"), config or EntryConfig(),
+                         {Leg.LONG: simkit.RULES, Leg.SHORT: rules},
+                         {Leg.LONG: simkit.BOOK, Leg.SHORT: short_book})
+
+
+def test_a_size_within_budget_is_entered_as_asked() -> None:
+    request = simkit.request("0.5")
+    assert _fit(simkit.BOOK) == request
+    # the thin book holds all 0.5 once the budget reaches its second level (83.4 bp)
+    assert _fit(_thin(), config=EntryConfig(hedge_budget_bps="90")) == request
+
+
+def test_a_size_the_hedge_book_cannot_take_within_budget_is_downsized() -> None:
+    fitted = _fit(_thin())
+    assert (fitted.long.qty, fitted.short.qty, fitted.downsized_from) == (
+        D("0.3"), D("0.3"), D("0.5"))
+
+
+def test_a_downsize_below_a_venue_minimum_is_refused_naming_venue_size_and_impact() -> None:
+    rules = MarketRules(lot="0.001", tick="0.5", min_qty="0.4", min_notional="5")
+    with pytest.raises(RequestError) as caught:
+        _fit(_thin(), rules)
+    assert str(caught.value).startswith(
+        "short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged within the hedge budget of "
+        "50 bp at the arrival book (projected impact 33.4 bp on average, 83.4 bp at the last "
+        "level); 0.3 could be, but: short leg on beta BTC/USDT:USDT: quantity 0.3 rounds "
+        "to 0.3 at lot 0.001, below the minimum quantity 0.4")
+
+
+def test_nothing_within_budget_is_refused() -> None:
+    # one wide level each side: the bid is 84 bp below the mid
+    empty_touch = Book((BookLevel("59000.0", "20"),), (BookLevel("60000.5", "2"),))
+    with pytest.raises(RequestError, match="cannot be hedged within the hedge budget of 50 bp"
+                       r".*; nothing can be$"):
+        _fit(empty_touch)
+
+
+def test_pretrade_downsized_scenario_enters_the_smaller_size_and_says_so() -> None:
+    run = run_builtin("pretrade_downsized")
+    assert_safe(run)
+    result = run.result
+    assert (result.final_state, result.downsized_from) == ("complete", D("0.5"))
+    assert [leg.filled for leg in result.legs.values()] == [D("0.3"), D("0.3")]
+    assert result.to_dict()["downsized_from"] == "0.5"
+    assert "downsized_from" not in run_builtin("one_leg_fills_first").result.to_dict()

@@ -53,6 +53,10 @@ class EntryRequest:
     long: LegSpec
     short: LegSpec
     entry_id: str | None = None
+    # The size asked for, when the pre-trade check downsized both legs to what the arrival
+    # books hold within the hedge budget (``fsm.core.pretrade.fit_to_budget``); None: as asked.
+    downsized_from: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
 
     def leg(self, leg: Leg) -> LegSpec:
         return self.long if leg is Leg.LONG else self.short
