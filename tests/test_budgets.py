@@ -196,3 +196,16 @@ def test_pretrade_downsized_scenario_enters_the_smaller_size_and_says_so() -> No
     assert [leg.filled for leg in result.legs.values()] == [D("0.3"), D("0.3")]
     assert result.to_dict()["downsized_from"] == "0.5"
     assert "downsized_from" not in run_builtin("one_leg_fills_first").result.to_dict()
+
+
+def test_thin_hedge_book_never_refills_rolls_back_under_the_rollback_budget() -> None:
+    """The hedge takes what its budget allows (0.2 at the touch, not the bid 83 bp away);
+    the retries find nothing within it; the rollback goes out at its wider 200 bp."""
+    run = run_builtin("thin_hedge_book_never_refills")
+    assert_safe(run)
+    orders = {o.client_id: o for o in run.result.orders}
+    assert [(orders[c].price, orders[c].filled) for c in ("aesim1Sh1", "aesim1Sh2")] == [
+        (D("59700.5"), D("0.2")), (D("59700.5"), D("0"))]
+    assert [(o.price, o.filled) for o in run.result.orders if o.purpose == "rollback"] == [
+        (D("58800.5"), D("0.5")), (D("61200.0"), D("0.2"))]
+    assert run.result.final_state == "rolled_back"
