@@ -9,9 +9,11 @@ order's limit against its budget and every venue trade against its order's limit
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from fsm.cli.main import main
 from fsm.core import entry_effects, invariants
 from fsm.core import events as ev
 from fsm.core.commands import Command
@@ -21,6 +23,7 @@ from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.values import EntryRequest, LegSpec
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
+from tests.test_simulate_cli import restore_logging  # noqa: F401 (a fixture)
 from venues import depth
 from venues.market import (
     Book,
@@ -209,3 +212,19 @@ def test_thin_hedge_book_never_refills_rolls_back_under_the_rollback_budget() ->
     assert [(o.price, o.filled) for o in run.result.orders if o.purpose == "rollback"] == [
         (D("58800.5"), D("0.5")), (D("61200.0"), D("0.2"))]
     assert run.result.final_state == "rolled_back"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_pretrade_refused_impact_exits_2_naming_venue_size_and_impact(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Not a shipped scenario (every shipped one runs an entry): a file beside the tests."""
+    path = Path(__file__).parent / "data" / "pretrade_refused_impact.toml"
+    assert main(["simulate", "--scenario", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "atomic-entry: short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged within the hedge "
+        "budget of 50 bp at the arrival book (projected impact 33.4 bp on average, 83.4 bp at "
+        "the last level); 0.3 could be, but: short leg on beta BTC/USDT:USDT: quantity 0.3 "
+        "rounds to 0.3 at lot 0.001, below the minimum quantity 0.4\n")
