@@ -36,6 +36,7 @@ from venues.market import (
     Side,
     TimeInForce,
 )
+from venues.sim import exchange
 
 D = Decimal
 MID = D("60000.25")  # simkit.BOOK's
@@ -228,3 +229,16 @@ def test_pretrade_refused_impact_exits_2_naming_venue_size_and_impact(
         "budget of 50 bp at the arrival book (projected impact 33.4 bp on average, 83.4 bp at "
         "the last level); 0.3 could be, but: short leg on beta BTC/USDT:USDT: quantity 0.3 "
         "rounds to 0.3 at lot 0.001, below the minimum quantity 0.4\n")
+
+
+def test_the_invariant_catches_a_venue_that_ignores_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Break the venue (the simulator sweeps past an IOC's limit) and the venues' own
+    trades break invariant 8: the hedge takes the bid 83 bp away, past its 59700.5."""
+    real_take = exchange.take
+    monkeypatch.setattr(exchange, "take", lambda opposite, side, limit, qty: real_take(
+        opposite, side, None, qty))
+    run = run_builtin("thin_hedge_book_never_refills")
+    assert "budgets: aesim1Sh1 filled at 59500.0, outside its limit 59700.5 (50 bps from " \
+        "60000.25)" in run.violations
