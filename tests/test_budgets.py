@@ -16,7 +16,7 @@ import pytest
 from fsm.cli.main import main
 from fsm.core import entry_effects, invariants
 from fsm.core import events as ev
-from fsm.core.commands import Command
+from fsm.core.commands import AmendOrder, Command
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.entry import EntryModel
 from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
@@ -242,3 +242,18 @@ def test_the_invariant_catches_a_venue_that_ignores_the_limit(
     run = run_builtin("thin_hedge_book_never_refills")
     assert "budgets: aesim1Sh1 filled at 59500.0, outside its limit 59700.5 (50 bps from " \
         "60000.25)" in run.violations
+
+
+def test_amend_to_cross_stays_within_the_hedge_budget() -> None:
+    """The sibling quote amended through the touch is a hedge too: capped by its budget."""
+    rules = MarketRules(lot="0.001", tick="0.5", min_qty="0.001", supports_amend=True)
+    model = EntryModel("b1", simkit.request(), EntryConfig(hedge_mode="amend_to_cross",
+                                                           hedge_budget_bps="1"))
+    quotes = model.handle(ev.Start(0.0, {Leg.LONG: simkit.BOOK, Leg.SHORT: simkit.BOOK},
+                                   {Leg.LONG: rules, Leg.SHORT: rules}))
+    for quote in quotes:
+        if isinstance(quote, PlaceOrder):
+            model.handle(ev.Accepted(0.05, quote.client_id))
+    out = model.handle(ev.FillReport(1.0, quotes[1].client_id, "s1", D("0.5"), D("60006")))
+    [amend] = [c for c in out if isinstance(c, AmendOrder)]
+    assert amend.price == D("60006.0")  # 60000.25 * 1.0001 down to the tick, not 60030.5

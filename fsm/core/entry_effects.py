@@ -44,14 +44,8 @@ class EntryEffects(EntryAccount):
     ) -> None:
         budget = reference = None
         if purpose is not Purpose.QUOTE:  # marketable: an IOC limit within its budget
-            budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(
-                purpose))
-            reference = self.books[leg].mid
-            protective = round_price(budget_price(side, reference, budget),
-                                     self.rules[leg].tick, side)
+            budget, reference, price = self._within_budget(leg, purpose, side, price)
             kind = OrderKind.LIMIT
-            price = protective if price is None else (
-                min(price, protective) if side is Side.BUY else max(price, protective))
         spec_leg = self.request.leg(leg)
         attempt = self.ledger.next_attempt(leg, purpose)
         command = PlaceOrder(
@@ -66,6 +60,19 @@ class EntryEffects(EntryAccount):
         else:
             self.ledger.add(command, attempt, self._now)
         self._out.append(command)
+
+    def _within_budget(self, leg: Leg, purpose: Purpose, side: Side, price: Decimal | None
+                       ) -> tuple[Decimal, Decimal, Decimal]:
+        """The budget (bps), the mid it is measured from (the freshest book held) and the
+        protective price: ``price`` where it is tighter, else the budget's worst price."""
+        budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
+        reference = self.books[leg].mid
+        protective = round_price(budget_price(side, reference, budget), self.rules[leg].tick,
+                                 side)
+        if price is None:
+            return budget, reference, protective
+        tighter = min(price, protective) if side is Side.BUY else max(price, protective)
+        return budget, reference, tighter
 
     def _cancel(self, record: OrderRecord | None) -> None:
         if record is not None and record.live:
@@ -94,13 +101,14 @@ class EntryEffects(EntryAccount):
         """Turn the resting sibling quote into the hedge: through the touch, imbalance-sized.
 
         The new total is what the quote has filled plus the hedge quantity, so the venue
-        can never fill it beyond the leading leg; the price is the aggressive hedge price.
+        can never fill it beyond the leading leg; the price is the aggressive hedge price,
+        never past the leg's hedge budget.
         """
         assert self.first_leg is not None
         lag = self.first_leg.other
         sibling = self.quote(lag)
         assert sibling is not None
-        price = self._crossing_price(lag)
+        price = self._within_budget(lag, Purpose.HEDGE, lag.side, self._crossing_price(lag))[2]
         self.moments.setdefault("sibling_amend_sent", self._now)
         self.moments.setdefault("first_hedge_sent", self._now)
         age = self.book_age(lag)
