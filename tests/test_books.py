@@ -96,9 +96,10 @@ def test_ccxt_refuses_an_empty_or_crossed_order_book_naming_where() -> None:
 
 
 # -- recovery -----------------------------------------------------------------------------
-# The scenario: the long quote fills 0.5; beta has 0.3 bid in all, so the short hedge at
-# market takes it and beta has no bids left; the entry then rolls back. A crash from the
-# hedge on leaves a journal whose recovery finds beta's bid side empty.
+# The scenario: the long quote fills 0.5; beta's bids thin to 0.3 (after the pre-trade
+# check), so the short hedge at market takes it and beta has no bids left; the entry
+# then rolls back. A crash from the hedge on leaves a journal whose recovery finds beta's
+# bid side empty.
 
 CRASH = CrashPoint(6, Where.IN_FLIGHT)
 

@@ -46,6 +46,9 @@ D = Decimal
         ("retry_backoff_s", 0.05),
         ("retry_backoff_max_s", 1.0),
         ("max_book_age_s", 2.0),
+        ("hedge_budget_bps", D(50)),
+        ("trim_budget_bps", D(50)),
+        ("rollback_budget_bps", D(200)),
         ("max_notional", D(1_000_000)),
         ("fees", ()),
     ],
@@ -75,6 +78,9 @@ def test_defaults_cover_every_field() -> None:
         "retry_backoff_s",
         "retry_backoff_max_s",
         "max_book_age_s",
+        "hedge_budget_bps",
+        "trim_budget_bps",
+        "rollback_budget_bps",
         "max_notional",
         "fees",
     ]
@@ -112,12 +118,13 @@ def test_from_mapping_names_the_unknown_key() -> None:
         EntryConfig.from_mapping({"quote_timout_s": 5})
     assert str(caught.value) == (
         "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, fees, "
-        "hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, hedge_order, "
+        "hedge_budget_bps, hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, "
+        "hedge_order, "
         "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
         "max_notional, "
         "query_retry_budget, "
-        "quote_timeout_s, retry_backoff_max_s, retry_backoff_s, rollback_retry_budget, "
-        "send_retry_budget"
+        "quote_timeout_s, retry_backoff_max_s, retry_backoff_s, rollback_budget_bps, "
+        "rollback_retry_budget, send_retry_budget, trim_budget_bps"
     )
 
 

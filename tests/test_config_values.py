@@ -41,6 +41,8 @@ def _case(field: str, value: Any, message: str, id_: str) -> Any:
     return pytest.param(field, value, f"EntryConfig.{field}: {message}", id=id_)
 
 
+_BUDGET = "a budget in bps greater than 0 and at most 2000, with at most 12 decimal places"
+
 INVALID = [
     # limit_order_offset_pct: [-0.01, 0.05], decimal
     _case("limit_order_offset_pct", "-0.0101", f"got -0.0101, {_RANGE} {_OFFSET}", "offset-below"),
@@ -193,6 +195,13 @@ INVALID = [
     _case("max_book_age_s", 0, "got 0, expected seconds in (0.01, 600.0]", "book-age-zero"),
     _case("max_book_age_s", 601, "got 601, expected seconds in (0.01, 600.0]", "book-age-above"),
     _case("max_book_age_s", "2", "got '2', expected seconds in (0.01, 600.0]", "book-age-string"),
+    _case("hedge_budget_bps", "0", f"got 0, expected {_BUDGET}", "hedge-budget-zero"),
+    _case("trim_budget_bps", "2000.5", f"got 2000.5, expected {_BUDGET}", "trim-budget-above"),
+    _case("rollback_budget_bps", 0.5, 'got 0.5, expected a decimal number written as a string '
+          '(for example "0.5")', "rollback-budget-float"),
+    _case("rollback_budget_bps", "20", "got 20, expected at least the hedge and trim budgets "
+          "(50): a rollback is the last safety, it must not be the first order a budget "
+          "refuses", "rollback-budget-narrower"),
 ]
 for _field in BUDGET_FIELDS:
     _short = _field.removesuffix("_retry_budget")

@@ -342,8 +342,9 @@ def _entry(entry_id: str, long: str, short: str, qty: str, **at: float) -> Plann
 
 def _drained_pair() -> AccountWorld:
     """w0 (long alpha) and w1 (long beta) cross the books at once; beta's book is 6 lots
-    a side, so w1's long quote gets 6 of 7 lots, its hedge finds beta's asks gone, and
-    its rollback finds the bids w0 sold into (1 lot of 6 fills): stuck, budget 0."""
+    a side. Before slippage budgets w1's long quote got 6 of 7 lots, its hedge found
+    beta's asks gone and its rollback the bids w0 sold into: stuck, budget 0. Now the
+    pre-trade check sizes w1 to the 6 lots the book holds, and both complete."""
     config = EntryConfig(limit_order_offset_pct=D("-0.0002"), quote_timeout_s=0.3,
                          hedge_retry_budget=0, rollback_retry_budget=0, send_retry_budget=0)
     return AccountWorld((_plain("alpha", "0.001", "0.4"), _plain("beta", "0.001", "0.001")),
@@ -353,10 +354,12 @@ def _drained_pair() -> AccountWorld:
 
 def test_the_account_check_names_a_fill_no_entry_reports() -> None:
     """The venues add up to both entries' reports, and not to one of them alone. (The
-    world is also the worlds' one `stuck` pattern with no fault: a drained thin book.)"""
+    world was the worlds' one `stuck` pattern with no fault, a drained thin book, until
+    pre-trade downsizing sized the thin leg to its book.)"""
     run = run_account(_drained_pair())
     assert {i: r.final_state for i, r in run.results.items()} == {
-        "w0": "complete", "w1": "stuck"}
+        "w0": "complete", "w1": "complete"}
+    assert run.results["w1"].downsized_from == D("0.007")
     check_run(run)
     now = {name: v.position_now(SYMBOL) for name, v in run.venues.items()}
     truth = {c: v.order(c).filled for v in run.venues.values() for c in v.client_ids()}

@@ -58,7 +58,7 @@ def test_one_leg_fills_first_reacts_within_physics() -> None:
     assert t.hedge_completion_ms == 4 * latency_ms    # cancel round trip + hedge round trip
     assert t.unhedged_ms == 4 * latency_ms
     hedge = _orders(result, "hedge")[0]
-    assert (hedge.side, hedge.kind, hedge.qty) == ("sell", "market", D("0.5"))
+    assert (hedge.side, hedge.kind, hedge.qty) == ("sell", "limit", D("0.5"))
 
 
 def test_quote_prices_sit_one_bp_behind_the_touch() -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "Check",
     "Fail",
     "at_least",
+    "budget_bps",
     "decimal_or_keep",
     "decimal_written",
     "duration",
@@ -73,6 +74,7 @@ MAX_PRICE = Decimal(10**9)  # quote units per base unit
 MAX_NOTIONAL = Decimal(10**15)  # quote units: a notional bound, a minimum notional
 MAX_PLACES = 12  # decimal places of a quantity or a price
 MAX_SECONDS = 86_400.0  # a latency, a delay, a time within a run: one day
+MAX_BUDGET_BPS = Decimal(2_000)  # a slippage budget: 20% past the mid is a typo, not a plan
 
 
 @attrs.frozen
@@ -227,6 +229,10 @@ notional = Check(_decimal_within(Decimal(0), MAX_NOTIONAL, lo_open=False, places
                  f"{MAX_PLACES} decimal places")
 fee_rate = Check(_decimal_within(Decimal(-1), Decimal(1), lo_open=False, places=True),
                  f"a fee rate between -1 and 1, with at most {MAX_PLACES} decimal places")
+
+budget_bps = Check(_decimal_within(Decimal(0), MAX_BUDGET_BPS, lo_open=True, places=True),
+                   f"a budget in bps greater than 0 and at most {MAX_BUDGET_BPS}, with at "
+                   f"most {MAX_PLACES} decimal places")
 
 
 # A quantity that may also be 0 (a minimum that does not apply).

@@ -225,3 +225,8 @@ class PlaceOrder:
     # How old the book this order was priced from was when it was sent (seconds; None:
     # not priced from a book). Venues ignore it; the freshness invariant reads it.
     book_age_s: float | None = None
+    # A marketable order's slippage budget (bps) and the mid it is measured from: its
+    # price is the protective limit they allow. Venues ignore them; the budget invariant
+    # checks the limit and every fill against them.
+    budget_bps: Decimal | None = None
+    budget_reference: Decimal | None = None

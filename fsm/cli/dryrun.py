@@ -1,6 +1,6 @@
 """``atomic-entry enter --dry-run``: what the entry would send, priced from live books.
 
-The plan is built from the same pieces the entry model uses (``check_request``,
+The plan is built from the same pieces the entry model uses (``fit_to_budget``,
 ``plan_quotes``, ``client_order_id``) so that a dry run shows the first quotes the real
 run would place; it only reads the venues (rules and books) and sends
 nothing.
@@ -12,7 +12,7 @@ from typing import Any
 
 from fsm.core.config import EntryConfig
 from fsm.core.ids import client_order_id
-from fsm.core.pretrade import check_request
+from fsm.core.pretrade import fit_to_budget
 from fsm.core.quotes import plan_quotes
 from fsm.core.values import EntryRequest
 from venues import protocol as base
@@ -27,9 +27,11 @@ async def plan(request: EntryRequest, config: EntryConfig,
         spec = request.leg(leg)
         rules[leg] = await venues[spec.venue].market_rules(spec.symbol)
         books[leg] = await venues[spec.venue].book(spec.symbol)
-    check_request(request, config, rules, books)
+    request = fit_to_budget(request, config, rules, books)
     entry_id = request.entry_id or "dryrun"
     out: dict[str, Any] = {"dry_run": True, "sent": 0, "checks": "passed", "legs": {}}
+    if request.downsized_from is not None:
+        out["downsized_from"] = str(request.downsized_from)
     for leg, quote in plan_quotes(request, config, rules, books).items():
         spec = request.leg(leg)
         qty, price = quote.qty, quote.price

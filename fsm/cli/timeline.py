@@ -146,6 +146,9 @@ def summary(result: EntryResult) -> str:
     if t.venue_unhedged_ms is not None:  # simulated: beside it, what the venues executed
         lines[-1] += (f" as the engine knew it; {t.venue_unhedged_ms:g} ms, "
                       f"{t.venue_unhedged_notional_seconds} as the venues executed it")
+    if result.downsized_from is not None:
+        lines.insert(2, f"downsized: {result.downsized_from} asked; what the arrival books "
+                        "hold within the hedge budget is entered")
     lines += [f"alert: {a}" for a in result.alerts]
     lines.append(cost_line(result))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import attrs
 
 from fsm.core.fees import FeeOverrideError, Overrides, parse_overrides
 from venues import checks
+from venues.market import Purpose
 
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
@@ -60,6 +61,10 @@ def _fail(instance: Any, attribute: attrs.Attribute[Any], value: Any, expected: 
 def _decimal_in(lo: Decimal, hi: Decimal, *, lo_open: bool = False) -> Any:
     return checks.validator(_fail_shown, checks.decimal_written, checks.finite_decimal,
                             checks.in_range(lo, hi, lo_open=lo_open))
+
+
+def _budget() -> Any:
+    return checks.validator(_fail_shown, checks.decimal_written, checks.budget_bps)
 
 
 def _int_in(lo: int, hi: int) -> Any:
@@ -155,6 +160,18 @@ class EntryConfig:
     # the minute-old touch). Live books arrive by push every fraction of a second; REST
     # polling venues and the simulator's scripted books are read again when stale.
     max_book_age_s: float = attrs.field(default=2.0, validator=_seconds_in(0.01, 600.0))
+    # Slippage budgets, in bps against the mid of the freshest book the entry holds for the
+    # leg (at the start: the arrival mid). Every marketable order (hedge, trim, rollback)
+    # is an IOC limit at the worst price its budget allows (``venues.depth.budget_price``):
+    # what the book does not hold within it is not taken. The rollback budget is the widest
+    # (safety before cost: an unhedged leg costs more than slippage). A leg's own
+    # ``LegSpec`` budget wins over these.
+    hedge_budget_bps: Decimal = attrs.field(
+        default=Decimal(50), converter=_to_decimal_or_keep, validator=_budget())
+    trim_budget_bps: Decimal = attrs.field(
+        default=Decimal(50), converter=_to_decimal_or_keep, validator=_budget())
+    rollback_budget_bps: Decimal = attrs.field(
+        default=Decimal(200), converter=_to_decimal_or_keep, validator=_budget())
     # The most one leg of a request may be worth at its quote price, in quote units
     # (USDT for a BTC/USDT:USDT perpetual): a typo in a quantity is refused before any
     # order leaves. Raise it in the config for larger entries.
@@ -175,6 +192,21 @@ class EntryConfig:
                 f"EntryConfig.retry_backoff_max_s: got {self.retry_backoff_max_s!r}, expected "
                 f"at least retry_backoff_s ({self.retry_backoff_s!r})"
             )
+        widest = max(self.hedge_budget_bps, self.trim_budget_bps)
+        if self.rollback_budget_bps < widest:
+            raise ConfigError(
+                f"EntryConfig.rollback_budget_bps: got {self.rollback_budget_bps}, expected "
+                f"at least the hedge and trim budgets ({widest}): a rollback is the last "
+                "safety, it must not be the first order a budget refuses"
+            )
+
+    def budget_bps(self, purpose: Purpose, override: Decimal | None = None) -> Decimal:
+        """The slippage budget of a marketable order for ``purpose``; a leg's own wins."""
+        if override is not None:
+            return override
+        if purpose is Purpose.ROLLBACK:
+            return self.rollback_budget_bps
+        return self.trim_budget_bps if purpose is Purpose.TRIM else self.hedge_budget_bps
 
     def backoff_s(self, retry: int) -> float:
         """The delay before the ``retry``-th retry of one request (see ``backoff_delay``)."""
@@ -231,6 +263,13 @@ class RetryPolicy:
     def delay(self, retry: int) -> float:
         """The delay before the ``retry``-th retry (see ``backoff_delay``)."""
         return backoff_delay(retry, self.backoff_s, self.backoff_max_s)
+
+
+def validate_budget(name: str, value: Decimal | None) -> None:
+    """Per-leg budget overrides obey the same bounds as the config's budgets."""
+    found = None if value is None else checks.budget_bps.problem(value)
+    if found is not None:
+        raise ConfigError(f"{name}: got {value}, expected {found}")
 
 
 def validate_offset(name: str, value: Decimal | None) -> None:

@@ -18,12 +18,13 @@ from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import aggressive_price, round_down
+from fsm.core.pricing import aggressive_price, round_down, round_price
 from fsm.core.quotes import plan_quotes
 from fsm.core.spec import OrderState
 from fsm.core.tables.events import (
     QUOTE_TIMER,
 )
+from venues.depth import budget_price
 from venues.market import (
     Leg,
     OrderKind,
@@ -41,6 +42,10 @@ class EntryEffects(EntryAccount):
         self, leg: Leg, purpose: Purpose, side: Side, kind: OrderKind,
         qty: Decimal, price: Decimal | None, tif: TimeInForce, reduce_only: bool = False,
     ) -> None:
+        budget = reference = None
+        if purpose is not Purpose.QUOTE:  # marketable: an IOC limit within its budget
+            budget, reference, price = self._within_budget(leg, purpose, side, price)
+            kind = OrderKind.LIMIT
         spec_leg = self.request.leg(leg)
         attempt = self.ledger.next_attempt(leg, purpose)
         command = PlaceOrder(
@@ -48,12 +53,26 @@ class EntryEffects(EntryAccount):
             venue=spec_leg.venue, symbol=spec_leg.symbol, leg=leg, purpose=purpose,
             side=side, kind=kind, qty=qty, price=price, time_in_force=tif,
             reduce_only=reduce_only, book_age_s=self.book_age(leg),
+            budget_bps=budget, budget_reference=reference,
         )
         if command.client_id in self.ledger.orders:
             self.ledger.resend(command, self._now)
         else:
             self.ledger.add(command, attempt, self._now)
         self._out.append(command)
+
+    def _within_budget(self, leg: Leg, purpose: Purpose, side: Side, price: Decimal | None
+                       ) -> tuple[Decimal, Decimal, Decimal]:
+        """The budget (bps), the mid it is measured from (the freshest book held) and the
+        protective price: ``price`` where it is tighter, else the budget's worst price."""
+        budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
+        reference = self.books[leg].mid
+        protective = round_price(budget_price(side, reference, budget), self.rules[leg].tick,
+                                 side)
+        if price is None:
+            return budget, reference, protective
+        tighter = min(price, protective) if side is Side.BUY else max(price, protective)
+        return budget, reference, tighter
 
     def _cancel(self, record: OrderRecord | None) -> None:
         if record is not None and record.live:
@@ -82,13 +101,14 @@ class EntryEffects(EntryAccount):
         """Turn the resting sibling quote into the hedge: through the touch, imbalance-sized.
 
         The new total is what the quote has filled plus the hedge quantity, so the venue
-        can never fill it beyond the leading leg; the price is the aggressive hedge price.
+        can never fill it beyond the leading leg; the price is the aggressive hedge price,
+        never past the leg's hedge budget.
         """
         assert self.first_leg is not None
         lag = self.first_leg.other
         sibling = self.quote(lag)
         assert sibling is not None
-        price = self._crossing_price(lag)
+        price = self._within_budget(lag, Purpose.HEDGE, lag.side, self._crossing_price(lag))[2]
         self.moments.setdefault("sibling_amend_sent", self._now)
         self.moments.setdefault("first_hedge_sent", self._now)
         age = self.book_age(lag)

@@ -1,5 +1,5 @@
-"""The safety invariants of an entry, checked from its result and the venues' truth,
-and one of the entries sharing an account (``shared_account``).
+"""The safety invariants of an entry (1 to 7 and 9), checked from its result and the
+venues' truth, and one of the entries sharing an account (8, ``shared_account``).
 
 Used by the tests, the property tests and ``atomic-entry simulate`` (which refuses to
 call a run good when one is broken). Each check reads what happened, never how the
@@ -17,6 +17,7 @@ from fsm.core.commands import AmendOrder
 from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
 from fsm.core.spec import EntryState, OrderState
+from venues.depth import cost_bps, within
 from venues.market import PlaceOrder, Purpose
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
@@ -200,14 +201,15 @@ def fresh_books(commands: Iterable[object], max_book_age_s: float) -> list[str]:
     Every order whose price the entry computed (quotes, aggressive limits, amends) and
     every hedge (sized and checked tradable against the book, and a market order that
     must cross what the book shows now) carries the age of the book it came from. Trims
-    and rollbacks are market orders the venue prices (the ccxt adapter from a book read
-    at send time); their age is carried but not bounded here.
+    and rollbacks are IOC limits at their budget's worst price from the freshest book
+    held, never held back for a book read (a naked leg waits for nothing): their age is
+    carried but not bounded here.
     """
     out = []
     for command in commands:
         priced = isinstance(command, AmendOrder) or (
             isinstance(command, PlaceOrder)
-            and (command.price is not None or command.purpose is Purpose.HEDGE))
+            and command.purpose in (Purpose.QUOTE, Purpose.HEDGE))
         if not priced:
             continue
         assert isinstance(command, AmendOrder | PlaceOrder)
@@ -248,18 +250,51 @@ def shared_account(
     return out
 
 
+def within_budgets(commands: Iterable[object],
+                   executions: Iterable[tuple[str, Decimal]] = ()) -> list[str]:
+    """9. Every marketable order has a protective price and no fill lands outside its budget.
+
+    A hedge, trim or rollback must carry its budget (bps), the mid it is measured from
+    and a limit no worse than the price they allow; ``executions`` are the venues' own
+    trades (client id, price), each checked against its order's limit.
+    """
+    out, limited = [], {}
+    for command in commands:
+        if not isinstance(command, PlaceOrder) or command.purpose is Purpose.QUOTE:
+            continue
+        cid, price = command.client_id, command.price
+        budget, reference = command.budget_bps, command.budget_reference
+        if price is None or budget is None or reference is None:
+            out.append(f"budgets: {command.purpose.value} {cid} has no protective price "
+                       f"(price {price}, budget {budget} bps from {reference})")
+        elif cost_bps(command.side, price, reference) > budget:
+            out.append(f"budgets: {cid} is limited at {price}, beyond its budget of "
+                       f"{budget} bps from {reference}")
+        else:
+            limited[cid] = command
+    for cid, fill_price in executions:
+        order = limited.get(cid)
+        if order is not None and order.price is not None and not within(
+                order.side, fill_price, order.price):
+            out.append(f"budgets: {cid} filled at {fill_price}, outside its limit "
+                       f"{order.price} ({order.budget_bps} bps from {order.budget_reference})")
+    return out
+
+
 def check(
     result: EntryResult, venue_filled: Mapping[str, Decimal] | None = None,
     *, alone: bool = True, commands: Iterable[object] = (),
-    max_book_age_s: float = float("inf"),
+    max_book_age_s: float = float("inf"), executions: Iterable[tuple[str, Decimal]] = (),
 ) -> list[str]:
     """Every violation of every invariant; empty when the entry was safe.
 
     ``alone``: no other entry traded the same venues meanwhile, so the venues'
     position changes are this entry's alone and can be checked against it.
     ``commands``: what the entry sent, for the book-freshness check against
-    ``max_book_age_s`` (the entry's config).
+    ``max_book_age_s`` (the entry's config) and for the budgets against ``executions``
+    (the venues' trades: client id, price).
     """
+    commands = list(commands)
     return [
         *cancel_before_hedge(result),
         *reconciliation(result, venue_filled, alone),
@@ -268,4 +303,5 @@ def check(
         *terminal_and_flat(result, alone),
         *deterministic_ids(result),
         *fresh_books(commands, max_book_age_s),
+        *within_budgets(commands, executions),
     ]

@@ -141,6 +141,9 @@ class EntryResult:
     # On the engine clock, for ``with_venue_executions``; not part of the JSON report.
     started_at: float = attrs.field(default=0.0, metadata={"json": False})
     reference_price: Decimal = attrs.field(default=Decimal(0), metadata={"json": False})
+    # The size asked for when the pre-trade check downsized the entry to its hedge budget
+    # (in the JSON only then).
+    downsized_from: Decimal | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -150,6 +153,8 @@ class EntryResult:
         """JSON-ready: Decimals become strings, so no digit is lost."""
         plain: dict[str, Any] = _plain(attrs.asdict(
             self, recurse=True, filter=lambda field, _: field.metadata.get("json", True)))
+        if plain.get("downsized_from") is None:
+            plain.pop("downsized_from", None)
         return plain
 
 
@@ -206,6 +211,7 @@ def build_result(
             unhedged_notional_seconds=timings.unhedged_notional_seconds),
         started_at=start,
         reference_price=model.reference_price,
+        downsized_from=model.request.downsized_from,
     )
 
 

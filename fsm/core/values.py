@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import attrs
 
-from venues.market import Leg, to_decimal
+from venues.market import Leg, Purpose, to_decimal
 from venues.protocol import Liquidity
 
 
@@ -32,6 +32,18 @@ class LegSpec:
     limit_price_offset_pct: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(_dec)
     )
+    # Slippage budgets of this leg's marketable orders, in bps (None: the config's).
+    hedge_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+    trim_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+    rollback_budget_bps: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
+
+    def budget_override(self, purpose: Purpose) -> Decimal | None:
+        """This leg's own budget for ``purpose`` (None: the config's applies)."""
+        value: Decimal | None = getattr(self, f"{purpose.value}_budget_bps", None)
+        return value
 
 
 @attrs.frozen
@@ -41,6 +53,10 @@ class EntryRequest:
     long: LegSpec
     short: LegSpec
     entry_id: str | None = None
+    # The size asked for, when the pre-trade check downsized both legs to what the arrival
+    # books hold within the hedge budget (``fsm.core.pretrade.fit_to_budget``); None: as asked.
+    downsized_from: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_dec))
 
     def leg(self, leg: Leg) -> LegSpec:
         return self.long if leg is Leg.LONG else self.short

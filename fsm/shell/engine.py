@@ -36,7 +36,7 @@ from fsm.core.commands import (
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id
-from fsm.core.pretrade import RequestError, check_request, check_shape
+from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.result import EntryResult, build_result
 from fsm.core.values import EntryRequest
 from fsm.shell import account, gateway, markets, resume
@@ -171,7 +171,7 @@ class EntryEngine:
         try:
             venues = self._leg_venues(request)
             rules, books, start_positions = await markets.read(request, venues)
-            check_request(request, config, rules, books)
+            request = fit_to_budget(request, config, rules, books)
         finally:
             killed = self._entries.setting_up.pop(entry_id)
         if self.journal is not None:

@@ -69,8 +69,10 @@ async def simulate_async(scenario: Scenario, journal: Journal | None = None) -> 
     truth = venue_filled(venues, result)
     result = with_venue_executions(result, (e for v in venues.values() for e in v.executions))
     sent = (command for step in steps for command in step.commands)
+    trades = ((e.client_id, e.price) for v in venues.values() for e in v.executions)
     return SimulationRun(scenario, result, tuple(steps), truth, tuple(invariants.check(
-        result, truth, commands=sent, max_book_age_s=scenario.config.max_book_age_s)))
+        result, truth, commands=sent, max_book_age_s=scenario.config.max_book_age_s,
+        executions=trades)))
 
 
 # --------------------------------------------------------------------- crash and recover

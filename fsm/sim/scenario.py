@@ -180,6 +180,9 @@ def _leg(table: Table) -> LegSpec:
         venue=table.string("venue", non_empty=True), symbol=table.string("symbol", non_empty=True),
         qty=table.decimal("qty", positive=True, bound=checks.quantity),
         limit_price_offset_pct=table.decimal("limit_price_offset_pct", None),
+        hedge_budget_bps=table.decimal("hedge_budget_bps", None, bound=checks.budget_bps),
+        trim_budget_bps=table.decimal("trim_budget_bps", None, bound=checks.budget_bps),
+        rollback_budget_bps=table.decimal("rollback_budget_bps", None, bound=checks.budget_bps),
     )
     table.done()
     return leg
