@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from fsm.cli import enter as enter_command
-from fsm.cli import simulate as simulate_command
 from fsm.cli.exits import FINAL_STATE_EXITS, Exit, for_final_state, worst
 from fsm.cli.main import _parser, main
 from fsm.core.spec import ENTRY_STATES, terminal_names
@@ -71,7 +70,9 @@ def test_enter_exits_0_for_a_clean_withdrawn(tmp_path: Path,
 
 def test_simulate_crash_at_the_last_step_reports_the_ending(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    last = len(simulate_command.simulation.simulate(load_builtin(DEFAULT_SCENARIO)).steps) - 1
+    from fsm.sim import runner
+
+    last = len(runner.simulate(load_builtin(DEFAULT_SCENARIO)).steps) - 1
     journal = str(tmp_path / "j.sqlite")
     assert main(["simulate", "--journal", journal, "--crash-at", str(last)]) == 0
     out = capsys.readouterr().out
@@ -86,7 +87,9 @@ def test_an_unexpected_error_is_one_line_code_70_and_a_logged_traceback(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(simulate_command.simulation, "simulate", boom)
+    from fsm.sim import runner  # what ``simulate`` runs, loaded when it runs
+
+    monkeypatch.setattr(runner, "simulate", boom)
     assert main(["simulate"]) == Exit.INTERNAL == 70
     out, err = capsys.readouterr()
     assert out == ""

@@ -25,7 +25,6 @@ from typing import Any
 import attrs
 
 from fsm.core.config import ConfigError, EntryConfig
-from fsm.sim import scenario as scenarios
 
 # Flags that predate the generated ones, kept so that scripts using them still work.
 ALIASES: dict[str, tuple[str, ...]] = {"quote_timeout_s": ("--quote-timeout",)}
@@ -111,6 +110,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> EntryConfig:
     """The file's config (or the defaults) with the flags given laid over it."""
     source: Path | None = args.config
+    from fsm.sim import scenario as scenarios  # the scenario reader, when a file is given
+
     try:
         base = scenarios.load_config(source) if source is not None else EntryConfig()
     except scenarios.ScenarioError as exc:

@@ -35,8 +35,7 @@ from fsm.shell import journal as journals
 from fsm.shell.engine import EntryEngine, RecoveryOutcome
 from fsm.shell.journal import Journal, JournalDamaged, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError
-from fsm.sim.runner import DEFAULT_DOWNTIME_S, SIMULATED, recover_simulated
-from fsm.sim.scenario import ScenarioError, parse
+from fsm.sim import DEFAULT_DOWNTIME_S, SIMULATED
 from venues.market import Leg
 
 CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.ROLLED_BACK})
@@ -131,6 +130,8 @@ def _check_origins(path: Path, entries: list[JournaledEntry]) -> None:
             if not isinstance(text, str) or not text:
                 raise JournalDamaged(f"{where}: its origin has no scenario text; expected the "
                                      "scenario of the simulated run")
+            from fsm.sim.scenario import ScenarioError, parse  # the simulator, when needed
+
             try:
                 parse(text, f"{where}, origin")
             except ScenarioError as exc:
@@ -156,6 +157,8 @@ def _recover_group(
     kind = group[0]
     try:
         if kind == SIMULATED:
+            from fsm.sim.runner import recover_simulated  # the simulator, when needed
+
             recovered = recover_simulated(journal, entries, args.downtime)
             outcomes, steps = list(recovered.outcomes), recovered.steps
 

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsm.cli import console, inputs
 from fsm.cli.exits import Exit, for_final_state
@@ -21,10 +21,10 @@ from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
 from fsm.core.spec import ENTRY_STATES, terminal_names
 from fsm.shell.journal import Journal, JournalError
-from fsm.sim import runner as simulation
-from fsm.sim import scenario as scenarios
-from fsm.sim.crash import CrashingJournal, CrashPoint
-from venues.sim.virtual_time import run_virtual
+from fsm.sim import DEFAULT_SCENARIO
+
+if TYPE_CHECKING:  # the simulator itself is loaded when the command runs, not with fsm.cli
+    from fsm.sim import scenario as scenarios
 
 DIAGRAM_KINDS = (".svg", ".png", ".dot", "")  # "": no suffix, drawn as SVG
 FINAL_STATES = frozenset(str(state) for state in terminal_names(ENTRY_STATES))
@@ -35,7 +35,7 @@ def add_parser(commands: Any) -> None:
         "simulate",
         help="run an entry against simulated venues and print what happened",
         description="Run one entry on simulated venues in virtual time. Without --scenario "
-        f"it runs the built-in '{scenarios.DEFAULT_SCENARIO}' scenario.",
+        f"it runs the built-in '{DEFAULT_SCENARIO}' scenario.",
     )
     sim.add_argument("--scenario", metavar="FILE",
                      help="a scenario TOML file, or the name of a built-in scenario")
@@ -52,6 +52,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> Exit:
+    from fsm.sim import runner as simulation
+    from fsm.sim import scenario as scenarios
+
     if args.list:
         for name in scenarios.builtin_names():
             print(f"{name:<32} {scenarios.load_builtin(name).description}")
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> Exit:
         diagrams.need_dot()  # before the run, not after it: DotMissing is bad input
     try:
         chosen = (scenarios.load(args.scenario) if args.scenario is not None
-                  else scenarios.load_builtin(scenarios.DEFAULT_SCENARIO))
+                  else scenarios.load_builtin(DEFAULT_SCENARIO))
         if args.crash_at is not None:
             return _crash(chosen, args)
         journal = Journal(args.journal, origin=simulation.origin(chosen)) if args.journal \
@@ -96,6 +99,10 @@ def run(args: argparse.Namespace) -> Exit:
 
 def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:
     """Run until the engine is stopped dead at ``--crash-at``; its venues die with it."""
+    from fsm.sim import runner as simulation
+    from fsm.sim.crash import CrashingJournal, CrashPoint
+    from venues.sim.virtual_time import run_virtual
+
     journal = CrashingJournal(args.journal, CrashPoint(args.crash_at),
                               origin=simulation.origin(chosen))
 

@@ -22,14 +22,12 @@ from fsm.core.result import EntryResult, with_venue_executions
 from fsm.shell.engine import EntryEngine, RecoveryOutcome, Step
 from fsm.shell.journal import Journal, JournaledEntry
 from fsm.shell.recovery import RecoveryError
+from fsm.sim import DEFAULT_DOWNTIME_S, SIMULATED
 from fsm.sim.crash import CrashingJournal, CrashPoint, SimulatedCrash
 from fsm.sim.rebuild import check_rebuilt, last_instant, rebuild
 from fsm.sim.scenario import Scenario, parse
 from venues.sim.venue import SimulatedVenue
 from venues.sim.virtual_time import run_virtual
-
-SIMULATED = "simulated"
-DEFAULT_DOWNTIME_S = 5.0
 
 
 @attrs.frozen

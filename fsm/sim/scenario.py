@@ -25,6 +25,7 @@ from fsm.core.values import (
     EntryRequest,
     LegSpec,
 )
+from fsm.sim import DEFAULT_SCENARIO as DEFAULT_SCENARIO  # re-exported: the built-in default
 from fsm.sim.toml_table import ScenarioError as ScenarioError  # raised by load, re-exported
 from fsm.sim.toml_table import Table
 from venues import checks
@@ -338,4 +339,3 @@ def load_builtin(name: str) -> Scenario:
     return parse(builtin_text(name), f"{name}.toml (built-in)", name)
 
 
-DEFAULT_SCENARIO = "one_leg_fills_first"
