@@ -154,3 +154,18 @@ def test_json_lines_parse_and_carry_entry_id_venue_and_tracebacks(enable: Enable
     assert failures and all("Traceback" in r["exception"] and "listener bug" in r["exception"]
                             for r in failures)
     assert all("fsm_json_line" not in r for r in records)
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["-v", "--log-json"]])
+def test_the_command_lines_verbose_logs_name_the_entry(flags: list[str]) -> None:
+    """``-v`` goes through the same call: before, its lines named no entry."""
+    done = subprocess.run([sys.executable, "-m", "fsm.cli", *flags, "simulate"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+    lines = done.stderr.splitlines()
+    if "--log-json" in flags:
+        records = [json.loads(line) for line in lines]
+        assert {r.get("entry_id") for r in records if "-->" in r["message"]} == {"sim1"}
+        assert {"alpha", "beta"} <= {r.get("venue") for r in records}
+    else:
+        transitions = [line for line in lines if "-->" in line]
+        assert transitions and all("| entry_id=sim1 |" in line for line in transitions)
