@@ -4,11 +4,12 @@ The decision core (the tables in ``fsm.core.tables``, gathered by ``fsm.core.spe
 ``fsm.core.entry``, ``fsm.core.orders``, ``fsm.core.ledger``) does no I/O; the shell
 (``fsm.shell.engine``, ``fsm.shell.gateway``) runs it against venue adapters from
 ``venues``. Logging is off by default, as loguru advises for libraries:
-``logger.enable("fsm")`` to see it.
+``fsm.enable_logging()`` turns on both packages' logs with a sink whose lines name their
+entry (``json=True`` for JSON lines); a ``logger.enable("fsm")`` made before this import
+is kept, not undone.
 """
 
-from loguru import logger
-
+from fsm import logs  # first: it notes who enabled logs before venues' import
 from fsm.core.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.pretrade import RequestError
@@ -17,6 +18,7 @@ from fsm.core.values import (
     EntryRequest,
     LegSpec,
 )
+from fsm.logs import enable_logging
 from fsm.shell.engine import EntryAborted, EntryEngine, Step
 from venues.market import (
     Leg,
@@ -24,7 +26,7 @@ from venues.market import (
     Side,
 )
 
-logger.disable("fsm")
+logs.quiet_unless_enabled()
 
 __all__ = [
     "ConfigError",
@@ -43,4 +45,5 @@ __all__ = [
     "Side",
     "Step",
     "Transition",
+    "enable_logging",
 ]

@@ -22,6 +22,7 @@ from loguru import logger
 
 from fsm.cli import bench, console, coverage, diagrams, enter, recover, simulate
 from fsm.cli.exits import Exit
+from fsm.logs import enable_logging
 
 # In the order ``--help`` lists them.
 COMMANDS: dict[str, ModuleType] = {
@@ -35,7 +36,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="atomic-entry",
         description="Hedged two-venue entries for funding-rate arbitrage.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log engine decisions")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log engine decisions (each line names its entry)")
+    parser.add_argument("--log-json", action="store_true",
+                        help="log as JSON lines (for log shippers) on stderr")
     commands = parser.add_subparsers(dest="command", required=True)
     for module in COMMANDS.values():
         module.add_parser(commands)
@@ -45,9 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logger.remove()
-    logger.add(sys.stderr, level="DEBUG" if args.verbose else "WARNING")
-    for package in ("fsm", "venues"):
-        logger.enable(package)
+    enable_logging("DEBUG" if args.verbose else "WARNING", json=args.log_json)
     run: Callable[[argparse.Namespace], Exit] = COMMANDS[args.command].run
     try:
         return run(args)

@@ -129,7 +129,7 @@ class Actor:
         self.timers: dict[str, asyncio.TimerHandle] = {}
         # A dict as a set: empty (an idle entry), it is not tracked by the gc; a set is.
         self.tasks: dict[asyncio.Task[None], None] = {}
-        self.log = logger.bind(entry=model.entry_id)
+        self.log = logger.bind(entry_id=model.entry_id)
 
     def post(self, event: ev.Event) -> None:
         self.inbox.put_nowait(event)

@@ -61,7 +61,7 @@ async def recover(engine: EntryEngine, only: Iterable[str] | None) -> list[Recov
 
 async def _recover_one(engine: EntryEngine, entry: JournaledEntry) -> RecoveryOutcome:
     assert engine.journal is not None
-    log = logger.bind(entry=entry.entry_id)
+    log = logger.bind(entry_id=entry.entry_id)
     try:
         rebuilt = replay(entry, engine.model_class)
     except RecoveryError as exc:
