@@ -153,6 +153,7 @@ def test_json_lines_parse_and_carry_entry_id_venue_and_tracebacks(enable: Enable
     failures = [r for r in records if "listener" in r["message"] and "failed" in r["message"]]
     assert failures and all("Traceback" in r["exception"] and "listener bug" in r["exception"]
                             for r in failures)
+    assert {r.get("entry_id") for r in failures} == {"e1", "e2"}  # which entry it hit
     assert all("fsm_json_line" not in r for r in records)
 
 

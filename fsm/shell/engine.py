@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from loguru import logger
 
 from fsm.core import events as ev
 from fsm.core.account import Account
@@ -279,12 +278,12 @@ class EntryEngine:
             actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
                             transition.dest)
             for listener in list(self._transition_listeners):
-                self._safely(listener, transition)
+                self._safely(actor, listener, transition)
         actor.published = len(model.path)
         if self._step_listeners:
             step = Step(model.entry_id, event, model.state, tuple(commands))
             for step_listener in list(self._step_listeners):
-                self._safely(step_listener, step)
+                self._safely(actor, step_listener, step)
         for command in commands:
             self._execute(actor, command)
         if model.terminal:
@@ -316,7 +315,7 @@ class EntryEngine:
         if log:
             actor.log.error("ALERT {}", alert.message)
         for listener in list(self._alert_listeners):
-            self._safely(listener, actor.model.entry_id, alert)
+            self._safely(actor, listener, actor.model.entry_id, alert)
 
     def _retire(self, actor: Actor) -> None:
         model = actor.model
@@ -326,13 +325,14 @@ class EntryEngine:
         self.account.leave(model.entry_id)
         model.detach()
 
-    def _safely(self, listener: Callable[..., None], *args: Any) -> None:
+    def _safely(self, actor: Actor, listener: Callable[..., None], *args: Any) -> None:
         """A listener's failure is its own: logged with its traceback, never the entry's
-        (a ``CancelledError`` it raises, e.g. reading a cancelled future, included)."""
+        (a ``CancelledError`` it raises, e.g. reading a cancelled future, included), on
+        the entry's logger so that the line names the entry it happened on."""
         try:
             listener(*args)
         except (Exception, asyncio.CancelledError):
-            logger.exception("listener {} failed", listener)
+            actor.log.exception("listener {} failed", listener)
 
     # --------------------------------------------------------------- commands
     def _execute(self, actor: Actor, command: Command) -> None:
