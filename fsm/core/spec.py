@@ -1,8 +1,9 @@
 """The state tables of an entry and of its orders, in one namespace. Everything that affects
 transitions lives in ``fsm.core.tables``; this module only gathers it under one name.
 
-* ``fsm.core.tables.entry``: the hedged entry (``ENTRY_STATES`` / ``ENTRY_TRANSITIONS``),
-  written hierarchically; ``fsm.core.runtime`` compiles it for ``transitions``.
+* ``fsm.core.tables.entry_states`` and ``fsm.core.tables.entry``: the hedged entry's
+  state tree (``ENTRY_STATES``) and its rows (``ENTRY_TRANSITIONS``), written
+  hierarchically; ``fsm.core.runtime`` compiles it for ``transitions``.
 * ``fsm.core.tables.order``: the lifecycle of one order (``ORDER_STATES`` /
   ``ORDER_TRANSITIONS``), its amend region (``AMEND_STATES`` / ``AMEND_TRANSITIONS``),
   the rule run on every state change (``ON_STATE_CHANGE``) and the named sets of its states.
