@@ -30,7 +30,7 @@ reference notional):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import attrs
 
@@ -53,10 +53,13 @@ UNITS = {
 }
 
 
-
 def _q(value: Decimal | None) -> Decimal | None:
-    """Six places, enough for a bp of a cent, without Decimal division's 28 digits."""
-    return None if value is None else value.quantize(PLACES).normalize() + 0
+    """Six places, enough for a bp of a cent, without Decimal division's 28 digits.
+
+    The rounding is named, not taken from the context a venue library may have changed."""
+    if value is None:
+        return None
+    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN).normalize() + 0
 
 
 @attrs.frozen

@@ -18,8 +18,8 @@ cross this boundary in base-asset units and are converted to contracts here. Not
 in this module retries a create; ccxt's own retries are off (``maxRetriesOnFailure`` 0).
 
 This module is the protocol itself; building the instances lives in ``instances``,
-unit and shape conversions in ``convert``, order tracking and push routing in
-``tracking``.
+conversions in ``convert``, order tracking in ``tracking``; ``decimal_context`` keeps
+ccxt's rounding changes out of the caller's Decimal context.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from venues.ccxt import errors as ccxt_errors
 from venues.ccxt import fees as ccxt_fees
 from venues.ccxt import instances
 from venues.ccxt import parse as ccxt_parse
+from venues.ccxt.decimal_context import isolated_methods
 from venues.ccxt.dialects import Dialect, dialect
 from venues.ccxt.stream import BookFeed, OrderStream
 from venues.ccxt.tracking import OrderTracker, Tracked
@@ -63,6 +64,7 @@ from venues.protocol import (
 )
 
 
+@isolated_methods
 class CcxtVenue:
     """A real exchange as a ``venues.protocol.Venue``; see the module docstring.
 
@@ -96,21 +98,18 @@ class CcxtVenue:
         #: how long one request may travel before ccxt gives up on it
         self.request_timeout_s = timeout_ms / 1000
         credentials = dict(credentials or {})
-        self.trading: Any
-        self.background: Any
         self.trading, self.background = instances.build(
             name, exchange_id, self.dialect, credentials, sandbox=sandbox, config=config or {},
             timeout_ms=timeout_ms)
         self._secrets = tuple(v for v in credentials.values() if v)
-        has_ws = bool(self.trading.has.get("watchOrders"))
-        websocket = stream == "ws" or (stream == "auto" and has_ws)
+        watches = bool(self.trading.has.get("watchOrders"))
+        websocket = stream == "ws" or (stream == "auto" and watches)
         self.stream = OrderStream(self, self.trading if websocket else self.background,
                                   websocket=websocket, poll_interval_s=poll_interval_s)
         self.post_only_quotes = post_only_quotes
         self._cancel_confirm_tries = cancel_confirm_tries
         self._cancel_confirm_interval_s = cancel_confirm_interval_s
-        self._ready_lock = asyncio.Lock()
-        self._ready = False
+        self._ready_lock, self._ready = asyncio.Lock(), False
         self._rules: dict[str, MarketRules] = {}
         def size(symbol: str) -> Decimal:
             return self._contract_size(self._market(symbol))

@@ -23,6 +23,7 @@ from loguru import logger
 
 from venues.ccxt import convert as ccxt_convert
 from venues.ccxt import parse as ccxt_parse
+from venues.ccxt.decimal_context import own_context
 from venues.market import Book
 from venues.protocol import BookChanged, OrderSnapshot, UpdateHandler
 
@@ -68,11 +69,11 @@ class OrderStream:
         loop = asyncio.get_running_loop()
         if self._websocket:
             self._tasks.append(loop.create_task(
-                self._run(lambda: self._watch("watch_orders", self._orders))))
+                own_context(self._run(lambda: self._watch("watch_orders", self._orders)))))
             self._tasks.append(loop.create_task(
-                self._run(lambda: self._watch("watch_my_trades", self._trades))))
+                own_context(self._run(lambda: self._watch("watch_my_trades", self._trades)))))
         else:
-            self._tasks.append(loop.create_task(self._run(self._poll)))
+            self._tasks.append(loop.create_task(own_context(self._run(self._poll))))
 
     async def _run(self, loop_body: Callable[[], Awaitable[None]]) -> None:
         """Markets first (shared, loaded once), so ccxt.pro never loads them on its own."""
@@ -247,7 +248,8 @@ class BookFeed:
     def follow(self, symbol: str) -> None:
         """Keep ``symbol``'s book fresh from now on (needs a running loop)."""
         if symbol not in self._tasks:
-            self._tasks[symbol] = asyncio.get_running_loop().create_task(self._follow(symbol))
+            self._tasks[symbol] = asyncio.get_running_loop().create_task(
+                own_context(self._follow(symbol)))
 
     async def stop(self) -> None:
         tasks, self._tasks = list(self._tasks.values()), {}
