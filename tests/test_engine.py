@@ -15,8 +15,10 @@ from fsm.core.ids import client_order_id
 from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryAborted, EntryEngine
-from tests.simkit import request, venue
+from tests.simkit import BOOK, RULES, SYMBOL, request, venue
+from venues import protocol as base
 from venues.market import Leg, OrderStatus, Purpose
+from venues.sim.script import SimMarket
 from venues.sim.venue import Reaction, ReactionAction, ScriptedFill, SimulatedVenue
 from venues.sim.virtual_time import run_virtual
 
@@ -224,3 +226,26 @@ async def test_many_entries_on_a_real_event_loop() -> None:
     checked = await entries
     assert {r.final_state for r, _ in checked} == {"complete"}
     assert [v for _, v in checked if v] == []
+
+
+class _PositionGoneAtEnd(SimulatedVenue):
+    """Answers the position once (the entry's start), then the venue is unreachable."""
+
+    reads = 0
+
+    async def position(self, symbol: str) -> Decimal:
+        self.reads += 1
+        if self.reads > 1:
+            raise base.VenueUnavailable("beta: position endpoint down")
+        return await super().position(symbol)
+
+
+def test_an_unreadable_position_after_the_end_keeps_the_result() -> None:
+    alpha = venue("alpha", script=[FILL_ALPHA])
+    beta = _PositionGoneAtEnd("beta", [SimMarket(SYMBOL, RULES, BOOK, D(0))],
+                              latency_s=0.025, request_timeout_s=0.5)
+    result = run_virtual(_enter(alpha, beta))
+    assert result.final_state == "complete"
+    assert result.positions["beta"] == {"start": D(0)}
+    assert result.positions["alpha"] == {"start": D(0), "end": D("0.5")}
+    _safe(result)

@@ -132,7 +132,8 @@ def summary(result: EntryResult) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:g} ms"
 
-    positions = ", ".join(f"{v} {p['start']} -> {p['end']}" for v, p in result.positions.items())
+    positions = ", ".join(f"{v} {p['start']} -> {p.get('end', 'unread')}"
+                          for v, p in result.positions.items())
     lines = [
         f"final state: {result.final_state}",
         f"legs: {legs}",

@@ -94,7 +94,7 @@ def reconciliation(
                            f"{order.venue}, the entry counted {order.filled}")
     for leg_name, leg in result.legs.items():
         sides = result.positions.get(leg.venue)
-        if sides is None or not alone:
+        if sides is None or "end" not in sides or not alone:
             continue
         moved = sides["end"] - sides["start"]
         moved = moved if leg_name == "long" else -moved
@@ -169,9 +169,10 @@ def terminal_and_flat(result: EntryResult, alone: bool = True) -> list[str]:
         # and the entry says so, stuck, in an alert naming the order.
         if order.status not in ORDER_TERMINAL and order.client_id not in named:
             out.append(f"terminal: order {order.client_id} left {order.status}")
-    if alone:  # the venues' own positions moved by this entry only
+    if alone and all("end" in s for s in result.positions.values()):
+        # the venues' own positions, moved by this entry only and read after it
         true_net = sum((s["end"] - s["start"] for s in result.positions.values()), Decimal(0))
-    else:      # other entries trade there too: the legs, checked order by order above
+    else:  # other entries trade there too, or a venue was unread: the legs, order by order
         true_net = result.legs["long"].filled - result.legs["short"].filled
     if abs(true_net) > result.tolerance and not result.alerts:
         out.append(f"exposure: net {true_net} exceeds one lot ({result.tolerance}) "

@@ -132,7 +132,7 @@ class EntryResult:
     legs: dict[str, LegReport]
     net_exposure: Decimal
     tolerance: Decimal
-    positions: dict[str, dict[str, Decimal]]
+    positions: dict[str, dict[str, Decimal]]  # venue -> start, end (no end: unread after)
     timings: Timings
     exposure: tuple[tuple[float, Decimal], ...]
     alerts: tuple[str, ...]

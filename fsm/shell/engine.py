@@ -247,10 +247,15 @@ class EntryEngine:
             raise
         finally:
             self._retire(actor)
-        positions = await markets.positions(request, venues, start_positions)
+        positions = await markets.positions(request, venues, start_positions,
+                                            lambda venue, exc: self._end_unread(actor, venue, exc))
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
+
+    def _end_unread(self, actor: Actor, venue: str, exc: Exception) -> None:
+        actor.log.warning("{}: position after the entry could not be read ({}); the result "
+                          "reports its start only", venue, gateway.describe(exc))
 
     # Comprehensions live in helpers, not in ``enter``/``_finish``: the locals they read would
     # be cells the suspended coroutine keeps all the entry's life (gc traverses them).

@@ -8,7 +8,7 @@ does not list is bad input here (``RequestError``), before anything is sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from fsm.core.pretrade import RequestError
@@ -30,12 +30,28 @@ async def read(
 
 
 async def positions(
-    request: EntryRequest, venues: Mapping[Leg, base.Venue], start: Mapping[Leg, Decimal]
+    request: EntryRequest, venues: Mapping[Leg, base.Venue], start: Mapping[Leg, Decimal],
+    on_unread: Callable[[str, Exception], None],
 ) -> dict[str, dict[str, Decimal]]:
-    """Each venue's position at the entry's start and now, by venue name."""
-    end = await asyncio.gather(*(venues[leg].position(request.leg(leg).symbol) for leg in LEGS))
-    return {request.leg(leg).venue: {"start": start[leg], "end": end[i]}
-            for i, leg in enumerate(LEGS)}
+    """Each venue's position at the entry's start and now, by venue name.
+
+    The entry has ended when this runs: a venue that cannot say its position now must not
+    cost the caller the result (its orders, fills, alerts). That venue reports ``start``
+    only, and ``on_unread`` hears why.
+    """
+    end = await asyncio.gather(*(venues[leg].position(request.leg(leg).symbol) for leg in LEGS),
+                               return_exceptions=True)
+    out: dict[str, dict[str, Decimal]] = {}
+    for leg, now in zip(LEGS, end, strict=True):
+        name = request.leg(leg).venue
+        out[name] = {"start": start[leg]}
+        if isinstance(now, BaseException):
+            if not isinstance(now, Exception):
+                raise now
+            on_unread(name, now)
+        else:
+            out[name]["end"] = now
+    return out
 
 
 async def _snapshot(
