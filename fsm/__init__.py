@@ -9,7 +9,7 @@ entry (``json=True`` for JSON lines); a ``logger.enable("fsm")`` made before thi
 is kept, not undone.
 """
 
-from fsm import logs  # first: it notes who enabled logs before venues' import
+from fsm import logs
 from fsm.core.config import ConfigError, EntryConfig, HedgeMode, HedgeOrder
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.pretrade import RequestError

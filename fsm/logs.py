@@ -7,9 +7,8 @@ that did not say which of twenty concurrent entries they were about. This module
 enables both packages at once and adds a sink whose every line names the entry (and the
 venue, where one is bound), as text for people or as flat JSON lines for log shippers.
 
-It also remembers, at its import (the first thing ``fsm`` imports, before ``venues``
-can disable itself), whether someone had already called ``logger.enable`` for either
-package, so that importing ``fsm`` does not undo an explicit earlier enable.
+Importing either package leaves an explicit earlier ``logger.enable`` in force
+(``venues.quiet`` holds the check both use).
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
+
+from venues.quiet import quiet_unless_enabled as quiet_unless_enabled_for
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -35,26 +36,10 @@ _TEXT = ("<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</le
 _JSON_KEY = "fsm_json_line"  # where the JSON format leaves the line it built
 
 
-def _enabled_by_someone(name: str) -> bool:
-    """Whether ``logger.enable(name)`` (or of a parent) is in force. loguru keeps this
-    in its core's activation list and offers no public reader; if that ever moves, the
-    answer is "no" and the library stays quiet at import, as loguru advises."""
-    rules = getattr(getattr(logger, "_core", None), "activation_list", [])
-    prefix = name + "."
-    return any(status for rule, status in rules if prefix.startswith(rule))
-
-
-# Before ``venues`` is imported by ``fsm`` (and disables itself): see the module's doc.
-_ENABLED_BEFORE_IMPORT = frozenset(name for name in LIBRARIES if _enabled_by_someone(name))
-
-
 def quiet_unless_enabled() -> None:
     """At ``fsm``'s import: silence both packages, except one someone had enabled."""
     for name in LIBRARIES:
-        if name in _ENABLED_BEFORE_IMPORT:
-            logger.enable(name)
-        else:
-            logger.disable(name)
+        quiet_unless_enabled_for(name)
 
 
 def text_format(record: Record) -> str:

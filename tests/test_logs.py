@@ -56,6 +56,19 @@ probe()
     assert lines == ["fsm.probe hello from fsm.probe", "venues.probe hello from venues.probe"]
 
 
+def test_an_enable_made_before_importing_venues_alone_is_not_undone_either() -> None:
+    """Before: ``venues`` disabled itself at import whatever had been asked."""
+    lines = _run("""
+import sys
+from loguru import logger
+logger.remove(); logger.add(sys.stdout, format="{name} {message}")
+logger.enable("venues")
+import venues.sim.venue
+probe()
+""")
+    assert "venues.probe hello from venues.probe" in lines  # (fsm, never imported, logs too)
+
+
 def test_importing_fsm_alone_keeps_the_library_quiet() -> None:
     assert _run("""
 import sys

@@ -3,9 +3,9 @@
 ccxt (``venues.ccxt``, loaded only when an exchange is talked to).
 
 Nothing here imports ``fsm``: the decision core builds on this package, not the other
-way round.
+way round. Its logs are off until asked for (``venues.quiet``).
 """
 
-from loguru import logger
+from venues.quiet import quiet_unless_enabled
 
-logger.disable("venues")
+quiet_unless_enabled("venues")
