@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,13 @@ import fsm
 from fsm.core.config import EntryConfig
 from fsm.core.result import EntryResult
 from fsm.shell.engine import EntryEngine
+from fsm.shell.routing import Routes
 from tests.simkit import request, venue
+from venues import protocol as base
 from venues.sim.venue import ScriptedFill
 from venues.sim.virtual_time import run_virtual
 
+D = Decimal
 ROOT = Path(__file__).resolve().parent.parent
 
 # A line logged from inside each package: loguru names a record after its caller's module.
@@ -183,3 +187,19 @@ def test_the_command_lines_verbose_logs_name_the_entry(flags: list[str]) -> None
     else:
         transitions = [line for line in lines if "-->" in line]
         assert transitions and all("| entry_id=sim1 |" in line for line in transitions)
+
+
+def test_a_fill_reported_after_its_entry_ended_names_that_entry(enable: Enable) -> None:
+    """Before: the late-fill warning came from the plain logger, with no entry_id."""
+    logged = enable(json=True)
+    routes = Routes()
+    routes._finished[("alpha", "aet1Lq1")] = "e7"  # what retiring entry e7 leaves behind
+    late = base.FillUpdate("alpha", "BTC/USDT:USDT", "aet1Lq1", "t9", D("0.1"), D("60000"), D(0))
+
+    async def deliver() -> None:
+        routes.deliver("alpha", late)
+
+    asyncio.run(deliver())
+    records = [json.loads(line) for line in logged]
+    warned = [r for r in records if "reported after entry e7 ended" in r["message"]]
+    assert [(r.get("entry_id"), r.get("venue")) for r in warned] == [("e7", "alpha")]

@@ -65,7 +65,8 @@ class Routes:
         now = asyncio.get_running_loop().time()
         if not isinstance(update, base.FillUpdate | base.OrderUpdate | base.BookChanged):
             # An adapter bug; dropping it loses nothing a query by client id cannot recover.
-            logger.error("{}: dropped a push that is no venue update: {!r}", venue, update)
+            logger.bind(venue=venue).error("{}: dropped a push that is no venue update: {!r}",
+                                           venue, update)
             return
         if isinstance(update, base.BookChanged):
             for actor, legs in list(self._books.get((venue, update.symbol), {}).items()):
@@ -88,7 +89,8 @@ class Routes:
     def _unrouted(self, venue: str, update: base.FillUpdate | base.OrderUpdate) -> None:
         entry_id = self._finished.get((venue, update.client_id))
         if entry_id is None:
-            logger.debug("{}: update for an order of no entry: {}", venue, update)
+            logger.bind(venue=venue).debug("{}: update for an order of no entry: {}", venue,
+                                           update)
         elif isinstance(update, base.FillUpdate):
-            logger.warning("{}: fill {} reported after entry {} ended", venue,
-                           update.trade_id, entry_id)
+            logger.bind(entry_id=entry_id, venue=venue).warning(
+                "{}: fill {} reported after entry {} ended", venue, update.trade_id, entry_id)
