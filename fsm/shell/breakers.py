@@ -27,11 +27,11 @@ from loguru import logger
 from fsm.core.breaker import Breaker, BreakerConfig, Breakers, BreakerTransition, Verdict
 from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError, check_request
+from fsm.core.pricing import round_down
 from fsm.core.result import EntryResult
 from fsm.core.tables.breaker import BreakerState, BreakerTrigger
 from fsm.core.values import EntryRequest
 from fsm.shell.journal import BreakerRecord, Journal, JournalError
-from fsm.core.pricing import round_down
 from venues.market import Book, Leg, MarketRules
 
 log = logger.bind(component="breaker")
@@ -41,8 +41,9 @@ class BreakerHalted(RequestError):
     """A new entry refused because a breaker of its venues (or the global one) is halted."""
 
     def __init__(self, verdict: Verdict) -> None:
-        super().__init__(f"refused: the {verdict.scope} circuit breaker is halted ({verdict.reason}); "
-                         f"reset it with `atomic-entry breaker --reset {verdict.scope}` or "
+        super().__init__(f"refused: the {verdict.scope} circuit breaker is halted "
+                         f"({verdict.reason}); reset it with `atomic-entry breaker "
+                         f"--reset {verdict.scope}` or "
                          "engine.reset_breaker() once the cause is understood")
         self.verdict = verdict
 
@@ -87,8 +88,9 @@ class EngineBreakers:
         try:
             check_request(smaller, config, dict(rules), dict(books))
         except RequestError as exc:
-            raise RequestError(f"a circuit breaker is conservative: the size is cut to {qty} "
-                               f"({self.config.conservative_size} of {asked}), but: {exc}") from None
+            raise RequestError(
+                f"a circuit breaker is conservative: the size is cut to {qty} "
+                f"({self.config.conservative_size} of {asked}), but: {exc}") from None
         return smaller
 
     def report(self, result: EntryResult, at: float) -> list[BreakerTransition]:

@@ -21,6 +21,7 @@ import attrs
 
 from fsm.core import events as ev
 from fsm.core.account import Account
+from fsm.core.breaker import BreakerConfig
 from fsm.core.commands import (
     AmendOrder,
     CancelOrder,
@@ -32,7 +33,6 @@ from fsm.core.commands import (
     ReadBook,
     StartTimer,
 )
-from fsm.core.breaker import BreakerConfig
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.ids import check_entry_id

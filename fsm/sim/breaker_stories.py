@@ -30,6 +30,7 @@ SLOW = "maker_keeps_quoting"  # completes, its hedge on beta in 750 ms
 REFUSED = "quote_refused_withdrawn"  # beta refuses one quote: one fault on beta
 STUCK = "both_venues_down_stuck"  # ends stuck on alpha and beta
 ACTIVE, CONSERVATIVE, HALTED = BreakerState
+STORY_CONFIG = BreakerConfig(slow_hedge_s=0.5, quiet_s=60.0)
 
 
 @attrs.frozen
@@ -49,7 +50,7 @@ class Story:
     meaning: str
     steps: tuple[Step, ...]
     expect: dict[str, BreakerState]  # scope -> state at the end (a scope never named: active)
-    config: BreakerConfig = BreakerConfig(slow_hedge_s=0.5, quiet_s=60.0)
+    config: BreakerConfig = attrs.field(factory=lambda: STORY_CONFIG)
 
 
 def _every(scenario: str, times: int, start: float = 0.0) -> tuple[Step, ...]:
