@@ -7,8 +7,8 @@ knows their names and nothing of what they do. Every command returns an
 rolled back; 1 a safety invariant was broken; 2 bad input, nothing sent; 3 killed or
 crashed; 4 an entry ended stuck or unbalanced; 5 a circuit breaker refused the entry;
 70 an unexpected error, reported on one line with the log file holding its traceback
-(``fsm.cli.console``), never a bare traceback. Importing this module loads no exchange library: commands import ccxt,
-graphviz and the benchmarks when they run.
+(``fsm.cli.console``), never a bare traceback. Importing this module loads no exchange
+library: commands import ccxt, graphviz and the benchmarks when they run.
 """
 
 from __future__ import annotations
