@@ -10,7 +10,6 @@ state-changing row on real scenario endings.
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -22,18 +21,10 @@ from fsm.core.breaker import GLOBAL, Breaker, BreakerConfig, BreakerConfigError,
 from fsm.core.breaker_signals import signals
 from fsm.sim import breaker_stories
 from fsm.sim.coverage import measure_breaker, state_changing
+from tests.test_spec_tables import _assignment
 
 STATES = [name for name, _ in spec.walk(spec.BREAKER_STATES)]
 TRIGGERS = spec.triggers(spec.BREAKER_TRANSITIONS)
-
-
-def _assignment(rows: list[Any], target: Any) -> dict[str, bool] | None:
-    names = sorted({n for row in rows for n in (*row.guards, *row.unless)})
-    for values in itertools.product((True, False), repeat=len(names)):
-        truth = dict(zip(names, values, strict=True))
-        if spec.first_enabled(rows, truth.__getitem__) is target:
-            return truth
-    return None
 
 
 def _cases() -> list[Any]:

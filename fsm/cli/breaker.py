@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from fsm.cli.exits import Exit
+from fsm.cli.recover import open_journal
 from fsm.core.breaker import GLOBAL
 from fsm.core.tables.breaker import BREAKER_INITIAL, BREAKER_TRANSITIONS, BreakerTrigger
 from fsm.core.tables.rows import rows_for
@@ -47,16 +47,10 @@ def latest(records: list[BreakerRecord]) -> dict[str, BreakerRecord]:
 
 
 def run(args: argparse.Namespace) -> Exit:
-    path = Path(args.journal) if args.journal else journals.default_path()
-    if not path.exists():
-        print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
-              "(--journal PATH)", file=sys.stderr)
+    opened = open_journal(args.journal)
+    if opened is None:
         return Exit.BAD_INPUT
-    try:
-        journal = Journal(path)
-    except JournalError as exc:
-        print(f"atomic-entry: {exc}", file=sys.stderr)
-        return Exit.BAD_INPUT
+    path, journal = opened
     try:
         states = latest(journal.breaker_records())
         if args.reset is not None:

@@ -72,28 +72,31 @@ check_tree(BREAKER_STATES)
 BREAKER_INITIAL = BreakerState.ACTIVE
 
 _SIGNALS = (BreakerTrigger.SLOW_HEDGE, BreakerTrigger.FAULT, BreakerTrigger.UNFINISHED)
+# The signals counted in the window: trigger, its halt and conservative guards, what it
+# is, and the two ``BreakerConfig`` counts those guards read.
+_COUNTED = (
+    (BreakerTrigger.SLOW_HEDGE, BreakerGuard.SLOW_HALT_REACHED,
+     BreakerGuard.SLOW_CONSERVATIVE_REACHED, "slow hedge completions",
+     ("halt_after", "conservative_after")),
+    (BreakerTrigger.FAULT, BreakerGuard.FAULT_HALT_REACHED,
+     BreakerGuard.FAULT_CONSERVATIVE_REACHED, "refused or unanswered requests and stale books",
+     ("fault_halt_after", "fault_conservative_after")),
+)
+
+_STEP_DOWN = ((BreakerState.CONSERVATIVE, BreakerState.ACTIVE),
+              (BreakerState.HALTED, BreakerState.CONSERVATIVE))
 
 BREAKER_TRANSITIONS: tuple[BreakerRow, ...] = (
-    # -- active
-    BreakerRow(BreakerTrigger.SLOW_HEDGE, BreakerState.ACTIVE, BreakerState.HALTED,
-               "As many slow hedge completions within the window as halt_after: halt.",
-               guards=(BreakerGuard.SLOW_HALT_REACHED,)),
-    BreakerRow(BreakerTrigger.SLOW_HEDGE, BreakerState.ACTIVE, BreakerState.CONSERVATIVE,
-               "As many slow hedge completions within the window as conservative_after: "
-               "the next entries run conservative.",
-               guards=(BreakerGuard.SLOW_CONSERVATIVE_REACHED,)),
-    BreakerRow(BreakerTrigger.SLOW_HEDGE, BreakerState.ACTIVE, None,
-               "A slow hedge completion, counted; not enough of them yet."),
-    BreakerRow(BreakerTrigger.FAULT, BreakerState.ACTIVE, BreakerState.HALTED,
-               "As many refused or unanswered requests and stale books within the window "
-               "as fault_halt_after: halt.",
-               guards=(BreakerGuard.FAULT_HALT_REACHED,)),
-    BreakerRow(BreakerTrigger.FAULT, BreakerState.ACTIVE, BreakerState.CONSERVATIVE,
-               "As many refused or unanswered requests and stale books within the window "
-               "as fault_conservative_after: the next entries run conservative.",
-               guards=(BreakerGuard.FAULT_CONSERVATIVE_REACHED,)),
-    BreakerRow(BreakerTrigger.FAULT, BreakerState.ACTIVE, None,
-               "A refused or unanswered request or a stale book, counted; not enough yet."),
+    # -- active: each counted signal, against its two counts
+    *(row for trigger, halt, conservative, what, (halt_n, conservative_n) in _COUNTED
+      for row in (
+        BreakerRow(trigger, BreakerState.ACTIVE, BreakerState.HALTED,
+                   f"As many {what} within the window as {halt_n}: halt.", guards=(halt,)),
+        BreakerRow(trigger, BreakerState.ACTIVE, BreakerState.CONSERVATIVE,
+                   f"As many {what} within the window as {conservative_n}: the next entries "
+                   "run conservative.", guards=(conservative,)),
+        BreakerRow(trigger, BreakerState.ACTIVE, None, f"One of the {what}, counted; not "
+                   "enough of them yet."))),
     BreakerRow(BreakerTrigger.UNFINISHED, BreakerState.ACTIVE, BreakerState.HALTED,
                "An entry ended stuck or unbalanced: exposure may be open; halt until it is "
                "looked at (or a quiet period passes)."),
@@ -111,23 +114,17 @@ BREAKER_TRANSITIONS: tuple[BreakerRow, ...] = (
                  "starts again.") for trigger in (BreakerTrigger.SLOW_HEDGE, BreakerTrigger.FAULT)),
     BreakerRow(BreakerTrigger.UNFINISHED, BreakerState.CONSERVATIVE, BreakerState.HALTED,
                "An entry ended stuck or unbalanced: halt."),
-    BreakerRow(BreakerTrigger.QUIET, BreakerState.CONSERVATIVE, BreakerState.ACTIVE,
-               "No signal for quiet_s since the last one and since becoming conservative: "
-               "back to active, counts cleared.",
-               guards=(BreakerGuard.QUIET_ELAPSED,), effects=(BreakerEffect.CLEAR_COUNTS,)),
-    BreakerRow(BreakerTrigger.QUIET, BreakerState.CONSERVATIVE, None, "Not quiet long enough."),
-    BreakerRow(BreakerTrigger.RESET, BreakerState.CONSERVATIVE, BreakerState.ACTIVE,
-               "An operator reset it: active, counts cleared.",
-               effects=(BreakerEffect.CLEAR_COUNTS,)),
     # -- halted
     *(BreakerRow(trigger, BreakerState.HALTED, None, "Counted; the quiet period starts again.")
       for trigger in _SIGNALS),
-    BreakerRow(BreakerTrigger.QUIET, BreakerState.HALTED, BreakerState.CONSERVATIVE,
-               "No signal for quiet_s since the last one and since halting: one step down, "
-               "to conservative, counts cleared (another quiet period returns to active).",
-               guards=(BreakerGuard.QUIET_ELAPSED,), effects=(BreakerEffect.CLEAR_COUNTS,)),
-    BreakerRow(BreakerTrigger.QUIET, BreakerState.HALTED, None, "Not quiet long enough."),
-    BreakerRow(BreakerTrigger.RESET, BreakerState.HALTED, BreakerState.ACTIVE,
-               "An operator reset it: active, counts cleared.",
-               effects=(BreakerEffect.CLEAR_COUNTS,)),
+    # -- conservative and halted: one step down after a quiet period; a reset goes all the way
+    *(row for state, down in _STEP_DOWN for row in (
+        BreakerRow(BreakerTrigger.QUIET, state, down,
+                   f"No signal for quiet_s since the last one and since becoming {state}: one "
+                   f"step down, to {down}, counts cleared.",
+                   guards=(BreakerGuard.QUIET_ELAPSED,), effects=(BreakerEffect.CLEAR_COUNTS,)),
+        BreakerRow(BreakerTrigger.QUIET, state, None, "Not quiet long enough."),
+        BreakerRow(BreakerTrigger.RESET, state, BreakerState.ACTIVE,
+                   "An operator reset it: active, counts cleared.",
+                   effects=(BreakerEffect.CLEAR_COUNTS,)))),
 )
