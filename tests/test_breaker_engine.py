@@ -25,6 +25,7 @@ from fsm.core.tables.breaker import BreakerState
 from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal
+from fsm.sim import breaker_stories
 from tests.simkit import request, venue
 from venues.sim.venue import ScriptedFill
 from venues.sim.virtual_time import run_virtual
@@ -169,3 +170,18 @@ def test_breaker_command_refuses_a_missing_journal(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["breaker", "--journal", str(tmp_path / "none.sqlite")]) == Exit.BAD_INPUT
     assert "no journal at" in capsys.readouterr().err
+
+
+def test_listeners_hear_each_change_and_a_failing_one_is_only_logged() -> None:
+    stuck = breaker_stories._ended("both_venues_down_stuck")
+
+    async def run() -> list[str]:
+        heard: list[str] = []
+        alpha, beta = venue("alpha"), venue("beta")
+        engine = EntryEngine({"alpha": alpha, "beta": beta}, breaker=SLOW)
+        engine.breakers.on_change(lambda t: heard.append(f"{t.scope}:{t.dest or t.source}"))
+        engine.breakers.on_change(lambda t: 1 / 0)  # type: ignore[arg-type, return-value]
+        engine.breakers.report(stuck, asyncio.get_running_loop().time())
+        engine.reset_breaker("beta")
+        return heard
+    assert run_virtual(run()) == ["alpha:halted", "global:halted", "beta:halted", "beta:active"]

@@ -19,7 +19,7 @@ another process wrote (``atomic-entry breaker --reset``) are read before each ve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 from loguru import logger
@@ -55,6 +55,13 @@ class EngineBreakers:
         self.core = Breakers(config)
         self.journal = journal
         self._seen = 0  # the last journal record taken up
+        self._listeners: list[Callable[[BreakerTransition], None]] = []
+
+    def on_change(self, listener: Callable[[BreakerTransition], None]) -> Callable[[], None]:
+        """Call ``listener`` after every change of a breaker's state and every reset (a
+        metrics gauge, an alert); returns an unsubscribe. A listener that raises is logged."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     @property
     def config(self) -> BreakerConfig:
@@ -129,6 +136,11 @@ class EngineBreakers:
             if self.journal is not None:
                 self._seen = self.journal.record_breaker(t.scope, t.at, t.trigger, t.source,
                                                          dest, t.row, t.reason)
+            for listener in list(self._listeners):
+                try:
+                    listener(t)
+                except Exception:
+                    log.exception("breaker listener {} failed", listener)
 
     def _sync(self, at: float) -> None:
         """Take up the journal's records not seen yet: all of them at the first use (a
