@@ -14,19 +14,22 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from fsm.cli.exits import Exit
 from fsm.cli.main import main
 from fsm.core.breaker import GLOBAL, BreakerConfig
 from fsm.core.config import EntryConfig
+from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
 from fsm.core.tables.breaker import BreakerState
-from fsm.shell.breakers import BreakerHalted
+from fsm.shell.breakers import BreakerHalted, EngineBreakers
 from fsm.shell.engine import EntryEngine
 from fsm.shell.journal import Journal
 from fsm.sim import breaker_stories
-from tests.simkit import request, venue
+from tests.simkit import BOOK, RULES, request, venue
+from venues.market import Leg
 from venues.sim.venue import ScriptedFill
 from venues.sim.virtual_time import run_virtual
 
@@ -185,3 +188,20 @@ def test_listeners_hear_each_change_and_a_failing_one_is_only_logged() -> None:
         engine.reset_breaker("beta")
         return heard
     assert run_virtual(run()) == ["alpha:halted", "global:halted", "beta:halted", "beta:active"]
+
+
+def test_a_conservative_cut_below_the_venue_minimum_refuses_naming_the_breaker() -> None:
+    breakers = EngineBreakers(SLOW, None)
+    rules, books = {leg: RULES for leg in Leg}, {leg: BOOK for leg in Leg}
+    small = attrs.evolve(request("0.001"), conservative=True)
+    with pytest.raises(RequestError, match=r"a circuit breaker is conservative: the size is "
+                       r"cut to 0\.5 of 0\.001, nothing at lot 0\.001"):
+        breakers.sized(small, EntryConfig(), rules, books)
+    # min_qty above what is left: the pre-trade check's reason, after the breaker's
+    larger_min = attrs.evolve(RULES, min_qty=Decimal("0.3"))
+    with pytest.raises(RequestError, match=r"cut to 0\.5 of 0\.5, 0\.250, but: .*minimum "
+                       r"quantity 0\.3"):
+        breakers.sized(attrs.evolve(request("0.5"), conservative=True), EntryConfig(),
+                       {leg: larger_min for leg in Leg}, books)
+    assert breakers.sized(attrs.evolve(request("0.5")), EntryConfig(), rules, books) \
+        == request("0.5")  # not conservative: as asked

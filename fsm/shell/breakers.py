@@ -82,22 +82,24 @@ class EngineBreakers:
 
     def sized(self, request: EntryRequest, config: EntryConfig, rules: Mapping[Leg, MarketRules],
               books: Mapping[Leg, Book]) -> EntryRequest:
-        """A conservative request at ``conservative_size`` of its size, lot-rounded, checked."""
+        """A conservative request at most ``conservative_size`` of the size asked (before
+        any pre-trade downsizing), lot-rounded, and checked again."""
         if not request.conservative:
             return request
-        asked = request.long.qty
-        qty = round_down(asked * self.config.conservative_size, max(r.lot for r in rules.values()))
-        if qty >= asked:
+        asked, lot = request.downsized_from or request.long.qty, max(r.lot for r in rules.values())
+        qty = round_down(asked * self.config.conservative_size, lot)
+        if qty >= request.long.qty:
             return request
+        head = (f"a circuit breaker is conservative: the size is cut to "
+                f"{self.config.conservative_size} of {asked}")
+        if qty <= 0:
+            raise RequestError(f"{head}, nothing at lot {lot}")
         smaller = attrs.evolve(request, long=attrs.evolve(request.long, qty=qty),
-                               short=attrs.evolve(request.short, qty=qty),
-                               downsized_from=request.downsized_from or asked)
+                               short=attrs.evolve(request.short, qty=qty), downsized_from=asked)
         try:
             check_request(smaller, config, dict(rules), dict(books))
         except RequestError as exc:
-            raise RequestError(
-                f"a circuit breaker is conservative: the size is cut to {qty} "
-                f"({self.config.conservative_size} of {asked}), but: {exc}") from None
+            raise RequestError(f"{head}, {qty}, but: {exc}") from None
         return smaller
 
     def report(self, result: EntryResult, at: float) -> list[BreakerTransition]:
