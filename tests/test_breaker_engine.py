@@ -199,7 +199,7 @@ def test_a_conservative_cut_below_the_venue_minimum_refuses_naming_the_breaker()
         breakers.sized(small, EntryConfig(), rules, books)
     # min_qty above what is left: the pre-trade check's reason, after the breaker's
     larger_min = attrs.evolve(RULES, min_qty=Decimal("0.3"))
-    with pytest.raises(RequestError, match=r"cut to 0\.5 of 0\.5, 0\.250, but: .*minimum "
+    with pytest.raises(RequestError, match=r"cut to 0\.5 of 0\.5, 0\.25, but: .*minimum "
                        r"quantity 0\.3"):
         breakers.sized(attrs.evolve(request("0.5"), conservative=True), EntryConfig(),
                        {leg: larger_min for leg in Leg}, books)
