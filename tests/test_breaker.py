@@ -131,3 +131,18 @@ def test_bad_settings_are_named(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(BreakerConfigError, match="expected") as caught:
         attrs.evolve(BreakerConfig(), **changes)
     assert message in str(caught.value)
+
+
+def test_a_rollback_on_a_stale_book_is_a_fault_on_the_lagging_venue() -> None:
+    """No shipped scenario ends so (the book is read again first); the row is named
+    by its guards, so this builds the path step it would leave."""
+    from fsm.core.breaker_signals import _STALE_ROLLBACK
+    from fsm.core.result import PathStep
+
+    ended = breaker_stories._ended("hedge_rejected_rollback")
+    (row,) = _STALE_ROLLBACK
+    stale = attrs.evolve(ended, orders=(), path=(
+        *ended.path, PathStep(1.0, "evaluate", "reconciling", "rolling_back", row)))
+    lagging = min(ended.legs.values(), key=lambda leg: leg.filled).venue
+    assert [(s.trigger, s.venue) for s in signals(stale, 1.0)] == [("fault", lagging)]
+    assert "stayed stale" in signals(stale, 1.0)[0].reason
