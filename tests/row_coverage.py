@@ -2,7 +2,8 @@
 
 The shipped scenarios' coverage is ``atomic-entry coverage``; this plugin counts what the
 whole suite drives through the tables (property worlds, regressions, recovery), so a row
-neither takes is visibly untested. It wraps ``EntryModel.handle`` for the session and,
+neither takes is visibly untested. It wraps ``EntryModel.handle`` (and ``Breaker.fire``,
+for the breaker table) for the session and,
 after each event, reads the rows that entry's path and its orders recorded since the
 last look (every model records its rows; nothing is traced). Off unless asked for: it
 costs a little per event.
@@ -15,10 +16,14 @@ from typing import Any
 
 import pytest
 
+from fsm.core.breaker import Breaker
 from fsm.core.entry import EntryModel
 from fsm.sim import coverage
 
-_TAKEN: dict[str, set[int]] = {"entry": set(), "order": set(), "amend": set()}
+_TAKEN: dict[str, set[int]] = {"entry": set(), "order": set(), "amend": set(),
+                               coverage.BREAKER: set()}
+# Read through ``Breaker.fire`` rather than from a run: ``taken`` is never called.
+BREAKER_TABLE = coverage.Table(coverage.BREAKER, coverage.spec.BREAKER_TRANSITIONS, lambda run: ())
 _SEEN: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
@@ -48,6 +53,14 @@ def pytest_configure(config: pytest.Config) -> None:
             _collect(self)
 
     EntryModel.handle = counted  # type: ignore[method-assign]
+    fire = Breaker.fire
+
+    def fired(self: Breaker, *args: Any, **kwargs: Any) -> Any:
+        taken = fire(self, *args, **kwargs)
+        _TAKEN[coverage.BREAKER].add(taken.row)
+        return taken
+
+    Breaker.fire = fired  # type: ignore[method-assign]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
@@ -55,4 +68,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
     if config.getoption("--row-coverage"):
         terminalreporter.write_line("")
         terminalreporter.write_line(
-            coverage.format_report(coverage.from_taken(_TAKEN, "the tests"), "the tests"))
+            coverage.format_report(coverage.from_taken(
+                _TAKEN, "the tests", (*coverage.TABLES, BREAKER_TABLE)), "the tests"))

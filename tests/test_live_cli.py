@@ -9,12 +9,15 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from loguru import logger
 
 from fsm.cli.enter import run
+from fsm.cli.exits import Exit
 from fsm.cli.main import _parser, main
+from fsm.shell.journal import Journal
 from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES
 from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit import BybitDouble
@@ -170,3 +173,20 @@ def test_bad_quantity_is_refused_before_any_connection(
     err = capsys.readouterr().err
     assert code == 2 and "--qty" in err, err
     assert "load_markets" not in err
+
+
+def test_a_halted_breaker_refuses_the_entry_with_exit_5_and_sends_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)  # as an earlier run left it: bybit halted
+    journal.record_breaker("bybit", 1.0, "unfinished", "active", "halted", 6,
+                           "entry x ended stuck (exposure may be open on bybit)")
+    journal.close()
+    with Doubles() as doubles:
+        code, _ = _run([*ARGS, "--journal", str(path)], doubles)
+        for core in doubles.cores.values():
+            assert core.trading_requests() == []
+    assert code == Exit.HALTED == 5
+    err = capsys.readouterr().err
+    assert "nothing sent: refused: the bybit circuit breaker is halted (entry x ended stuck" in err
+    assert "atomic-entry breaker --reset bybit" in err

@@ -1,5 +1,6 @@
 """``atomic-entry coverage``: print which state-changing table rows the shipped scenarios
-take and which they never take (the counting is ``fsm.sim.coverage``'s job).
+take and which they never take (the counting is ``fsm.sim.coverage``'s job); the breaker
+table's, from the breaker stories that run those scenarios in sequence.
 
 A report, not a gate: it exits 0 whatever the figure, so a scenario can be added or a
 row retired on its own schedule; the rows never taken are listed for that decision.
@@ -28,8 +29,13 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> Exit:
     logger.disable("fsm")  # the scenarios' alerts are their incidents, not this report's
     logger.disable("venues")
-    from fsm.sim import coverage  # runs every shipped scenario: loaded only when asked
+    # They run every shipped scenario: loaded only when asked.
+    from fsm.sim import breaker_stories, coverage
 
     runs = coverage.run_shipped()
     print(coverage.format_report(coverage.measure(runs), f"the {len(runs)} shipped scenarios"))
+    print()
+    stories = breaker_stories.run_all()
+    print(coverage.format_report((coverage.measure_breaker(stories),),
+                                 f"the {len(stories)} breaker stories"))
     return Exit.OK

@@ -1,10 +1,10 @@
 """Diagrams and review tables, drawn from the tables in ``fsm.core.spec`` and nothing else.
 
-``generate()`` returns every file of ``diagrams/`` as bytes: the entry machine and
-the order lifecycle as DOT (deterministic, committed) and SVG (rendered by Graphviz
-``dot``), and ``transitions.md``, the review table. The DOT is written here row by
-row rather than through transitions' GraphMachine, which styles every edge and prints
-object addresses: output must be byte-identical from run to run.
+``generate()`` returns every file of ``diagrams/`` as bytes: the entry machine, the
+order lifecycle and the circuit breaker as DOT (deterministic, committed) and SVG
+(rendered by Graphviz ``dot``), and ``transitions.md``, the review table. The DOT is
+written here row by row rather than through transitions' GraphMachine, which styles
+every edge and prints object addresses: output must be byte-identical from run to run.
 
 ``run_graph(path)`` draws the same entry machine with one run's path on it: visited
 states filled, taken edges numbered in order, the final state outlined.
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     import graphviz
 
 FONT = "Helvetica"
-DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot"}
-SVG_FILES = {"entry": "entry.svg", "orders": "orders.svg"}
+DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot", "breaker": "breaker.dot"}
+SVG_FILES = {"entry": "entry.svg", "orders": "orders.svg", "breaker": "breaker.svg"}
 TABLE_FILE = "transitions.md"
 VISITED = "#dbeafe"
 TAKEN = "#1d4ed8"
@@ -182,24 +182,37 @@ def run_graph(path: Sequence[tuple[int, str]], title: str) -> graphviz.Digraph:
     return graph
 
 
-def order_graph() -> graphviz.Digraph:
-    graph = _base("orders", "Order lifecycle (fsm/core/tables/order.py)")
+def _flat_graph(name: str, title: str, states: Sequence[spec.AnyState],
+                rows: Sequence[spec.AnyRow], initial: str) -> graphviz.Digraph:
+    """A table without nested states, one edge per (source, dest) pair listing its rows."""
+    graph = _base(name, title)
     graph.attr(rankdir="LR")
-    states = dict(spec.walk(spec.ORDER_STATES))
-    _add_states(graph, spec.ORDER_STATES, ())
-    # One edge per (source, dest) pair, listing its triggers: 80 rows would be unreadable.
+    known = dict(spec.walk(states))
+    _add_states(graph, states, ())
     merged: dict[tuple[str, str], list[str]] = {}
-    for row in spec.ORDER_TRANSITIONS:
+    for row in rows:
         if row.dest is not None:
             text = " ".join(p for p in (row.trigger, _conditions(row)) if p)
             if row.effects:
                 text += " / " + ", ".join(row.effects)
             merged.setdefault((row.source, row.dest), []).append(text)
-    graph.edge("__start", spec.ORDER_INITIAL)
+    graph.edge("__start", initial)
     for (source, dest), labels in merged.items():
-        assert source in states and dest in states
+        assert source in known and dest in known
         graph.edge(source, dest, label="\n".join(labels))
     return graph
+
+
+def order_graph() -> graphviz.Digraph:
+    # One edge per (source, dest) pair: 80 rows would be unreadable one by one.
+    return _flat_graph("orders", "Order lifecycle (fsm/core/tables/order.py)",
+                       spec.ORDER_STATES, spec.ORDER_TRANSITIONS, spec.ORDER_INITIAL)
+
+
+def breaker_graph() -> graphviz.Digraph:
+    return _flat_graph("breaker", "Circuit breaker of a venue, or of all (fsm/core/tables/"
+                       "breaker.py)", spec.BREAKER_STATES, spec.BREAKER_TRANSITIONS,
+                       spec.BREAKER_INITIAL)
 
 
 def transitions_markdown() -> str:
@@ -216,7 +229,8 @@ def transitions_markdown() -> str:
     ]
     tables: tuple[tuple[str, Sequence[spec.AnyRow]], ...] = (
         ("Entry", spec.ENTRY_TRANSITIONS), ("Order", spec.ORDER_TRANSITIONS),
-        ("Order: amend region", spec.AMEND_TRANSITIONS))
+        ("Order: amend region", spec.AMEND_TRANSITIONS),
+        ("Circuit breaker", spec.BREAKER_TRANSITIONS))
     for title, rows in tables:
         out += [f"## {title}", "",
                 "| # | source | trigger | guards | destination | effects | meaning |",
@@ -246,7 +260,7 @@ def transitions_markdown() -> str:
     out.append("")
     trees: tuple[tuple[str, Sequence[spec.AnyState]], ...] = (
         ("Entry states", spec.ENTRY_STATES), ("Order states", spec.ORDER_STATES),
-        ("Order amend states", spec.AMEND_STATES))
+        ("Order amend states", spec.AMEND_STATES), ("Circuit breaker states", spec.BREAKER_STATES))
     for title, states in trees:
         out += [f"## {title}", "", "| state | terminal | meaning |", "|---|---|---|"]
         for name, state in spec.walk(states):
@@ -304,7 +318,7 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
 
 def generate(with_svg: bool = True) -> dict[str, bytes]:
     """Every generated file of ``diagrams/``, by name."""
-    graphs = {"entry": entry_graph(), "orders": order_graph()}
+    graphs = {"entry": entry_graph(), "orders": order_graph(), "breaker": breaker_graph()}
     files = {DOT_FILES[k]: g.source.encode() for k, g in graphs.items()}
     files[TABLE_FILE] = transitions_markdown().encode()
     if with_svg:
@@ -337,7 +351,8 @@ def add_parser(commands: Any) -> None:
     draw = commands.add_parser(
         "diagrams",
         help="write the state diagrams and review tables generated from the state tables",
-        description="Write diagrams/ from the state tables: entry and order machines as DOT "
+        description="Write diagrams/ from the state tables: entry, order and breaker machines "
+        "as DOT "
         "and SVG, and transitions.md. With --check, write nothing and fail if a committed "
         "file differs from what would be generated.",
     )

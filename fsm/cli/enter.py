@@ -47,6 +47,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError, check_shape
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell import journal as journals
+from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
 from venues import checks
@@ -149,6 +150,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     undo = scrub_logs(secrets)  # every log line of the run, too
     try:
         return asyncio.run(main())
+    except BreakerHalted as exc:  # a decision, not bad input: its own code
+        say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
+        return Exit.HALTED
     except (RequestError, base.VenueError, JournalError) as exc:
         say(f"atomic-entry: nothing sent: {exc}" if args.dry_run else f"atomic-entry: {exc}",
             sys.stderr)

@@ -22,6 +22,7 @@ class Exit(IntEnum):
     BAD_INPUT = 2  # a scenario file, an argument or a journal was wrong: nothing was sent
     KILLED = 3  # the engine was stopped dead (simulate --crash-at), the entry unfinished
     UNFINISHED = 4  # an entry ended stuck or unbalanced, or left an order open
+    HALTED = 5  # a circuit breaker of the entry's venues is halted: refused, nothing sent
     INTERNAL = 70  # an unexpected error (EX_SOFTWARE): one line printed, traceback logged
 
 
@@ -37,7 +38,8 @@ FINAL_STATE_EXITS: dict[EntryState, Exit] = {
 
 # When several entries end differently (``recover``), the command exits with the most
 # serious of their codes: a broken invariant first, then exposure left open.
-_SEVERITY = (Exit.UNSAFE, Exit.UNFINISHED, Exit.KILLED, Exit.INTERNAL, Exit.BAD_INPUT, Exit.OK)
+_SEVERITY = (Exit.UNSAFE, Exit.UNFINISHED, Exit.KILLED, Exit.INTERNAL, Exit.BAD_INPUT,
+             Exit.HALTED, Exit.OK)
 
 
 def for_final_state(state: str) -> Exit:

@@ -5,10 +5,10 @@ Each command is one module with ``add_parser(commands)`` and ``run(args)``; this
 knows their names and nothing of what they do. Every command returns an
 ``fsm.cli.exits.Exit`` (the README's table of exit codes): 0 complete, withdrawn or
 rolled back; 1 a safety invariant was broken; 2 bad input, nothing sent; 3 killed or
-crashed; 4 an entry ended stuck or unbalanced; 70 an unexpected error, reported on one
-line with the log file holding its traceback (``fsm.cli.console``), never a bare
-traceback. Importing this module loads no exchange library: commands import ccxt,
-graphviz and the benchmarks when they run.
+crashed; 4 an entry ended stuck or unbalanced; 5 a circuit breaker refused the entry;
+70 an unexpected error, reported on one line with the log file holding its traceback
+(``fsm.cli.console``), never a bare traceback. Importing this module loads no exchange
+library: commands import ccxt, graphviz and the benchmarks when they run.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from types import ModuleType
 
 from loguru import logger
 
-from fsm.cli import bench, console, coverage, diagrams, enter, recover, simulate
+from fsm.cli import bench, breaker, console, coverage, diagrams, enter, recover, simulate
 from fsm.cli.exits import Exit
 from fsm.logs import enable_logging
 
 # In the order ``--help`` lists them.
 COMMANDS: dict[str, ModuleType] = {
     "simulate": simulate, "diagrams": diagrams, "bench": bench, "enter": enter,
-    "recover": recover, "coverage": coverage,
+    "recover": recover, "coverage": coverage, "breaker": breaker,
 }
 
 

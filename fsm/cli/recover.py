@@ -71,17 +71,26 @@ def _print(text: str) -> None:
     console.emit(text)  # a reader that stops early (| head) does not change the code
 
 
-def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
-    path = Path(args.journal) if args.journal else journals.default_path()
+def open_journal(given: str | None) -> tuple[Path, Journal] | None:
+    """The journal a run wrote (``--journal``, else the default); None, the reason printed,
+    when there is none there or it cannot be opened (the command exits 2)."""
+    path = Path(given) if given else journals.default_path()
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
               "(--journal PATH)", file=sys.stderr)
-        return Exit.BAD_INPUT
+        return None
     try:
-        journal = Journal(path)
+        return path, Journal(path)
     except JournalError as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
+        return None
+
+
+def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
+    opened = open_journal(args.journal)
+    if opened is None:
         return Exit.BAD_INPUT
+    path, journal = opened
     try:  # every unfinished entry is read whole, so a damaged one stops us before any
         unfinished = journal.unfinished()  # entry is recovered and written
         _check_origins(path, unfinished)

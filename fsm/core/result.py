@@ -144,6 +144,8 @@ class EntryResult:
     # The size asked for when the pre-trade check downsized the entry to its hedge budget
     # (in the JSON only then).
     downsized_from: Decimal | None = None
+    # Run conservative because a circuit breaker said so (in the JSON only then).
+    conservative: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -155,6 +157,8 @@ class EntryResult:
             self, recurse=True, filter=lambda field, _: field.metadata.get("json", True)))
         if plain.get("downsized_from") is None:
             plain.pop("downsized_from", None)
+        if not plain.get("conservative"):
+            plain.pop("conservative", None)
         return plain
 
 
@@ -212,6 +216,7 @@ def build_result(
         started_at=start,
         reference_price=model.reference_price,
         downsized_from=model.request.downsized_from,
+        conservative=model.request.conservative,
     )
 
 

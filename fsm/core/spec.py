@@ -1,5 +1,6 @@
-"""The state tables of an entry and of its orders, in one namespace. Everything that affects
-transitions lives in ``fsm.core.tables``; this module only gathers it under one name.
+"""The state tables of an entry, of its orders and of the circuit breakers, in one
+namespace. Everything that affects transitions lives in ``fsm.core.tables``; this module
+only gathers it under one name.
 
 * ``fsm.core.tables.entry_states`` and ``fsm.core.tables.entry``: the hedged entry's
   state tree (``ENTRY_STATES``) and its rows (``ENTRY_TRANSITIONS``), written
@@ -7,6 +8,8 @@ transitions lives in ``fsm.core.tables``; this module only gathers it under one 
 * ``fsm.core.tables.order``: the lifecycle of one order (``ORDER_STATES`` /
   ``ORDER_TRANSITIONS``), its amend region (``AMEND_STATES`` / ``AMEND_TRANSITIONS``),
   the rule run on every state change (``ON_STATE_CHANGE``) and the named sets of its states.
+* ``fsm.core.tables.breaker``: the circuit breaker of a venue or of all of them
+  (``BREAKER_STATES`` / ``BREAKER_TRANSITIONS``): active, conservative, halted.
 * ``fsm.core.tables.events``: which event fires which order trigger, and which entry
   triggers follow (``EVENT_RULES``, ``ENTRY_FOLLOWS``).
 * ``fsm.core.tables.facts``: the yes/no facts an order keeps beside its state.
@@ -19,6 +22,16 @@ and read everywhere.
 
 from __future__ import annotations
 
+from fsm.core.tables.breaker import (
+    BREAKER_INITIAL,
+    BREAKER_STATES,
+    BREAKER_TRANSITIONS,
+    BreakerEffect,
+    BreakerGuard,
+    BreakerRow,
+    BreakerState,
+    BreakerTrigger,
+)
 from fsm.core.tables.entry import (
     ENTRY_INITIAL,
     ENTRY_STATES,
@@ -74,6 +87,9 @@ __all__ = [
     "AMEND_INITIAL",
     "AMEND_STATES",
     "AMEND_TRANSITIONS",
+    "BREAKER_INITIAL",
+    "BREAKER_STATES",
+    "BREAKER_TRANSITIONS",
     "ENTRY_INITIAL",
     "ENTRY_STATES",
     "ENTRY_TRANSITIONS",
@@ -92,6 +108,11 @@ __all__ = [
     "AmendState",
     "AnyRow",
     "AnyState",
+    "BreakerEffect",
+    "BreakerGuard",
+    "BreakerRow",
+    "BreakerState",
+    "BreakerTrigger",
     "EntryEffect",
     "EntryGuard",
     "EntryRow",

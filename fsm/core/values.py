@@ -57,6 +57,9 @@ class EntryRequest:
     # books hold within the hedge budget (``fsm.core.pretrade.fit_to_budget``); None: as asked.
     downsized_from: Decimal | None = attrs.field(
         default=None, converter=attrs.converters.optional(_dec))
+    # Set by the engine when a circuit breaker of its venues is conservative
+    # (``fsm.shell.breakers``): the size is already reduced; the planner takes no maker risk.
+    conservative: bool = False
 
     def leg(self, leg: Leg) -> LegSpec:
         return self.long if leg is Leg.LONG else self.short

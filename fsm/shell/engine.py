@@ -21,6 +21,7 @@ import attrs
 
 from fsm.core import events as ev
 from fsm.core.account import Account
+from fsm.core.breaker import BreakerConfig
 from fsm.core.commands import (
     AmendOrder,
     CancelOrder,
@@ -40,6 +41,7 @@ from fsm.core.result import EntryResult, build_result
 from fsm.core.values import EntryRequest
 from fsm.shell import account, gateway, markets, resume
 from fsm.shell.actor import Actor
+from fsm.shell.breakers import EngineBreakers
 from fsm.shell.callers import EntryTasks
 from fsm.shell.journal import Journal, JournalError
 from fsm.shell.resume import RecoveryOutcome
@@ -94,6 +96,7 @@ class EntryEngine:
         config: EntryConfig | None = None,
         journal: Journal | None = None,
         recovery_grace_s: float = 1.0,
+        breaker: BreakerConfig | None = None,
     ) -> None:
         self.venues = dict(venues)
         self.config = config if config is not None else EntryConfig()
@@ -111,6 +114,9 @@ class EntryEngine:
         self._alert_listeners: list[AlertListener] = []
         self._step_listeners: list[StepListener] = []
         self._entries = EntryTasks()
+        #: The circuit breakers of every venue and the global one (``fsm.shell.breakers``):
+        #: ``enter`` asks them first; every entry that ends reports to them.
+        self.breakers = EngineBreakers(breaker, journal)
 
     # ------------------------------------------------------------------ public
     def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
@@ -143,6 +149,12 @@ class EntryEngine:
         else:
             raise KeyError(f"no running entry {entry_id!r}")
 
+    def reset_breaker(self, scope: str = "all") -> list[str]:
+        """Reset a venue's circuit breaker, the ``global`` one, or ``all``, to active;
+        returns each reset breaker's name (journaled, so a restart keeps it)."""
+        now = asyncio.get_running_loop().time()
+        return [t.scope for t in self.breakers.reset(scope, now)]
+
     async def drain(self) -> None:
         """Wait until every entry has ended, those whose caller was cancelled included."""
         await self._entries.drain()
@@ -166,11 +178,13 @@ class EntryEngine:
         check_shape(request)  # names, sizes, two venues: before any market data is read
         if self.running(entry_id):
             raise RequestError(f"entry {entry_id!r} is already running")
+        request = self.breakers.admit(request, asyncio.get_running_loop().time())
         self._entries.setting_up[entry_id] = None
         try:
             venues = self._leg_venues(request)
             rules, books, start_positions = await markets.read(request, venues)
-            request = fit_to_budget(request, config, rules, books)
+            request = self.breakers.sized(fit_to_budget(request, config, rules, books), config,
+                                          rules, books)
         finally:
             killed = self._entries.setting_up.pop(entry_id)
         if self.journal is not None:
@@ -250,6 +264,7 @@ class EntryEngine:
         positions = await markets.positions(request, venues, start_positions,
                                             lambda venue, exc: self._end_unread(actor, venue, exc))
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
+        self.breakers.report(result, loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
 

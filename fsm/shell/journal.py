@@ -47,6 +47,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.values import EntryRequest
 from fsm.shell import codec
 from fsm.shell.journal_file import (
+    BREAKER_SCHEMA,
     SCHEMA_VERSION,
     JournalDamaged,
     JournalError,
@@ -86,6 +87,22 @@ class JournaledEntry:
     @property
     def finished(self) -> bool:
         return self.final_state is not None
+
+
+@attrs.frozen
+class BreakerRecord:
+    """One journaled breaker transition (``fsm.core.breaker.BreakerTransition`` as written):
+    ``at`` is the writing engine's clock, ``wall`` the UTC time for people."""
+
+    seq: int
+    scope: str
+    at: float
+    wall: str
+    trigger: str
+    source: str
+    dest: str
+    row: int
+    reason: str
 
 
 def default_path() -> Path:
@@ -216,7 +233,38 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path}: cannot close {entry_id}: {exc}") from None
 
+    def record_breaker(self, scope: str, at: float, trigger: str, source: str, dest: str,
+                       row: int, reason: str) -> int:
+        """Write one breaker transition (the table is made on the first, for older journals);
+        returns its sequence number."""
+        try:
+            self._db.executescript(BREAKER_SCHEMA)
+            cursor = self._db.execute(
+                "INSERT INTO breaker (scope, at, wall, trigger, source, dest, row, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (scope, at, _now(), trigger, source, dest, row, reason))
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: cannot record the {scope} breaker's "
+                               f"{trigger}: {exc}") from None
+        return int(cursor.lastrowid or 0)
+
     # ----------------------------------------------------------------- reading
+    def breaker_records(self, after: int = 0) -> list[BreakerRecord]:
+        """The breaker transitions after sequence number ``after``, oldest first (none in a
+        journal not created yet, or written before the breakers existed)."""
+        if self._conn is None and not self.path.exists():
+            return []
+        with self._reading("its breaker transitions"):
+            known = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='breaker'").fetchone()
+            if known is None:
+                return []
+            return [BreakerRecord(int(r[0]), str(r[1]), float(r[2]), str(r[3]), str(r[4]),
+                                  str(r[5]), str(r[6]), int(r[7]), str(r[8]))
+                    for r in self._db.execute(
+                        "SELECT seq, scope, at, wall, trigger, source, dest, row, reason "
+                        "FROM breaker WHERE seq > ? ORDER BY seq", (after,))]
+
     def entry_ids(self, *, unfinished: bool = False) -> list[str]:
         where = " WHERE final_state IS NULL" if unfinished else ""
         with self._reading("its list of entries"):

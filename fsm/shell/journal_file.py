@@ -24,6 +24,22 @@ from urllib.parse import quote
 SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+# The circuit breakers' transitions. Not in ``COLUMNS``: a journal written before the
+# breakers existed has no such table and is still sound; its first transition creates it.
+BREAKER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS breaker (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope   TEXT NOT NULL,
+    at      REAL NOT NULL,
+    wall    TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    dest    TEXT NOT NULL,
+    row     INTEGER NOT NULL,
+    reason  TEXT NOT NULL
+);
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -47,7 +63,7 @@ CREATE TABLE IF NOT EXISTS records (
     at       REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_by_entry ON records (entry_id, seq);
-"""
+""" + "\n" + BREAKER_SCHEMA
 
 # The columns each table of this schema version must have; a file that claims the
 # version with fewer was written by an older layout and would fail mid-recovery.

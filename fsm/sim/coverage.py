@@ -6,7 +6,9 @@ which row each transition took (``EntryResult.path`` holds row indexes), so cove
 counted from the runs themselves, not from a tracer.
 
 Each table is one ``Table`` in ``TABLES``: its rows and how to read, from one run, the
-indexes of the rows it took (the entry's path; each order's recorded rows).
+indexes of the rows it took (the entry's path; each order's recorded rows). The breaker
+table moves only over many entries, so its rows are counted from the breaker stories
+(``fsm.sim.breaker_stories``), which run shipped scenarios in sequence.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import attrs
 
 from fsm.core import spec
+from fsm.sim import breaker_stories
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
 
@@ -71,6 +74,20 @@ def measure(runs: Sequence[SimulationRun],
         out.append(TableCoverage(table.name, table.rows, state_changing(table.rows),
                                  {i: tuple(names) for i, names in sorted(taken_by.items())}))
     return tuple(out)
+
+
+BREAKER = "breaker"
+
+
+def measure_breaker(runs: Sequence[breaker_stories.StoryRun]) -> TableCoverage:
+    """The breaker table's rows the stories take, named by story."""
+    taken_by: dict[int, list[str]] = {}
+    for run in runs:
+        for index in dict.fromkeys(t.row for t in run.transitions):
+            taken_by.setdefault(index, []).append(run.story.name)
+    rows = spec.BREAKER_TRANSITIONS
+    return TableCoverage(BREAKER, rows, state_changing(rows),
+                         {i: tuple(names) for i, names in sorted(taken_by.items())})
 
 
 def run_shipped() -> list[SimulationRun]:
