@@ -79,7 +79,7 @@ def draw(picture: Picture, target: Path) -> None:
 
     with matplotlib.rc_context(RC):
         rows = max(2.0, 0.32 * len(picture.orders) + 0.8)
-        figure = Figure(figsize=(11.0, 4.6 + rows), layout="constrained")
+        figure = Figure(figsize=(12.5, 4.6 + rows), layout="constrained")
         panels = figure.subplots(3, 1, sharex=True, height_ratios=[2.6, rows, 2.2])
         figure.suptitle(f"{picture.title}\nunhedged {picture.unhedged_ms:g} ms (shaded); "
                         "fills as the engine heard of them", fontsize=11)
@@ -126,12 +126,12 @@ def _colour(picture: Picture, venue: str) -> str:
 
 
 def _prices(axes: Axes, picture: Picture, right: float) -> None:
-    axes.set_title("Books and fills")
+    axes.set_title("Books (the mids the entry held) and fills")
     for style, series in zip(("-", "--"), picture.venues, strict=False):
         xs, ys = _extended(series.mids, right)
         axes.step(xs, ys, where="post", linestyle=style, linewidth=1.4,
                   color=_colour(picture, series.venue),
-                  label=f"{series.venue} mid ({series.leg} leg, books the entry held)")
+                  label=f"{series.venue} mid ({series.leg} leg)")
     for purpose, marker in MARKERS.items():
         for series in picture.venues:
             mine = [f for f in picture.fills if f.purpose == purpose and f.venue == series.venue]
@@ -143,12 +143,11 @@ def _prices(axes: Axes, picture: Picture, right: float) -> None:
     axes.set_ylabel(f"price ({picture.quote})")
     axes.ticklabel_format(axis="y", useOffset=False, style="plain")
     axes.margins(y=0.12)
-    axes.legend(loc="best", fontsize=7.5, ncols=2, frameon=False)
+    _legend(axes)
 
 
 def _orders(axes: Axes, picture: Picture) -> None:
-    axes.set_title("Orders, placed to terminal, fills marked (solid: filled in full; pale: "
-                   "ended otherwise; hatched: open)")
+    axes.set_title("Orders, placed to terminal, and their fills")
     count = len(picture.orders)
     for row, order in enumerate(picture.orders):
         y = count - 1 - row  # the first order placed on top
@@ -166,11 +165,23 @@ def _orders(axes: Axes, picture: Picture) -> None:
     axes.set_yticks(range(count), [_order_label(o.label, o.status, o.ended)
                                    for o in reversed(picture.orders)], fontsize=7.5)
     axes.set_ylim(-0.7, max(count, 1) - 0.3)
+    from matplotlib.patches import Patch
+
+    grey = "#6b7280"
+    axes.legend(handles=[Patch(facecolor=grey, alpha=0.85, label="filled in full"),
+                         Patch(facecolor=grey, alpha=0.3, label="ended otherwise"),
+                         Patch(facecolor=grey, alpha=0.3, hatch="//", label="open at the end")],
+                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     axes.tick_params(axis="y", length=0)
 
 
 def _order_label(label: str, status: str, ended: bool) -> str:
-    return f"{label}: {status}" + ("" if ended else " (still open at the end)")
+    return f"{label}: {status}" + ("" if ended else " (open at the end)")
+
+
+def _legend(axes: Axes) -> None:
+    """Beside the panel, never over a line."""
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
 
 
 def _positions(axes: Axes, picture: Picture, right: float) -> None:
@@ -184,7 +195,13 @@ def _positions(axes: Axes, picture: Picture, right: float) -> None:
                 if series.start_position != 0 else "")
         axes.step(xs, ys, where="post", linewidth=1.4, color=_colour(picture, series.venue),
                   label=f"{series.venue} ({series.leg} leg){held}")
+        if series.venue_moved is not None and series.venue_moved != series.positions[-1][1]:
+            axes.scatter([picture.end_ms], [float(series.venue_moved)], marker="o", s=60,
+                         facecolors="white", edgecolors=_colour(picture, series.venue),
+                         linewidths=1.6, zorder=4,
+                         label=f"{series.venue} at the end, as the venue reports it "
+                         f"({series.venue_moved:+})")
     axes.axhline(0, color="#9ca3af", linewidth=0.8, zorder=0)
     axes.set_ylabel(f"position ({picture.base})")
     axes.margins(y=0.12)
-    axes.legend(loc="best", fontsize=7.5, frameon=False)
+    _legend(axes)

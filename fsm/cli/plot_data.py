@@ -9,7 +9,9 @@ library, and a figure cannot say something the result does not.
 The exposure is the result's own (fill reports as the engine received them, the same
 series ``unhedged_ms`` integrates), so the shaded spans add up to ``unhedged_ms``; the
 venues' positions are the running sums of this entry's fills on each venue (buys
-positive), so they add up to that exposure at every instant. The mids are the books the
+positive), so they add up to that exposure at every instant; where a venue's own
+position moved otherwise (a fill the engine never heard of), that is kept beside them
+(``venue_moved``) and drawn as the venue's word at the end. The mids are the books the
 entry held (the start's, each one pushed or read since): what it priced from, not
 necessarily the market between two of them.
 """
@@ -38,6 +40,9 @@ class VenueSeries:
     start_position: Decimal  # what the venue held before the entry (not drawn in)
     positions: Steps  # this entry's own position there, signed (long > 0)
     mids: Steps  # the mid of each book the entry held for the leg
+    #: How far the venue's own position moved from the start to the end, as the result
+    #: reports it: differs from ``positions`` where a fill never reached the engine.
+    venue_moved: Decimal | None = None
 
 
 @attrs.frozen
@@ -122,7 +127,8 @@ def picture(result: EntryResult, events: Iterable[ev.Event], scenario: str | Non
     venues = tuple(
         VenueSeries(leg.venue, name, leg.symbol,
                     result.positions.get(leg.venue, {}).get("start", Decimal(0)),
-                    _positions(leg.venue, fills), tuple(mids.get(Leg(name), ())))
+                    _positions(leg.venue, fills), tuple(mids.get(Leg(name), ())),
+                    _moved(result.positions.get(leg.venue, {})))
         for name, leg in result.legs.items())
     exposure = ((0.0, Decimal(0)), *result.exposure)
     base, quote = units(result.legs[Leg.LONG.value].symbol)
@@ -133,6 +139,10 @@ def picture(result: EntryResult, events: Iterable[ev.Event], scenario: str | Non
         base=base, quote=quote, venues=venues, exposure=exposure,
         orders=tuple(_bar(o, fills, end_ms) for o in result.orders), fills=fills,
         unhedged=spans, unhedged_ms=result.timings.unhedged_ms, moments=_moments(events, ms))
+
+
+def _moved(held: dict[str, Decimal]) -> Decimal | None:
+    return held["end"] - held["start"] if "start" in held and "end" in held else None
 
 
 def _positions(venue: str, fills: Iterable[FillMark]) -> Steps:

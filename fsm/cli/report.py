@@ -4,7 +4,8 @@ After an incident the journal is the record: the entry's request, every event it
 every command it sent. Replaying those events through a fresh model
 (``fsm.shell.recovery.replay``, the same replay recovery trusts) rebuilds the entry as
 it stood at its last journaled step, finished or not, and from it the same result,
-timeline and figure a simulated run prints. Nothing is sent and no venue is asked: the
+timeline and figure a simulated run prints. Nothing is sent, no venue is asked and the
+journal is opened read-only (a copy, or a file this user may not write, will do): the
 venues' positions are the journal's (what they held at the start plus this entry's
 fills), and an unfinished entry is shown where the journal left it (``recover`` finishes
 it).
@@ -93,7 +94,7 @@ def load(path: Path, entry_id: str) -> tuple[JournaledEntry, tuple[Step, ...], E
     if not path.is_file():
         raise ReportError(f"no journal at {path}; expected the file a run wrote "
                           "(--journal PATH)")
-    journal = Journal(path)
+    journal = Journal(path, read_only=True)
     try:
         known = journal.entry_ids()
         if entry_id not in known:
