@@ -10,7 +10,9 @@ matplotlib is an optional extra (``pip install 'atomic-entry[plot]'``), imported
 when a figure is drawn. The figure is built as a bare ``Figure`` (no pyplot, no global
 backend or state), so drawing in a process that also runs entries touches nothing else.
 SVG output is byte-for-byte reproducible for one matplotlib version: a fixed hash salt
-for the ids SVG needs, no date in the metadata, text kept as text.
+for the ids SVG needs, no date in the metadata, text kept as text, and the tight layout
+(the constrained one solves with kiwisolver, whose result moves in the last float digit
+from one figure to the next, and with it the hashed clip-path ids).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def draw(picture: Picture, target: Path) -> None:
 
     with matplotlib.rc_context(RC):
         rows = max(2.0, 0.32 * len(picture.orders) + 0.8)
-        figure = Figure(figsize=(12.5, 4.6 + rows), layout="constrained")
+        figure = Figure(figsize=(12.5, 4.6 + rows), layout="tight")
         panels = figure.subplots(3, 1, sharex=True, height_ratios=[2.6, rows, 2.2])
         figure.suptitle(f"{picture.title}\nunhedged {picture.unhedged_ms:g} ms (shaded); "
                         "fills as the engine heard of them", fontsize=11)

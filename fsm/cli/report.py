@@ -28,6 +28,7 @@ from typing import Any
 from fsm.cli import console, inputs, plot
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.plot_data import picture
+from fsm.cli.simulate import FINAL_STATES
 from fsm.cli.timeline import render, summary
 from fsm.core.entry import EntryModel
 from fsm.core.result import EntryResult, build_result
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> Exit:
     name = scenario if isinstance(scenario, str) else None
     if args.plot:
         plot.draw(picture(result, (step.event for step in steps), name), args.plot)
-    finished = entry.final_state is not None
+    finished = result.final_state in FINAL_STATES  # the journal's word aside: replayed
     if args.json:
         out = result.to_dict()
         out.update(journal=str(path), scenario=name, finished=finished,
@@ -116,7 +117,9 @@ def load(path: Path, entry_id: str) -> tuple[JournaledEntry, tuple[Step, ...], E
     model = replayed.model
     steps = tuple(Step(entry_id, s.event, state, s.commands)
                   for s, state in zip(entry.steps, replayed.states, strict=True))
-    ended = model.path[-1].at if model.path else entry.steps[-1].at
+    # A finished entry ends at its last transition, as the engine reports it; one the
+    # journal left unfinished was last seen at its last journaled step.
+    ended = model.path[-1].at if model.terminal and model.path else entry.steps[-1].at
     return entry, steps, build_result(model, _positions(model), ended)
 
 
