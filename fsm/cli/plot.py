@@ -17,6 +17,7 @@ from one figure to the next, and with it the hashed clip-path ids).
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,15 @@ def check(target: Path) -> None:
 
 def draw(picture: Picture, target: Path) -> None:
     """Write ``picture`` to ``target`` (SVG, or PNG by its suffix)."""
+    drawn = render(picture, "png" if target.suffix.lower() == ".png" else "svg")
+    try:
+        target.write_bytes(drawn)
+    except OSError as exc:
+        raise PlotError(f"cannot write the plot {target}: {exc.strerror or exc}") from None
+
+
+def render(picture: Picture, fmt: str = "svg") -> bytes:
+    """``picture`` drawn as ``svg`` or ``png`` bytes."""
     need_matplotlib()
     import matplotlib
     from matplotlib.figure import Figure
@@ -103,13 +113,14 @@ def draw(picture: Picture, target: Path) -> None:
         _positions(panels[2], picture, right)
         panels[2].set_xlim(-span * 0.03, right)
         panels[2].set_xlabel("ms since the entry started")
-        try:
-            if target.suffix.lower() == ".png":
-                figure.savefig(target, format="png", dpi=110)
-            else:
-                figure.savefig(target, format="svg", metadata={"Date": None})
-        except OSError as exc:
-            raise PlotError(f"cannot write the plot {target}: {exc.strerror or exc}") from None
+        out = io.BytesIO()
+        if fmt == "png":
+            figure.savefig(out, format="png", dpi=110)
+        else:
+            # No date, and no creator naming matplotlib's version: a patch release that
+            # draws the same would otherwise make the committed example stale.
+            figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+        return out.getvalue()
 
 
 def _extended(series: Steps, until: float) -> tuple[list[float], list[float]]:
