@@ -190,15 +190,21 @@ def immutable(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
         path.chmod(0o644)
 
 
+def _immutable_copy(journal: Path, folder: Path, immutable: Callable[[Path], None]
+                    ) -> tuple[Path, dict[str, str]]:
+    """A copy of ``journal`` in ``folder`` that cannot be written, and the folder's hashes."""
+    path = folder / "run.sqlite"
+    shutil.copy(journal, path)
+    immutable(path)
+    return path, _state(folder)
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_unwritable_journal_is_refused_when_opened_before_anything_is_sent(
     command: str, killed_journal: Path, tmp_path: Path,
     immutable: Callable[[Path], None], capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = tmp_path / "run.sqlite"
-    shutil.copy(killed_journal, path)
-    immutable(path)
-    before = _state(tmp_path)
+    path, before = _immutable_copy(killed_journal, tmp_path, immutable)
     capsys.readouterr()
     code = COMMANDS[command](path)
     err = capsys.readouterr().err
@@ -213,10 +219,7 @@ def test_report_reads_an_unwritable_journal_and_leaves_it_as_it_was(
     killed_journal: Path, tmp_path: Path, immutable: Callable[[Path], None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = tmp_path / "run.sqlite"
-    shutil.copy(killed_journal, path)
-    immutable(path)
-    before = _state(tmp_path)
+    path, before = _immutable_copy(killed_journal, tmp_path, immutable)
     capsys.readouterr()
     assert READERS["report"](path) == Exit.KILLED  # the entry the journal left unfinished
     assert "UNFINISHED" in capsys.readouterr().out

@@ -55,9 +55,7 @@ def add_parser(commands: Any) -> None:
         "hedge or roll back) without sending any order twice. Simulated runs are brought "
         "back from their scenario; ccxt entries use the keys in the environment.",
     )
-    parser.add_argument("--journal", metavar="PATH",
-                        help=f"the journal (default: ${journals.ENV_PATH}, else "
-                        f"{journals.default_path()})")
+    add_journal_to_read(parser)
     parser.add_argument("--downtime", type=inputs.seconds(), default=DEFAULT_DOWNTIME_S,
                         metavar="SECONDS",
                         help="simulated runs: how long the venues carry on before the "
@@ -67,12 +65,23 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 
+def add_journal_to_read(parser: Any) -> None:
+    """``--journal PATH``, a journal a run wrote (``recover`` and ``report`` read one)."""
+    parser.add_argument("--journal", metavar="PATH",
+                        help=f"the journal (default: ${journals.ENV_PATH}, else "
+                        f"{journals.default_path()})")
+
+
+def journal_path(args: argparse.Namespace) -> Path:
+    return Path(args.journal) if args.journal else journals.default_path()
+
+
 def _print(text: str) -> None:
     console.emit(text)  # a reader that stops early (| head) does not change the code
 
 
 def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
-    path = Path(args.journal) if args.journal else journals.default_path()
+    path = journal_path(args)
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
               "(--journal PATH)", file=sys.stderr)

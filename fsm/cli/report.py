@@ -28,11 +28,11 @@ from typing import Any
 from fsm.cli import console, inputs, plot
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.plot_data import picture
+from fsm.cli.recover import add_journal_to_read, journal_path
 from fsm.cli.simulate import FINAL_STATES
 from fsm.cli.timeline import render, summary
 from fsm.core.entry import EntryModel
 from fsm.core.result import EntryResult, build_result
-from fsm.shell import journal as journals
 from fsm.shell.engine import Step
 from fsm.shell.journal import Journal, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError, replay
@@ -51,9 +51,7 @@ def add_parser(commands: Any) -> None:
         "and print its timeline and summary; --plot also draws it over time.",
     )
     parser.add_argument("entry_id", metavar="ENTRY_ID", help="the entry's id in the journal")
-    parser.add_argument("--journal", metavar="PATH",
-                        help=f"the journal (default: ${journals.ENV_PATH}, else "
-                        f"{journals.default_path()})")
+    add_journal_to_read(parser)
     parser.add_argument("--plot", metavar="FILE", type=inputs.file_to_write(*plot.PLOT_KINDS),
                         help="also draw the entry over time (.svg or .png; needs the plot "
                         "extra)")
@@ -61,7 +59,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> Exit:
-    path = Path(args.journal) if args.journal else journals.default_path()
+    path = journal_path(args)
     if args.plot:
         plot.check(args.plot)
     try:
