@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from fsm.cli import plot
+from fsm.cli import plot, report
 from fsm.cli.exits import Exit
 from fsm.cli.main import main
 from fsm.cli.plot_data import Picture, picture, unhedged_spans, value_at
+from fsm.shell.journal import Journal
 from fsm.sim import scenario as scenarios
-from fsm.sim.runner import SimulationRun
+from fsm.sim.runner import SimulationRun, simulate
 from tests.conftest import run_builtin
 
 D = Decimal
@@ -173,6 +174,27 @@ class TestCommands:
         assert main(["report", "sim1", "--journal", str(journal), "--plot", str(target)]) \
             == Exit.OK
         assert "recovered from the journal" in target.read_text(encoding="utf-8")
+
+    def test_png_by_suffix_and_a_live_entry_named_by_its_origin(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A journal whose origin is not a simulated run: no scenario name anywhere."""
+        path = tmp_path / "live.sqlite"
+        journal = Journal(path, origin={"kind": "ccxt", "sandbox": True})
+        try:
+            simulate(scenarios.load_builtin("one_leg_fills_first"), journal)
+        finally:
+            journal.close()
+        target = tmp_path / "entry.png"
+        assert main(["report", "sim1", "--journal", str(path), "--plot", str(target)]) \
+            == Exit.OK
+        assert target.read_bytes().startswith(b"\x89PNG\r\n")
+        assert capsys.readouterr().out.startswith("entry sim1 (origin ccxt)")
+        assert main(["report", "sim1", "--journal", str(path), "--json"]) == Exit.OK
+        out = json.loads(capsys.readouterr().out)
+        assert (out["scenario"], out["origin_kind"], out["finished"]) == (None, "ccxt", True)
+        _, steps, result = report.load(path, "sim1")
+        assert "(live entry)" in picture(result, (s.event for s in steps)).title
 
     @pytest.mark.parametrize(("argv", "expected"), [
         (["report", "nope", "--journal", "{dir}/run.sqlite"],

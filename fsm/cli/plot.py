@@ -101,13 +101,15 @@ def render(picture: Picture, fmt: str = "svg") -> bytes:
             for number, (start, end) in enumerate(picture.unhedged):
                 axes.axvspan(start, end, color=UNHEDGED, alpha=0.45, linewidth=0,
                              label="unhedged" if axes is panels[2] and not number else None)
-        for at, text, line in ((picture.end_ms, f"end: {picture.final_state}", ":"),
-                               *((at, text, "--") for at, text in picture.moments)):
+        marks = ((picture.end_ms, f"end: {picture.final_state}", ":"),
+                 *((at, text, "--") for at, text in picture.moments))
+        for row, (at, text, line) in enumerate(marks):
             for axes in panels:
                 axes.axvline(at, color="#6b7280", linewidth=0.8, linestyle=line)
+            # One line each, stacked: a recovery is often just before the end.
             panels[0].annotate(text, (at, 1.0), xycoords=("data", "axes fraction"),
-                               xytext=(-3, -2), textcoords="offset points", ha="right",
-                               va="top", fontsize=7.5, color="#374151")
+                               xytext=(-3, -2 - 10 * row), textcoords="offset points",
+                               ha="right", va="top", fontsize=7.5, color="#374151")
         _prices(panels[0], picture, right)
         _orders(panels[1], picture)
         _positions(panels[2], picture, right)
