@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from loguru import logger
 
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
@@ -126,6 +128,16 @@ def assert_safe(run: SimulationRun) -> None:
     assert all(o.status in ("filled", "canceled", "rejected") for o in result.orders)
     if run.scenario.expect_final_state:
         assert result.final_state == run.scenario.expect_final_state
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``main`` reconfigures loguru globally; put back the library defaults afterwards."""
+    yield
+    logger.remove()
+    logger.add(sys.stderr)
+    logger.disable("fsm")
+    logger.disable("venues")
 
 
 @pytest.fixture

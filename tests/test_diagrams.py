@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -20,6 +21,8 @@ from tests.conftest import run_builtin
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "diagrams"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                                      reason="matplotlib not installed (the plot extra)")
 
 
 def test_committed_dot_and_tables_are_current() -> None:
@@ -27,6 +30,7 @@ def test_committed_dot_and_tables_are_current() -> None:
 
 
 @needs_dot
+@needs_matplotlib  # the example plot is one of them
 def test_committed_svgs_are_current() -> None:
     assert diagrams.stale(COMMITTED) == []
 

@@ -110,6 +110,10 @@ COMMANDS: dict[str, Callable[[Path], int]] = {
     "simulate --crash-at": lambda p: main(["simulate", "--journal", str(p), "--crash-at", "2"]),
     "enter": _enter,
 }
+#: Commands that only read a journal: every fault is theirs, an unwritable file is not.
+READERS: dict[str, Callable[[Path], int]] = {
+    "report": lambda p: main(["report", "sim1", "--journal", str(p)]),
+}
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +127,8 @@ def killed_journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # the text of an old entry (found when that entry is read) does not concern them.
 READ_ONLY_BY_RECOVER = ("origin not JSON", "origin not an object",
                         "flipped byte in a text column")
-CASES = [(fault, command) for fault in FAULTS for command in COMMANDS
-         if command == "recover" or fault not in READ_ONLY_BY_RECOVER]
+CASES = [(fault, command) for fault in FAULTS for command in [*COMMANDS, *READERS]
+         if command in ("recover", *READERS) or fault not in READ_ONLY_BY_RECOVER]
 
 
 @pytest.mark.parametrize(("fault", "command"), CASES)
@@ -138,7 +142,7 @@ def test_a_faulty_journal_is_refused_by_every_command_and_left_as_it_was(
     damage(path)
     before = _state(tmp_path)
     capsys.readouterr()
-    code = COMMANDS[command](path)
+    code = {**COMMANDS, **READERS}[command](path)
     err = capsys.readouterr().err
     assert code == Exit.BAD_INPUT, err
     assert str(path) in err and "Traceback" not in err
@@ -186,15 +190,21 @@ def immutable(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
         path.chmod(0o644)
 
 
+def _immutable_copy(journal: Path, folder: Path, immutable: Callable[[Path], None]
+                    ) -> tuple[Path, dict[str, str]]:
+    """A copy of ``journal`` in ``folder`` that cannot be written, and the folder's hashes."""
+    path = folder / "run.sqlite"
+    shutil.copy(journal, path)
+    immutable(path)
+    return path, _state(folder)
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_an_unwritable_journal_is_refused_when_opened_before_anything_is_sent(
     command: str, killed_journal: Path, tmp_path: Path,
     immutable: Callable[[Path], None], capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = tmp_path / "run.sqlite"
-    shutil.copy(killed_journal, path)
-    immutable(path)
-    before = _state(tmp_path)
+    path, before = _immutable_copy(killed_journal, tmp_path, immutable)
     capsys.readouterr()
     code = COMMANDS[command](path)
     err = capsys.readouterr().err
@@ -203,6 +213,41 @@ def test_an_unwritable_journal_is_refused_when_opened_before_anything_is_sent(
     assert _state(tmp_path) == before
     with pytest.raises(JournalUnwritable, match="not writable"):
         Journal(path)
+
+
+def test_report_reads_an_unwritable_journal_and_leaves_it_as_it_was(
+    killed_journal: Path, tmp_path: Path, immutable: Callable[[Path], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path, before = _immutable_copy(killed_journal, tmp_path, immutable)
+    capsys.readouterr()
+    assert READERS["report"](path) == Exit.KILLED  # the entry the journal left unfinished
+    assert "UNFINISHED" in capsys.readouterr().out
+    assert _state(tmp_path) == before
+
+
+def _report_text(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert READERS["report"](path) == Exit.KILLED
+    return capsys.readouterr().out
+
+
+def test_report_reads_a_journal_whose_log_holds_commits_of_a_live_writer(
+    killed_journal: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "run.sqlite"
+    shutil.copy(killed_journal, path)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        assert "fill aesim1Lq1" in _report_text(path, capsys)
+        # The last step's records removed, in a commit the log alone holds:
+        writer.execute("DELETE FROM records WHERE step = (SELECT max(step) FROM records)")
+        assert path.with_name(path.name + "-wal").stat().st_size > 0
+        assert "fill aesim1Lq1" not in _report_text(path, capsys)
+    finally:
+        writer.close()
 
 
 def test_a_journal_that_cannot_be_created_for_a_full_disk_is_not_left_half_made(

@@ -1,7 +1,8 @@
 """Commands load the heavy libraries only where they use them (issue 12, item 5).
 
 ccxt and aiohttp are 400-odd modules and most of the CLI's start-up cost; a simulated
-run never talks to an exchange, so it must not load them, nor graphviz unless it draws.
+run never talks to an exchange, so it must not load them, nor graphviz or matplotlib
+(with numpy) unless it draws.
 The check runs the real command in a fresh interpreter and reads which modules it
 imported (``-X importtime`` names every one), so it holds whatever imports them:
 this package, a dependency, or an import added later.
@@ -9,6 +10,7 @@ this package, a dependency, or an import added later.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("ccxt", "aiohttp", "graphviz")
+HEAVY = ("ccxt", "aiohttp", "graphviz", "matplotlib", "numpy")
 
 
 def _imported(*argv: str) -> set[str]:
@@ -34,7 +36,7 @@ def _heavy(names: set[str], roots: tuple[str, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize("argv", [("simulate",), ("simulate", "--list")])
-def test_simulate_loads_no_exchange_library_and_no_graphviz(argv: tuple[str, ...]) -> None:
+def test_simulate_loads_no_exchange_library_and_no_drawing_library(argv: tuple[str, ...]) -> None:
     assert _heavy(_imported(*argv), HEAVY) == []
 
 
@@ -43,3 +45,11 @@ def test_drawing_a_run_is_what_loads_graphviz(tmp_path: Path) -> None:
     names = _imported("simulate", "--diagram", str(tmp_path / "run.dot"))
     assert _heavy(names, ("graphviz",)) != []
     assert _heavy(names, ("ccxt", "aiohttp")) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                    reason="matplotlib not installed (the plot extra)")
+def test_plotting_a_run_is_what_loads_matplotlib(tmp_path: Path) -> None:
+    names = _imported("simulate", "--plot", str(tmp_path / "run.svg"))
+    assert _heavy(names, ("matplotlib",)) != []
+    assert _heavy(names, ("ccxt", "aiohttp", "graphviz")) == []

@@ -15,11 +15,10 @@ import sys
 from typing import Any
 
 from fsm.cli.exits import Exit
-from fsm.cli.recover import open_journal
+from fsm.cli.recover import add_journal_to_read, open_journal
 from fsm.core.breaker import GLOBAL
 from fsm.core.tables.breaker import BREAKER_INITIAL, BREAKER_TRANSITIONS, BreakerTrigger
 from fsm.core.tables.rows import rows_for
-from fsm.shell import journal as journals
 from fsm.shell.journal import BreakerRecord, Journal, JournalError
 
 
@@ -30,9 +29,7 @@ def add_parser(commands: Any) -> None:
         description="List each circuit breaker the journal knows (venue or global): its "
         "state, since when (UTC) and why. With --reset, reset one to active first.",
     )
-    parser.add_argument("--journal", metavar="PATH",
-                        help=f"the journal (default: ${journals.ENV_PATH}, else "
-                        f"{journals.default_path()})")
+    add_journal_to_read(parser)
     parser.add_argument("--reset", metavar="SCOPE",
                         help=f"reset a venue's breaker, {GLOBAL!r}, or 'all', to active")
     parser.add_argument("--json", action="store_true", help="print the states as JSON")
@@ -47,7 +44,7 @@ def latest(records: list[BreakerRecord]) -> dict[str, BreakerRecord]:
 
 
 def run(args: argparse.Namespace) -> Exit:
-    opened = open_journal(args.journal)
+    opened = open_journal(args)
     if opened is None:
         return Exit.BAD_INPUT
     path, journal = opened

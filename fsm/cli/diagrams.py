@@ -9,6 +9,10 @@ every edge and prints object addresses: output must be byte-identical from run t
 ``run_graph(path)`` draws the same entry machine with one run's path on it: visited
 states filled, taken edges numbered in order, the final state outlined.
 
+With the SVGs comes one more drawing that is not of the tables: the README's example of
+``simulate --plot`` (``example_plot``), generated and checked here so that a change to
+the figure, or to what the scenario does, cannot leave a stale picture in the README.
+
 The ``atomic-entry diagrams`` command (``add_parser``, ``run``) is the front of this
 module rather than a module of its own: it is a dozen lines over ``write`` and ``stale``.
 The graphviz package is imported only when a graph is built, so the other commands
@@ -37,6 +41,9 @@ FONT = "Helvetica"
 DOT_FILES = {"entry": "entry.dot", "orders": "orders.dot", "breaker": "breaker.dot"}
 SVG_FILES = {"entry": "entry.svg", "orders": "orders.svg", "breaker": "breaker.svg"}
 TABLE_FILE = "transitions.md"
+#: The example of ``simulate --plot`` the README shows, checked like the diagrams.
+PLOT_SCENARIO = "fill_during_cancel"
+PLOT_FILE = f"plot_{PLOT_SCENARIO}.svg"
 VISITED = "#dbeafe"
 TAKEN = "#1d4ed8"
 FINAL = "#b91c1c"
@@ -316,14 +323,25 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
     return out
 
 
+def example_plot() -> bytes:
+    """The README's example of ``--plot``: a shipped scenario run and drawn (matplotlib)."""
+    from fsm.cli import plot
+    from fsm.cli.plot_data import picture
+    from fsm.sim import runner, scenario
+
+    run = runner.simulate(scenario.load_builtin(PLOT_SCENARIO))
+    return plot.render(picture(run.result, (step.event for step in run.steps), PLOT_SCENARIO))
+
+
 def generate(with_svg: bool = True) -> dict[str, bytes]:
-    """Every generated file of ``diagrams/``, by name."""
+    """Every generated file of ``diagrams/``, by name; ``with_svg`` adds the drawings."""
     graphs = {"entry": entry_graph(), "orders": order_graph(), "breaker": breaker_graph()}
     files = {DOT_FILES[k]: g.source.encode() for k, g in graphs.items()}
     files[TABLE_FILE] = transitions_markdown().encode()
     if with_svg:
         for key, graph in graphs.items():
             files[SVG_FILES[key]] = render(graph, "svg")
+        files[PLOT_FILE] = example_plot()
     return files
 
 
@@ -370,7 +388,8 @@ def run(args: argparse.Namespace) -> Exit:
         for name in names:
             print(f"stale: {name}", file=sys.stderr)
         if names:
-            print("atomic-entry: the diagrams differ from the state tables; regenerate them with "
+            print("atomic-entry: the diagrams differ from the state tables (or the example "
+                  "plot from its run); regenerate them with "
                   f"`atomic-entry diagrams --out {out}` and commit the result", file=sys.stderr)
             return Exit.UNSAFE
         print(f"{out}: up to date with the state tables (fsm/core/tables/)")

@@ -8,7 +8,7 @@ rolled back; 1 a safety invariant was broken; 2 bad input, nothing sent; 3 kille
 crashed; 4 an entry ended stuck or unbalanced; 5 a circuit breaker refused the entry;
 70 an unexpected error, reported on one line with the log file holding its traceback
 (``fsm.cli.console``), never a bare traceback. Importing this module loads no exchange
-library: commands import ccxt, graphviz and the benchmarks when they run.
+library: commands import ccxt, graphviz, matplotlib and the benchmarks when they run.
 """
 
 from __future__ import annotations
@@ -20,14 +20,25 @@ from types import ModuleType
 
 from loguru import logger
 
-from fsm.cli import bench, breaker, console, coverage, diagrams, enter, recover, simulate
+from fsm.cli import (
+    bench,
+    breaker,
+    console,
+    coverage,
+    diagrams,
+    enter,
+    plot,
+    recover,
+    report,
+    simulate,
+)
 from fsm.cli.exits import Exit
 from fsm.logs import enable_logging
 
 # In the order ``--help`` lists them.
 COMMANDS: dict[str, ModuleType] = {
     "simulate": simulate, "diagrams": diagrams, "bench": bench, "enter": enter,
-    "recover": recover, "coverage": coverage, "breaker": breaker,
+    "recover": recover, "report": report, "coverage": coverage, "breaker": breaker,
 }
 
 
@@ -53,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], Exit] = COMMANDS[args.command].run
     try:
         return run(args)
-    except diagrams.DotMissing as exc:
+    except (diagrams.DotMissing, plot.PlotError) as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return Exit.BAD_INPUT
     except BrokenPipeError:  # the reader went away before the output ended

@@ -55,9 +55,7 @@ def add_parser(commands: Any) -> None:
         "hedge or roll back) without sending any order twice. Simulated runs are brought "
         "back from their scenario; ccxt entries use the keys in the environment.",
     )
-    parser.add_argument("--journal", metavar="PATH",
-                        help=f"the journal (default: ${journals.ENV_PATH}, else "
-                        f"{journals.default_path()})")
+    add_journal_to_read(parser)
     parser.add_argument("--downtime", type=inputs.seconds(), default=DEFAULT_DOWNTIME_S,
                         metavar="SECONDS",
                         help="simulated runs: how long the venues carry on before the "
@@ -67,14 +65,25 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 
+def add_journal_to_read(parser: Any) -> None:
+    """``--journal PATH``, a journal a run wrote (``recover`` and ``report`` read one)."""
+    parser.add_argument("--journal", metavar="PATH",
+                        help=f"the journal (default: ${journals.ENV_PATH}, else "
+                        f"{journals.default_path()})")
+
+
+def journal_path(args: argparse.Namespace) -> Path:
+    return Path(args.journal) if args.journal else journals.default_path()
+
+
 def _print(text: str) -> None:
     console.emit(text)  # a reader that stops early (| head) does not change the code
 
 
-def open_journal(given: str | None) -> tuple[Path, Journal] | None:
+def open_journal(args: argparse.Namespace) -> tuple[Path, Journal] | None:
     """The journal a run wrote (``--journal``, else the default); None, the reason printed,
     when there is none there or it cannot be opened (the command exits 2)."""
-    path = Path(given) if given else journals.default_path()
+    path = journal_path(args)
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
               "(--journal PATH)", file=sys.stderr)
@@ -87,7 +96,7 @@ def open_journal(given: str | None) -> tuple[Path, Journal] | None:
 
 
 def run(args: argparse.Namespace, say: Callable[[str], None] = _print) -> Exit:
-    opened = open_journal(args.journal)
+    opened = open_journal(args)
     if opened is None:
         return Exit.BAD_INPUT
     path, journal = opened

@@ -3,7 +3,7 @@
 The run is deterministic (virtual time), so its printout is a record an operator can
 diff; ``--crash-at`` stops the engine dead mid-entry to rehearse ``atomic-entry
 recover``. Only simulated venues are touched: nothing here loads ccxt or graphviz
-(``--diagram`` loads graphviz when it draws).
+(``--diagram`` loads graphviz when it draws, ``--plot`` matplotlib).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsm.cli import console, inputs
+from fsm.cli import console, inputs, plot
 from fsm.cli.exits import Exit, for_final_state
+from fsm.cli.plot_data import picture
 from fsm.cli.timeline import describe_event, render, summary
 from fsm.core.pretrade import RequestError
 from fsm.core.result import EntryResult
@@ -43,6 +44,9 @@ def add_parser(commands: Any) -> None:
     sim.add_argument("--list", action="store_true", help="list the built-in scenarios")
     sim.add_argument("--diagram", metavar="FILE", type=inputs.file_to_write(*DIAGRAM_KINDS),
                      help="also draw the run on the state machine (.svg, .png or .dot)")
+    sim.add_argument("--plot", metavar="FILE", type=inputs.file_to_write(*plot.PLOT_KINDS),
+                     help="also draw the entry over time: positions, exposure, orders, "
+                     "books and fills (.svg or .png; needs the plot extra)")
     sim.add_argument("--journal", metavar="PATH", type=inputs.file_to_write(),
                      help="journal the run to this SQLite file (for `atomic-entry recover`), "
                      "in an existing directory")
@@ -66,6 +70,13 @@ def run(args: argparse.Namespace) -> Exit:
         from fsm.cli import diagrams
 
         diagrams.need_dot()  # before the run, not after it: DotMissing is bad input
+    if args.plot:
+        if args.crash_at is not None:
+            print("atomic-entry: --plot draws a finished run; with --crash-at, recover the "
+                  "entry, then draw it with `atomic-entry report ENTRY_ID --journal PATH "
+                  "--plot FILE`", file=sys.stderr)
+            return Exit.BAD_INPUT
+        plot.check(args.plot)  # before the run too: PlotError is bad input
     try:
         chosen = (scenarios.load(args.scenario) if args.scenario is not None
                   else scenarios.load_builtin(DEFAULT_SCENARIO))
@@ -84,6 +95,8 @@ def run(args: argparse.Namespace) -> Exit:
     result = run.result
     if args.diagram:
         _draw_run(Path(args.diagram), chosen.name, result)
+    if args.plot:
+        plot.draw(picture(result, (step.event for step in run.steps), chosen.name), args.plot)
     if args.json:
         out = result.to_dict()
         out["scenario"] = chosen.name

@@ -21,6 +21,8 @@ damaged raises ``JournalDamaged``. Every error here is a ``JournalError``.
 its first write, having proved at open that it can be created (a journal created
 beside it under a private name, then removed): an entry refused before it sent anything leaves no
 journal behind, yet an unwritable place still refuses the entry before anything is sent.
+``read_only`` (``atomic-entry report``) reads an existing journal through a connection
+that cannot write: a report needs no write permission and changes nothing.
 
 Nothing secret is written: requests, configs and venue answers carry no keys, and
 ``origin`` (how to reach the venues again) is given by the caller without them.
@@ -148,6 +150,7 @@ class Journal:
         sync: str = "normal",
         origin: Mapping[str, Any] | None = None,
         create_on_write: bool = False,
+        read_only: bool = False,
     ) -> None:
         if sync not in SYNC_MODES:
             raise JournalError(f"journal sync {sync!r}: expected one of {', '.join(SYNC_MODES)}")
@@ -158,7 +161,7 @@ class Journal:
         if create_on_write and not os.path.lexists(self.path):
             _probe(self.path, sync)  # the file itself comes with the first write
         else:
-            self._conn = connect(self.path, sync)
+            self._conn = connect(self.path, sync, read_only=read_only)
 
     @property
     def _db(self) -> sqlite3.Connection:

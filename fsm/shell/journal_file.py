@@ -91,18 +91,28 @@ class JournalUnwritable(JournalError):
     """The journal cannot be written (read-only, immutable, disk full)."""
 
 
-def connect(path: Path, sync: str) -> sqlite3.Connection:
-    """A connection to the journal at ``path``, created if there is no file there."""
+def connect(path: Path, sync: str, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to the journal at ``path``, created if there is no file there.
+
+    ``read_only`` (a report reading what happened): the journal must exist, is checked
+    the same way, and is read through a connection that cannot write, so reading needs no
+    write permission and leaves the file as it was.
+    """
     if not _inspect(path):
+        if read_only:
+            raise JournalError(f"no journal at {path}; expected the file a run wrote")
         return _create(path, sync)
     wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
     # Without a write-ahead log to read, the file alone is checked through an
     # immutable connection, which creates nothing beside it; with one (a process
     # has it open, or died), the log is part of the journal and is read as well.
     quiet = not wal.exists() or wal.stat().st_size == 0
+    uri = f"file:{quote(str(path.resolve()))}?" + ("immutable=1" if quiet else "mode=ro")
+    if read_only:
+        _read(path, uri, _check_layout, uri=True)
+        return sqlite3.connect(uri, uri=True, isolation_level=None)
     _check_access(path, path, path.parent)
-    _read(path, f"file:{quote(str(path.resolve()))}?immutable=1" if quiet else str(path),
-          _check_layout, uri=quiet)
+    _read(path, uri if quiet else str(path), _check_layout, uri=quiet)
     made = [s for s in (wal, shm) if not s.exists()]
     try:
         return _open_existing(path, sync)

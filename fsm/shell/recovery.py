@@ -36,12 +36,14 @@ class Replayed:
     model: EntryModel
     armed_timers: dict[str, float]  # name -> delay, for the timers running when it stopped
     next_step: int
+    states: tuple[str, ...] = ()  # the entry's state after each replayed step (for reports)
 
 
 def replay(entry: JournaledEntry, model_class: type[EntryModel] = EntryModel) -> Replayed:
     """The journaled entry's model, as it stood after its last journaled step."""
     model = model_class(entry.entry_id, entry.request, entry.config)
     timers: dict[str, float] = {}
+    states: list[str] = []
     next_step = 0
     try:
         for step in entry.steps:
@@ -61,6 +63,7 @@ def replay(entry: JournaledEntry, model_class: type[EntryModel] = EntryModel) ->
                     timers[command.name] = command.delay_s
                 elif isinstance(command, CancelTimer):
                     timers.pop(command.name, None)
+            states.append(model.state)
             next_step = step.step + 1
     except RecoveryError:
         model.detach()
@@ -72,7 +75,7 @@ def replay(entry: JournaledEntry, model_class: type[EntryModel] = EntryModel) ->
             f"sent: {', '.join(_placed(entry)) or 'none'}"
         ) from exc
     model.ignored = ()
-    return Replayed(model, timers, next_step)
+    return Replayed(model, timers, next_step, tuple(states))
 
 
 def _placed(entry: JournaledEntry) -> list[str]:
