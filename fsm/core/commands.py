@@ -72,11 +72,13 @@ class ReadAccount:
 @attrs.frozen
 class ReadBook:
     """Read ``leg``'s book from its venue now (answered by ``BookRead``): the book the entry
-    holds is older than ``max_book_age_s`` and an order is about to be priced from it."""
+    holds is older than ``max_book_age_s`` and an order is about to be priced from it, or
+    (``refill``) it holds nothing within the hedge budget and the entry waits for a refill."""
 
     leg: Leg
     venue: str
     symbol: str
+    refill: bool = False
 
 
 Command = (PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer
