@@ -134,6 +134,36 @@ def test_the_budget_invariant_names_each_breach() -> None:
     assert invariants.within_budgets([quote]) == []
 
 
+def test_an_amend_to_cross_is_bounded_like_a_hedge() -> None:
+    """An amend that crosses is marketable: its price and the quote's fills are judged
+    against the budget it records (the quote's earlier maker fills are inside it)."""
+    quote = PlaceOrder("aeb1Sq1", "beta", simkit.SYMBOL, Leg.SHORT, Purpose.QUOTE, Side.SELL,
+                       OrderKind.LIMIT, D("0.5"), D("60006.0"))
+
+    def amend(price: str, budget: str | None = "50") -> AmendOrder:
+        return AmendOrder("aeb1Sq1", "beta", simkit.SYMBOL, D(price), D("0.5"), 0.0,
+                          None if budget is None else D(budget), MID)
+
+    fills = [("aeb1Sq1", D("60006.0")), ("aeb1Sq1", D("59999.5"))]
+    assert invariants.within_budgets([quote, amend("59700.5")], fills) == []
+    assert invariants.within_budgets([quote, amend("59700.5", None)]) == [
+        "budgets: amend aeb1Sq1 has no protective price (price 59700.5, budget None bps "
+        "from 60000.25)"]
+    assert invariants.within_budgets([quote, amend("59699.5")]) == [
+        "budgets: aeb1Sq1 is limited at 59699.5, beyond its budget of 50 bps from 60000.25"]
+    assert invariants.within_budgets([quote, amend("60000.0")], fills) == [
+        "budgets: aeb1Sq1 filled at 59999.5, outside its limit 60000.0 (50 bps from "
+        "60000.25)"]
+
+
+def test_the_shipped_amends_record_their_budget() -> None:
+    run = run_builtin("amend_to_cross")
+    assert_safe(run)
+    amends = [c for step in run.steps for c in step.commands if isinstance(c, AmendOrder)]
+    assert amends and all(a.budget_bps == D(50) and a.budget_reference is not None
+                          for a in amends)
+
+
 def test_the_invariant_catches_a_market_order_without_protection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

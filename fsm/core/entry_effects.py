@@ -109,12 +109,14 @@ class EntryEffects(EntryAccount):
         lag = self.first_leg.other
         sibling = self.quote(lag)
         assert sibling is not None
-        price = self._within_budget(lag, Purpose.HEDGE, lag.side, self._crossing_price(lag))[2]
+        budget, reference, price = self._within_budget(lag, Purpose.HEDGE, lag.side,
+                                                       self._crossing_price(lag))
         self.moments.setdefault("sibling_amend_sent", self._now)
         self.moments.setdefault("first_hedge_sent", self._now)
         age = self.book_age(lag)
         self._out.extend(
-            attrs.evolve(command, book_age_s=age) if isinstance(command, AmendOrder) else command
+            attrs.evolve(command, book_age_s=age, budget_bps=budget, budget_reference=reference)
+            if isinstance(command, AmendOrder) else command
             for command in self.ledger.request_amend(
                 sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now))
 
