@@ -8,6 +8,7 @@ order's limit against its budget and every venue trade against its order's limit
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.entry import EntryModel
 from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.values import EntryRequest, LegSpec
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
 from tests.test_simulate_cli import restore_logging  # noqa: F401 (a fixture)
@@ -249,16 +252,53 @@ def test_thin_hedge_book_never_refills_rolls_back_under_the_rollback_budget() ->
 def test_pretrade_refused_impact_exits_2_naming_venue_size_and_impact(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Not a shipped scenario (every shipped one runs an entry): a file beside the tests."""
-    path = Path(__file__).parent / "data" / "pretrade_refused_impact.toml"
+    """A shipped scenario whose outcome is the refusal (``[expect] refused = true``): its
+    record on stdout, exit 2 as for any refused request, nothing sent."""
+    assert main(["simulate", "--scenario", "pretrade_refused_impact"]) == 2
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.endswith(
+        "\n\nrefused before anything was sent: short leg on beta BTC/USDT:USDT: 0.5 cannot be "
+        "hedged within the hedge budget of 50 bp at the arrival book (projected impact 33.4 bp "
+        "on average, 83.4 bp at the last level); 0.3 could be, but: short leg on beta "
+        "BTC/USDT:USDT: quantity 0.3 rounds to 0.3 at lot 0.001, below the minimum quantity "
+        "0.4\n")
+    assert main(["simulate", "--scenario", "pretrade_refused_impact", "--json"]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["final_state"], answer["violations"]) == (None, [])
+    assert answer["refused"].startswith("short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_the_same_refusal_unexpected_is_bad_input_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without ``refused = true`` the same file is a request the checks refuse: exit 2, the
+    reason on stderr and nothing on stdout."""
+    text = scenarios.builtin_text("pretrade_refused_impact").replace("refused = true", "")
+    path = tmp_path / "refused.toml"
+    path.write_text(text)
     assert main(["simulate", "--scenario", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == (
-        "atomic-entry: short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged within the hedge "
-        "budget of 50 bp at the arrival book (projected impact 33.4 bp on average, 83.4 bp at "
-        "the last level); 0.3 could be, but: short leg on beta BTC/USDT:USDT: quantity 0.3 "
-        "rounds to 0.3 at lot 0.001, below the minimum quantity 0.4\n")
+    assert err.startswith("atomic-entry: short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged")
+
+
+def test_the_refusal_scenario_sends_nothing_and_runs_no_entry() -> None:
+    assert "pretrade_refused_impact" in scenarios.builtin_names()
+    assert "pretrade_refused_impact" not in scenarios.entry_names()
+    with pytest.raises(RequestError):
+        simulate(scenarios.load_builtin("pretrade_refused_impact"))
+
+
+def test_refused_and_a_final_state_together_are_refused() -> None:
+    text = scenarios.builtin_text("pretrade_refused_impact").replace(
+        "refused = true", 'refused = true\nfinal_state = "complete"')
+    with pytest.raises(scenarios.ScenarioError, match=r"expect\.refused: expected no "
+                       "final_state beside it"):
+        scenarios.parse(text, "x.toml")
+    with pytest.raises(scenarios.ScenarioError, match=r"expect\.refused: expected true or false"):
+        scenarios.parse(text.replace("refused = true", 'refused = "yes"'), "x.toml")
 
 
 def test_the_invariant_catches_a_venue_that_ignores_the_limit(
