@@ -10,14 +10,17 @@ then the entry rolls back under the rollback budget. The shipped pair
 from __future__ import annotations
 
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
 from fsm.core.commands import CancelOrder
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.sim import scenario as scenarios
+from fsm.sim.crash import CrashPoint, Where
 from fsm.sim.runner import SimulationRun, simulate
 from tests.conftest import assert_safe, run_builtin
+from tests.test_recovery import check_recovered, crash_and_recover
 
 WAIT = "active.first_leg_filled.waiting_for_book"
 
@@ -108,3 +111,23 @@ def test_the_leading_quote_is_pulled_while_the_hedge_waits_for_the_book() -> Non
         "aesim1Lq1"]
     long_quote = next(o for o in run.result.orders if o.client_id == "aesim1Lq1")
     assert long_quote.status == "canceled" and long_quote.filled == D("0.3")
+
+
+@pytest.mark.parametrize(("name", "downtime_s", "final"), [
+    ("thin_hedge_book_never_refills", 0.1, "rolled_back"),
+    ("thin_hedge_book_refills", 0.5, "complete"),
+])
+def test_a_restart_while_waiting_decides_from_the_books_of_now(
+        name: str, downtime_s: float, final: str, tmp_path: Path) -> None:
+    """Killed right after the wait began (its read and its timer sent): the armed refill
+    timer fires at once on recovery, as the quote timer does. The books of now decide: still
+    thin, the entry rolls back; refilled meanwhile (the venues carry on through the
+    downtime), it hedges the rest from them and completes."""
+    scenario = scenarios.load_builtin(name)
+    step = next(i for i, s in enumerate(run_builtin(name).steps) if s.state == WAIT)
+    recovery = crash_and_recover(scenario, CrashPoint(step, Where.IN_FLIGHT), tmp_path,
+                                 downtime_s=downtime_s)
+    check_recovered(scenario, recovery)
+    (outcome,) = recovery.outcomes
+    assert outcome.resumed_in == WAIT
+    assert outcome.result is not None and outcome.result.final_state == final
