@@ -8,19 +8,22 @@ order's limit against its budget and every venue trade against its order's limit
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from fsm.cli.main import main
-from fsm.core import entry_effects, invariants
+from fsm.core import entry_facts, invariants
 from fsm.core import events as ev
 from fsm.core.commands import AmendOrder, Command
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.entry import EntryModel
 from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.values import EntryRequest, LegSpec
+from fsm.sim import scenario as scenarios
+from fsm.sim.runner import simulate
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
 from venues import depth
@@ -133,12 +136,42 @@ def test_the_budget_invariant_names_each_breach() -> None:
     assert invariants.within_budgets([quote]) == []
 
 
+def test_an_amend_to_cross_is_bounded_like_a_hedge() -> None:
+    """An amend that crosses is marketable: its price and the quote's fills are judged
+    against the budget it records (the quote's earlier maker fills are inside it)."""
+    quote = PlaceOrder("aeb1Sq1", "beta", simkit.SYMBOL, Leg.SHORT, Purpose.QUOTE, Side.SELL,
+                       OrderKind.LIMIT, D("0.5"), D("60006.0"))
+
+    def amend(price: str, budget: str | None = "50") -> AmendOrder:
+        return AmendOrder("aeb1Sq1", "beta", simkit.SYMBOL, D(price), D("0.5"), 0.0,
+                          None if budget is None else D(budget), MID)
+
+    fills = [("aeb1Sq1", D("60006.0")), ("aeb1Sq1", D("59999.5"))]
+    assert invariants.within_budgets([quote, amend("59700.5")], fills) == []
+    assert invariants.within_budgets([quote, amend("59700.5", None)]) == [
+        "budgets: amend aeb1Sq1 has no protective price (price 59700.5, budget None bps "
+        "from 60000.25)"]
+    assert invariants.within_budgets([quote, amend("59699.5")]) == [
+        "budgets: aeb1Sq1 is limited at 59699.5, beyond its budget of 50 bps from 60000.25"]
+    assert invariants.within_budgets([quote, amend("60000.0")], fills) == [
+        "budgets: aeb1Sq1 filled at 59999.5, outside its limit 60000.0 (50 bps from "
+        "60000.25)"]
+
+
+def test_the_shipped_amends_record_their_budget() -> None:
+    run = run_builtin("amend_to_cross")
+    assert_safe(run)
+    amends = [c for step in run.steps for c in step.commands if isinstance(c, AmendOrder)]
+    assert amends and all(a.budget_bps == D(50) and a.budget_reference is not None
+                          for a in amends)
+
+
 def test_the_invariant_catches_a_market_order_without_protection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Break the rule (the "market" hedge leaves unprotected, as before budgets) and the
     shipped run breaks invariant 9 (budgets)."""
-    monkeypatch.setattr(entry_effects, "budget_price",
+    monkeypatch.setattr(entry_facts, "budget_price",
                         lambda side, reference, budget: reference * (1 + side.sign))
     run = run_builtin("one_leg_fills_first")
     assert [v for v in run.violations if v.startswith("budgets: aesim1Sh1 is limited at")]
@@ -203,14 +236,14 @@ def test_pretrade_downsized_scenario_enters_the_smaller_size_and_says_so() -> No
 
 def test_thin_hedge_book_never_refills_rolls_back_under_the_rollback_budget() -> None:
     """The hedge takes what its budget allows (0.2 at the touch, not the bid 83 bp away);
-    the retries find nothing within it; the rollback goes out at its wider 200 bp."""
+    nothing is sent into the drained book; after the refill wait the rollback goes out at
+    its wider 200 bp (from beta's mid as read during the wait)."""
     run = run_builtin("thin_hedge_book_never_refills")
     assert_safe(run)
-    orders = {o.client_id: o for o in run.result.orders}
-    assert [(orders[c].price, orders[c].filled) for c in ("aesim1Sh1", "aesim1Sh2")] == [
-        (D("59700.5"), D("0.2")), (D("59700.5"), D("0"))]
+    hedges = [(o.price, o.filled) for o in run.result.orders if o.purpose == "hedge"]
+    assert hedges == [(D("59700.5"), D("0.2"))]
     assert [(o.price, o.filled) for o in run.result.orders if o.purpose == "rollback"] == [
-        (D("58800.5"), D("0.5")), (D("61200.0"), D("0.2"))]
+        (D("58800.5"), D("0.5")), (D("60945.0"), D("0.2"))]
     assert run.result.final_state == "rolled_back"
 
 
@@ -218,16 +251,53 @@ def test_thin_hedge_book_never_refills_rolls_back_under_the_rollback_budget() ->
 def test_pretrade_refused_impact_exits_2_naming_venue_size_and_impact(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Not a shipped scenario (every shipped one runs an entry): a file beside the tests."""
-    path = Path(__file__).parent / "data" / "pretrade_refused_impact.toml"
+    """A shipped scenario whose outcome is the refusal (``[expect] refused = true``): its
+    record on stdout, exit 2 as for any refused request, nothing sent."""
+    assert main(["simulate", "--scenario", "pretrade_refused_impact"]) == 2
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.endswith(
+        "\n\nrefused before anything was sent: short leg on beta BTC/USDT:USDT: 0.5 cannot be "
+        "hedged within the hedge budget of 50 bp at the arrival book (projected impact 33.4 bp "
+        "on average, 83.4 bp at the last level); 0.3 could be, but: short leg on beta "
+        "BTC/USDT:USDT: quantity 0.3 rounds to 0.3 at lot 0.001, below the minimum quantity "
+        "0.4\n")
+    assert main(["simulate", "--scenario", "pretrade_refused_impact", "--json"]) == 2
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["final_state"], answer["violations"]) == (None, [])
+    assert answer["refused"].startswith("short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_the_same_refusal_unexpected_is_bad_input_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without ``refused = true`` the same file is a request the checks refuse: exit 2, the
+    reason on stderr and nothing on stdout."""
+    text = scenarios.builtin_text("pretrade_refused_impact").replace("refused = true", "")
+    path = tmp_path / "refused.toml"
+    path.write_text(text)
     assert main(["simulate", "--scenario", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == (
-        "atomic-entry: short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged within the hedge "
-        "budget of 50 bp at the arrival book (projected impact 33.4 bp on average, 83.4 bp at "
-        "the last level); 0.3 could be, but: short leg on beta BTC/USDT:USDT: quantity 0.3 "
-        "rounds to 0.3 at lot 0.001, below the minimum quantity 0.4\n")
+    assert err.startswith("atomic-entry: short leg on beta BTC/USDT:USDT: 0.5 cannot be hedged")
+
+
+def test_the_refusal_scenario_sends_nothing_and_runs_no_entry() -> None:
+    assert "pretrade_refused_impact" in scenarios.builtin_names()
+    assert "pretrade_refused_impact" not in scenarios.entry_names()
+    with pytest.raises(RequestError):
+        simulate(scenarios.load_builtin("pretrade_refused_impact"))
+
+
+def test_refused_and_a_final_state_together_are_refused() -> None:
+    text = scenarios.builtin_text("pretrade_refused_impact").replace(
+        "refused = true", 'refused = true\nfinal_state = "complete"')
+    with pytest.raises(scenarios.ScenarioError, match=r"expect\.refused: expected no "
+                       "final_state beside it"):
+        scenarios.parse(text, "x.toml")
+    with pytest.raises(scenarios.ScenarioError, match=r"expect\.refused: expected true or false"):
+        scenarios.parse(text.replace("refused = true", 'refused = "yes"'), "x.toml")
 
 
 def test_the_invariant_catches_a_venue_that_ignores_the_limit(

@@ -46,6 +46,7 @@ D = Decimal
         ("retry_backoff_s", 0.05),
         ("retry_backoff_max_s", 1.0),
         ("max_book_age_s", 2.0),
+        ("refill_timeout_s", 1.0),
         ("hedge_budget_bps", D(50)),
         ("trim_budget_bps", D(50)),
         ("rollback_budget_bps", D(200)),
@@ -78,6 +79,7 @@ def test_defaults_cover_every_field() -> None:
         "retry_backoff_s",
         "retry_backoff_max_s",
         "max_book_age_s",
+        "refill_timeout_s",
         "hedge_budget_bps",
         "trim_budget_bps",
         "rollback_budget_bps",
@@ -123,7 +125,8 @@ def test_from_mapping_names_the_unknown_key() -> None:
         "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
         "max_notional, "
         "query_retry_budget, "
-        "quote_timeout_s, retry_backoff_max_s, retry_backoff_s, rollback_budget_bps, "
+        "quote_timeout_s, refill_timeout_s, retry_backoff_max_s, retry_backoff_s, "
+        "rollback_budget_bps, "
         "rollback_retry_budget, send_retry_budget, trim_budget_bps"
     )
 

@@ -195,6 +195,8 @@ INVALID = [
     _case("max_book_age_s", 0, "got 0, expected seconds in (0.01, 600.0]", "book-age-zero"),
     _case("max_book_age_s", 601, "got 601, expected seconds in (0.01, 600.0]", "book-age-above"),
     _case("max_book_age_s", "2", "got '2', expected seconds in (0.01, 600.0]", "book-age-string"),
+    _case("refill_timeout_s", 0, "got 0, expected seconds in (0.0, 600.0]", "refill-zero"),
+    _case("refill_timeout_s", 601, "got 601, expected seconds in (0.0, 600.0]", "refill-above"),
     _case("hedge_budget_bps", "0", f"got 0, expected {_BUDGET}", "hedge-budget-zero"),
     _case("trim_budget_bps", "2000.5", f"got 2000.5, expected {_BUDGET}", "trim-budget-above"),
     _case("rollback_budget_bps", 0.5, 'got 0.5, expected a decimal number written as a string '

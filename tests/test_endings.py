@@ -150,7 +150,7 @@ def test_invariant_refuses_complete_beyond_a_lot() -> None:
 
 # -------------------------------------------------------- item 9: honest timings
 
-@pytest.mark.parametrize("name", scenarios.builtin_names())
+@pytest.mark.parametrize("name", scenarios.entry_names())
 def test_no_hedge_completion_unless_the_entry_ended_hedged(name: str) -> None:
     result = run_builtin(name).result
     t = result.timings

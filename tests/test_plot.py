@@ -110,7 +110,7 @@ def test_unhedged_spans_merge_and_stop_at_the_end() -> None:
 
 @needs_matplotlib
 def test_every_shipped_scenario_draws_to_svg(tmp_path: Path) -> None:
-    names = scenarios.builtin_names()
+    names = scenarios.entry_names()
     began = time.process_time()
     for name in names:
         run, pic = _picture(name)

@@ -14,6 +14,7 @@ did not open, and the account as a whole (``invariants.shared_account``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from decimal import Decimal
 
 import attrs
@@ -21,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsm.core import invariants
-from fsm.core.commands import RaiseAlert
+from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig
 from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
@@ -147,6 +148,7 @@ class AccountRun:
     held: dict[str, Decimal]          # each venue's position before any entry
     steps: int
     lot: Decimal
+    sent: dict[str, list[Command]] = attrs.field(factory=dict)  # per entry, for invariant 9
 
 
 def run_account(world: AccountWorld) -> AccountRun:
@@ -161,10 +163,12 @@ async def _run(world: AccountWorld) -> AccountRun:
     engine = EntryEngine(venues, world.config)
     checks, failures, alerts = StepChecks(), list[BaseException](), []
     steps = 0
+    sent: dict[str, list[Command]] = {}
 
     def listen(step: Step) -> None:
         nonlocal steps
         steps += 1
+        sent.setdefault(step.entry_id, []).extend(step.commands)
         try:
             checks(step, engine, venues)
         except BaseException as exc:  # the engine swallows listener errors; we must not
@@ -219,16 +223,19 @@ async def _run(world: AccountWorld) -> AccountRun:
             results[planned.entry_id] = outcome
     lot = max(spec.market.rules.lot for spec in world.venues)
     return AccountRun(results, tuple(abandoned), tuple(refused), alerts, venues, held,
-                      steps, lot)
+                      steps, lot, sent)
 
 
 # --------------------------------------------------------------------------- checks
 
-def check_entry(result: EntryResult, venues: dict[str, SimulatedVenue]) -> None:
-    """One entry among others: safe by venue truth, and honest about what it holds."""
+def check_entry(result: EntryResult, venues: dict[str, SimulatedVenue],
+                sent: Sequence[Command] = ()) -> None:
+    """One entry among others: safe by venue truth, and honest about what it holds; its
+    marketable orders (``sent``) within their budgets by the venues' own trades."""
     assert result.final_state in invariants.ENTRY_TERMINAL
     truth = venue_filled(venues, result)
-    violations = invariants.check(result, truth, alone=False)
+    trades = [(e.client_id, e.price) for v in venues.values() for e in v.executions]
+    violations = invariants.check(result, truth, alone=False, commands=sent, executions=trades)
     assert violations == [], (result.entry_id, violations)
     assert _opened_by_rollback(result) == []
     net = result.legs["long"].filled - result.legs["short"].filled
@@ -264,7 +271,7 @@ def check_abandoned(run: AccountRun, entry_id: str) -> None:
 
 def check_run(run: AccountRun) -> None:
     for result in run.results.values():
-        check_entry(result, run.venues)
+        check_entry(result, run.venues, run.sent.get(result.entry_id, ()))
     for entry_id in run.abandoned:
         check_abandoned(run, entry_id)
     for entry_id in run.refused:  # refused before anything was sent

@@ -107,7 +107,7 @@ def steps_of(name: str) -> int:
 
 
 @settings(max_examples=examples(1), deadline=None)
-@given(st.data(), st.sampled_from(scenarios.builtin_names()), st.sampled_from(COMPARED),
+@given(st.data(), st.sampled_from(scenarios.entry_names()), st.sampled_from(COMPARED),
        st.sampled_from(DOWNTIMES))
 def test_the_rebuild_equals_the_original_venues_at_any_crash_point(
     data: st.DataObject, name: str, where: Where, downtime_s: float

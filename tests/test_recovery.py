@@ -163,7 +163,7 @@ def rows_by_step(scenario: Scenario, kill_at_s: float | None = None) -> list[lis
     return run_virtual(run())
 
 
-@pytest.mark.parametrize("name", scenarios.builtin_names())
+@pytest.mark.parametrize("name", scenarios.entry_names())
 def test_a_crash_at_any_step_of_a_builtin_scenario_is_recovered(name: str, tmp_path: Path
                                                                  ) -> None:
     scenario = scenarios.load_builtin(name)
@@ -204,7 +204,7 @@ def test_a_crash_at_any_step_after_a_kill_is_recovered(name: str, kill_at_s: flo
 def test_the_crash_points_cover_every_row_the_scenarios_take() -> None:
     """Run after the tests above (file order): each row a scenario takes was interrupted
     by a crash at each of the three positions of the step that takes it."""
-    taken = {row for name in scenarios.builtin_names()
+    taken = {row for name in scenarios.entry_names()
              for rows in rows_by_step(scenarios.load_builtin(name)) for row in rows}
     taken |= {row for name, kill_at_s in KILLED
               for rows in rows_by_step(scenarios.load_builtin(name), kill_at_s) for row in rows}

@@ -20,7 +20,7 @@ def _orders(result: EntryResult, purpose: str) -> list:  # type: ignore[type-arg
     return [o for o in result.orders if o.purpose == purpose]
 
 
-@pytest.mark.parametrize("name", scenarios.builtin_names())
+@pytest.mark.parametrize("name", scenarios.entry_names())
 def test_every_shipped_scenario_is_safe(name: str) -> None:
     run = run_builtin(name)
     assert_safe(run)
@@ -37,7 +37,7 @@ def test_every_shipped_scenario_is_safe(name: str) -> None:
         assert moved == (leg.filled if leg_name == "long" else -leg.filled)
 
 
-@pytest.mark.parametrize("name", scenarios.builtin_names())
+@pytest.mark.parametrize("name", scenarios.entry_names())
 def test_scenarios_are_deterministic(name: str) -> None:
     first, second = run_builtin(name), run_builtin(name)
     assert first.result.to_dict() == second.result.to_dict()

@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> Exit:
             else None
         try:
             run = simulation.simulate(chosen, journal)
+        except RequestError as exc:
+            if not chosen.expect_refused:
+                raise
+            return _refused(chosen, exc, args.json)
         finally:
             if journal is not None:
                 journal.close()
@@ -108,6 +112,24 @@ def run(args: argparse.Namespace) -> Exit:
             summary(result), *(f"INVARIANT BROKEN: {v}" for v in run.violations)])
     console.emit(text)  # a reader that stops early (| head) does not change the code
     return Exit.UNSAFE if run.violations else for_final_state(result.final_state)
+
+
+def refusal_text(chosen: scenarios.Scenario, exc: RequestError) -> str:
+    """What a scenario whose outcome is the pre-trade refusal prints (its golden record)."""
+    return (f"scenario: {chosen.name}: {chosen.description}\n\n"
+            f"refused before anything was sent: {exc}")
+
+
+def _refused(chosen: scenarios.Scenario, exc: RequestError, as_json: bool) -> Exit:
+    """The refusal the scenario expects: its record on stdout, and the exit code a refused
+    request has whichever command sent it (2: nothing was sent)."""
+    if as_json:
+        text = json.dumps({"scenario": chosen.name, "final_state": None, "refused": str(exc),
+                           "violations": []}, indent=2)
+    else:
+        text = refusal_text(chosen, exc)
+    console.emit(text)
+    return Exit.BAD_INPUT
 
 
 def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:

@@ -99,7 +99,9 @@ def describe_command(command: Command) -> tuple[str, str]:
         case RaiseAlert():
             return "", f"!! ALERT {command.message}"
         case ReadBook():
-            return command.venue, f"-> read book {command.symbol} (the one held is stale)"
+            why = ("nothing within the hedge budget in the one held: waiting for a refill"
+                   if command.refill else "the one held is stale")
+            return command.venue, f"-> read book {command.symbol} ({why})"
         case ReadAccount():
             fresh = ", ".join(leg.value for leg in command.fresh)
             return "", "-> read account" + (f", {fresh} position from the venue" if fresh else "")

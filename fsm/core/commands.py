@@ -22,7 +22,10 @@ class CancelOrder:
 
 @attrs.frozen
 class AmendOrder:
-    """Re-price (and re-size) a resting order in one atomic request; ``qty`` is its new total."""
+    """Re-price (and re-size) a resting order in one atomic request; ``qty`` is its new total.
+
+    An amend to cross is marketable: like a hedge it records its budget (bps) and the mid
+    it is measured from, so invariant 9 bounds its price and its fills."""
 
     client_id: str
     venue: str
@@ -30,6 +33,8 @@ class AmendOrder:
     price: Decimal
     qty: Decimal
     book_age_s: float | None = None  # the age of the book the price came from
+    budget_bps: Decimal | None = None
+    budget_reference: Decimal | None = None
 
 
 @attrs.frozen
@@ -72,11 +77,13 @@ class ReadAccount:
 @attrs.frozen
 class ReadBook:
     """Read ``leg``'s book from its venue now (answered by ``BookRead``): the book the entry
-    holds is older than ``max_book_age_s`` and an order is about to be priced from it."""
+    holds is older than ``max_book_age_s`` and an order is about to be priced from it, or
+    (``refill``) it holds nothing within the hedge budget and the entry waits for a refill."""
 
     leg: Leg
     venue: str
     symbol: str
+    refill: bool = False
 
 
 Command = (PlaceOrder | CancelOrder | AmendOrder | QueryOrder | StartTimer | CancelTimer

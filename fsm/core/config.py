@@ -160,6 +160,11 @@ class EntryConfig:
     # the minute-old touch). Live books arrive by push every fraction of a second; REST
     # polling venues and the simulator's scripted books are read again when stale.
     max_book_age_s: float = attrs.field(default=2.0, validator=_seconds_in(0.01, 600.0))
+    # How long, in all, an imbalance may wait for the hedge venue's book to refill when the
+    # book holds no tradable size within the hedge budget (a thin book our own IOC drained):
+    # then the entry rolls back, under the wider rollback budget (safety before cost). Short:
+    # a naked leg waiting costs more than a rollback's slippage in a thin market.
+    refill_timeout_s: float = attrs.field(default=1.0, validator=_seconds_in(0.0, 600.0))
     # Slippage budgets, in bps against the mid of the freshest book the entry holds for the
     # leg (at the start: the arrival mid). Every marketable order (hedge, trim, rollback)
     # is an IOC limit at the worst price its budget allows (``venues.depth.budget_price``):

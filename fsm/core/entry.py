@@ -31,6 +31,7 @@ from fsm.core.runtime import CompiledRow, EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
     FOLLOWS_BY_CHANGE,
+    REFILL_TIMER,
     RETRY_TIMER_PREFIX,
     rule_for,
 )
@@ -209,6 +210,8 @@ class EntryModel(EntryGuards, EntryEffects):
                     return ()
                 return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
                                      event.at)
+            case ev.TimerFired() if event.name == REFILL_TIMER:
+                self.refill_over = True  # every later thin book rolls back at once
             case ev.TimerFired() if rule.entry == ():
                 self.ignored += (f"timer {event.name} of nothing",)
             case ev.Kill():

@@ -18,13 +18,13 @@ from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import aggressive_price, round_down, round_price
+from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
 from fsm.core.spec import OrderState
 from fsm.core.tables.events import (
     QUOTE_TIMER,
+    REFILL_TIMER,
 )
-from venues.depth import budget_price
 from venues.market import (
     Leg,
     OrderKind,
@@ -65,14 +65,15 @@ class EntryEffects(EntryAccount):
                        ) -> tuple[Decimal, Decimal, Decimal]:
         """The budget (bps), the mid it is measured from (the freshest book held) and the
         protective price: ``price`` where it is tighter, else the budget's worst price."""
-        budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
         reference = self.books[leg].mid
-        protective = round_price(budget_price(side, reference, budget), self.rules[leg].tick,
-                                 side)
+        budget, protective = self.budget_limit(leg, purpose, side, reference)
+        if purpose is Purpose.HEDGE and leg in self.refill_reference:
+            # after a thin-book wait: never past the price the refill was judged at
+            frozen = self.budget_limit(leg, purpose, side, self.refill_reference[leg])[1]
+            price = frozen if price is None else _tighter(side, price, frozen)
         if price is None:
             return budget, reference, protective
-        tighter = min(price, protective) if side is Side.BUY else max(price, protective)
-        return budget, reference, tighter
+        return budget, reference, _tighter(side, price, protective)
 
     def _cancel(self, record: OrderRecord | None) -> None:
         if record is not None and record.live:
@@ -108,12 +109,14 @@ class EntryEffects(EntryAccount):
         lag = self.first_leg.other
         sibling = self.quote(lag)
         assert sibling is not None
-        price = self._within_budget(lag, Purpose.HEDGE, lag.side, self._crossing_price(lag))[2]
+        budget, reference, price = self._within_budget(lag, Purpose.HEDGE, lag.side,
+                                                       self._crossing_price(lag))
         self.moments.setdefault("sibling_amend_sent", self._now)
         self.moments.setdefault("first_hedge_sent", self._now)
         age = self.book_age(lag)
         self._out.extend(
-            attrs.evolve(command, book_age_s=age) if isinstance(command, AmendOrder) else command
+            attrs.evolve(command, book_age_s=age, budget_bps=budget, budget_reference=reference)
+            if isinstance(command, AmendOrder) else command
             for command in self.ledger.request_amend(
                 sibling.client_id, price, sibling.filled + self.hedge_qty(), self._now))
 
@@ -133,8 +136,24 @@ class EntryEffects(EntryAccount):
     def cancel_leading_quote(self, *_: Any) -> None:
         lag = self.lagging_leg()
         assert lag is not None
-        self.moments.setdefault("leading_quote_pulled", self._now)
-        self._cancel(self.quote(lag.other))
+        quote = self.quote(lag.other)
+        if quote is not None and quote.live and not quote.cancel_wanted:
+            self.moments.setdefault("leading_quote_pulled", self._now)
+        self._cancel(quote)
+
+    def start_refill_wait(self, *_: Any) -> None:
+        """Freeze the mid refills are judged from (the last hedge's, else the book's) and
+        arm the refill timer, once per entry: it bounds every wait together."""
+        lag = self.lagging_leg()
+        assert lag is not None
+        if lag not in self.refill_reference:
+            hedge = self._latest(Purpose.HEDGE)
+            reference = (hedge.command.budget_reference if hedge is not None
+                         and hedge.command.leg is lag else None)
+            self.refill_reference[lag] = reference or self.books[lag].mid
+        if not self.refill_started:
+            self.refill_started = True
+            self._out.append(StartTimer(REFILL_TIMER, self.config.refill_timeout_s))
 
     def place_hedge(self, *_: Any) -> None:
         lag = self.lagging_leg()
@@ -150,12 +169,14 @@ class EntryEffects(EntryAccount):
                     qty, self._crossing_price(lag), TimeInForce.IOC)
 
     def read_book(self, *_: Any) -> None:
-        """Ask for the lagging leg's book afresh: the one held is too old to price from."""
+        """Ask for the lagging leg's book afresh: the one held is too old to price from, or
+        it holds nothing within the budget (then the read is the first look at a refill)."""
         lag = self.lagging_leg()
         assert lag is not None
         spec_leg = self.request.leg(lag)
         self.book_reads_out += 1
-        self._out.append(ReadBook(lag, spec_leg.venue, spec_leg.symbol))
+        fresh = self.book_age(lag) <= self.config.max_book_age_s
+        self._out.append(ReadBook(lag, spec_leg.venue, spec_leg.symbol, refill=fresh))
 
     def _crossing_price(self, leg: Leg) -> Decimal:
         """An aggressive limit through the touch, capped by the slippage limit measured
@@ -212,3 +233,8 @@ class EntryEffects(EntryAccount):
             f"this entry holds {holds}",
             {"net": self.imbalance(), **self.residuals()},
         ))
+
+
+def _tighter(side: Side, price: Decimal, other: Decimal) -> Decimal:
+    """The more protective of two limits for a taker on ``side``."""
+    return min(price, other) if side is Side.BUY else max(price, other)

@@ -18,8 +18,9 @@ from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import round_down
+from fsm.core.pricing import round_down, round_price
 from fsm.core.values import EntryRequest
+from venues.depth import budget_price, quantity_up_to
 from venues.market import (
     Book,
     Leg,
@@ -67,6 +68,14 @@ class EntryFacts:
         self.book_venue_at: dict[Leg, float | None] = {}
         self.book_reads_failed = 0  # book reads failed in a row (reset by any fresh book)
         self.book_reads_out = 0  # ``ReadBook`` commands not answered yet
+        # The thin-book wait (``waiting_for_book``): the refill timer is armed once per
+        # entry and bounds every wait together; once it fired, a thin book rolls back. A
+        # wait judges refills against the mid its hedge was priced from (per leg): a book
+        # drained on one side moves its own mid toward the far levels, and must not
+        # thereby count as refilled.
+        self.refill_started = False
+        self.refill_over = False
+        self.refill_reference: dict[Leg, Decimal] = {}
         # as at Start: what the entry's cost is measured against (fsm.core.economics)
         self.arrival_books: dict[Leg, Book] = {}
         self.rules: dict[Leg, MarketRules] = {}
@@ -167,6 +176,37 @@ class EntryFacts:
 
     def _tradable(self, leg: Leg, side: Side, qty: Decimal) -> bool:
         return self.rules[leg].tradable(qty, self.books[leg].far_touch(side))
+
+    def budget_limit(self, leg: Leg, purpose: Purpose, side: Side,
+                     reference: Decimal) -> tuple[Decimal, Decimal]:
+        """The leg's budget (bps) for ``purpose`` and the worst price it allows from
+        ``reference``, rounded to the tick toward it."""
+        budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
+        return budget, round_price(budget_price(side, reference, budget), self.rules[leg].tick,
+                                   side)
+
+    def hedge_reference(self, leg: Leg) -> Decimal:
+        """The mid a hedge budget on ``leg`` is judged from: the freshest book's, unless a
+        thin-book wait froze the one its hedge was priced from."""
+        return self.refill_reference.get(leg) or self.books[leg].mid
+
+    def hedge_room(self, leg: Leg) -> Decimal:
+        """What the leg's book can still take within the hedge budget, as far as we know.
+
+        The book's size up to the budget's price, less what our own hedges sent since the
+        book arrived have taken from it: a book seen before an IOC that drained it shows
+        what is gone. (A book that arrived after the hedge was sent is taken as it is.)
+        """
+        side = leg.side
+        limit = self.budget_limit(leg, Purpose.HEDGE, side, self.hedge_reference(leg))[1]
+        room = quantity_up_to(self.books[leg], side, limit)
+        since = self.book_at.get(leg, float("-inf"))
+        for record in self.ledger.orders.values():
+            command = record.command
+            if command.purpose is Purpose.HEDGE and command.leg is leg \
+                    and record.submitted_at >= since:
+                room -= record.filled
+        return room
 
     def _needs_hedge(self) -> bool:
         lag = self.lagging_leg()

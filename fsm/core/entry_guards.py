@@ -208,3 +208,17 @@ class EntryGuards(EntryFacts):
     def book_read_budget_left(self, *_: Any) -> bool:
         """Book reads failed in a row fewer times than the hedge budget allows attempts."""
         return self.book_reads_failed < 1 + self.config.hedge_retry_budget
+
+    # -- the thin-book wait: what the budget cannot take now waits for a refill
+    def hedge_book_thin(self, *_: Any) -> bool:
+        """The imbalance needs a hedge, and the lagging venue's book holds no tradable size
+        of it within the hedge budget (``hedge_room``: what our own IOCs took is gone)."""
+        lag = self.lagging_leg()
+        if lag is None or not self._needs_hedge():
+            return False
+        qty = round_down(min(self.hedge_room(lag), self.hedge_qty()), self.rules[lag].lot)
+        return not self._tradable(lag, lag.side, qty)
+
+    def refill_time_left(self, *_: Any) -> bool:
+        """The refill timer has not fired: a thin book may still be waited for."""
+        return not self.refill_over

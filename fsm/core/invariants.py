@@ -255,20 +255,30 @@ def within_budgets(commands: Iterable[object],
                    executions: Iterable[tuple[str, Decimal]] = ()) -> list[str]:
     """9. Every marketable order has a protective price and no fill lands outside its budget.
 
-    A hedge, trim or rollback must carry its budget (bps), the mid it is measured from
-    and a limit no worse than the price they allow; ``executions`` are the venues' own
-    trades (client id, price), each checked against its order's limit.
+    A hedge, trim or rollback, and an amend (only ever to cross, as the hedge), must carry
+    its budget (bps), the mid it is measured from and a limit no worse than the price they
+    allow; ``executions`` are the venues' own trades (client id, price), each checked
+    against its order's limit (an amended quote's earlier maker fills are at its quote
+    price, inside the amended limit).
     """
+    commands = list(commands)
     out, limited = [], {}
+    sides = {c.client_id: c.side for c in commands if isinstance(c, PlaceOrder)}
     for command in commands:
-        if not isinstance(command, PlaceOrder) or command.purpose is Purpose.QUOTE:
+        if isinstance(command, AmendOrder):
+            what, side = "amend", sides.get(command.client_id)
+            if side is None:
+                continue  # an amend of an order this list does not hold: nothing to judge
+        elif isinstance(command, PlaceOrder) and command.purpose is not Purpose.QUOTE:
+            what, side = command.purpose.value, command.side
+        else:
             continue
         cid, price = command.client_id, command.price
         budget, reference = command.budget_bps, command.budget_reference
         if price is None or budget is None or reference is None:
-            out.append(f"budgets: {command.purpose.value} {cid} has no protective price "
+            out.append(f"budgets: {what} {cid} has no protective price "
                        f"(price {price}, budget {budget} bps from {reference})")
-        elif cost_bps(command.side, price, reference) > budget:
+        elif cost_bps(side, price, reference) > budget:
             out.append(f"budgets: {cid} is limited at {price}, beyond its budget of "
                        f"{budget} bps from {reference}")
         else:
@@ -276,7 +286,7 @@ def within_budgets(commands: Iterable[object],
     for cid, fill_price in executions:
         order = limited.get(cid)
         if order is not None and order.price is not None and not within(
-                order.side, fill_price, order.price):
+                sides[cid], fill_price, order.price):
             out.append(f"budgets: {cid} filled at {fill_price}, outside its limit "
                        f"{order.price} ({order.budget_bps} bps from {order.budget_reference})")
     return out

@@ -78,6 +78,9 @@ class Scenario:
     request: EntryRequest
     expect_final_state: str | None
     text: str = attrs.field(default="", repr=False, eq=False)  # the TOML it was read from
+    # ``[expect] refused = true``: the pre-trade checks refuse the request, nothing is sent,
+    # and that is the outcome the scenario shows (``simulate`` prints it, exit 2).
+    expect_refused: bool = False
 
     def build_venues(self) -> dict[str, SimulatedVenue]:
         """Fresh venues: a scenario can be run many times, each run from its start."""
@@ -269,11 +272,15 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
     finals = sorted(spec.terminal_names(spec.ENTRY_STATES))
     if expect_state is not None and expect_state not in finals:
         expect.fail("expect.final_state", f"one of {', '.join(finals)}", expect_state)
+    expect_refused = expect.boolean("refused", False)
+    if expect_refused and expect_state is not None:
+        expect.fail("expect.refused", "no final_state beside it: a refused request never "
+                    "starts an entry", True)
     expect.done()
     scenario = Scenario(
         name=top.string("name", default_name), description=top.string("description", ""),
         source=source, venues=tuple(venues), config=config, request=request,
-        expect_final_state=expect_state, text=text,
+        expect_final_state=expect_state, text=text, expect_refused=expect_refused,
     )
     top.done()
     return scenario
@@ -324,6 +331,13 @@ def _builtin_dir() -> Any:
 
 def builtin_names() -> list[str]:
     return sorted(p.name[:-5] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+@functools.cache
+def entry_names() -> tuple[str, ...]:
+    """The built-in scenarios that run an entry: all but those whose outcome is the
+    pre-trade refusal (``[expect] refused = true``)."""
+    return tuple(name for name in builtin_names() if not load_builtin(name).expect_refused)
 
 
 def builtin_text(name: str) -> str:

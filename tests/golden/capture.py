@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fsm.cli.simulate import refusal_text
 from fsm.cli.timeline import render, summary
+from fsm.core.pretrade import RequestError
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import simulate
 
@@ -24,7 +26,12 @@ HERE = Path(__file__).parent
 
 def record(name: str) -> str:
     chosen = scenarios.load_builtin(name)
-    run = simulate(chosen)
+    try:
+        run = simulate(chosen)
+    except RequestError as exc:  # a scenario whose outcome is the pre-trade refusal
+        if not chosen.expect_refused:
+            raise
+        return refusal_text(chosen, exc) + "\n"
     out: dict[str, Any] = run.result.to_dict()
     for step in out.get("path", []):
         step.pop("row", None)

@@ -20,6 +20,9 @@ Entry triggers:
 * ``kill`` / ``fatal``: stop and flatten (asked for, or forced by a venue).
 * ``account_read``: the engine's account view arrived (``fsm.core.entry_account``).
 * ``book_read``: a book asked for arrived (or could not be read); hedges need fresh books.
+* ``book_update``: a venue pushed a new book (a thin book waited on may have refilled).
+* ``refill_timeout``: the refill timer fired: the time an imbalance may wait, in all, for
+  a thin hedge book to refill is over.
 * ``evaluate``: fired by the model itself after every event, in states that decide
   from the books rather than from one event, until no row applies.
 """
@@ -47,6 +50,8 @@ class EntryTrigger(StrEnum):
     EVALUATE = "evaluate"
     ACCOUNT_READ = "account_read"
     BOOK_READ = "book_read"
+    BOOK_UPDATE = "book_update"
+    REFILL_TIMEOUT = "refill_timeout"
 
 
 class EntryGuard(StrEnum):
@@ -65,6 +70,7 @@ class EntryGuard(StrEnum):
     EXPOSURE_FLATTENABLE = "exposure_flattenable"
     HEDGE_BLOCKED = "hedge_blocked"
     HEDGE_BOOK_STALE = "hedge_book_stale"
+    HEDGE_BOOK_THIN = "hedge_book_thin"
     HEDGE_BUDGET_SPENT = "hedge_budget_spent"
     HEDGE_SETTLED = "hedge_settled"
     HEDGE_UNSENDABLE = "hedge_unsendable"
@@ -79,6 +85,7 @@ class EntryGuard(StrEnum):
     PART_HEDGED = "part_hedged"
     QUOTES_SETTLED = "quotes_settled"
     REDUCE_ONLY_REFUSED = "reduce_only_refused"
+    REFILL_TIME_LEFT = "refill_time_left"
     RECONCILE_NEEDED = "reconcile_needed"
     ROLLBACK_BUDGET_LEFT = "rollback_budget_left"
     SIBLING_AMENDABLE = "sibling_amendable"
@@ -108,6 +115,7 @@ class EntryEffect(StrEnum):
     READ_POSITIONS = "read_positions"
     RAISE_UNBALANCED_ALERT = "raise_unbalanced_alert"
     START_QUOTE_TIMER = "start_quote_timer"
+    START_REFILL_WAIT = "start_refill_wait"
 
 
 EntryRow = Row[EntryState, EntryTrigger, EntryGuard, EntryEffect]
@@ -124,6 +132,9 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.FILL, EntryState.ACTIVE, None, "Count the fill; the state decides what it means in evaluate."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ACTIVE, None, "An account view nobody waits for: remembered."),
     EntryRow(EntryTrigger.BOOK_READ, EntryState.ACTIVE, None, "A book nobody waits for: remembered for the next decision."),
+    EntryRow(EntryTrigger.BOOK_UPDATE, EntryState.ACTIVE, None, "A pushed book: remembered, fresh, for the next decision."),
+    EntryRow(EntryTrigger.REFILL_TIMEOUT, EntryState.ACTIVE, None, "The refill time is over while no thin book is waited for: "
+        "a later thin book rolls back at once."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ACTIVE, EntryState.GIVING_UP, "An order stayed unknown through every query its budget "
         "allows: stop, cancel every other live order; flatten nothing yet.",
         guards=(EntryGuard.ORDER_UNRESOLVED,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
@@ -161,7 +172,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.HEDGING, "Every cancel is confirmed and the imbalance needs a hedge: send it at "
         "once (what reconciling would decide, one transition sooner), if its book is fresh.",
         guards=(EntryGuard.CANCELS_SETTLED, EntryGuard.IMBALANCE_HEDGEABLE),
-        unless=(EntryGuard.HEDGE_BOOK_STALE,), effects=(EntryEffect.PLACE_HEDGE,)),
+        unless=(EntryGuard.HEDGE_BOOK_STALE, EntryGuard.HEDGE_BOOK_THIN), effects=(EntryEffect.PLACE_HEDGE,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.FIRST_LEG_CANCELLING, EntryState.RECONCILING, "Every cancel is confirmed or its order filled: settle quantities.",
         guards=(EntryGuard.CANCELS_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.FIRST_LEG_CANCELLING, "The imbalance needs the venue whose quote still rests: cancel it first.",
@@ -172,6 +183,14 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.ROLLING_BACK, "The lagging venue's book could not be read through every retry the "
         "hedge budget allows: nothing can be priced there; roll back now rather than hedge blind.",
         guards=(EntryGuard.IMBALANCE_HEDGEABLE, EntryGuard.HEDGE_BOOK_STALE), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.WAITING_FOR_BOOK, "The lagging venue's book holds no tradable size within "
+        "the hedge budget (thin, or what it showed was taken by our own IOC): pull the leading "
+        "quote, read the book again and wait for it to refill, the refill timer running.",
+        guards=(EntryGuard.IMBALANCE_HEDGEABLE, EntryGuard.HEDGE_BOOK_THIN, EntryGuard.REFILL_TIME_LEFT),
+        effects=(EntryEffect.CANCEL_LEADING_QUOTE, EntryEffect.READ_BOOK, EntryEffect.START_REFILL_WAIT)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.ROLLING_BACK, "The book is thin again and the refill time is over: "
+        "roll back under the wider rollback budget (safety before cost).",
+        guards=(EntryGuard.IMBALANCE_HEDGEABLE, EntryGuard.HEDGE_BOOK_THIN), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.HEDGING, "Hedge the imbalance on the lagging venue, priced from its fresh book.",
         guards=(EntryGuard.IMBALANCE_HEDGEABLE,), effects=(EntryEffect.PLACE_HEDGE,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.RECONCILING, EntryState.MAKER_QUOTING, "Balanced within dust while the maker leg still quotes.",
@@ -225,6 +244,12 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         "(a fresh book prices the hedge; a failed read reads again while the budget lasts).", unless=(EntryGuard.BOOK_READ_PENDING,)),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.READING_BOOK, EntryState.RECONCILING, "Every order settled again while the book was being "
         "read (after a recovery the read is lost): decide afresh.", guards=(EntryGuard.ORDERS_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.WAITING_FOR_BOOK, EntryState.RECONCILING, "The book refilled: a book pushed or read since "
+        "holds a tradable size within the budget (measured from the mid the wait began at), or "
+        "nothing needs a hedge any more: decide again.", unless=(EntryGuard.HEDGE_BOOK_THIN,)),
+    EntryRow(EntryTrigger.REFILL_TIMEOUT, EntryState.WAITING_FOR_BOOK, EntryState.ROLLING_BACK, "The book did not refill within "
+        "refill_timeout_s: roll back under the wider rollback budget (safety before cost).",
+        guards=(EntryGuard.HEDGE_BOOK_THIN,), effects=(EntryEffect.CANCEL_LIVE_ORDERS,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.TRIMMING, EntryState.RECONCILING, "The trim order is terminal: settle again.",
         guards=(EntryGuard.TRIM_SETTLED,)),
     EntryRow(EntryTrigger.EVALUATE, EntryState.MAKER_QUOTING, EntryState.RECONCILING, "A maker fill widened the imbalance, or the maker quote ended.",
@@ -242,6 +267,8 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
         guards=(EntryGuard.CANCEL_BUDGET_SPENT,), effects=(EntryEffect.RAISE_RESIDUAL_ALERT,)),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.ROLLING_BACK, None, "Note the order's new lifecycle state."),
     EntryRow(EntryTrigger.BOOK_READ, EntryState.ROLLING_BACK, None, "A late book: remembered."),
+    EntryRow(EntryTrigger.BOOK_UPDATE, EntryState.ROLLING_BACK, None, "A pushed book: remembered; flatten orders are priced from it."),
+    EntryRow(EntryTrigger.REFILL_TIMEOUT, EntryState.ROLLING_BACK, None, "The refill timer no longer matters."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.ROLLBACK_CANCELLING, None, "A late account view: remembered, the next round asks again."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.FLATTENING, None, "A late account view: remembered, the next round asks again."),
     EntryRow(EntryTrigger.EVALUATE, EntryState.ROLLBACK_CANCELLING, EntryState.READING_ACCOUNT, "Every order is terminal and this entry holds a position: ask "
@@ -279,6 +306,8 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     EntryRow(EntryTrigger.FILL, EntryState.GIVING_UP, None, "Count the fill; it changes the residual reported."),
     EntryRow(EntryTrigger.ACCOUNT_READ, EntryState.GIVING_UP, None, "An account view nobody waits for: remembered."),
     EntryRow(EntryTrigger.BOOK_READ, EntryState.GIVING_UP, None, "A late book: remembered."),
+    EntryRow(EntryTrigger.BOOK_UPDATE, EntryState.GIVING_UP, None, "A pushed book: remembered."),
+    EntryRow(EntryTrigger.REFILL_TIMEOUT, EntryState.GIVING_UP, None, "The refill timer no longer matters."),
     EntryRow(EntryTrigger.ORDER_UPDATE, EntryState.GIVING_UP, None, "Note the order's new lifecycle state."),
     EntryRow(EntryTrigger.EVALUATE, EntryState.GIVING_UP, EntryState.ROLLING_BACK, "A late answer resolved every order after all: roll back as a kill "
         "would, sized from the fills now known.", guards=(EntryGuard.ORDERS_SETTLED,)),
@@ -290,6 +319,7 @@ ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
     # -- killed before it started (while its markets were read): last, so no row moves
     EntryRow(EntryTrigger.KILL, EntryState.NEW, EntryState.WITHDRAWN, "Killed before anything was sent: "
         "nothing to withdraw, nothing opened."),
+    EntryRow(EntryTrigger.BOOK_UPDATE, EntryState.NEW, None, "A pushed book before the start: remembered."),
 )
 
 ENTRY_INITIAL = EntryState.NEW

@@ -31,6 +31,7 @@ class EntryState(StrEnum):
     READING_ACCOUNT = "rolling_back.reading_account"
     TRIM_READING = "active.first_leg_filled.reading_account"
     READING_BOOK = "active.first_leg_filled.reading_book"
+    WAITING_FOR_BOOK = "active.first_leg_filled.waiting_for_book"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -84,6 +85,9 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                           "account view, read afresh from the venue after a reduce-only refusal."),
                     State(EntryState.READING_BOOK, "Before a hedge: the lagging venue's book is "
                           "older than max_book_age_s; waiting for it to be read again."),
+                    State(EntryState.WAITING_FOR_BOOK, "The lagging venue's book holds no "
+                          "tradable size within the hedge budget (thin, or drained by our own "
+                          "IOC): waiting for it to refill, under refill_timeout_s in all."),
                 ),
             ),
         ),

@@ -23,6 +23,7 @@ from fsm.core.tables.order import OrderTrigger
 from venues.market import OrderStatus
 
 QUOTE_TIMER = "quote_timeout"
+REFILL_TIMER = "book_refill"
 RETRY_TIMER_PREFIX = "retry."
 
 
@@ -112,11 +113,13 @@ _ANY = None
 
 EVENT_RULES: tuple[EventRule, ...] = (
     EventRule(ev.Start, "The books were read: begin.", entry=(EntryTrigger.START,)),
-    EventRule(ev.BookUpdate, "A new book pushed: remembered, fresh, for the next decision.",
-              entry=()),
+    EventRule(ev.BookUpdate, "A new book pushed: remembered, fresh, for the next decision "
+              "(a thin book waited on may have refilled).", entry=(EntryTrigger.BOOK_UPDATE,)),
     EventRule(ev.BookRead, "The book asked for (``ReadBook``'s answer), or why it could not "
               "be read: decide again.", entry=(EntryTrigger.BOOK_READ,)),
     EventRule(ev.TimerFired, "The quote timer.", timer=QUOTE_TIMER, entry=(EntryTrigger.TIMEOUT,)),
+    EventRule(ev.TimerFired, "The refill timer: a thin hedge book has had its time to refill.",
+              timer=REFILL_TIMER, entry=(EntryTrigger.REFILL_TIMEOUT,)),
     EventRule(ev.TimerFired, "An order's backoff timer, if its retry is still pending.",
               timer=RETRY_TIMER_PREFIX, order=(OrderTrigger.RETRY_DUE,)),
     EventRule(ev.TimerFired, "Any other timer: of nothing this entry knows; ignored.", entry=()),
