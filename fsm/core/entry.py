@@ -25,8 +25,10 @@ from fsm.core.config import EntryConfig
 from fsm.core.entry_effects import EntryEffects
 from fsm.core.entry_facts import Transition
 from fsm.core.entry_guards import EntryGuards
+from fsm.core.fees import rates_for
 from fsm.core.ledger import Change
 from fsm.core.orders import OrderRecord
+from fsm.core.planner import plan_entry
 from fsm.core.runtime import CompiledRow, EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
@@ -35,6 +37,7 @@ from fsm.core.tables.events import (
     rule_for,
 )
 from fsm.core.values import EntryRequest
+from venues.market import Leg
 
 __all__ = ["EVALUATING", "MAX_EVALUATIONS", "TERMINAL", "EntryModel", "Transition"]
 
@@ -194,6 +197,12 @@ class EntryModel(EntryGuards, EntryEffects):
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
+                self.plan = plan_entry(
+                    self.request, self.config, self.rules, self.books,
+                    {leg: rates_for(self.request.leg(leg).venue, self.request.leg(leg).symbol,
+                                    self.rules.get(leg), self.config.fees)
+                     for leg in (Leg.LONG, Leg.SHORT)},
+                    conservative=event.conservative)
             case ev.BookUpdate():
                 self.keep_book(event.leg, event.book, event.at, event.venue_at)
             case ev.BookRead():

@@ -18,6 +18,7 @@ from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
 from fsm.core.orders import OrderRecord
+from fsm.core.planner import Plan
 from fsm.core.pricing import round_down
 from fsm.core.values import EntryRequest
 from venues.market import (
@@ -72,6 +73,9 @@ class EntryFacts:
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None
+        # How the legs start and the leg left behind is hedged (``fsm.core.planner``),
+        # decided at ``start`` from the arrival books; None before it.
+        self.plan: Plan | None = None
         self.stop_reason: str | None = None
         self.hedge_attempts = 0
         self.trim_attempts = 0

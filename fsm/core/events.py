@@ -37,6 +37,8 @@ class Start:
     books: dict[Leg, Book]
     rules: dict[Leg, MarketRules]
     positions: dict[Leg, Decimal] = attrs.field(factory=dict)
+    # The circuit breaker's conservative mode: the planner sends both legs as takers.
+    conservative: bool = False
 
 
 @attrs.frozen

@@ -31,6 +31,9 @@ class EntryState(StrEnum):
     READING_ACCOUNT = "rolling_back.reading_account"
     TRIM_READING = "active.first_leg_filled.reading_account"
     READING_BOOK = "active.first_leg_filled.reading_book"
+    # planner (issue 16)
+    TAKING = "active.first_leg_filled.taking"
+    HEDGE_WAITING = "active.first_leg_filled.hedge_waiting"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -84,6 +87,13 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                           "account view, read afresh from the venue after a reduce-only refusal."),
                     State(EntryState.READING_BOOK, "Before a hedge: the lagging venue's book is "
                           "older than max_book_age_s; waiting for it to be read again."),
+                    # -- planner (issue 16): a taker start, the adaptive hedge
+                    State(EntryState.TAKING, "The plan sent the other leg as a taker "
+                          "(an IOC at its budget price): it ends by itself, filled or not; "
+                          "nothing to cancel, wait for it before settling."),
+                    State(EntryState.HEDGE_WAITING, "Adaptive hedge: the leg left behind "
+                          "keeps its quote as a tight limit for at most the plan's tau*; "
+                          "then it is cancelled and the rest is hedged at market."),
                 ),
             ),
         ),

@@ -23,6 +23,7 @@ from fsm.core.tables.order import OrderTrigger
 from venues.market import OrderStatus
 
 QUOTE_TIMER = "quote_timeout"
+HEDGE_TIMER = "hedge_wait"  # the adaptive hedge's tau* (fsm.core.planner)
 RETRY_TIMER_PREFIX = "retry."
 
 
@@ -117,6 +118,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
     EventRule(ev.BookRead, "The book asked for (``ReadBook``'s answer), or why it could not "
               "be read: decide again.", entry=(EntryTrigger.BOOK_READ,)),
     EventRule(ev.TimerFired, "The quote timer.", timer=QUOTE_TIMER, entry=(EntryTrigger.TIMEOUT,)),
+    EventRule(ev.TimerFired, "The adaptive hedge's wait (tau*).", timer=HEDGE_TIMER,
+              entry=(EntryTrigger.HEDGE_WAIT_OVER,)),
     EventRule(ev.TimerFired, "An order's backoff timer, if its retry is still pending.",
               timer=RETRY_TIMER_PREFIX, order=(OrderTrigger.RETRY_DUE,)),
     EventRule(ev.TimerFired, "Any other timer: of nothing this entry knows; ignored.", entry=()),
