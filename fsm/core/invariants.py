@@ -18,7 +18,7 @@ from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
 from fsm.core.spec import EntryState, OrderState
 from venues.depth import cost_bps, within
-from venues.market import PlaceOrder, Purpose
+from venues.market import PlaceOrder, Purpose, TimeInForce
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 ORDER_TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -254,14 +254,15 @@ def within_budgets(commands: Iterable[object],
                    executions: Iterable[tuple[str, Decimal]] = ()) -> list[str]:
     """9. Every marketable order has a protective price and no fill lands outside its budget.
 
-    A hedge, trim or rollback must carry its budget (bps), the mid it is measured from
-    and a limit no worse than the price they allow; ``executions`` are the venues' own
-    trades (client id, price), each checked against its order's limit.
+    A hedge, trim, rollback or taker-start quote (an IOC) must carry its budget (bps), the
+    mid it is measured from and a limit no worse than the price they allow; ``executions``
+    are the venues' own trades (client id, price), each checked against its order's limit.
     """
     out, limited = [], {}
     for command in commands:
-        if not isinstance(command, PlaceOrder) or command.purpose is Purpose.QUOTE:
-            continue
+        if not isinstance(command, PlaceOrder) or (
+                command.purpose is Purpose.QUOTE and command.time_in_force is not TimeInForce.IOC):
+            continue  # a resting quote; a quote the plan sends as taker IOC is marketable
         cid, price = command.client_id, command.price
         budget, reference = command.budget_bps, command.budget_reference
         if price is None or budget is None or reference is None:

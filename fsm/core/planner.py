@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -102,6 +103,26 @@ class Plan:
         if self.hedge is not PlanHedge.ADAPTIVE or self.takes(leg):
             return 0.0
         return self.leg(leg).hedge_wait_s
+
+    @property
+    def todays(self) -> bool:
+        """Both legs quote and the hedge goes at market, as the config's default asks: the
+        behaviour before the planner (results and timelines name only other plans)."""
+        return (self.chosen_by == "config" and self.name == "maker_maker"
+                and self.hedge is PlanHedge.MARKET)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, Decimals as strings (the result's ``plan``)."""
+        return {
+            "name": self.name, "hedge": self.hedge.value, "chosen_by": self.chosen_by,
+            "reason": self.reason, "volatility_bp": str(self.volatility_bp),
+            "costs_bp": {name: str(cost) for name, cost in self.costs_bp},
+            "legs": {lp.leg.value: {
+                "start": lp.start, "offset": None if lp.offset is None else str(lp.offset),
+                "taker_bp": str(lp.taker_bp), "maker_bp": str(lp.maker_bp),
+                "gap_bp": str(lp.gap_bp), "fill_probability": str(lp.fill_probability),
+                "hedge_wait_s": self.hedge_wait_s(lp.leg)} for lp in (self.long, self.short)},
+        }
 
     def summary(self) -> str:
         """One line for logs and timelines."""
@@ -262,8 +283,9 @@ def _why(choice: PlanChoice, costs: Mapping[PlanChoice, Decimal], legs: Mapping[
          sigma: Decimal) -> str:
     dual = costs[PlanChoice.TAKER_TAKER]
     if choice is PlanChoice.TAKER_TAKER:
+        best = min(cost for plan, cost in costs.items() if plan is not PlanChoice.TAKER_TAKER)
         return (f"waiting saves less than {MIN_EDGE_BP} bp at {sigma} bp/sqrt(s): the best "
-                f"maker plan costs {_bp(min(costs.values()))} bp against {_bp(dual)} bp")
+                f"maker plan costs {_bp(best)} bp against {_bp(dual)} bp")
     if choice is PlanChoice.MAKER_MAKER:
         return (f"both quote: {_bp(costs[choice])} bp expected against {_bp(dual)} bp "
                 "for dual taker")

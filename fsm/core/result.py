@@ -20,6 +20,7 @@ from fsm.core import economics
 from fsm.core.economics import Economics
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
+from fsm.core.planner import Plan
 from fsm.core.spec import AMEND_INITIAL, EntryState
 from fsm.core.values import average_price
 from venues.market import (
@@ -144,6 +145,9 @@ class EntryResult:
     # The size asked for when the pre-trade check downsized the entry to its hedge budget
     # (in the JSON only then).
     downsized_from: Decimal | None = None
+    # How the legs started and the hedge went (``fsm.core.planner``); in the JSON only
+    # when it is not today's default (both quote, market hedge).
+    plan: Plan | None = attrs.field(default=None, metadata={"json": False})
 
     @property
     def succeeded(self) -> bool:
@@ -155,6 +159,8 @@ class EntryResult:
             self, recurse=True, filter=lambda field, _: field.metadata.get("json", True)))
         if plain.get("downsized_from") is None:
             plain.pop("downsized_from", None)
+        if self.plan is not None and not self.plan.todays:
+            plain["plan"] = self.plan.as_dict()
         return plain
 
 
@@ -212,6 +218,7 @@ def build_result(
         started_at=start,
         reference_price=model.reference_price,
         downsized_from=model.request.downsized_from,
+        plan=model.plan,
     )
 
 
