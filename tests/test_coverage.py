@@ -54,11 +54,12 @@ def test_every_shipped_scenario_takes_a_start_row(runs: list[coverage.Simulation
 
 def test_order_rows_are_read_from_each_order_record(runs: list[coverage.SimulationRun]) -> None:
     """The order table's coverage comes from the rows each order recorded: every shipped
-    scenario has an order the venue acknowledged, so every one takes that row."""
+    scenario but the dual taker (two IOCs filled before any acknowledgement) has an order
+    the venue acknowledged, so every one takes that row."""
     order = {table.table: table for table in coverage.measure(runs)}["order"]
     (ack,) = [i for i, row in enumerate(spec.ORDER_TRANSITIONS)
               if row.trigger == "accept" and row.source == "pending_new"]
-    assert sorted(order.taken_by[ack]) == scenarios.builtin_names()
+    assert set(scenarios.builtin_names()) - set(order.taken_by[ack]) == {"plan_dual_taker"}
     assert order.figure == f"{len(order.changing) - len(order.never)} of {len(order.changing)}"
 
 
