@@ -1,0 +1,111 @@
+"""The plan in the entry (issue 16 item 2): a leg that starts as taker, the adaptive hedge,
+the breaker's conservative mode, and the plan in results; the rows of the planner block
+of ``fsm.core.tables.entry`` driven through the model and the shipped scenarios."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from fsm.core import entry_effects
+from fsm.core import events as ev
+from fsm.core.commands import CancelOrder, Command, StartTimer
+from fsm.core.config import EntryConfig
+from fsm.core.entry import EntryModel
+from tests import simkit
+from tests.conftest import assert_safe, run_builtin
+from venues.market import Leg, PlaceOrder, Purpose, TimeInForce
+
+D = Decimal
+MID = D("60000.25")  # simkit.BOOK's
+
+
+def start(config: EntryConfig, conservative: bool = False) -> tuple[EntryModel, list[Command]]:
+    model = EntryModel("p1", simkit.request(), config)
+    out = model.handle(ev.Start(0.0, {Leg.LONG: simkit.BOOK, Leg.SHORT: simkit.BOOK},
+                                {Leg.LONG: simkit.RULES, Leg.SHORT: simkit.RULES},
+                                conservative=conservative))
+    return model, out
+
+
+def places(out: list[Command]) -> list[PlaceOrder]:
+    return [c for c in out if isinstance(c, PlaceOrder)]
+
+
+def test_the_default_config_quotes_both_legs_as_before() -> None:
+    model, out = start(EntryConfig())
+    assert [(p.leg, p.time_in_force) for p in places(out)] == [
+        (Leg.LONG, TimeInForce.GTC), (Leg.SHORT, TimeInForce.GTC)]
+    assert model.plan is not None and model.plan.todays
+
+
+def test_a_taker_start_is_an_ioc_at_its_hedge_budget_price() -> None:
+    _, out = start(EntryConfig(plan="taker_maker"))
+    taker, maker = places(out)  # the taker goes first
+    assert (taker.leg, taker.purpose, taker.time_in_force) == (
+        Leg.LONG, Purpose.QUOTE, TimeInForce.IOC)
+    # 60000.25 * 1.005 = 60300.25125, down to the tick: the hedge budget's worst price
+    assert (taker.price, taker.budget_bps, taker.budget_reference) == (D("60300.0"), D(50), MID)
+    assert (maker.leg, maker.time_in_force, maker.budget_bps) == (
+        Leg.SHORT, TimeInForce.GTC, None)
+
+
+def test_conservative_mode_sends_both_legs_as_takers_whatever_the_config() -> None:
+    model, out = start(EntryConfig(), conservative=True)
+    assert [p.time_in_force for p in places(out)] == [TimeInForce.IOC, TimeInForce.IOC]
+    assert model.plan is not None and model.plan.chosen_by == "conservative"
+
+
+def test_dual_taker_cancels_nothing_and_completes() -> None:
+    run = run_builtin("plan_dual_taker")
+    assert_safe(run)
+    assert run.result.final_state == "complete"
+    assert not [c for s in run.steps for c in s.commands if isinstance(c, CancelOrder)]
+    assert "active.first_leg_filled.taking" in [s.state for s in run.steps]
+    assert {o.purpose for o in run.result.orders} == {"quote"}
+    assert run.result.to_dict()["plan"]["name"] == "taker_taker"
+
+
+def test_maker_taker_start_the_maker_fills_as_the_hedge_no_hedge_order() -> None:
+    run = run_builtin("plan_maker_taker_start")
+    assert_safe(run)
+    assert [o.purpose for o in run.result.orders] == ["quote", "quote"]
+    assert {name: leg.liquidity for name, leg in run.result.economics.legs.items()} == {
+        "long": "maker", "short": "taker"}
+
+
+def _hedge_wait(run_steps: tuple[object, ...]) -> tuple[float, float]:
+    """(when the hedge wait started, when the quote left behind was cancelled), in s."""
+    started = cancelled = None
+    for step in run_steps:
+        for command in step.commands:  # type: ignore[attr-defined]
+            if isinstance(command, StartTimer) and command.name == "hedge_wait":
+                started = step.event.at  # type: ignore[attr-defined]
+            if isinstance(command, CancelOrder) and cancelled is None:
+                cancelled = step.event.at  # type: ignore[attr-defined]
+    assert started is not None and cancelled is not None
+    return started, cancelled
+
+
+def test_the_adaptive_hedge_waits_tau_star_before_cancel_then_market() -> None:
+    run = run_builtin("plan_adaptive_hedge_expires")
+    assert_safe(run)
+    plan = run.result.plan
+    assert plan is not None
+    tau = plan.hedge_wait_s(Leg.SHORT)
+    assert tau == pytest.approx(1.778)
+    started, cancelled = _hedge_wait(run.steps)
+    assert cancelled - started == pytest.approx(tau)
+    hedge = [o for o in run.result.orders if o.purpose == "hedge"]
+    assert len(hedge) == 1 and hedge[0].filled == D("0.5")
+
+
+def test_the_invariant_catches_a_taker_start_without_protection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Break the rule (the opening IOC leaves with no budget) and invariant 9 says so."""
+    monkeypatch.setattr(entry_effects, "budget_price",
+                        lambda side, reference, budget: reference * (1 + side.sign))
+    run = run_builtin("plan_dual_taker")
+    assert [v for v in run.violations if v.startswith("budgets: aesim1Lq1 is limited at")]
