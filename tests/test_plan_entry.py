@@ -4,10 +4,13 @@ of ``fsm.core.tables.entry`` driven through the model and the shipped scenarios.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from fsm.cli.main import main
 from fsm.core import entry_effects
 from fsm.core import events as ev
 from fsm.core.commands import CancelOrder, Command, StartTimer
@@ -15,6 +18,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
+from tests.scenariokit import CONFIG, load_error, mutate
 from venues.market import Leg, PlaceOrder, Purpose, TimeInForce
 
 D = Decimal
@@ -109,3 +113,38 @@ def test_the_invariant_catches_a_taker_start_without_protection(
                         lambda side, reference, budget: reference * (1 + side.sign))
     run = run_builtin("plan_dual_taker")
     assert [v for v in run.violations if v.startswith("budgets: aesim1Lq1 is limited at")]
+
+
+# ------------------------------------------------------------------ bad plan config
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('plan = "maker"', "EntryConfig.plan: got 'maker', expected one of 'auto', 'maker_maker'"),
+    ('plan_hedge = "later"', "EntryConfig.plan_hedge: got 'later', expected one of"),
+    ('plan_volatility_bp = "0"', "EntryConfig.plan_volatility_bp: got 0, expected a value "
+     "in (0, 1000]"),
+    ('plan_fill_probability = "1"', "EntryConfig.plan_fill_probability: got 1, expected a "
+     "value in (0, 0.999]"),
+    ("plan_fill_probability_by_venue = { alpha = 1.5 }",
+     "plan_fill_probability_by_venue: alpha: got 1.5, expected a value in (0, 0.999]"),
+    ('plan_fill_probability_by_venue = { gamma = "0.5" }',
+     "config.plan_fill_probability_by_venue.gamma: expected one of alpha, beta; got 'gamma'"),
+])
+def test_a_bad_plan_setting_in_a_scenario_is_named(write: Callable[..., Path], line: str,
+                                                  expected: str) -> None:
+    assert expected in load_error(write(mutate(CONFIG, CONFIG + line + "\n")))
+
+
+def test_a_bad_plan_flag_exits_2_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["enter", "--plan-fill-probability-by-venue", "okx=2"])
+    assert exit_.value.code == 2
+    assert ("argument --plan-fill-probability-by-venue: okx: got '2', expected a value in "
+            "(0, 0.999]") in capsys.readouterr().err
+
+
+def test_the_fill_probability_flag_reads_venue_equals_probability() -> None:
+    config = EntryConfig(plan_fill_probability_by_venue="okx=0.3, bybit=0.6")
+    assert config.fill_probability("okx") == D("0.3")
+    assert config.fill_probability("bybit") == D("0.6")
+    assert config.fill_probability("binanceusdm") == D("0.8")

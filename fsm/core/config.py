@@ -130,9 +130,13 @@ def _to_plan_hedge(value: Any) -> Any:
 
 
 def _to_fill_probabilities(value: Any) -> tuple[tuple[str, Decimal], ...]:
-    """``{venue: probability}`` (a config file's shape) as sorted pairs, each checked."""
+    """``{venue: probability}`` (a config file's shape, or ``venue=p,venue=p`` from a flag)
+    as sorted pairs, each checked."""
     if isinstance(value, tuple):
         return value
+    if isinstance(value, str):  # a command-line flag: "okx=0.3,bybit=0.5"
+        value = {venue.strip(): given.strip() for venue, _, given in
+                 (item.partition("=") for item in value.split(",") if item.strip())}
     if not isinstance(value, dict):
         raise ConfigError(f"EntryConfig.plan_fill_probability_by_venue: got {value!r}, "
                           "expected a table of venue = probability")
@@ -141,7 +145,7 @@ def _to_fill_probabilities(value: Any) -> tuple[tuple[str, Decimal], ...]:
         probability = checks.decimal_or_keep(given)
         if not (isinstance(probability, Decimal) and probability.is_finite()
                 and 0 < probability <= FILL_PROBABILITY_MAX):
-            raise ConfigError(f"EntryConfig.plan_fill_probability_by_venue.{venue}: got "
+            raise ConfigError(f"EntryConfig.plan_fill_probability_by_venue: {venue}: got "
                               f"{given!r}, expected a value in (0, {FILL_PROBABILITY_MAX}]")
         pairs.append((str(venue), probability))
     return tuple(pairs)
