@@ -41,7 +41,7 @@ def test_the_default_config_quotes_both_legs_as_before() -> None:
     model, out = start(EntryConfig())
     assert [(p.leg, p.time_in_force) for p in places(out)] == [
         (Leg.LONG, TimeInForce.GTC), (Leg.SHORT, TimeInForce.GTC)]
-    assert model.plan is not None and model.plan.todays
+    assert model.plan is None  # today's behaviour: the planner is not even asked
 
 
 def test_a_taker_start_is_an_ioc_at_its_hedge_budget_price() -> None:

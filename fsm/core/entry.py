@@ -28,7 +28,7 @@ from fsm.core.entry_guards import EntryGuards
 from fsm.core.fees import rates_for
 from fsm.core.ledger import Change
 from fsm.core.orders import OrderRecord
-from fsm.core.planner import plan_entry
+from fsm.core.planner import plan_entry, planning
 from fsm.core.runtime import CompiledRow, EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
@@ -197,12 +197,14 @@ class EntryModel(EntryGuards, EntryEffects):
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
-                self.plan = plan_entry(
-                    self.request, self.config, self.rules, self.books,
-                    {leg: rates_for(self.request.leg(leg).venue, self.request.leg(leg).symbol,
-                                    self.rules.get(leg), self.config.fees)
-                     for leg in (Leg.LONG, Leg.SHORT)},
-                    conservative=event.conservative)
+                if planning(self.config, event.conservative):  # else: both quote, as before
+                    self.plan = plan_entry(
+                        self.request, self.config, self.rules, self.books,
+                        {leg: rates_for(self.request.leg(leg).venue,
+                                        self.request.leg(leg).symbol,
+                                        self.rules.get(leg), self.config.fees)
+                         for leg in (Leg.LONG, Leg.SHORT)},
+                        conservative=event.conservative)
             case ev.BookUpdate():
                 self.keep_book(event.leg, event.book, event.at, event.venue_at)
             case ev.BookRead():

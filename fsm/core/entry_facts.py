@@ -74,7 +74,8 @@ class EntryFacts:
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None
         # How the legs start and the leg left behind is hedged (``fsm.core.planner``),
-        # decided at ``start`` from the arrival books; None before it.
+        # decided at ``start`` from the arrival books; None before it, and for an entry
+        # whose config asks for today's behaviour (``fsm.core.planner.planning``).
         self.plan: Plan | None = None
         self.stop_reason: str | None = None
         self.hedge_attempts = 0
