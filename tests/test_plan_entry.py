@@ -4,12 +4,14 @@ of ``fsm.core.tables.entry`` driven through the model and the shipped scenarios.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
+import fsm
 from fsm.cli.main import main
 from fsm.core import entry_effects
 from fsm.core import events as ev
@@ -148,3 +150,38 @@ def test_the_fill_probability_flag_reads_venue_equals_probability() -> None:
     assert config.fill_probability("okx") == D("0.3")
     assert config.fill_probability("bybit") == D("0.6")
     assert config.fill_probability("binanceusdm") == D("0.8")
+
+
+# ------------------------------------------------------------------ shown: log, README
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+    handler = fsm.enable_logging("INFO", sink=lines.append)
+    assert handler is not None
+    try:
+        yield lines
+    finally:
+        logger.remove(handler)
+        logger.disable("fsm")
+        logger.disable("venues")
+
+
+def test_the_plan_is_logged_when_the_entry_starts(log_lines: list[str]) -> None:
+    run = run_builtin("plan_dual_taker")
+    assert run.result.plan is not None
+    [line] = [line for line in log_lines if "plan taker_taker" in line]
+    assert "entry_id=sim1 |" in line and run.result.plan.summary() in line
+
+
+PLANNED = ("plan_maker_taker_start", "plan_dual_taker", "plan_adaptive_hedge_expires")
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_the_readme_examples_are_what_the_code_prints(name: str) -> None:
+    """The Planner section's worked examples are pasted from these runs: a change to the
+    model that moves a figure fails here until the README is pasted again."""
+    plan = run_builtin(name).result.plan
+    assert plan is not None
+    assert plan.summary() in (Path(__file__).parents[1] / "README.md").read_text()
