@@ -13,8 +13,8 @@ from loguru import logger
 
 import fsm
 from fsm.cli.main import main
-from fsm.core import entry_effects
 from fsm.core import events as ev
+from fsm.core import pricing
 from fsm.core.commands import CancelOrder, Command, StartTimer
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel
@@ -111,7 +111,7 @@ def test_the_invariant_catches_a_taker_start_without_protection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Break the rule (the opening IOC leaves with no budget) and invariant 9 says so."""
-    monkeypatch.setattr(entry_effects, "budget_price",
+    monkeypatch.setattr(pricing, "budget_price",
                         lambda side, reference, budget: reference * (1 + side.sign))
     run = run_builtin("plan_dual_taker")
     assert [v for v in run.violations if v.startswith("budgets: aesim1Lq1 is limited at")]

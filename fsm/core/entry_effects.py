@@ -18,14 +18,13 @@ from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import aggressive_price, round_down, round_price
+from fsm.core.pricing import aggressive_price, protective_price, round_down
 from fsm.core.quotes import plan_quotes
 from fsm.core.spec import OrderState
 from fsm.core.tables.events import (
     HEDGE_TIMER,
     QUOTE_TIMER,
 )
-from venues.depth import budget_price
 from venues.market import (
     Leg,
     OrderKind,
@@ -68,8 +67,7 @@ class EntryEffects(EntryAccount):
         protective price: ``price`` where it is tighter, else the budget's worst price."""
         budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
         reference = self.books[leg].mid
-        protective = round_price(budget_price(side, reference, budget), self.rules[leg].tick,
-                                 side)
+        protective = protective_price(side, reference, budget, self.rules[leg].tick)
         if price is None:
             return budget, reference, protective
         tighter = min(price, protective) if side is Side.BUY else max(price, protective)
