@@ -1,9 +1,9 @@
 """``atomic-entry enter --dry-run``: what the entry would send, priced from live books.
 
 The plan is built from the same pieces the entry model uses (``fit_to_budget``,
-``plan_quotes``, ``client_order_id``) so that a dry run shows the first quotes the real
-run would place; it only reads the venues (rules and books) and sends
-nothing.
+``plan_quotes``, ``client_order_id``, the planner) so that a dry run shows the first
+quotes the real run would place (a leg the plan starts as taker at its IOC price); it
+only reads the venues (rules and books) and sends nothing.
 """
 
 from __future__ import annotations
