@@ -21,7 +21,7 @@ import attrs
 from hypothesis import strategies as st
 
 from fsm.core import invariants
-from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder
+from fsm.core.config import EntryConfig, HedgeMode, HedgeOrder, PlanChoice, PlanHedge
 from fsm.core.values import (
     EntryRequest,
     LegSpec,
@@ -175,6 +175,10 @@ configs = st.builds(
     retry_backoff_s=st.sampled_from([0.01, 0.05, 0.2]),
     retry_backoff_max_s=st.sampled_from([0.2, 1.0]),
     max_book_age_s=st.sampled_from([0.1, 0.5, 2.0]),
+    # the planner (issue 16): today's default most often, every forced plan, and auto
+    plan=st.sampled_from([PlanChoice.MAKER_MAKER, PlanChoice.MAKER_MAKER, *PlanChoice]),
+    plan_hedge=st.sampled_from([PlanHedge.MARKET, *PlanHedge]),
+    plan_volatility_bp=st.sampled_from([D("0.3"), D("0.89"), D(3)]),
 )
 
 
@@ -327,7 +331,7 @@ def to_toml(world: World, name: str = "counterexample", description: str = "") -
             continue
         if isinstance(value, Decimal):
             out.append(f"{field.name} = {_q(value)}")
-        elif isinstance(value, HedgeOrder | HedgeMode):
+        elif isinstance(value, HedgeOrder | HedgeMode | PlanChoice | PlanHedge):
             out.append(f'{field.name} = "{value.value}"')
         else:
             out.append(f"{field.name} = {value!r}")

@@ -1,10 +1,12 @@
 """The circuit breakers in a running engine, on simulated venues and virtual time.
 
 Entries run one after another on one engine, every two seconds: alpha's quote is filled
-0.2 s into each slot and the hedge goes to beta, completing about 100 ms later. With
-``slow_hedge_s`` at 50 ms every hedge is slow, so the issue's goals read directly: after
-three, the next entry runs conservative (half the size, flagged); after five, beta halts
-and the next entry is refused, nothing sent. The journal keeps a halt across a restart,
+0.2 s into each slot and the hedge goes to beta, a slow venue (75 ms each way),
+completing about 300 ms later. With ``slow_hedge_s`` at 50 ms every hedge is slow, so
+the issue's goals read directly: after three, the next entry runs conservative (half the
+size, flagged, both legs sent as takers by the planner: beta's IOC still fills about
+100 ms after alpha's, slow too); after five, beta halts and the next entry is refused,
+nothing sent. The journal keeps a halt across a restart,
 ``atomic-entry breaker`` shows and resets it.
 """
 
@@ -49,7 +51,7 @@ async def _sequence(count: int, journal: Journal | None = None, *, gap_after: in
         starts.append(at)
         at += SLOT_S
     alpha = venue("alpha", script=[ScriptedFill(at_s=s + 0.2) for s in starts])
-    beta = venue("beta")
+    beta = venue("beta", latency_s=0.075)
     for v in (alpha, beta):
         v.start()
     engine = EntryEngine({"alpha": alpha, "beta": beta}, EntryConfig(quote_timeout_s=1.5),
@@ -95,6 +97,9 @@ def test_three_slow_hedges_make_the_next_entry_conservative_five_halt_beta() -> 
     fourth = outcomes[3]
     assert isinstance(fourth, EntryResult)
     assert fourth.downsized_from == Decimal("0.5")
+    # conservative means dual taker (fsm.core.planner); beta's IOC filling last is slow too
+    assert fourth.plan is not None and fourth.plan.chosen_by == "conservative"
+    assert {o.time_in_force for o in fourth.orders if o.purpose == "quote"} == {"ioc"}
     assert fourth.to_dict()["conservative"] is True
     assert "conservative" not in outcomes[0].to_dict()  # type: ignore[union-attr]
     states = engine.breakers.core.states()

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from fsm.cli.main import main
-from fsm.core import entry_facts, invariants
 from fsm.core import events as ev
+from fsm.core import invariants, pricing
 from fsm.core.commands import AmendOrder, Command
 from fsm.core.config import ConfigError, EntryConfig
 from fsm.core.entry import EntryModel
@@ -171,7 +171,7 @@ def test_the_invariant_catches_a_market_order_without_protection(
 ) -> None:
     """Break the rule (the "market" hedge leaves unprotected, as before budgets) and the
     shipped run breaks invariant 9 (budgets)."""
-    monkeypatch.setattr(entry_facts, "budget_price",
+    monkeypatch.setattr(pricing, "budget_price",
                         lambda side, reference, budget: reference * (1 + side.sign))
     run = run_builtin("one_leg_fills_first")
     assert [v for v in run.violations if v.startswith("budgets: aesim1Sh1 is limited at")]

@@ -18,6 +18,8 @@ from fsm.core.config import (
     EntryConfig,
     HedgeMode,
     HedgeOrder,
+    PlanChoice,
+    PlanHedge,
     RetryPolicy,
     validate_offset,
 )
@@ -52,6 +54,11 @@ D = Decimal
         ("rollback_budget_bps", D(200)),
         ("max_notional", D(1_000_000)),
         ("fees", ()),
+        ("plan", PlanChoice.MAKER_MAKER),
+        ("plan_hedge", PlanHedge.MARKET),
+        ("plan_volatility_bp", D("0.89")),
+        ("plan_fill_probability", D("0.8")),
+        ("plan_fill_probability_by_venue", ()),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -85,6 +92,11 @@ def test_defaults_cover_every_field() -> None:
         "rollback_budget_bps",
         "max_notional",
         "fees",
+        "plan",
+        "plan_hedge",
+        "plan_volatility_bp",
+        "plan_fill_probability",
+        "plan_fill_probability_by_venue",
     ]
 
 
@@ -123,8 +135,8 @@ def test_from_mapping_names_the_unknown_key() -> None:
         "hedge_budget_bps, hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, "
         "hedge_order, "
         "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
-        "max_notional, "
-        "query_retry_budget, "
+        "max_notional, plan, plan_fill_probability, plan_fill_probability_by_venue, plan_hedge, "
+        "plan_volatility_bp, query_retry_budget, "
         "quote_timeout_s, refill_timeout_s, retry_backoff_max_s, retry_backoff_s, "
         "rollback_budget_bps, "
         "rollback_retry_budget, send_retry_budget, trim_budget_bps"

@@ -204,6 +204,15 @@ INVALID = [
     _case("rollback_budget_bps", "20", "got 20, expected at least the hedge and trim budgets "
           "(50): a rollback is the last safety, it must not be the first order a budget "
           "refuses", "rollback-budget-narrower"),
+    # the planner (issue 16)
+    _case("plan", "maker", "got 'maker', expected one of 'auto', 'maker_maker', "
+          "'maker_taker', 'taker_maker', 'taker_taker'", "plan-unknown"),
+    _case("plan_hedge", "later", "got 'later', expected one of 'market', 'adaptive', 'auto'",
+          "plan-hedge-unknown"),
+    _case("plan_volatility_bp", "0", f"got 0, {_RANGE} (0, 1000]", "plan-volatility-zero"),
+    _case("plan_fill_probability", "1", f"got 1, {_RANGE} (0, 0.999]", "plan-fill-one"),
+    _case("plan_fill_probability_by_venue", {"okx": "0"}, f"okx: got '0', {_RANGE} (0, 0.999]",
+          "plan-fill-venue-zero"),
 ]
 for _field in BUDGET_FIELDS:
     _short = _field.removesuffix("_retry_budget")

@@ -107,6 +107,20 @@ def test_dry_run_prints_the_plan_and_sends_nothing(captured: list[str],
     _assert_no_secret(out, err.out, err.err, *captured)
 
 
+def test_dry_run_shows_the_plan_a_taker_start_at_its_budget_price() -> None:
+    with Doubles() as doubles:
+        code, out = _run([*ARGS, "--dry-run", "--plan", "taker_maker"], doubles)
+        assert code == 0
+        plan = json.loads(out)
+        assert plan["plan"]["name"] == "taker_maker"
+        assert [plan["legs"][leg]["start"] for leg in ("long", "short")] == ["taker", "maker"]
+        # the entry's own opening IOC: 50 bp over the mid, down to the tick
+        assert plan["legs"]["long"]["quote_price"] == "60300.0"
+        assert plan["legs"]["short"]["quote_price"] == "60006.0"
+        for core in doubles.cores.values():
+            assert core.trading_requests() == []
+
+
 def test_failed_pretrade_check_names_venue_rule_numbers_and_sends_nothing(
         captured: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with Doubles() as doubles:

@@ -152,6 +152,8 @@ def summary(result: EntryResult) -> str:
     if result.downsized_from is not None:
         lines.insert(2, f"downsized: {result.downsized_from} asked; what the arrival books "
                         "hold within the hedge budget is entered")
+    if result.plan is not None and not result.plan.todays:
+        lines.insert(1, result.plan.summary())
     lines += [f"alert: {a}" for a in result.alerts]
     lines.append(cost_line(result))
     return "\n".join(lines)

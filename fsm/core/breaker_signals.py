@@ -5,7 +5,8 @@ timings, its final state), so a journaled or replayed entry signals exactly what
 live one did. Each signal names the venue it counts against:
 
 * a hedge completion slower than the threshold: the venue of the hedge (or of the
-  sibling quote amended to cross), where the slowness was;
+  sibling quote amended to cross), where the slowness was; for an entry started as
+  taker on both legs, the time between its legs' fills, on the venue that filled last;
 * a request the venue refused (an order row taken on ``reject``) or left unanswered
   (``no_answer``): that order's venue, once per order and kind;
 * a rollback because the lagging venue's book stayed stale through every read: that
@@ -23,7 +24,7 @@ from fsm.core.result import EntryResult
 from fsm.core.tables.breaker import BreakerTrigger
 from fsm.core.tables.entry import ENTRY_TRANSITIONS, EntryGuard, EntryState
 from fsm.core.tables.order import ORDER_TRANSITIONS, OrderTrigger
-from venues.market import Purpose
+from venues.market import Purpose, TimeInForce
 
 
 @attrs.frozen
@@ -50,13 +51,31 @@ def signals(result: EntryResult, slow_hedge_s: float) -> list[Signal]:
     return list(_signals(result, slow_hedge_s))
 
 
+def _hedge_completion(result: EntryResult) -> tuple[float | None, list[str]]:
+    """How long the hedge took and on which venue(s) it was slow.
+
+    A hedge (or a sibling quote amended to cross) counts from the trigger to the hedged
+    state. An entry the plan started as taker on both legs (``fsm.core.planner``: what a
+    conservative breaker asks for) sends no hedge: its legs are both IOCs, and the time
+    the book was naked between their fills is the hedge's, on the venue that filled last.
+    """
+    hedged = [o.venue for o in result.orders
+              if o.filled > 0 and (o.purpose == Purpose.HEDGE.value or o.amend_rows)]
+    if result.timings.hedge_completion_ms is not None or hedged:
+        return result.timings.hedge_completion_ms, list(dict.fromkeys(hedged))
+    quotes = [o for o in result.orders if o.purpose == Purpose.QUOTE.value]
+    dual_taker = bool(quotes) and all(o.time_in_force == TimeInForce.IOC.value for o in quotes)
+    if not dual_taker or result.final_state != EntryState.COMPLETE or not result.fills:
+        return None, []
+    last = max(result.fills, key=lambda fill: fill.at_ms)
+    return result.timings.unhedged_ms, [last.venue]
+
+
 def _signals(result: EntryResult, slow_hedge_s: float) -> Iterator[Signal]:
     entry = f"entry {result.entry_id}"
-    took = result.timings.hedge_completion_ms
+    took, hedged = _hedge_completion(result)
     if took is not None and took > slow_hedge_s * 1000:
-        hedged = [o.venue for o in result.orders
-                  if o.filled > 0 and (o.purpose == Purpose.HEDGE.value or o.amend_rows)]
-        for venue in dict.fromkeys(hedged):
+        for venue in hedged:
             yield Signal(BreakerTrigger.SLOW_HEDGE, venue,
                          f"{entry}: hedge completed in {took:g} ms on {venue} "
                          f"(slower than {slow_hedge_s * 1000:g} ms)")

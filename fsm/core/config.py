@@ -19,6 +19,7 @@ from venues.market import Purpose
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
 DEFAULT_MAX_NOTIONAL = Decimal("1000000")
+FILL_PROBABILITY_MAX = Decimal("0.999")  # 1 would mean a fill for certain: no model
 
 
 class HedgeOrder(enum.Enum):
@@ -38,6 +39,30 @@ class HedgeMode(enum.Enum):
 
     CANCEL_THEN_HEDGE = "cancel_then_hedge"
     AMEND_TO_CROSS = "amend_to_cross"
+
+
+class PlanChoice(enum.Enum):
+    """How the legs start: chosen by the planner (``auto``) or forced, ``<long>_<short>``.
+
+    ``maker_maker`` (both legs quote, today's behaviour) is the default until the cost
+    benchmark justifies ``auto`` (``fsm.core.planner``).
+    """
+
+    AUTO = "auto"
+    MAKER_MAKER = "maker_maker"
+    MAKER_TAKER = "maker_taker"
+    TAKER_MAKER = "taker_maker"
+    TAKER_TAKER = "taker_taker"
+
+
+class PlanHedge(enum.Enum):
+    """How the leg left behind is hedged once the other filled: at market at once, or its
+    resting quote kept as a tight limit for at most the planner's tau* first
+    (``adaptive``); ``auto`` lets the planner choose by expected saving."""
+
+    MARKET = "market"
+    ADAPTIVE = "adaptive"
+    AUTO = "auto"
 
 
 class ConfigError(ValueError):
@@ -94,6 +119,36 @@ def _to_hedge_order(value: Any) -> Any:
 
 def _to_hedge_mode(value: Any) -> Any:
     return _member(HedgeMode, "hedge_mode", value)
+
+
+def _to_plan(value: Any) -> Any:
+    return _member(PlanChoice, "plan", value)
+
+
+def _to_plan_hedge(value: Any) -> Any:
+    return _member(PlanHedge, "plan_hedge", value)
+
+
+def _to_fill_probabilities(value: Any) -> tuple[tuple[str, Decimal], ...]:
+    """``{venue: probability}`` (a config file's shape, or ``venue=p,venue=p`` from a flag)
+    as sorted pairs, each checked."""
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, str):  # a command-line flag: "okx=0.3,bybit=0.5"
+        value = {venue.strip(): given.strip() for venue, _, given in
+                 (item.partition("=") for item in value.split(",") if item.strip())}
+    if not isinstance(value, dict):
+        raise ConfigError(f"EntryConfig.plan_fill_probability_by_venue: got {value!r}, "
+                          "expected a table of venue = probability")
+    pairs = []
+    for venue, given in sorted(value.items()):
+        probability = checks.decimal_or_keep(given)
+        if not (isinstance(probability, Decimal) and probability.is_finite()
+                and 0 < probability <= FILL_PROBABILITY_MAX):
+            raise ConfigError(f"EntryConfig.plan_fill_probability_by_venue: {venue}: got "
+                              f"{given!r}, expected a value in (0, {FILL_PROBABILITY_MAX}]")
+        pairs.append((str(venue), probability))
+    return tuple(pairs)
 
 
 def _to_fee_overrides(value: Any) -> Overrides:
@@ -190,6 +245,32 @@ class EntryConfig:
     # fsm.core.fees): ``{"okx": {"maker": "0.0001", "taker": "0.0004", "symbols":
     # {"BTC/USDT:USDT": {...}}}}``.
     fees: Overrides = attrs.field(default=(), converter=_to_fee_overrides)
+
+    # The execution planner (``fsm.core.planner``; README "How it decides", Planner).
+    # ``plan`` forces how the legs start or lets the planner choose; ``plan_hedge`` the
+    # same for the hedge of the leg left behind. Defaults: today's behaviour.
+    plan: PlanChoice = attrs.field(default=PlanChoice.MAKER_MAKER, converter=_to_plan)
+    plan_hedge: PlanHedge = attrs.field(default=PlanHedge.MARKET, converter=_to_plan_hedge)
+    # Volatility of the mid in bp per sqrt(second): the caller's estimate (it has the
+    # price history; an entry sees a few seconds of books). 0.89 is BTC at 50% a year.
+    plan_volatility_bp: Decimal = attrs.field(
+        default=Decimal("0.89"), converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), Decimal(1000), lo_open=True))
+    # The chance that a quote at the offset fills as maker within ``quote_timeout_s``,
+    # every venue (0.8: a 1 bp quote on a liquid perpetual within 30 s, a prior for the
+    # cost benchmark to calibrate); ``plan_fill_probability_by_venue`` wins per venue.
+    plan_fill_probability: Decimal = attrs.field(
+        default=Decimal("0.8"), converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(0), FILL_PROBABILITY_MAX, lo_open=True))
+    plan_fill_probability_by_venue: tuple[tuple[str, Decimal], ...] = attrs.field(
+        default=(), converter=_to_fill_probabilities)
+
+    def fill_probability(self, venue: str) -> Decimal:
+        """The planner's maker fill probability for ``venue`` within the quote timeout."""
+        for name, probability in self.plan_fill_probability_by_venue:
+            if name == venue:
+                return probability
+        return self.plan_fill_probability
 
     def __attrs_post_init__(self) -> None:
         if self.retry_backoff_max_s < self.retry_backoff_s:

@@ -25,8 +25,10 @@ from fsm.core.config import EntryConfig
 from fsm.core.entry_effects import EntryEffects
 from fsm.core.entry_facts import Transition
 from fsm.core.entry_guards import EntryGuards
+from fsm.core.fees import rates_for
 from fsm.core.ledger import Change
 from fsm.core.orders import OrderRecord
+from fsm.core.planner import plan_entry, planning
 from fsm.core.runtime import CompiledRow, EntryRuntime, entry_runtime
 from fsm.core.spec import EntryTrigger
 from fsm.core.tables.events import (
@@ -36,6 +38,7 @@ from fsm.core.tables.events import (
     rule_for,
 )
 from fsm.core.values import EntryRequest
+from venues.market import Leg
 
 __all__ = ["EVALUATING", "MAX_EVALUATIONS", "TERMINAL", "EntryModel", "Transition"]
 
@@ -195,6 +198,14 @@ class EntryModel(EntryGuards, EntryEffects):
                     (book.mid for book in self.books.values()), Decimal(0)
                 ) / max(len(self.books), 1)
                 self.moments["start"] = event.at
+                if planning(self.config, self.request.conservative):  # else: both quote as before
+                    self.plan = plan_entry(
+                        self.request, self.config, self.rules, self.books,
+                        {leg: rates_for(self.request.leg(leg).venue,
+                                        self.request.leg(leg).symbol,
+                                        self.rules.get(leg), self.config.fees)
+                         for leg in (Leg.LONG, Leg.SHORT)},
+                        conservative=self.request.conservative)
             case ev.BookUpdate():
                 self.keep_book(event.leg, event.book, event.at, event.venue_at)
             case ev.BookRead():

@@ -22,6 +22,7 @@ from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
 from fsm.core.spec import OrderState
 from fsm.core.tables.events import (
+    HEDGE_TIMER,
     QUOTE_TIMER,
     REFILL_TIMER,
 )
@@ -43,7 +44,7 @@ class EntryEffects(EntryAccount):
         qty: Decimal, price: Decimal | None, tif: TimeInForce, reduce_only: bool = False,
     ) -> None:
         budget = reference = None
-        if purpose is not Purpose.QUOTE:  # marketable: an IOC limit within its budget
+        if purpose is not Purpose.QUOTE or tif is TimeInForce.IOC:  # marketable: within budget
             budget, reference, price = self._within_budget(leg, purpose, side, price)
             kind = OrderKind.LIMIT
         spec_leg = self.request.leg(leg)
@@ -80,9 +81,27 @@ class EntryEffects(EntryAccount):
             self._out.extend(self.ledger.request_cancel(record.client_id, self._now))
 
     def place_quotes(self, *_: Any) -> None:
+        """Quote every leg the plan starts as maker (both, by default)."""
         for leg, quote in plan_quotes(self.request, self.config, self.rules, self.books).items():
+            if self.plan is not None and self.plan.takes(leg):
+                continue
             self._place(leg, Purpose.QUOTE, leg.side, OrderKind.LIMIT, quote.qty, quote.price,
                         TimeInForce.GTC)
+
+    def place_opening_takers(self, *_: Any) -> None:
+        """Every leg the plan starts as taker: its quote is an IOC at the hedge budget's
+        worst price from the arrival book (what today's marketable orders carry)."""
+        assert self.plan is not None
+        for leg, quote in plan_quotes(self.request, self.config, self.rules, self.books).items():
+            if self.plan.takes(leg):
+                self._place(leg, Purpose.QUOTE, leg.side, OrderKind.LIMIT, quote.qty, None,
+                            TimeInForce.IOC)
+
+    def start_hedge_timer(self, *_: Any) -> None:
+        """The adaptive hedge: the leg left behind waits at most the plan's tau*."""
+        assert self.plan is not None and self.first_leg is not None
+        self.moments.setdefault("hedge_wait_started", self._now)
+        self._out.append(StartTimer(HEDGE_TIMER, self.plan.hedge_wait_s(self.first_leg.other)))
 
     def start_quote_timer(self, *_: Any) -> None:
         self._out.append(StartTimer(QUOTE_TIMER, self.config.quote_timeout_s))

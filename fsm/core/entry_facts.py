@@ -18,9 +18,10 @@ from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
 from fsm.core.orders import OrderRecord
-from fsm.core.pricing import round_down, round_price
+from fsm.core.planner import Plan
+from fsm.core.pricing import protective_price, round_down
 from fsm.core.values import EntryRequest
-from venues.depth import budget_price, quantity_up_to
+from venues.depth import quantity_up_to
 from venues.market import (
     Book,
     Leg,
@@ -81,6 +82,10 @@ class EntryFacts:
         self.rules: dict[Leg, MarketRules] = {}
         self.start_positions: dict[Leg, Decimal] = {Leg.LONG: Decimal(0), Leg.SHORT: Decimal(0)}
         self.first_leg: Leg | None = None
+        # How the legs start and the leg left behind is hedged (``fsm.core.planner``),
+        # decided at ``start`` from the arrival books; None before it, and for an entry
+        # whose config asks for today's behaviour (``fsm.core.planner.planning``).
+        self.plan: Plan | None = None
         self.stop_reason: str | None = None
         self.hedge_attempts = 0
         self.trim_attempts = 0
@@ -182,8 +187,7 @@ class EntryFacts:
         """The leg's budget (bps) for ``purpose`` and the worst price it allows from
         ``reference``, rounded to the tick toward it."""
         budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
-        return budget, round_price(budget_price(side, reference, budget), self.rules[leg].tick,
-                                   side)
+        return budget, protective_price(side, reference, budget, self.rules[leg].tick)
 
     def hedge_reference(self, leg: Leg) -> Decimal:
         """The mid a hedge budget on ``leg`` is judged from: the freshest book's, unless a

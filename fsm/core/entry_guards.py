@@ -16,6 +16,7 @@ from fsm.core.entry_facts import EntryFacts
 from fsm.core.pricing import round_down
 from fsm.core.spec import OrderState
 from venues.market import (
+    Leg,
     Purpose,
 )
 
@@ -222,3 +223,24 @@ class EntryGuards(EntryFacts):
     def refill_time_left(self, *_: Any) -> bool:
         """The refill timer has not fired: a thin book may still be waited for."""
         return not self.refill_over
+    # -- planner (issue 16): a taker start and the adaptive hedge (``fsm.core.planner``)
+    def plan_takes_at_start(self, *_: Any) -> bool:
+        """The plan starts a leg as taker (an IOC at its budget price)."""
+        return self.plan is not None and (self.plan.takes(Leg.LONG) or self.plan.takes(Leg.SHORT))
+
+    def sibling_taking(self, *_: Any) -> bool:
+        """The leg other than the trigger's went as a taker IOC and has not ended yet."""
+        lead = self._trigger_leg()
+        if lead is None or self.plan is None or not self.plan.takes(lead.other):
+            return False
+        sibling = self.quote(lead.other)
+        return sibling is not None and sibling.live
+
+    def hedge_may_wait(self, *_: Any) -> bool:
+        """The plan lets the other leg's quote wait as the hedge (tau* > 0), and it still
+        rests with no cancel on its way."""
+        lead = self._trigger_leg()
+        if lead is None or self.plan is None or self.plan.hedge_wait_s(lead.other) <= 0:
+            return False
+        sibling = self.quote(lead.other)
+        return sibling is not None and sibling.live and not sibling.cancel_wanted

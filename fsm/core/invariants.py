@@ -18,7 +18,7 @@ from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
 from fsm.core.spec import EntryState, OrderState
 from venues.depth import cost_bps, within
-from venues.market import PlaceOrder, Purpose
+from venues.market import PlaceOrder, Purpose, TimeInForce
 
 ENTRY_TERMINAL = spec.terminal_names(spec.ENTRY_STATES)
 ORDER_TERMINAL = spec.terminal_names(spec.ORDER_STATES)
@@ -255,11 +255,11 @@ def within_budgets(commands: Iterable[object],
                    executions: Iterable[tuple[str, Decimal]] = ()) -> list[str]:
     """9. Every marketable order has a protective price and no fill lands outside its budget.
 
-    A hedge, trim or rollback, and an amend (only ever to cross, as the hedge), must carry
-    its budget (bps), the mid it is measured from and a limit no worse than the price they
-    allow; ``executions`` are the venues' own trades (client id, price), each checked
-    against its order's limit (an amended quote's earlier maker fills are at its quote
-    price, inside the amended limit).
+    A hedge, trim or rollback, a quote the plan sends as taker (an IOC), and an amend
+    (only ever to cross, as the hedge), must carry its budget (bps), the mid it is measured
+    from and a limit no worse than the price they allow; ``executions`` are the venues' own
+    trades (client id, price), each checked against its order's limit (an amended quote's
+    earlier maker fills are at its quote price, inside the amended limit).
     """
     commands = list(commands)
     out, limited = [], {}
@@ -269,7 +269,9 @@ def within_budgets(commands: Iterable[object],
             what, side = "amend", sides.get(command.client_id)
             if side is None:
                 continue  # an amend of an order this list does not hold: nothing to judge
-        elif isinstance(command, PlaceOrder) and command.purpose is not Purpose.QUOTE:
+        elif isinstance(command, PlaceOrder) and (
+                command.purpose is not Purpose.QUOTE or command.time_in_force is TimeInForce.IOC):
+            # a resting quote is not marketable; a quote the plan sends as taker IOC is
             what, side = command.purpose.value, command.side
         else:
             continue

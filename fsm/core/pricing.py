@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from venues.depth import budget_price
 from venues.market import (
     Book,
     Side,
@@ -49,3 +50,11 @@ def aggressive_price(
     cap = offset_price(cap_reference, side, -max_slippage)
     bounded = min(wanted, cap) if side is Side.BUY else max(wanted, cap)
     return round_price(bounded, tick, side)
+
+
+def protective_price(side: Side, reference: Decimal, budget_bps: Decimal, tick: Decimal
+                     ) -> Decimal:
+    """The limit of a marketable order: the worst price ``budget_bps`` from ``reference``
+    allows, rounded to the tick toward ``reference`` (the entry's orders and the dry run
+    price it here, so they cannot disagree)."""
+    return round_price(budget_price(side, reference, budget_bps), tick, side)

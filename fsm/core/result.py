@@ -20,6 +20,7 @@ from fsm.core import economics
 from fsm.core.economics import Economics
 from fsm.core.entry import EntryModel, Transition
 from fsm.core.orders import OrderRecord
+from fsm.core.planner import Plan
 from fsm.core.spec import AMEND_INITIAL, EntryState
 from fsm.core.values import average_price
 from venues.market import (
@@ -146,6 +147,9 @@ class EntryResult:
     downsized_from: Decimal | None = None
     # Run conservative because a circuit breaker said so (in the JSON only then).
     conservative: bool = False
+    # How the legs started and the hedge went (``fsm.core.planner``); in the JSON only
+    # when it is not today's default (both quote, market hedge).
+    plan: Plan | None = attrs.field(default=None, metadata={"json": False})
 
     @property
     def succeeded(self) -> bool:
@@ -159,6 +163,8 @@ class EntryResult:
             plain.pop("downsized_from", None)
         if not plain.get("conservative"):
             plain.pop("conservative", None)
+        if self.plan is not None and not self.plan.todays:
+            plain["plan"] = self.plan.as_dict()
         return plain
 
 
@@ -217,6 +223,7 @@ def build_result(
         reference_price=model.reference_price,
         downsized_from=model.request.downsized_from,
         conservative=model.request.conservative,
+        plan=model.plan,
     )
 
 

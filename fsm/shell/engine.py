@@ -291,6 +291,8 @@ class EntryEngine:
             except JournalError as exc:  # nothing of this step is sent
                 raise self._abort(actor, event, "the journal failed", exc) from exc
         actor.step += 1
+        if isinstance(event, ev.Start) and model.plan is not None:
+            actor.log.info("{}", model.plan.summary())
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
         model.ignored = ()

@@ -215,6 +215,15 @@ def _check_fee_overrides(top: Table, config: EntryConfig, venues: list[VenueSpec
                          f"{symbols[override.venue]!r} (the venue's market)", symbol)
 
 
+def _check_fill_probabilities(top: Table, config: EntryConfig, venues: list[VenueSpec]) -> None:
+    """A fill probability for a venue the scenario does not have would do nothing."""
+    names = sorted(v.name for v in venues)
+    for venue, _ in config.plan_fill_probability_by_venue:
+        if venue not in names:
+            top.fail(f"config.plan_fill_probability_by_venue.{venue}", f"one of {', '.join(names)}",
+                     venue)
+
+
 def _toml(text: str, source: str, what: str = "scenario") -> Any:
     try:
         return tomllib.loads(text)
@@ -267,6 +276,7 @@ def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
             top.fail(f"request.{leg_name}.symbol", f"{market_symbol!r} (the venue's market)",
                      leg.symbol)
     _check_fee_overrides(top, config, venues)
+    _check_fill_probabilities(top, config, venues)
     expect = top.table("expect", {})
     expect_state = expect.string("final_state", None)
     finals = sorted(spec.terminal_names(spec.ENTRY_STATES))

@@ -23,6 +23,7 @@ Entry triggers:
 * ``book_update``: a venue pushed a new book (a thin book waited on may have refilled).
 * ``refill_timeout``: the refill timer fired: the time an imbalance may wait, in all, for
   a thin hedge book to refill is over.
+* ``hedge_wait_over``: the adaptive hedge's timer fired (the plan's tau* is over).
 * ``evaluate``: fired by the model itself after every event, in states that decide
   from the books rather than from one event, until no row applies.
 """
@@ -52,6 +53,7 @@ class EntryTrigger(StrEnum):
     BOOK_READ = "book_read"
     BOOK_UPDATE = "book_update"
     REFILL_TIMEOUT = "refill_timeout"
+    HEDGE_WAIT_OVER = "hedge_wait_over"
 
 
 class EntryGuard(StrEnum):
@@ -72,6 +74,7 @@ class EntryGuard(StrEnum):
     HEDGE_BOOK_STALE = "hedge_book_stale"
     HEDGE_BOOK_THIN = "hedge_book_thin"
     HEDGE_BUDGET_SPENT = "hedge_budget_spent"
+    HEDGE_MAY_WAIT = "hedge_may_wait"
     HEDGE_SETTLED = "hedge_settled"
     HEDGE_UNSENDABLE = "hedge_unsendable"
     HEDGE_VENUE_QUOTE_LIVE = "hedge_venue_quote_live"
@@ -83,6 +86,7 @@ class EntryGuard(StrEnum):
     ORDER_UNRESOLVED = "order_unresolved"
     ORDERS_SETTLED = "orders_settled"
     PART_HEDGED = "part_hedged"
+    PLAN_TAKES_AT_START = "plan_takes_at_start"
     QUOTES_SETTLED = "quotes_settled"
     REDUCE_ONLY_REFUSED = "reduce_only_refused"
     REFILL_TIME_LEFT = "refill_time_left"
@@ -90,6 +94,7 @@ class EntryGuard(StrEnum):
     ROLLBACK_BUDGET_LEFT = "rollback_budget_left"
     SIBLING_AMENDABLE = "sibling_amendable"
     SIBLING_SETTLED = "sibling_settled"
+    SIBLING_TAKING = "sibling_taking"
     TRIGGER_FILL_REACHED = "trigger_fill_reached"
     TRIM_SETTLED = "trim_settled"
     WAITING_OVER = "waiting_over"
@@ -107,6 +112,7 @@ class EntryEffect(StrEnum):
     CHOOSE_FIRST_LEG = "choose_first_leg"
     PLACE_FLATTEN = "place_flatten"
     PLACE_HEDGE = "place_hedge"
+    PLACE_OPENING_TAKERS = "place_opening_takers"
     PLACE_QUOTES = "place_quotes"
     PLACE_TRIM = "place_trim"
     RAISE_RESIDUAL_ALERT = "raise_residual_alert"
@@ -114,6 +120,7 @@ class EntryEffect(StrEnum):
     READ_BOOK = "read_book"
     READ_POSITIONS = "read_positions"
     RAISE_UNBALANCED_ALERT = "raise_unbalanced_alert"
+    START_HEDGE_TIMER = "start_hedge_timer"
     START_QUOTE_TIMER = "start_quote_timer"
     START_REFILL_WAIT = "start_refill_wait"
 
@@ -122,6 +129,31 @@ EntryRow = Row[EntryState, EntryTrigger, EntryGuard, EntryEffect]
 
 
 ENTRY_TRANSITIONS: tuple[EntryRow, ...] = (
+    # -- planner (issue 16; fsm.core.planner): a leg that starts as taker, and the adaptive
+    # hedge. First: for one (state, trigger) these rows are tried before the others.
+    EntryRow(EntryTrigger.START, EntryState.NEW, EntryState.QUOTING, "The plan starts a leg as taker: send it "
+        "as an IOC at its budget price now, quote the maker leg(s), start the quote timer.",
+        guards=(EntryGuard.PLAN_TAKES_AT_START,),
+        effects=(EntryEffect.PLACE_OPENING_TAKERS, EntryEffect.PLACE_QUOTES, EntryEffect.START_QUOTE_TIMER)),
+    EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.TAKING, "The first fill reaching the trigger ratio while the "
+        "other leg's taker IOC is still out: it ends by itself; wait for it, cancel nothing.",
+        guards=(EntryGuard.TRIGGER_FILL_REACHED, EntryGuard.SIBLING_TAKING), effects=(EntryEffect.CHOOSE_FIRST_LEG,)),
+    EntryRow(EntryTrigger.FILL, EntryState.QUOTING, EntryState.HEDGE_WAITING, "The first fill reaching the trigger ratio, "
+        "and the plan lets the other leg's quote wait as the hedge: keep it as a tight limit "
+        "for at most tau* (its legging risk stays under its fee saving).",
+        guards=(EntryGuard.TRIGGER_FILL_REACHED, EntryGuard.HEDGE_MAY_WAIT),
+        effects=(EntryEffect.CHOOSE_FIRST_LEG, EntryEffect.START_HEDGE_TIMER)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.TAKING, EntryState.RECONCILING, "The other leg's IOC ended: settle quantities.",
+        guards=(EntryGuard.SIBLING_SETTLED,)),
+    EntryRow(EntryTrigger.EVALUATE, EntryState.HEDGE_WAITING, EntryState.RECONCILING, "The tight limit ended (filled, or "
+        "cancelled at the quote timeout): settle quantities.", guards=(EntryGuard.SIBLING_SETTLED,)),
+    EntryRow(EntryTrigger.HEDGE_WAIT_OVER, EntryState.HEDGE_WAITING, EntryState.FIRST_LEG_CANCELLING, "tau* is over "
+        "and the tight limit still rests: cancel it (confirmed), then hedge what is left at market.",
+        unless=(EntryGuard.SIBLING_SETTLED,), effects=(EntryEffect.CANCEL_SIBLING_QUOTE,)),
+    EntryRow(EntryTrigger.HEDGE_WAIT_OVER, EntryState.ACTIVE, None, "The hedge wait ended earlier: nothing to do."),
+    EntryRow(EntryTrigger.HEDGE_WAIT_OVER, EntryState.ROLLING_BACK, None, "The hedge timer no longer matters."),
+    EntryRow(EntryTrigger.HEDGE_WAIT_OVER, EntryState.GIVING_UP, None, "The hedge timer no longer matters."),
+    # -- the entry's start, as it has always been
     EntryRow(EntryTrigger.START, EntryState.NEW, EntryState.QUOTING, "Quote both legs near the touch and start the quote timer.",
         effects=(EntryEffect.PLACE_QUOTES, EntryEffect.START_QUOTE_TIMER)),
     # -- declared once for every working state

@@ -32,6 +32,9 @@ class EntryState(StrEnum):
     TRIM_READING = "active.first_leg_filled.reading_account"
     READING_BOOK = "active.first_leg_filled.reading_book"
     WAITING_FOR_BOOK = "active.first_leg_filled.waiting_for_book"
+    # planner (issue 16)
+    TAKING = "active.first_leg_filled.taking"
+    HEDGE_WAITING = "active.first_leg_filled.hedge_waiting"
     GIVING_UP = "giving_up"
     COMPLETE = "complete"
     WITHDRAWN = "withdrawn"
@@ -88,6 +91,13 @@ ENTRY_STATES: tuple[State[EntryState], ...] = (
                     State(EntryState.WAITING_FOR_BOOK, "The lagging venue's book holds no "
                           "tradable size within the hedge budget (thin, or drained by our own "
                           "IOC): waiting for it to refill, under refill_timeout_s in all."),
+                    # -- planner (issue 16): a taker start, the adaptive hedge
+                    State(EntryState.TAKING, "The plan sent the other leg as a taker "
+                          "(an IOC at its budget price): it ends by itself, filled or not; "
+                          "nothing to cancel, wait for it before settling."),
+                    State(EntryState.HEDGE_WAITING, "Adaptive hedge: the leg left behind "
+                          "keeps its quote as a tight limit for at most the plan's tau*; "
+                          "then it is cancelled and the rest is hedged at market."),
                 ),
             ),
         ),

@@ -24,6 +24,7 @@ from venues.market import OrderStatus
 
 QUOTE_TIMER = "quote_timeout"
 REFILL_TIMER = "book_refill"
+HEDGE_TIMER = "hedge_wait"  # the adaptive hedge's tau* (fsm.core.planner)
 RETRY_TIMER_PREFIX = "retry."
 
 
@@ -120,6 +121,8 @@ EVENT_RULES: tuple[EventRule, ...] = (
     EventRule(ev.TimerFired, "The quote timer.", timer=QUOTE_TIMER, entry=(EntryTrigger.TIMEOUT,)),
     EventRule(ev.TimerFired, "The refill timer: a thin hedge book has had its time to refill.",
               timer=REFILL_TIMER, entry=(EntryTrigger.REFILL_TIMEOUT,)),
+    EventRule(ev.TimerFired, "The adaptive hedge's wait (tau*).", timer=HEDGE_TIMER,
+              entry=(EntryTrigger.HEDGE_WAIT_OVER,)),
     EventRule(ev.TimerFired, "An order's backoff timer, if its retry is still pending.",
               timer=RETRY_TIMER_PREFIX, order=(OrderTrigger.RETRY_DUE,)),
     EventRule(ev.TimerFired, "Any other timer: of nothing this entry knows; ignored.", entry=()),
