@@ -94,11 +94,13 @@ class Queues:
             usable = max(outside - lot, ZERO) if last else outside
             taken = ZERO
             for sim in group:
-                need = min(self.ahead.get(sim.client_id, ZERO), usable) - taken
+                need = min(self.ahead.get(sim.client_id, ZERO), outside) - taken
                 if need > 0:
-                    step = min(left, need)
+                    step = min(left, need, usable - taken)
                     left -= step
                     taken += step
+                    if step < need:  # the trade ended, or the last level's reserve is ahead
+                        break
                 if left == 0:
                     break
                 filled = min(left, sim.remaining)
