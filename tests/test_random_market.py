@@ -133,8 +133,9 @@ def test_trade_rate_and_mean_size() -> None:
 
 
 def _resting(side: Side, price: str, qty: str, cid: str = "q1") -> SimOrder:
-    order = PlaceOrder(venue="v", symbol="S", leg=Leg.SHORT, side=side, qty=Decimal(qty), price=Decimal(price),
-                       kind=OrderKind.LIMIT, purpose=Purpose.QUOTE, client_id=cid)
+    order = PlaceOrder(venue="v", symbol="S", leg=Leg.SHORT, side=side, qty=Decimal(qty),
+                       price=Decimal(price), kind=OrderKind.LIMIT, purpose=Purpose.QUOTE,
+                       client_id=cid)
     return SimOrder.placed(order, "v-o1")
 
 
@@ -245,7 +246,8 @@ def _text(old: str, new: str) -> str:
     ("seed = 7\n", "", "random_market.seed: expected a whole number"),
     ('sigma_annual = "0.3"', 'sigma_annual = "0.3"\nsigma_bps = "1"',
      "random_market.sigma_bps: expected exactly one of sigma_bps"),
-    ('sigma_annual = "0.3"', 'sigma_annual = 0.3', 'sigma_annual: expected a decimal written as a string'),
+    ('sigma_annual = "0.3"', 'sigma_annual = 0.3',
+     'sigma_annual: expected a decimal written as a string'),
     ('correlation = "0.95"', 'correlation = "1.5"', "random_market.correlation: expected a "
      "value in [0, 1]"),
     ("step_ms = 250", "step_ms = 250\nhorizon_ms = 100", "random_market.horizon_ms: expected "
@@ -275,5 +277,5 @@ def test_a_venue_model_needs_the_path_and_the_path_a_venue(write: Callable[..., 
     with pytest.raises(ScenarioError, match="expected no random_market here unless"):
         scenarios.load(write(text.replace(top, "")))
     plain = scenarios.builtin_text("one_leg_fills_first") + "\n" + top
-    with pytest.raises(ScenarioError, match="random_market: expected a .venues.NAME"):
+    with pytest.raises(ScenarioError, match=r"random_market: expected a \[venues\.NAME"):
         scenarios.load(write(plain))
