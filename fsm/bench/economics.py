@@ -26,6 +26,7 @@ from decimal import Decimal
 
 import attrs
 
+from fsm.bench.report import percentile
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import simulate
 from fsm.sim.scenario import Scenario
@@ -83,11 +84,8 @@ def run(scenario: Scenario, seeds: Iterable[int]) -> list[EntryCost]:
 
 
 def _rank(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (an observed value), None without samples."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(1, -(-len(ordered) * q // 1)).__int__() - 1]
+    """The benchmarks' nearest-rank percentile; None without samples."""
+    return percentile(values, q) if values else None
 
 
 @attrs.frozen

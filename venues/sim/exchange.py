@@ -306,15 +306,20 @@ class Exchange:
         if self._duplicate_fills:
             self._push(fill, delay + self._latency_s)
         if completed:
-            self._resting.pop(sim.client_id, None)
+            self._stop_resting(sim.client_id)
             self.note("filled", sim.client_id, f"{sim.filled}")
             self._push_status(sim)
 
     def _cancel(self, sim: SimOrder, reason: str) -> None:
         sim.cancel()
-        self._resting.pop(sim.client_id, None)
+        self._stop_resting(sim.client_id)
         self.note("canceled", sim.client_id, reason)
         self._push_status(sim)
+
+    def _stop_resting(self, client_id: str) -> None:
+        self._resting.pop(client_id, None)
+        if self.queues is not None:
+            self.queues.leave(client_id)
 
     # -- script steps --------------------------------------------------------------------
 
