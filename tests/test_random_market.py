@@ -171,12 +171,32 @@ def test_a_shrunk_level_shrinks_the_queue_ahead_and_newcomers_stand_behind() -> 
     order = _resting(Side.SELL, "100", "1")
     queues = Queues()
     queues.join(order, market)
+    before = (market.bids, market.asks)
     market.asks = [BookLevel(Decimal(100), Decimal(1)), BookLevel(Decimal(101), Decimal(9))]
-    queues.book_changed(market, [order])
+    queues.book_changed(market, before, [order])
     assert queues.ahead["q1"] == Decimal(1)
+    before = (market.bids, market.asks)
     market.asks = [BookLevel(Decimal(100), Decimal(7)), BookLevel(Decimal(101), Decimal(9))]
-    queues.book_changed(market, [order])
+    queues.book_changed(market, before, [order])
     assert queues.ahead["q1"] == Decimal(1)
+
+
+@pytest.mark.parametrize(("ahead", "expected"), [("2", "1.765"), ("8", "4.236")])
+def test_the_power_queue_takes_cancellations_from_both_sides(ahead: str,
+                                                             expected: str) -> None:
+    """hftbacktest's ProbQueueModel, power 2: a level of 10 shrinking to 6 loses
+    back^2 / (back^2 + front^2) of the 4 behind us and the rest ahead (rounded up to
+    the lot); the risk-averse model keeps the whole queue ahead while it fits."""
+    for power, want in ((2.0, Decimal(expected)), (None, min(Decimal(ahead), Decimal(6)))):
+        market = _market([("100", "10"), ("101", "9")])
+        order = _resting(Side.SELL, "100", "1")
+        queues = Queues(power)
+        queues.join(order, market)
+        queues.ahead["q1"] = Decimal(ahead)
+        before = (market.bids, market.asks)
+        market.asks = [BookLevel(Decimal(100), Decimal(6)), BookLevel(Decimal(101), Decimal(9))]
+        queues.book_changed(market, before, [order])
+        assert queues.ahead["q1"] == want
 
 
 @given(st.lists(st.tuples(st.sampled_from([Side.BUY, Side.SELL]),

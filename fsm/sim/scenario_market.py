@@ -26,6 +26,7 @@ _RATE = checks.in_range(Decimal(0), Decimal(1000))  # events per second: keeps r
 _JUMP_BPS = checks.in_range(Decimal(0), Decimal(10000))
 _TICKS = checks.in_range(Decimal(0), Decimal(1_000_000))
 _GROWTH = checks.in_range(Decimal(0), Decimal(10), lo_open=True)
+_POWER = checks.in_range(Decimal(0), Decimal(10), lo_open=True)
 _MAX_LEVELS = 1000
 _MAX_SPACING = 1_000_000
 
@@ -83,6 +84,7 @@ def market_of(table: Table, path: PricePath | None) -> RandomMarket:
     spacing = table.integer("level_spacing_ticks", 1, minimum=1)
     if spacing > _MAX_SPACING:
         table.fail(table.path("level_spacing_ticks"), f"at most {_MAX_SPACING}", spacing)
+    power = table.decimal("queue_power", None, bound=_POWER)
     flow = VenueFlow(
         mid=table.decimal("mid", positive=True, bound=checks.price),
         levels=levels,
@@ -93,6 +95,7 @@ def market_of(table: Table, path: PricePath | None) -> RandomMarket:
         trade_rate_per_s=float(table.decimal("trade_rate_per_s", Decimal(1), bound=_RATE)),
         trade_size_mean=table.decimal("trade_size_mean", positive=True, bound=checks.quantity),
         buy_share=float(table.decimal("buy_share", Decimal("0.5"), bound=_UNIT)),
+        queue_power=None if power is None else float(power),
     )
     table.done()
     return RandomMarket(path, flow)

@@ -350,9 +350,10 @@ class Exchange:
     def move_book(self, step: ScriptedBook) -> None:
         symbol = step.symbol if step.symbol is not None else self._first_symbol
         market = self.markets[symbol]
+        before = (market.bids, market.asks)  # replaced, not changed in place
         market.replace_book(step.book)
         if self.queues is not None:
-            self.queues.book_changed(market, self._resting.values())
+            self.queues.book_changed(market, before, self._resting.values())
         self.note("book", None, market.touch_text() + ("" if step.pushed else " (not pushed)"))
         if step.pushed:
             try:

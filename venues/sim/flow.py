@@ -36,7 +36,7 @@ class MarketFlow:
         self._timeline = timeline
         self._symbol = symbol
         self._t0 = 0.0
-        exchange.queues = Queues()
+        exchange.queues = Queues(model.flow.queue_power)
 
     @property
     def start_book(self) -> Liquidity:

@@ -3,14 +3,17 @@ trades reach it.
 
 A maker quote fills when the market trades through its queue, not when the price
 touches it: an order that joined behind 2 BTC at its level fills only after 2 BTC traded
-there. The model follows hftbacktest's risk-averse queue model. An order joins the back
-of its level (the outside quantity resting at its price then is ahead of it). Outside
-trades consume a level front first: the quantity ahead, then us, then whoever joined
-after. When the book is regenerated and the level holds less than our queue ahead, the
-difference left from ahead of us (``ahead = min(ahead, level)``); when it holds more, the
-newcomers stand behind us. A trade that walks through our price fills us fully, up to
-what it had left. A book that moves through our price fills us as a scripted book move
-does (``Exchange.move_book``).
+there. The models follow hftbacktest's queue models. An order joins the back of its
+level (the outside quantity resting at its price then is ahead of it). Outside trades
+consume a level front first: the quantity ahead, then us, then whoever joined after.
+When the book is regenerated and the level holds more, the newcomers stand behind us.
+When it holds less (cancellations), the risk-averse model (the default) takes the
+difference from ahead of us only where it must (``ahead = min(ahead, level)``); the
+probabilistic model (``power``: hftbacktest's ``ProbQueueModel`` with its power function)
+takes the share ``back^n / (back^n + front^n)`` of it from behind us and the rest from
+ahead, rounded up to the lot so every fill stays a whole number of lots. A trade that
+walks through our price fills us fully, up to what it had left. A book that moves
+through our price fills us as a scripted book move does (``Exchange.move_book``).
 
 Outside trades consume the outside book in place, as our own taker orders do, until the
 next step regenerates it; they never take a side's last level below one lot, because
@@ -20,7 +23,7 @@ the generated depth stands for a deeper real book that never empties.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from venues.market import BookLevel, Side
 from venues.sim.matching import ZERO, MarketState, SimOrder
@@ -45,8 +48,10 @@ def _own_side(market: MarketState, side: Side) -> list[BookLevel]:
 class Queues:
     """Queue ahead of each of our resting orders on one venue; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, power: float | None = None) -> None:
+        """``power``: the probabilistic model's exponent; None: the risk-averse model."""
         self.ahead: dict[str, Decimal] = {}
+        self._power = power
 
     def join(self, sim: SimOrder, market: MarketState) -> None:
         """``sim`` rests (or was re-priced): it joins the back of its level."""
@@ -55,13 +60,28 @@ class Queues:
     def leave(self, client_id: str) -> None:
         self.ahead.pop(client_id, None)
 
-    def book_changed(self, market: MarketState, resting: Iterable[SimOrder]) -> None:
-        """A regenerated book: a level that shrank below our queue ahead shrank from it."""
+    def book_changed(self, market: MarketState,
+                     before: tuple[list[BookLevel], list[BookLevel]],
+                     resting: Iterable[SimOrder]) -> None:
+        """A regenerated book (``before``: its bids and asks until now): each resting
+        order's level shrank or grew, and its queue ahead with it (module docstring)."""
         for sim in resting:
-            if sim.live and sim.symbol == market.symbol and sim.client_id in self.ahead:
-                here = _level_qty(_own_side(market, sim.side), sim.limit_price)
-                if here < self.ahead[sim.client_id]:
-                    self.ahead[sim.client_id] = here
+            cid = sim.client_id
+            if sim.live and sim.symbol == market.symbol and cid in self.ahead:
+                price = sim.limit_price
+                new = _level_qty(_own_side(market, sim.side), price)
+                old = _level_qty(before[0] if sim.side is Side.BUY else before[1], price)
+                self.ahead[cid] = self._shrunk(self.ahead[cid], old, new, market.rules.lot)
+
+    def _shrunk(self, front: Decimal, old: Decimal, new: Decimal, lot: Decimal) -> Decimal:
+        if self._power is None or new >= old or front <= 0:
+            return min(front, new)
+        change, back = old - new, max(old - front, ZERO)
+        weight_front, weight_back = float(front) ** self._power, float(back) ** self._power
+        share_back = Decimal(repr(weight_back / (weight_front + weight_back)))
+        estimate = front - (1 - share_back) * change + min(back - share_back * change, ZERO)
+        estimate = (estimate / lot).to_integral_value(ROUND_CEILING) * lot
+        return max(min(estimate, new), ZERO)
 
     def trade(self, market: MarketState, taker: Side, qty: Decimal,
               resting: Iterable[SimOrder]) -> list[Fill]:

@@ -104,6 +104,7 @@ class VenueFlow:
     trade_rate_per_s: float = 1.0  # Poisson arrivals of outside market orders
     trade_size_mean: Decimal = Decimal(1)  # exponential sizes, rounded to the lot
     buy_share: float = 0.5  # the chance an outside trade is a buy
+    queue_power: float | None = None  # None: risk-averse queue (``venues.sim.queue``)
 
     def __attrs_post_init__(self) -> None:
         _must(self.mid > 0, f"VenueFlow.mid must be > 0, got {self.mid}")
@@ -115,6 +116,8 @@ class VenueFlow:
               "VenueFlow.level_qty, level_qty_growth and trade_size_mean must be > 0")
         _must(self.trade_rate_per_s >= 0 and 0 <= self.buy_share <= 1,
               "VenueFlow.trade_rate_per_s must be >= 0 and buy_share in [0, 1]")
+        _must(self.queue_power is None or self.queue_power > 0,
+              f"VenueFlow.queue_power must be > 0, got {self.queue_power}")
 
 
 @attrs.frozen
