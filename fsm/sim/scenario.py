@@ -140,8 +140,8 @@ def _venue(name: str, table: Table, path: PricePath | None) -> VenueSpec:
             price=fill.decimal("price", None, positive=True, bound=checks.price),
         ))
         fill.done()
-    # A book path is a list of timed books; a seeded random walk (volatility, depth
-    # profile) would be parsed here too, into the same ScriptedBook steps.
+    # A book path is a list of timed books; a seeded random market (``random_market``)
+    # moves the book instead, through the same door (``venues.sim.flow``).
     if model is not None and table.data.get("books"):
         table.fail(table.path("books"), "no scripted books: the random market moves this "
                    "venue's book", table.data["books"])
