@@ -16,12 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import simulate
 from fsm.sim.scenario import ScenarioError
+from tests.conftest import count_example, examples
 from venues.market import BookLevel, Leg, MarketRules, OrderKind, PlaceOrder, Purpose, Side
 from venues.sim.matching import MarketState, SimOrder
 from venues.sim.queue import Queues
@@ -199,6 +200,7 @@ def test_the_power_queue_takes_cancellations_from_both_sides(ahead: str,
         assert queues.ahead["q1"] == want
 
 
+@settings(max_examples=examples(2))
 @given(st.lists(st.tuples(st.sampled_from([Side.BUY, Side.SELL]),
                           st.integers(min_value=1, max_value=3000)), max_size=40),
        st.integers(min_value=0, max_value=2))
@@ -206,6 +208,7 @@ def test_no_fill_before_the_volume_ahead_traded(trades: list[tuple[Side, int]],
                                                 level: int) -> None:
     """Whatever the trades, our sell fills only once the outside volume that was ahead
     of it (every better level, and its own level's queue) has traded."""
+    count_example("random market: queue position")
     market = _market([("100", "1"), ("100.5", "2"), ("101", "3")])
     price = ("100", "100.5", "101")[level]
     order = _resting(Side.SELL, price, "1.5")
