@@ -10,7 +10,10 @@ or a queue that lets an order jump the line.
 from __future__ import annotations
 
 import math
+import os
 import statistics
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -302,3 +305,22 @@ def test_a_venue_model_needs_the_path_and_the_path_a_venue(write: Callable[..., 
     plain = scenarios.builtin_text("one_leg_fills_first") + "\n" + top
     with pytest.raises(ScenarioError, match=r"random_market: expected a \[venues\.NAME"):
         scenarios.load(write(plain))
+
+
+def test_the_draws_do_not_depend_on_the_process_hash_seed() -> None:
+    """Seeds are strings hashed by SHA-512, not by ``hash()``: another process, with
+    another ``PYTHONHASHSEED``, draws the same market (a rebuild after a crash and a
+    benchmark rerun rely on it)."""
+    code = ("from decimal import Decimal; from venues.market import MarketRules; "
+            "from venues.sim.random_market import *; "
+            "r = MarketRules(lot=Decimal('0.001'), tick=Decimal('0.5'), min_qty=Decimal(0)); "
+            "g = MarketGenerator(RandomMarket(PricePath(seed=9, step_s=0.25, sigma_bps=1.0, "
+            "correlation=0.5), VenueFlow(mid=Decimal(60000), trade_size_mean=Decimal(1))), "
+            "'alpha', r); [g.advance() for _ in range(5)]; print(repr(g.x_bps), g.trades())")
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed,
+                   PYTHONPATH=str(Path(__file__).parent.parent))
+        outputs.add(subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                   capture_output=True, text=True).stdout)
+    assert len(outputs) == 1 and "Trade(" in next(iter(outputs))
