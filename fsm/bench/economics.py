@@ -38,14 +38,14 @@ _BPS = Decimal(10_000)
 
 def with_seed(scenario: Scenario, seed: int) -> Scenario:
     """``scenario`` with its random market drawn from ``seed`` (every venue's)."""
+    if all(venue.random_market is None for venue in scenario.venues):
+        raise ValueError(f"scenario {scenario.name} has no random market to seed")
     venues = tuple(
         venue if venue.random_market is None else attrs.evolve(
             venue, random_market=attrs.evolve(
                 venue.random_market,
                 path=attrs.evolve(venue.random_market.path, seed=seed)))
         for venue in scenario.venues)
-    if venues == scenario.venues and all(v.random_market is None for v in venues):
-        raise ValueError(f"scenario {scenario.name} has no random market to seed")
     return attrs.evolve(scenario, venues=venues)
 
 
