@@ -279,6 +279,8 @@ def _text(old: str, new: str) -> str:
     ("step_ms = 250", "step_ms = 250\nhorizon_ms = 100", "random_market.horizon_ms: expected "
      "at least step_ms"),
     ("step_ms = 250", 'step_ms = 250\nprocess = "levy"', "random_market.process: expected"),
+    ("step_ms = 250", "step_ms = 1\nhorizon_ms = 86400000", "random_market.horizon_ms: "
+     "expected at most 1,000,000 steps"),
     ("step_ms = 250", "step_ms = 250\nsped = 1", "unknown key(s) sped"),
     ('trade_rate_per_s = "2"', 'trade_rate_per_s = "-2"',
      "venues.alpha.random_market.trade_rate_per_s: expected a value in [0, 1000]"),

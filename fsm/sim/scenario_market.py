@@ -28,6 +28,7 @@ _TICKS = checks.in_range(Decimal(0), Decimal(1_000_000))
 _GROWTH = checks.in_range(Decimal(0), Decimal(10), lo_open=True)
 _POWER = checks.in_range(Decimal(0), Decimal(10), lo_open=True)
 _MAX_LEVELS = 1000
+_MAX_STEPS = 1_000_000
 _MAX_SPACING = 1_000_000
 
 
@@ -48,6 +49,9 @@ def path_of(top: Table) -> PricePath | None:
     if horizon_s < step_s:
         table.fail(table.path("horizon_ms"), f"at least step_ms ({step_s * 1000:g} ms)",
                    table.data.get("horizon_ms"))
+    if horizon_s / step_s > _MAX_STEPS:
+        table.fail(table.path("horizon_ms"), f"at most {_MAX_STEPS:,} steps of step_ms "
+                   f"({step_s * 1000:g} ms): a bounded run", table.data.get("horizon_ms"))
     path = PricePath(
         seed=seed, step_s=step_s, sigma_bps=sigma,
         process=table.choice("process", Process, Process.WALK),
