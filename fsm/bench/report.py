@@ -11,7 +11,7 @@ import functools
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ class Percentiles:
         return cls(percentile(values_ns, 0.50) / 1000, percentile(values_ns, 0.99) / 1000)
 
 
-def percentile(values: list[int], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile: a value that was actually observed."""
     if not values:
         raise ValueError("no samples")

@@ -26,6 +26,7 @@ from fsm.core.values import (
     LegSpec,
 )
 from fsm.sim import DEFAULT_SCENARIO as DEFAULT_SCENARIO  # re-exported: the built-in default
+from fsm.sim.scenario_market import market_of, path_of
 from fsm.sim.toml_table import ScenarioError as ScenarioError  # raised by load, re-exported
 from fsm.sim.toml_table import Table
 from venues import checks
@@ -34,6 +35,7 @@ from venues.market import (
     MarketRules,
     Purpose,
 )
+from venues.sim.random_market import PricePath, RandomMarket
 from venues.sim.venue import (
     Outage,
     Reaction,
@@ -57,6 +59,7 @@ class VenueSpec:
     reactions: tuple[Reaction, ...]
     outages: tuple[Outage, ...] = ()
     post_only_quotes: bool = False
+    random_market: RandomMarket | None = None
 
     def build(self) -> SimulatedVenue:
         return SimulatedVenue(
@@ -64,7 +67,7 @@ class VenueSpec:
             request_timeout_s=self.request_timeout_s, script=self.script,
             reactions=self.reactions, duplicate_fills=self.duplicate_fills,
             stream_delay_s=self.stream_delay_s, outages=self.outages,
-            post_only_quotes=self.post_only_quotes,
+            post_only_quotes=self.post_only_quotes, market_model=self.random_market,
         )
 
 
@@ -105,8 +108,15 @@ def _book(table: Table) -> Book:
     return Book(bids, asks)
 
 
-def _venue(name: str, table: Table) -> VenueSpec:
+def _venue(name: str, table: Table, path: PricePath | None) -> VenueSpec:
     market = table.table("market")
+    model = None
+    if "random_market" in table.data:
+        model = market_of(table.table("random_market"), path)
+        for key in ("bids", "asks"):
+            if key in market.data:
+                market.fail(market.path(key), f"no {key}: venues.{name}.random_market generates "
+                            "the book", market.data[key])
     rules = MarketRules(
         lot=market.decimal("lot", positive=True, bound=checks.quantity),
         tick=market.decimal("tick", positive=True, bound=checks.price),
@@ -119,7 +129,8 @@ def _venue(name: str, table: Table) -> VenueSpec:
         supports_amend=market.boolean("supports_amend", False),
     )
     sim_market = SimMarket(
-        symbol=market.string("symbol", non_empty=True), rules=rules, book=_book(market),
+        symbol=market.string("symbol", non_empty=True), rules=rules,
+        book=_book(market) if model is None else model.start_book(rules),
         position=market.decimal("position", Decimal(0), bound=checks.position),
     )
     market.done()
@@ -132,8 +143,11 @@ def _venue(name: str, table: Table) -> VenueSpec:
             price=fill.decimal("price", None, positive=True, bound=checks.price),
         ))
         fill.done()
-    # A book path is a list of timed books; a seeded random walk (volatility, depth
-    # profile) would be parsed here too, into the same ScriptedBook steps.
+    # A book path is a list of timed books; a seeded random market (``random_market``)
+    # moves the book instead, through the same door (``venues.sim.flow``).
+    if model is not None and table.data.get("books"):
+        table.fail(table.path("books"), "no scripted books: the random market moves this "
+                   "venue's book", table.data["books"])
     for move in table.tables("books"):
         script.append(ScriptedBook(at_s=move.millis("at_ms", 0.0), book=_book(move),
                                    pushed=move.boolean("pushed", True)))
@@ -174,7 +188,9 @@ def _venue(name: str, table: Table) -> VenueSpec:
         stream_delay_s=table.millis("stream_delay_ms", 0.0),
         post_only_quotes=table.boolean("post_only_quotes", False),
         script=tuple(script), reactions=tuple(reactions), outages=tuple(outages),
+        random_market=model,
     )
+    table.read.add("random_market")
     table.done()
     return spec
 
@@ -245,15 +261,19 @@ def config_of(top: Table) -> EntryConfig:
 
 def parse(text: str, source: str, default_name: str = "scenario") -> Scenario:
     top = Table(_toml(text, source), "", source)
+    path = _guard(source, "random_market", functools.partial(path_of, top))
     venues_table = top.table("venues")
     venues = []
     for name in list(venues_table.data):
         if not name.strip():
             top.fail("venues", "venue tables with non-empty names", name)
         venues.append(_guard(source, f"venues.{name}",
-                             functools.partial(_venue, name, venues_table.table(name))))
+                             functools.partial(_venue, name, venues_table.table(name), path)))
     if len(venues) < 2:
         top.fail("venues", "at least two venue tables", list(venues_table.data))
+    if path is not None and all(v.random_market is None for v in venues):
+        top.fail("random_market", "a [venues.NAME.random_market] table for at least one venue "
+                 "(the path alone moves nothing)", "no venue random_market")
     config = config_of(top)
     request_table = top.table("request")
     request = EntryRequest(

@@ -27,6 +27,7 @@ from venues.market import (
     OrderKind,
     PlaceOrder,
     Purpose,
+    Side,
     TimeInForce,
 )
 from venues.protocol import (
@@ -51,6 +52,7 @@ from venues.sim.matching import (
     rule_violation,
     take,
 )
+from venues.sim.queue import Queues
 from venues.sim.script import ScriptedBook, ScriptedFill, SimMarket
 
 __all__ = ["Exchange", "Execution", "JournalEntry"]
@@ -115,6 +117,7 @@ class Exchange:
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self._log = logger.bind(venue=name)
+        self.queues: Queues | None = None  # queue positions, when a random market trades here
 
     @classmethod
     def market_states(cls, name: str, markets: Sequence[SimMarket]) -> dict[str, MarketState]:
@@ -187,6 +190,8 @@ class Exchange:
             else:
                 self._resting[cid] = sim
                 self.note("resting", cid, f"{sim.remaining} at {sim.price}")
+                if self.queues is not None:
+                    self.queues.join(sim, market)
         return PlaceAck(client_id=cid, venue_order_id=sim.venue_order_id)
 
     def cancel_request(self, symbol: str, client_id: str, sim: SimOrder | None) -> CancelAck:
@@ -217,7 +222,9 @@ class Exchange:
             self.note("amend_rejected", client_id, problem)
             raise OrderRejected(f"{self.name}: amend of {client_id} rejected: {problem}")
         self.note("amended", client_id, f"price {sim.price} -> {price}, size {sim.qty} -> {qty}")
-        sim.price, sim.qty = price, qty
+        moved, (sim.price, sim.qty) = price != sim.price, (price, qty)
+        if moved and self.queues is not None:
+            self.queues.join(sim, market)  # a new price is a new place: the back of its level
         if is_marketable(sim.side, sim.kind, price, market.opposite(sim.side)):
             if self._post_only(sim):
                 self._cancel(sim, f"post-only: amended to {price}, would take")
@@ -299,15 +306,20 @@ class Exchange:
         if self._duplicate_fills:
             self._push(fill, delay + self._latency_s)
         if completed:
-            self._resting.pop(sim.client_id, None)
+            self._stop_resting(sim.client_id)
             self.note("filled", sim.client_id, f"{sim.filled}")
             self._push_status(sim)
 
     def _cancel(self, sim: SimOrder, reason: str) -> None:
         sim.cancel()
-        self._resting.pop(sim.client_id, None)
+        self._stop_resting(sim.client_id)
         self.note("canceled", sim.client_id, reason)
         self._push_status(sim)
+
+    def _stop_resting(self, client_id: str) -> None:
+        self._resting.pop(client_id, None)
+        if self.queues is not None:
+            self.queues.leave(client_id)
 
     # -- script steps --------------------------------------------------------------------
 
@@ -338,7 +350,10 @@ class Exchange:
     def move_book(self, step: ScriptedBook) -> None:
         symbol = step.symbol if step.symbol is not None else self._first_symbol
         market = self.markets[symbol]
+        before = (market.bids, market.asks)  # replaced, not changed in place
         market.replace_book(step.book)
+        if self.queues is not None:
+            self.queues.book_changed(market, before, self._resting.values())
         self.note("book", None, market.touch_text() + ("" if step.pushed else " (not pushed)"))
         if step.pushed:
             try:
@@ -355,6 +370,15 @@ class Exchange:
                 and is_marketable(sim.side, sim.kind, sim.price, market.opposite(sim.side))
             ):
                 self.fill_resting(sim, sim.remaining, sim.limit_price, "book moved through")
+
+    def outside_trade(self, symbol: str, taker: Side, qty: Decimal) -> None:
+        """Another trader's market order (a random market's flow): fills what it reaches
+        of our resting orders, in queue order (``venues.sim.queue``)."""
+        assert self.queues is not None
+        fills = self.queues.trade(self.markets[symbol], taker, qty, self._resting.values())
+        self.note("trade", None, f"outside {taker.value} {qty}")
+        for sim, want, price in fills:
+            self.fill_resting(sim, want, price, f"outside {taker.value} {qty}")
 
     # -- pushes and journal ------------------------------------------------------------
 

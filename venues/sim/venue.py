@@ -37,7 +37,9 @@ from venues.protocol import (
 )
 from venues.sim.exchange import Exchange, Execution, JournalEntry
 from venues.sim.faults import AnswerLost, Faults
+from venues.sim.flow import MarketFlow
 from venues.sim.matching import SimOrder, is_marketable
+from venues.sim.random_market import RandomMarket
 from venues.sim.script import (
     CANCEL_NEEDS_LIVE_ORDER,
     NEEDS_LIVE_ORDER,
@@ -105,7 +107,10 @@ class SimulatedVenue:
         stream_delay_s: float = 0.0,
         outages: Sequence[Outage] = (),
         post_only_quotes: bool = False,
+        market_model: RandomMarket | None = None,
     ) -> None:
+        """``market_model``: a random market moves the (single) market's book and trades
+        against its resting orders (``venues.sim.flow``); it starts from the model's book."""
         if not markets:
             raise ValueError(f"SimulatedVenue {name}: needs at least one market")
         for what, value in (
@@ -115,6 +120,8 @@ class SimulatedVenue:
         ):
             if value < 0:
                 raise ValueError(f"SimulatedVenue {name}: {what} must be >= 0, got {value}")
+        if market_model is not None and len(markets) != 1:
+            raise ValueError(f"SimulatedVenue {name}: a random market moves exactly one market")
         states = Exchange.market_states(name, markets)
         for step in script:
             if step.symbol is not None and step.symbol not in states:
@@ -145,6 +152,12 @@ class SimulatedVenue:
         self._timeline = Timeline()
         self._travels: set[asyncio.Future[Any]] = set()
         self._started = False
+        self._flow: MarketFlow | None = None
+        if market_model is not None:
+            market = markets[0]
+            self._flow = MarketFlow(market_model, self._exchange, self._timeline, market.symbol,
+                                    market.rules)
+            states[market.symbol].replace_book(self._flow.start_book)
 
     # -- life cycle and synchronous accessors ------------------------------------------
 
@@ -156,6 +169,8 @@ class SimulatedVenue:
         t0 = self._t0 = asyncio.get_running_loop().time()
         for step in self._script:
             self._timeline.at(t0 + step.at_s, functools.partial(self._exchange.run_step, step))
+        if self._flow is not None:
+            self._flow.start(t0)
 
     def close(self) -> None:
         """Stop the script and drop the requests still travelling: the venue is gone."""
