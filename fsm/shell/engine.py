@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from loguru import logger
 
 from fsm.core import events as ev
 from fsm.core.account import Account
@@ -42,6 +43,7 @@ from fsm.shell import account, gateway, markets, resume
 from fsm.shell.actor import Actor
 from fsm.shell.callers import EntryTasks
 from fsm.shell.journal import Journal, JournalError
+from fsm.shell.metrics import METERED, NO_METRICS, MetricsSink, feed
 from fsm.shell.resume import RecoveryOutcome
 from fsm.shell.routing import Routes
 from venues import protocol as base
@@ -94,8 +96,13 @@ class EntryEngine:
         config: EntryConfig | None = None,
         journal: Journal | None = None,
         recovery_grace_s: float = 1.0,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.venues = dict(venues)
+        #: Where the engine reports what it learns (``fsm.shell.metrics``); by default
+        #: nowhere, and then no event is even looked at for it.
+        self.metrics: MetricsSink = metrics if metrics is not None else NO_METRICS
+        self._metered = METERED if metrics is not None else frozenset()
         self.config = config if config is not None else EntryConfig()
         self.journal = journal
         #: How long a request sent by a process that died may still be travelling: recovery
@@ -208,6 +215,7 @@ class EntryEngine:
             model.request, model.start_positions if positions is None else positions))
         self._actors[model.entry_id] = actor
         self._routes.admit(actor)
+        self._safely(actor, self.metrics.entry_started)
         return actor
 
     def _drive(
@@ -249,6 +257,7 @@ class EntryEngine:
             self._retire(actor)
         positions = await markets.positions(request, venues, start_positions)
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
+        self._safely(actor, self.metrics.entry_ended, result)
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
 
@@ -271,6 +280,8 @@ class EntryEngine:
             except JournalError as exc:  # nothing of this step is sent
                 raise self._abort(actor, event, "the journal failed", exc) from exc
         actor.step += 1
+        if event.__class__ in self._metered:
+            self._safely(actor, feed, self.metrics, model, event)
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
         model.ignored = ()
@@ -314,6 +325,7 @@ class EntryEngine:
     def _alert(self, actor: Actor, alert: RaiseAlert, log: bool = True) -> None:
         if log:
             actor.log.error("ALERT {}", alert.message)
+        self._safely(actor, self.metrics.alert)
         for listener in list(self._alert_listeners):
             self._safely(actor, listener, actor.model.entry_id, alert)
 
@@ -324,6 +336,7 @@ class EntryEngine:
         self._actors.pop(model.entry_id, None)
         self.account.leave(model.entry_id)
         model.detach()
+        self._safely(actor, self.metrics.entry_retired)
 
     def _safely(self, actor: Actor, listener: Callable[..., None], *args: Any) -> None:
         """A listener's failure is its own: logged with its traceback, never the entry's
@@ -370,3 +383,8 @@ class EntryEngine:
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
         self._routes.deliver(venue, update)
+        if self._metered and isinstance(update, base.BookChanged):
+            try:
+                self.metrics.book_arrived(venue, update.symbol, asyncio.get_running_loop().time())
+            except Exception:
+                logger.exception("metrics sink failed on a book of {}", venue)
