@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from loguru import logger
-
 from prometheus_client.parser import text_string_to_metric_families
 
 from fsm.cli.main import main
@@ -283,3 +282,41 @@ def test_simulate_serves_until_interrupted() -> None:
         if child.poll() is None:
             child.kill()
         child.wait()
+
+
+def test_the_step_that_sends_the_cancel_calls_no_sink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing the sink does sits between a fill and the cancel it causes: the engine
+    meters only failures, books and endings, never a fill."""
+    from fsm.core.commands import CancelOrder
+    from fsm.shell.engine import Step
+
+    trace: list[str] = []
+
+    class Recording(sinks.NoMetrics):
+        def __getattribute__(self, name: str) -> object:
+            if not name.startswith("_"):
+                trace.append(name)
+            return object.__getattribute__(self, name)
+
+    scenario = scenarios.load_builtin("one_leg_fills_first")
+
+    def marked(step: Step) -> None:
+        trace.append("CANCEL" if any(isinstance(c, CancelOrder) for c in step.commands)
+                     else "step")
+
+    from fsm.sim import runner
+
+    real = runner.EntryEngine
+
+    class Marking(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.on_step(marked)
+
+    monkeypatch.setattr(runner, "EntryEngine", Marking)
+    simulate(scenario, metrics=Recording())
+    at = trace.index("CANCEL")
+    before = trace[:at]
+    since = before[len(before) - before[::-1].index("step"):]  # calls of the cancel's step
+    assert since == []
+    assert {"entry_started", "book_arrived", "entry_ended", "entry_retired"} <= set(trace)
