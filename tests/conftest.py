@@ -1,19 +1,31 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from loguru import logger
 
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import SimulationRun, simulate
 
 pytest_plugins = ["tests.row_coverage"]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``main`` reconfigures loguru globally; put back the library defaults afterwards."""
+    yield
+    logger.remove()
+    logger.add(sys.stderr)
+    logger.disable("fsm")
+    logger.disable("venues")
 
 # --------------------------------------------------------------------------- hypothesis
 # Profiles, chosen with ATOMIC_ENTRY_HYPOTHESIS (default "dev"):

@@ -190,16 +190,7 @@ def test_a_failing_sink_is_logged_and_the_entry_goes_on() -> None:
 
 
 # --------------------------------------------------------------------------- the CLI
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    yield
-    logger.remove()
-    logger.add(sys.stderr)
-    logger.disable("fsm")
-    logger.disable("venues")
-
-
+# (``restore_logging``, from conftest: ``main`` reconfigures loguru)
 @pytest.mark.usefixtures("restore_logging")
 def test_simulate_writes_a_textfile(tmp_path: Path) -> None:
     target = tmp_path / "atomic_entry.prom"

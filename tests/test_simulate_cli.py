@@ -5,27 +5,14 @@ file or its request is refused (a script reading the JSON must never get half of
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loguru import logger
 
 from fsm.cli.main import main
 from fsm.sim import scenario as scenarios
 from tests.scenariokit import BASE, BASE_NAME, LONG_LEG, cut, in_beta, mutate
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """``main`` reconfigures loguru globally; put back the library defaults afterwards."""
-    yield
-    logger.remove()
-    logger.add(sys.stderr)
-    logger.disable("fsm")
-    logger.disable("venues")
-
 
 # --------------------------------------------------------------------------- the CLI
 
