@@ -311,3 +311,33 @@ def test_the_step_that_sends_the_cancel_calls_no_sink(monkeypatch: pytest.Monkey
     since = before[len(before) - before[::-1].index("step"):]  # calls of the cancel's step
     assert since == []
     assert {"entry_started", "book_arrived", "entry_ended", "entry_retired"} <= set(trace)
+
+
+def test_enter_writes_its_metrics_and_a_taken_port_connects_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``enter`` on the loopback exchange doubles (real ccxt): the textfile has the entry;
+    a port it cannot bind is exit 2 before any venue is built."""
+    from tests.test_enter_desk import _enter, _NoVenues
+    from tests.test_live_cli import ARGS, Doubles
+
+    target = tmp_path / "enter.prom"
+    with Doubles() as doubles:
+        code, _ = _enter([*ARGS[:-1], "0.3", "--journal", str(tmp_path / "j.sqlite"),
+                          "--metrics-textfile", str(target)], doubles.factory)
+    assert code == 0
+    samples = _parse(target.read_text())
+    assert samples[("atomic_entry_entries_total",
+                    frozenset({("final_state", "withdrawn")}))] == 1
+    venues = {dict(labels).get("venue") for name, labels in samples
+              if name == "atomic_entry_book_age_seconds"}
+    assert venues == {"binanceusdm", "bybit"}
+    taken = _taken_port()
+    try:
+        code, _ = _enter([*ARGS, "--journal", str(tmp_path / "k.sqlite"), "--metrics-port",
+                          str(taken.getsockname()[1])], _NoVenues())
+    finally:
+        taken.close()
+    assert code == 2
+    assert "nothing sent: --metrics-host 127.0.0.1 --metrics-port" in capsys.readouterr().err
+    assert not (tmp_path / "k.sqlite").exists()
