@@ -23,7 +23,6 @@ from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.values import EntryRequest, LegSpec
 from tests import simkit
 from tests.conftest import assert_safe, run_builtin
-from tests.test_simulate_cli import restore_logging  # noqa: F401 (a fixture)
 from venues import depth
 from venues.market import (
     Book,

@@ -24,7 +24,6 @@ from fsm.cli.main import _parser, main
 from fsm.core.spec import ENTRY_STATES, terminal_names
 from fsm.sim.scenario import DEFAULT_SCENARIO, load_builtin
 from tests.test_live_cli import ARGS, ENV, Doubles
-from tests.test_simulate_cli import restore_logging  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("restore_logging")  # main reconfigures loguru
 
