@@ -10,6 +10,7 @@ scraped while it holds, ``--metrics-textfile``, and every bad value refused with
 
 from __future__ import annotations
 
+import enum
 import re
 import signal
 import socket
@@ -167,7 +168,11 @@ class TestScrape:
 
 
 def test_breaker_states_are_named() -> None:
+    class State(enum.Enum):  # as a breaker table may name them
+        HALTED = "halted"
+
     assert [sinks.breaker_level(s) for s in ("active", "CONSERVATIVE", "halted")] == [0, 1, 2]
+    assert sinks.breaker_level(State.HALTED) == 2
     with pytest.raises(ValueError, match="expected one of active, conservative, halted"):
         PromMetrics().set_breaker_state("alpha", "tripped")
 

@@ -41,7 +41,7 @@ class MetricsSink(Protocol):
     def alert(self) -> None: ...
     def request_failed(self, venue: str, kind: str, outcome: str) -> None: ...
     def book_arrived(self, venue: str, symbol: str, at: float) -> None: ...
-    def set_breaker_state(self, venue: str, state: str) -> None: ...
+    def set_breaker_state(self, venue: str, state: object) -> None: ...
 
 
 class NoMetrics:
@@ -65,16 +65,17 @@ class NoMetrics:
     def book_arrived(self, venue: str, symbol: str, at: float) -> None:
         pass
 
-    def set_breaker_state(self, venue: str, state: str) -> None:
+    def set_breaker_state(self, venue: str, state: object) -> None:
         pass
 
 
 NO_METRICS = NoMetrics()
 
 
-def breaker_level(state: str) -> int:
-    """The gauge value of a breaker state name (``BREAKER_LEVELS``); any other is an error."""
-    level = BREAKER_LEVELS.get(str(state).lower())
+def breaker_level(state: object) -> int:
+    """The gauge value of a breaker state (``BREAKER_LEVELS``): its name, or an enum member
+    whose value is the name, in any case; anything else is an error."""
+    level = BREAKER_LEVELS.get(str(getattr(state, "value", state)).lower())
     if level is None:
         raise ValueError(f"breaker state {state!r}: expected one of "
                          f"{', '.join(BREAKER_LEVELS)}")

@@ -43,7 +43,8 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...], tuple[float, ...]]] = {
         "From the sibling quote's cancel sent to the venue confirming it, on the sibling's leg",
         LEG, SECONDS),
     "hedge_completion_seconds": (
-        "From the first fill to the last hedge fill of a complete entry, on the hedged leg",
+        "From the trigger (the first fill) to the end of the last filled hedge, complete "
+        "entries only, on the hedged leg",
         LEG, SECONDS),
     "unhedged_seconds": (
         "Time the entry's net position was not flat, on the leg that filled first",
@@ -130,7 +131,7 @@ class PromMetrics:
         self.book_age.arrived[(venue, symbol)] = at
         self.book_age.clock = asyncio.get_running_loop().time
 
-    def set_breaker_state(self, venue: str, state: str) -> None:
+    def set_breaker_state(self, venue: str, state: object) -> None:
         """The hook a circuit breaker calls on every change (``BREAKER_LEVELS``)."""
         self.breaker.labels(venue).set(breaker_level(state))
 
