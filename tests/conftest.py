@@ -17,6 +17,16 @@ from fsm.sim.runner import SimulationRun, simulate
 
 pytest_plugins = ["tests.row_coverage"]
 
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """``main`` reconfigures loguru globally; put back the library defaults afterwards."""
+    yield
+    logger.remove()
+    logger.add(sys.stderr)
+    logger.disable("fsm")
+    logger.disable("venues")
+
 # --------------------------------------------------------------------------- hypothesis
 # Profiles, chosen with ATOMIC_ENTRY_HYPOTHESIS (default "dev"):
 #
@@ -128,16 +138,6 @@ def assert_safe(run: SimulationRun) -> None:
     assert all(o.status in ("filled", "canceled", "rejected") for o in result.orders)
     if run.scenario.expect_final_state:
         assert result.final_state == run.scenario.expect_final_state
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """``main`` reconfigures loguru globally; put back the library defaults afterwards."""
-    yield
-    logger.remove()
-    logger.add(sys.stderr)
-    logger.disable("fsm")
-    logger.disable("venues")
 
 
 @pytest.fixture

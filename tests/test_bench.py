@@ -166,3 +166,15 @@ def test_live_costs_time_creation_without_leaving_entries_behind(
     assert live == [3]
     assert costs.n == 3 and costs.create_us > 0 and costs.gc_pause_ms > 0
     assert len(goals.dispatch_floor_ns(10)) == 10
+
+
+def test_metrics_goal_is_the_sinks_share_of_fill_to_cancel_p50() -> None:
+    """Issue 17: the sink's cost is the p50 with it over the p50 without, less one."""
+    def row(p50: float) -> report.PathRow:
+        p = report.Percentiles(p50, p50 * 2)
+        return report.PathRow("fill -> cancel", 1, p, p, p, p)
+
+    [met] = report._metrics_goal([row(50.0), row(52.0)])
+    [missed] = report._metrics_goal([row(50.0), row(53.0)])
+    assert (met.value, met.met, missed.value, missed.met) == (4.0, True, 6.0, False)
+    assert report._metrics_goal([]) == []

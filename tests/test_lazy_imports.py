@@ -2,7 +2,7 @@
 
 ccxt and aiohttp are 400-odd modules and most of the CLI's start-up cost; a simulated
 run never talks to an exchange, so it must not load them, nor graphviz or matplotlib
-(with numpy) unless it draws.
+(with numpy) unless it draws, nor prometheus_client unless metrics are asked for (issue 17).
 The check runs the real command in a fresh interpreter and reads which modules it
 imported (``-X importtime`` names every one), so it holds whatever imports them:
 this package, a dependency, or an import added later.
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("ccxt", "aiohttp", "graphviz", "matplotlib", "numpy")
+HEAVY = ("ccxt", "aiohttp", "graphviz", "matplotlib", "numpy", "prometheus_client")
 
 
 def _imported(*argv: str) -> set[str]:
@@ -52,4 +52,9 @@ def test_drawing_a_run_is_what_loads_graphviz(tmp_path: Path) -> None:
 def test_plotting_a_run_is_what_loads_matplotlib(tmp_path: Path) -> None:
     names = _imported("simulate", "--plot", str(tmp_path / "run.svg"))
     assert _heavy(names, ("matplotlib",)) != []
+
+
+def test_asking_for_metrics_is_what_loads_prometheus_client(tmp_path: Path) -> None:
+    names = _imported("simulate", "--metrics-textfile", str(tmp_path / "run.prom"))
+    assert _heavy(names, ("prometheus_client",)) != []
     assert _heavy(names, ("ccxt", "aiohttp", "graphviz")) == []

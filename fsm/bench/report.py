@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from fsm.bench import exposure, goals, journal_cost, runtime
+from fsm.bench import exposure, goals, journal_cost, metrics_cost, runtime
 from fsm.bench.runtime import PathTiming
 
 SCALES = (1, 100, 1000, 10_000)
@@ -82,6 +82,9 @@ class BenchReport:
     live: list[goals.LiveCosts]  # at 0 and at the largest N
     goals: list[goals.Goal]
     seconds: dict[str, float]
+    # fill -> cancel and confirm -> hedge per metrics sink, same run (empty: no
+    # prometheus_client to measure with)
+    metrics: list[PathRow] = attrs.field(factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self, value_serializer=lambda _i, _a, v: (
@@ -112,6 +115,13 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda _: None) -
     entries = 1000 if quick else 10_000
     first, second = timed("overhead", lambda: runtime.overhead(entries))
     overhead_rows = [PathRow.of("fill -> cancel", first), PathRow.of("confirm -> hedge", second)]
+    cost = timed("metrics sink", lambda: metrics_cost.measure(entries // 2 if quick else 4000,
+                                                              4 if quick else 8))
+    metrics_rows = [] if cost is None else [
+        PathRow.of(f"{path}, {sink}", timings[sink])
+        for path, timings in (("fill -> cancel", cost.fill_cancel),
+                              ("confirm -> hedge", cost.confirm_hedge))
+        for sink in (metrics_cost.NONE, metrics_cost.PROMETHEUS)]
     scales = SCALES[:3] if quick else SCALES
     scale_rows: list[ScaleRow] = []
     for n in scales:
@@ -130,8 +140,19 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda _: None) -
     import_cpu = timed("import fsm.cli", goals.import_cpu_s)
     ccxt_modules = timed("simulate imports", goals.simulate_ccxt_modules)
     goal_rows = _goals(overhead_rows, scale_rows[-1], live, import_cpu, ccxt_modules)
+    goal_rows += _metrics_goal(metrics_rows)
     return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, journal, floor,
-                       live, goal_rows, seconds)
+                       live, goal_rows, seconds, metrics_rows)
+
+
+def _metrics_goal(rows: list[PathRow]) -> list[goals.Goal]:
+    """Issue 17: a metrics sink adds at most 5% to fill -> cancel p50 (same run)."""
+    if not rows:
+        return []
+    without, with_sink = rows[0].total.p50, rows[1].total.p50
+    return [goals.Goal("metrics sink on fill -> cancel p50",
+                       round((with_sink / without - 1) * 100, 1), 5, "%",
+                       f"{with_sink:.1f} us with, {without:.1f} us without")]
 
 
 def _goals(
@@ -228,6 +249,14 @@ def format_report(report: BenchReport) -> str:
                    _f(g.value / (report.floor.p50 if g.name.endswith(" p50")
                                  else report.floor.p99), 0) if g.unit == "us" else "",
                    "yes" if g.met else "NO", g.note] for g in report.goals])
+    )
+    parts.append(
+        "\n6. Metrics sink (issue 17), us: the same reactions without and with the "
+        "Prometheus sink, alternating rounds in this run\n"
+        + (_table(["path, sink", "entries", "p50", "p99"],
+                  [[r.path, str(r.samples), _f(r.total.p50), _f(r.total.p99)]
+                   for r in report.metrics])
+           if report.metrics else "   not measured: pip install 'atomic-entry[metrics]'")
     )
     total = sum(report.seconds.values())
     parts.append(f"\nmeasured in {total:.0f} s")

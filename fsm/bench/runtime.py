@@ -38,6 +38,7 @@ from fsm.core.values import (
     LegSpec,
 )
 from fsm.shell.engine import EntryEngine
+from fsm.shell.metrics import MetricsSink
 from venues import protocol as base
 from venues.market import (
     Book,
@@ -153,8 +154,9 @@ class Probe:
 class _TimedEngine(EntryEngine):
     model_class = TimedModel
 
-    def __init__(self, venues: dict[str, base.Venue], probe: Probe) -> None:
-        super().__init__(venues, _CONFIG)
+    def __init__(self, venues: dict[str, base.Venue], probe: Probe,
+                 metrics: MetricsSink | None = None) -> None:
+        super().__init__(venues, _CONFIG, metrics=metrics)
         self.probe = probe
 
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
@@ -192,7 +194,8 @@ class World:
     engine: _TimedEngine
 
     @classmethod
-    def create(cls, model_class: type[TimedModel] | None = None) -> World:
+    def create(cls, model_class: type[TimedModel] | None = None,
+               metrics: MetricsSink | None = None) -> World:
         probe = Probe()
         venues = []
         for name in ("alpha", "beta"):
@@ -200,7 +203,7 @@ class World:
             venue.probe = probe
             venue.start()
             venues.append(venue)
-        engine = _TimedEngine({v.name: v for v in venues}, probe)
+        engine = _TimedEngine({v.name: v for v in venues}, probe, metrics)
         if model_class is not None:  # else the engine class's own (tests swap it)
             engine.model_class = model_class
         return cls(probe, venues[0], venues[1], engine)
@@ -254,10 +257,11 @@ def _check(results: list[Any]) -> None:
 
 
 async def _sequential(
-    entries: int, idle_s: float, model_class: type[TimedModel] | None = None
+    entries: int, idle_s: float, model_class: type[TimedModel] | None = None,
+    metrics: MetricsSink | None = None,
 ) -> Probe:
     """One entry alive at a time; each is filled ``idle_s`` after its quotes rest."""
-    world = World.create(model_class)
+    world = World.create(model_class, metrics)
     for k in range(entries):
         entry_id = f"o{k}"
         task = asyncio.create_task(world.engine.enter(world.request(entry_id)))
@@ -271,12 +275,14 @@ async def _sequential(
 
 
 def overhead(
-    entries: int = 10_000, model_class: type[TimedModel] | None = None
+    entries: int = 10_000, model_class: type[TimedModel] | None = None,
+    metrics: MetricsSink | None = None,
 ) -> tuple[list[PathTiming], list[PathTiming]]:
     """Both reaction paths of ``entries`` entries run back to back on a busy loop
-    (``model_class``: the core, or a variant of it that ``fsm.bench.dispatch`` compares)."""
+    (``model_class``: the core, or a variant of it that ``fsm.bench.dispatch`` compares;
+    ``metrics``: the engine's sink, ``fsm.bench.metrics_cost``)."""
     gc.collect()
-    return asyncio.run(_sequential(entries, 0.0, model_class)).reactions()
+    return asyncio.run(_sequential(entries, 0.0, model_class, metrics)).reactions()
 
 
 PACED_FILLS = 1000  # reactions timed per N: a sample, the rest of the fills come in a burst

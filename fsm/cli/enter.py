@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import console, dryrun, enter_config, inputs
+from fsm.cli import console, dryrun, enter_config, inputs, metrics_out
 from fsm.cli.exchanges import (
     CCXT,
     VenueFactory,
@@ -50,6 +50,7 @@ from fsm.shell import journal as journals
 from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
+from fsm.shell.metrics import MetricsSink
 from venues import checks
 from venues import protocol as base
 from venues.ccxt.dialects import SUPPORTED
@@ -82,6 +83,7 @@ def add_parser(commands: Any) -> None:
                        f"existing directory (default: ${journals.ENV_PATH}, else "
                        f"{journals.default_path()})")
     enter_config.add_arguments(enter)
+    metrics_out.add_arguments(enter)
 
 
 def _leg(text: str, flag: str) -> tuple[str, str]:
@@ -134,6 +136,11 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     if args.live and not args.dry_run and not _confirmed(args, stdin, say):
         return Exit.BAD_INPUT
 
+    try:  # before anything connects: a port in use refuses the entry
+        metrics = metrics_out.start(args) if not args.dry_run else metrics_out.MetricsOutput()
+    except metrics_out.MetricsInputError as exc:
+        say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
+        return Exit.BAD_INPUT
     journal: Journal | None = None
     if not args.dry_run:
         try:  # before any venue is built: a journal we cannot write refuses the entry
@@ -145,11 +152,14 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
-        return await _enter(request, config, venues, journal, say, json_out=args.json)
+        return await _enter(request, config, venues, journal, say, json_out=args.json,
+                            metrics=metrics.sink)
 
     undo = scrub_logs(secrets)  # every log line of the run, too
     try:
-        return asyncio.run(main())
+        code = asyncio.run(main())
+        metrics.finish(lambda text: say(text, sys.stderr))
+        return code
     except BreakerHalted as exc:  # a decision, not bad input: its own code
         say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
         return Exit.HALTED
@@ -182,14 +192,14 @@ def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]
 
 async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, base.Venue],
                  journal: Journal | None, say: Callable[..., None], *,
-                 json_out: bool = False) -> Exit:
+                 json_out: bool = False, metrics: MetricsSink | None = None) -> Exit:
     """Enter, journaled; without a journal, only plan (the dry run)."""
     try:
         if journal is None:
             say(json.dumps(await dryrun.plan(request, config, venues), indent=2))
             logger.info("dry run for {}: nothing sent", request.entry_id or "dryrun")
             return Exit.OK
-        engine = EntryEngine(venues, config, journal=journal)
+        engine = EntryEngine(venues, config, journal=journal, metrics=metrics)
         steps: list[Step] = []
         engine.on_step(steps.append)
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from venues import checks
 
-__all__ = ["directory_to_write", "file_to_write", "seconds"]
+__all__ = ["directory_to_write", "file_to_write", "port", "seconds"]
 
 
 def _refuse(text: str, expected: str) -> argparse.ArgumentTypeError:
@@ -80,3 +80,14 @@ def directory_to_write(text: str) -> Path:
     if not path.exists():
         _parent_exists(path, text, "a directory")
     return path
+
+
+def port(text: str) -> int:
+    """A TCP port to listen on: 1-65535, or 0 for any free one (the command says which)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise _refuse(text, "a port number from 0 (any free port) to 65535") from None
+    if not 0 <= value <= 65535:
+        raise _refuse(text, "a port number from 0 (any free port) to 65535")
+    return value

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsm.cli import console, inputs, plot
+from fsm.cli import console, inputs, metrics_out, plot
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.plot_data import picture
 from fsm.cli.timeline import describe_event, render, summary
@@ -53,6 +53,7 @@ def add_parser(commands: Any) -> None:
     sim.add_argument("--crash-at", type=int, metavar="STEP",
                      help="with --journal: stop the engine dead right after it sent the "
                      "commands of event STEP (0 is the start), leaving the entry unfinished")
+    metrics_out.add_arguments(sim)
 
 
 def run(args: argparse.Namespace) -> Exit:
@@ -65,6 +66,10 @@ def run(args: argparse.Namespace) -> Exit:
         return Exit.OK
     if args.crash_at is not None and (not args.journal or args.crash_at < 0):
         print("atomic-entry: --crash-at needs --journal PATH and a step >= 0", file=sys.stderr)
+        return Exit.BAD_INPUT
+    if args.crash_at is not None and (args.metrics_port is not None or args.metrics_textfile):
+        print("atomic-entry: --crash-at stops the engine dead and reports no metrics; "
+              "run without --metrics-port and --metrics-textfile", file=sys.stderr)
         return Exit.BAD_INPUT
     if args.diagram and _diagram_format(args.diagram) != "dot":
         from fsm.cli import diagrams
@@ -82,10 +87,11 @@ def run(args: argparse.Namespace) -> Exit:
                   else scenarios.load_builtin(DEFAULT_SCENARIO))
         if args.crash_at is not None:
             return _crash(chosen, args)
+        metrics = metrics_out.start(args)
         journal = Journal(args.journal, origin=simulation.origin(chosen)) if args.journal \
             else None
         try:
-            run = simulation.simulate(chosen, journal)
+            run = simulation.simulate(chosen, journal, metrics.sink)
         except RequestError as exc:
             if not chosen.expect_refused:
                 raise
@@ -93,7 +99,8 @@ def run(args: argparse.Namespace) -> Exit:
         finally:
             if journal is not None:
                 journal.close()
-    except (scenarios.ScenarioError, RequestError, JournalError) as exc:
+    except (scenarios.ScenarioError, RequestError, JournalError,
+            metrics_out.MetricsInputError) as exc:
         print(f"atomic-entry: {exc}", file=sys.stderr)
         return Exit.BAD_INPUT
     result = run.result
@@ -111,6 +118,7 @@ def run(args: argparse.Namespace) -> Exit:
             f"scenario: {chosen.name}: {chosen.description}\n", render(run.steps, result), "",
             summary(result), *(f"INVARIANT BROKEN: {v}" for v in run.violations)])
     console.emit(text)  # a reader that stops early (| head) does not change the code
+    metrics.finish()
     return Exit.UNSAFE if run.violations else for_final_state(result.final_state)
 
 

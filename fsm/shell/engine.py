@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from loguru import logger
 
 from fsm.core import events as ev
 from fsm.core.account import Account
@@ -44,6 +45,7 @@ from fsm.shell.actor import Actor
 from fsm.shell.breakers import EngineBreakers
 from fsm.shell.callers import EntryTasks
 from fsm.shell.journal import Journal, JournalError
+from fsm.shell.metrics import METERED, NO_METRICS, MetricsSink, feed
 from fsm.shell.resume import RecoveryOutcome
 from fsm.shell.routing import Routes
 from venues import protocol as base
@@ -97,8 +99,13 @@ class EntryEngine:
         journal: Journal | None = None,
         recovery_grace_s: float = 1.0,
         breaker: BreakerConfig | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.venues = dict(venues)
+        #: Where the engine reports what it learns (``fsm.shell.metrics``); by default
+        #: nowhere, and then no event is even looked at for it.
+        self.metrics: MetricsSink = metrics if metrics is not None else NO_METRICS
+        self._metered = METERED if metrics is not None else frozenset()
         self.config = config if config is not None else EntryConfig()
         self.journal = journal
         #: How long a request sent by a process that died may still be travelling: recovery
@@ -222,6 +229,7 @@ class EntryEngine:
             model.request, model.start_positions if positions is None else positions))
         self._actors[model.entry_id] = actor
         self._routes.admit(actor)
+        self._safely(actor, self.metrics.entry_started)
         return actor
 
     def _drive(
@@ -264,6 +272,7 @@ class EntryEngine:
         positions = await markets.positions(request, venues, start_positions,
                                             lambda venue, exc: self._end_unread(actor, venue, exc))
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
+        self._safely(actor, self.metrics.entry_ended, result)
         self.breakers.report(result, loop.time())
         actor.log.info("entry ends {} net exposure {}", result.final_state, result.net_exposure)
         return result
@@ -293,6 +302,8 @@ class EntryEngine:
         actor.step += 1
         if isinstance(event, ev.Start) and model.plan is not None:
             actor.log.info("{}", model.plan.summary())
+        if event.__class__ in self._metered:
+            self._safely(actor, feed, self.metrics, model, event)
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
         model.ignored = ()
@@ -336,6 +347,7 @@ class EntryEngine:
     def _alert(self, actor: Actor, alert: RaiseAlert, log: bool = True) -> None:
         if log:
             actor.log.error("ALERT {}", alert.message)
+        self._safely(actor, self.metrics.alert)
         for listener in list(self._alert_listeners):
             self._safely(actor, listener, actor.model.entry_id, alert)
 
@@ -346,6 +358,7 @@ class EntryEngine:
         self._actors.pop(model.entry_id, None)
         self.account.leave(model.entry_id)
         model.detach()
+        self._safely(actor, self.metrics.entry_retired)
 
     def _safely(self, actor: Actor, listener: Callable[..., None], *args: Any) -> None:
         """A listener's failure is its own: logged with its traceback, never the entry's
@@ -392,3 +405,8 @@ class EntryEngine:
     # ------------------------------------------------------------ venue pushes
     def _on_update(self, venue: str, update: base.VenueUpdate) -> None:
         self._routes.deliver(venue, update)
+        if self._metered and isinstance(update, base.BookChanged):
+            try:
+                self.metrics.book_arrived(venue, update.symbol, asyncio.get_running_loop().time())
+            except Exception:
+                logger.exception("metrics sink failed on a book of {}", venue)

@@ -21,6 +21,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.result import EntryResult, with_venue_executions
 from fsm.shell.engine import EntryEngine, RecoveryOutcome, Step
 from fsm.shell.journal import Journal, JournaledEntry
+from fsm.shell.metrics import MetricsSink
 from fsm.shell.recovery import RecoveryError
 from fsm.sim import DEFAULT_DOWNTIME_S, SIMULATED
 from fsm.sim.crash import CrashingJournal, CrashPoint, SimulatedCrash
@@ -45,17 +46,20 @@ def origin(scenario: Scenario) -> dict[str, Any]:
             "text": scenario.text}
 
 
-def simulate(scenario: Scenario, journal: Journal | None = None) -> SimulationRun:
-    """Run ``scenario`` once on a virtual-time loop and check every invariant."""
-    return run_virtual(simulate_async(scenario, journal))
+def simulate(scenario: Scenario, journal: Journal | None = None,
+             metrics: MetricsSink | None = None) -> SimulationRun:
+    """Run ``scenario`` once on a virtual-time loop and check every invariant (``metrics``:
+    the engine's sink, ``fsm.shell.metrics``)."""
+    return run_virtual(simulate_async(scenario, journal, metrics))
 
 
-async def simulate_async(scenario: Scenario, journal: Journal | None = None) -> SimulationRun:
+async def simulate_async(scenario: Scenario, journal: Journal | None = None,
+                         metrics: MetricsSink | None = None) -> SimulationRun:
     """The same, on the running loop (it must be a virtual-time loop for scripted timing)."""
     venues = scenario.build_venues()
     for venue in venues.values():
         venue.start()
-    engine = EntryEngine(venues, scenario.config, journal=journal)
+    engine = EntryEngine(venues, scenario.config, journal=journal, metrics=metrics)
     steps: list[Step] = []
     engine.on_step(steps.append)
     try:
