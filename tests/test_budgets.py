@@ -12,6 +12,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from fsm.cli.main import main
@@ -155,6 +156,15 @@ def test_an_amend_to_cross_is_bounded_like_a_hedge() -> None:
         "budgets: aeb1Sq1 is limited at 59699.5, beyond its budget of 50 bps from 60000.25"]
     assert invariants.within_budgets([quote, amend("60000.0")], fills) == [
         "budgets: aeb1Sq1 filled at 59999.5, outside its limit 60000.0 (50 bps from "
+        "60000.25)"]
+    # a quote placed across the touch (a negative offset) may fill below the amend's
+    # limit before the amend lands: judged against its own price, the looser of the two
+    crossing = attrs.evolve(quote, price=D("59988.0"))
+    early = [("aeb1Sq1", D("59999.5")), ("aeb1Sq1", D("59988.0"))]
+    assert invariants.within_budgets([crossing, amend("59999.5")], early) == []
+    assert invariants.within_budgets([crossing, amend("59999.5")],
+                                     [("aeb1Sq1", D("59987.5"))]) == [
+        "budgets: aeb1Sq1 filled at 59987.5, outside its limit 59988.0 (50 bps from "
         "60000.25)"]
 
 

@@ -28,6 +28,7 @@ from fsm.core.ids import PREFIX
 from fsm.core.result import EntryResult
 from fsm.core.spec import EntryTrigger
 from fsm.core.values import EntryRequest, LegSpec
+from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.sim.runner import venue_filled
 from fsm.sim.scenario import VenueSpec
@@ -143,6 +144,7 @@ class AccountRun:
     results: dict[str, EntryResult]  # the entries whose caller got a result
     abandoned: tuple[str, ...]       # the entries whose caller cancelled its await
     refused: tuple[str, ...]         # refused at the start: a book side was empty
+    halted: tuple[str, ...]          # refused at the start: earlier entries tripped a breaker
     alerts: list[tuple[str, RaiseAlert]]
     venues: dict[str, SimulatedVenue]
     held: dict[str, Decimal]          # each venue's position before any entry
@@ -211,19 +213,21 @@ async def _run(world: AccountWorld) -> AccountRun:
             venue.close()
     if failures:
         raise failures[0]
-    results, abandoned, refused = {}, [], []
+    results, abandoned, refused, halted = {}, [], [], []
     for planned, outcome in zip(world.entries, outcomes, strict=True):
         if isinstance(outcome, asyncio.CancelledError):
             abandoned.append(planned.entry_id)
         elif isinstance(outcome, UnusableBook):  # started while a side was empty
             refused.append(planned.entry_id)
+        elif isinstance(outcome, BreakerHalted):  # earlier entries halted a venue's breaker
+            halted.append(planned.entry_id)
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
             results[planned.entry_id] = outcome
     lot = max(spec.market.rules.lot for spec in world.venues)
-    return AccountRun(results, tuple(abandoned), tuple(refused), alerts, venues, held,
-                      steps, lot, sent)
+    return AccountRun(results, tuple(abandoned), tuple(refused), tuple(halted), alerts,
+                      venues, held, steps, lot, sent)
 
 
 # --------------------------------------------------------------------------- checks
@@ -274,7 +278,7 @@ def check_run(run: AccountRun) -> None:
         check_entry(result, run.venues, run.sent.get(result.entry_id, ()))
     for entry_id in run.abandoned:
         check_abandoned(run, entry_id)
-    for entry_id in run.refused:  # refused before anything was sent
+    for entry_id in run.refused + run.halted:  # refused before anything was sent
         assert not [c for v in run.venues.values() for c in _own_orders(v, entry_id)]
     now = {name: v.position_now(SYMBOL) for name, v in run.venues.items()}
     truth = {cid: o.filled for v in run.venues.values() for cid in v.client_ids()
@@ -318,6 +322,7 @@ def test_entries_sharing_an_account_stay_safe_and_add_up(world: AccountWorld) ->
                          for r in run.results.values()),
         caller_cancels=len(run.abandoned),
         refused_on_an_empty_side=len(run.refused),
+        refused_by_a_halted_breaker=len(run.halted),
         thin_books=sum(_thin(v) for v in world.venues),
         empty_sides=sum(_empty_sides(v) for v in world.venues),
         rolled_back=states.count("rolled_back"),

@@ -258,12 +258,15 @@ def within_budgets(commands: Iterable[object],
     A hedge, trim or rollback, a quote the plan sends as taker (an IOC), and an amend
     (only ever to cross, as the hedge), must carry its budget (bps), the mid it is measured
     from and a limit no worse than the price they allow; ``executions`` are the venues' own
-    trades (client id, price), each checked against its order's limit (an amended quote's
-    earlier maker fills are at its quote price, inside the amended limit).
+    trades (client id, price), each checked against its order's limit. An amended quote
+    may have filled before the amend landed, at or inside its own quote price (which no
+    budget sets; a negative offset quotes across the touch), so its fills are judged
+    against the looser of the two prices.
     """
     commands = list(commands)
     out, limited = [], {}
-    sides = {c.client_id: c.side for c in commands if isinstance(c, PlaceOrder)}
+    placed = {c.client_id: c for c in commands if isinstance(c, PlaceOrder)}
+    sides = {cid: c.side for cid, c in placed.items()}
     for command in commands:
         if isinstance(command, AmendOrder):
             what, side = "amend", sides.get(command.client_id)
@@ -287,10 +290,16 @@ def within_budgets(commands: Iterable[object],
             limited[cid] = command
     for cid, fill_price in executions:
         order = limited.get(cid)
-        if order is not None and order.price is not None and not within(
-                sides[cid], fill_price, order.price):
+        if order is None or order.price is None:
+            continue
+        limit = order.price
+        quoted = placed[cid].price
+        if isinstance(order, AmendOrder) and quoted is not None and within(
+                sides[cid], limit, quoted):
+            limit = quoted  # the quote's own price is the looser: fills before the amend
+        if not within(sides[cid], fill_price, limit):
             out.append(f"budgets: {cid} filled at {fill_price}, outside its limit "
-                       f"{order.price} ({order.budget_bps} bps from {order.budget_reference})")
+                       f"{limit} ({order.budget_bps} bps from {order.budget_reference})")
     return out
 
 
