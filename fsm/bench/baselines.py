@@ -7,6 +7,11 @@ as the engine, so the benchmark compares behaviours, not simulators:
 * ``wait_both_then_roll_back``: the 2024 ``AtomicMultiOrderExecutor``. It waits for
   *both* limit orders until the timeout, then cancels everything, pauses 0.5 s and
   flattens what filled with market orders.
+* ``wait_both_then_market``: the executor the seed replaces, as the cost benchmark runs
+  it (issue 16, strategy (b)): both legs quote, it waits for *both* until the timeout,
+  then cancels what is open and buys or sells what each leg is missing at market. Same
+  polling and pause as ``wait_both_then_roll_back``; it completes the entry instead of
+  flattening it.
 * ``poll_and_hedge``: the seed's first reactive version. It polls each order's status
   every 0.5 s; once a leg shows a fill it cancels the sibling and, without waiting for
   the cancel's answer, sends a market hedge for the filled size.
@@ -87,6 +92,27 @@ async def wait_both_then_roll_back(
         size = await _filled(venues[leg], quote)
         if size > 0:
             await venues[leg].place(_market(quote, Purpose.ROLLBACK, leg, size, True, tag))
+
+
+async def wait_both_then_market(
+    venues: dict[Leg, base.Venue], request: EntryRequest, config: EntryConfig, tag: str,
+) -> None:
+    """Wait for both legs until the quote timeout; then cancel, pause and take the rest."""
+    quotes = await _place_quotes(venues, request, config, tag)
+    deadline = asyncio.get_running_loop().time() + config.quote_timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        filled = [await _filled(venues[leg], quotes[leg]) for leg in quotes]
+        if all(f >= quotes[leg].qty for f, leg in zip(filled, quotes, strict=True)):
+            return
+        await asyncio.sleep(POLL_S)
+    for leg, quote in quotes.items():
+        with contextlib.suppress(base.OrderNotFound):
+            await venues[leg].cancel(quote.symbol, quote.client_id)
+    await asyncio.sleep(ROLLBACK_PAUSE_S)
+    for leg, quote in quotes.items():
+        missing = quote.qty - await _filled(venues[leg], quote)
+        if missing > 0:
+            await venues[leg].place(_market(quote, Purpose.HEDGE, leg, missing, False, tag))
 
 
 async def poll_and_hedge(

@@ -58,6 +58,7 @@ class EntryCost:
     filled: bool  # ended complete with both legs at their size (within one lot)
     cost_bps: float | None  # None: it hedged nothing
     unhedged_notional_seconds: float  # as the venues executed it
+    plan: str = ""  # the plan the entry ran (``maker_maker, market``), when it had one
 
 
 def cost_of(seed: int, scenario: Scenario) -> EntryCost:
@@ -76,7 +77,8 @@ def cost_of(seed: int, scenario: Scenario) -> EntryCost:
     exposure = timings.venue_unhedged_notional_seconds
     if exposure is None:
         exposure = timings.unhedged_notional_seconds
-    return EntryCost(seed, result.final_state, filled, cost, float(exposure))
+    plan = "" if result.plan is None else f"{result.plan.name}, {result.plan.hedge.value}"
+    return EntryCost(seed, result.final_state, filled, cost, float(exposure), plan)
 
 
 def run(scenario: Scenario, seeds: Iterable[int]) -> list[EntryCost]:
