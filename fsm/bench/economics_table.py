@@ -11,8 +11,10 @@ they meet the same markets (the random market never looks at our orders):
   missing at market;
 * ``(c) engine maker``: this engine's default config, both legs quote 1 bp behind the
   touch, the first fill is hedged at market;
-* ``(d) engine planner``: ``plan = auto`` and ``plan_hedge = auto``, told the regime's
-  volatility (``Regime.sigma_bps``); every other planner input is the default.
+* ``(d) engine planner``: ``plan = auto``, told the regime's volatility
+  (``Regime.sigma_bps``); every other planner input is the default, the hedge policy
+  too (``plan_hedge = market``: the adaptive hedge is the open question the
+  ``fsm.bench.open_questions`` table answers).
 
 Every strategy waits ``quote_timeout_s`` = 30 s, the config default and the seed's. The
 figures are ``fsm.bench.economics``'s: all-in cost (fees and slippage against the
@@ -33,18 +35,19 @@ import attrs
 
 from fsm.bench import baselines, economics, exposure
 from fsm.bench.economics import CostSummary, EntryCost
-from fsm.bench.regimes import Regime, scenario
-from fsm.core.config import EntryConfig, PlanChoice, PlanHedge
+from fsm.bench.regimes import PAIR, Regime, fee_sweep, regimes, scenario
+from fsm.core.config import EntryConfig, PlanChoice
 from fsm.sim.scenario import Scenario
 from venues import protocol as base
 from venues.market import Leg, Side
 from venues.sim.virtual_time import run_virtual
 
-__all__ = ["LABELS", "STRATEGIES", "Row", "config_for", "entry", "run", "seeds_for"]
+__all__ = ["LABELS", "STRATEGIES", "Row", "config_for", "entry", "run", "run_bench"]
 
 _BPS = Decimal(10_000)
-QUICK_SEEDS = 30
-FULL_SEEDS = 1000
+# Seeds per regime: the full run's every regime, then the fee sweep's every pair (the
+# sweep's binanceusdm + hyperliquid pair is the table's normal/deep row, not run twice).
+SEEDS = {False: (1000, 300), True: (20, 5)}
 STRATEGIES = ("dual_taker", "seed_wait_both", "engine_maker", "engine_planner")
 LABELS = {
     "dual_taker": "(a) dual taker",
@@ -126,8 +129,6 @@ class Row:
     plans: dict[str, int] = attrs.field(factory=dict)  # (d): plan name -> entries
 
 
-def seeds_for(quick: bool) -> range:
-    return range(QUICK_SEEDS if quick else FULL_SEEDS)
 
 
 def run(regimes: Sequence[Regime], seeds: range,
@@ -145,3 +146,11 @@ def run(regimes: Sequence[Regime], seeds: range,
             rows.append(Row(regime.name, regime.pair, strategy, str(regime.sigma_bps),
                             (seeds.start, len(seeds)), summary, dict(sorted(plans.items()))))
     return rows
+
+
+def run_bench(quick: bool, progress: Callable[[str], None] = lambda _: None) -> list[Row]:
+    """Every regime on binanceusdm + hyperliquid, then the fee sweep (normal, deep)."""
+    main, sweep = SEEDS[quick]
+    rows = run(regimes(), range(main), progress)
+    return rows + run([r for r in fee_sweep() if r.fees != PAIR], range(sweep), progress)
+

@@ -1,4 +1,5 @@
-"""The runtime goals of issue 12, measured in one run and printed beside their limits.
+"""The runtime goals of issue 12 and the planner's cost goals of issue 16, measured in one
+run and printed beside their limits.
 
 Each figure is compared with a floor or a limit measured or fixed here, so ``bench
 --check`` can fail a change that makes the runtime dearer. Wall-clock figures belong
@@ -25,18 +26,23 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import math
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import attrs
 
 from fsm.bench import runtime
 from fsm.core.values import EntryRequest, LegSpec
 from venues.market import Leg
+
+if TYPE_CHECKING:  # economics_table reaches this module back through report
+    from fsm.bench.economics_table import Row
 
 now_ns = time.perf_counter_ns
 
@@ -205,3 +211,44 @@ def import_cpu_s(runs: int = 3) -> float:
 def simulate_ccxt_modules() -> int:
     """How many ccxt modules ``simulate`` (the default scenario) leaves imported."""
     return int(_python(_SIMULATE_CCXT))
+
+
+def economics_goals(rows: Sequence[Row]) -> list[Goal]:
+    """Issue 16's goals for the planner (d) against dual taker (a) and the engine's
+    maker default (c), from the economics table's rows (``economics_table.Row``).
+
+    Each "every regime" goal is the worst regime's figure, named in the note, so a
+    regime that misses is never averaged away. A figure the run could not produce (no
+    entry of a strategy hedged anything) counts as infinitely bad: a goal is met only
+    by a measured figure.
+    """
+    by = {(row.regime, row.fees, row.strategy): row.summary for row in rows}
+    regimes = list(dict.fromkeys((row.regime, row.fees) for row in rows))
+    if not regimes:
+        return []
+
+    def figure(regime: tuple[str, str], strategy: str, name: str) -> float:
+        summary = by.get((*regime, strategy))
+        value = None if summary is None else getattr(summary, name)
+        return math.inf if value is None else float(value)
+
+    def worst(name: str, minus: str, than: str, scale: float = 1.0) -> tuple[float, str]:
+        gaps = {regime: (figure(regime, minus, name) - figure(regime, than, name)) * scale
+                for regime in regimes}
+        regime = max(gaps, key=lambda r: gaps[r])
+        return round(gaps[regime], 2), f"worst: {regime[0]} {regime[1]}"
+
+    out = []
+    normal = ("normal/deep", "binanceusdm+hyperliquid")
+    if normal in regimes:
+        d, a = (figure(normal, s, "cost_p50_bps") for s in ("engine_planner", "dual_taker"))
+        ratio = d / a if math.isfinite(d) and a > 0 else math.inf
+        out.append(Goal("(d) / (a) median cost, normal/deep", round(ratio, 3), 0.7, "x",
+                        f"{d:.2f} bp against {a:.2f} bp"))
+    gap, note = worst("cost_p50_bps", "engine_planner", "dual_taker")
+    out.append(Goal("(d) - (a) median cost, every regime", gap, 0, "bp", note))
+    gap, note = worst("unhedged_p99", "engine_planner", "engine_maker")
+    out.append(Goal("(d) - (c) p99 unhedged, every regime", gap, 0, "notional-s", note))
+    gap, note = worst("fill_rate", "engine_maker", "engine_planner", scale=100)
+    out.append(Goal("(c) - (d) fill rate, every regime", gap, 0, "pp", note))
+    return out

@@ -13,12 +13,15 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from fsm.bench import exposure, goals, journal_cost, metrics_cost, runtime
 from fsm.bench.runtime import PathTiming
+
+if TYPE_CHECKING:  # imported when run: it reads ``percentile`` from here
+    from fsm.bench import economics_table
 
 SCALES = (1, 100, 1000, 10_000)
 
@@ -85,6 +88,8 @@ class BenchReport:
     # fill -> cancel and confirm -> hedge per metrics sink, same run (empty: no
     # prometheus_client to measure with)
     metrics: list[PathRow] = attrs.field(factory=list)
+    # issue 16: each strategy's cost in each market regime, same seeds per regime
+    economics: list[economics_table.Row] = attrs.field(factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self, value_serializer=lambda _i, _a, v: (
@@ -141,8 +146,12 @@ def run(quick: bool = False, progress: Callable[[str], None] = lambda _: None) -
     ccxt_modules = timed("simulate imports", goals.simulate_ccxt_modules)
     goal_rows = _goals(overhead_rows, scale_rows[-1], live, import_cpu, ccxt_modules)
     goal_rows += _metrics_goal(metrics_rows)
+    from fsm.bench import economics_table
+
+    economics_rows = timed("economics", lambda: economics_table.run_bench(quick, progress))
+    goal_rows += goals.economics_goals(economics_rows)
     return BenchReport(machine(), exposure_rows, overhead_rows, scale_rows, journal, floor,
-                       live, goal_rows, seconds, metrics_rows)
+                       live, goal_rows, seconds, metrics_rows, economics_rows)
 
 
 def _metrics_goal(rows: list[PathRow]) -> list[goals.Goal]:
@@ -258,6 +267,32 @@ def format_report(report: BenchReport) -> str:
                    for r in report.metrics])
            if report.metrics else "   not measured: pip install 'atomic-entry[metrics]'")
     )
+    if report.economics:
+        parts.append(_economics(report.economics))
     total = sum(report.seconds.values())
     parts.append(f"\nmeasured in {total:.0f} s")
     return "\n".join(parts)
+
+
+def _economics(rows: list[economics_table.Row]) -> str:
+    """Section 7: each strategy's cost per regime, and what the planner chose."""
+    from fsm.bench.economics_table import LABELS as labels
+
+    first = rows[0]
+    head = (f"\n7. Economics (issue 16): all-in cost in bp of one leg's notional (fees and "
+            "slippage against the arrival mids, both legs), fill rate, unhedged "
+            "notional-seconds (USDT x s, venue truth), share rolled back; virtual time; "
+            f"seeds 0..{first.seeds[1] - 1} in every regime, the same for every strategy "
+            "(fewer in the fee sweep, see entries)\n")
+    body = _table(
+        ["regime", "fees (long+short)", "strategy", "entries", "cost p50", "p95",
+         "fill rate", "unhedged p50", "p99", "rolled back"],
+        [[r.regime, r.fees, labels[r.strategy], str(r.summary.entries),
+          _f(r.summary.cost_p50_bps, 2), _f(r.summary.cost_p95_bps, 2),
+          f"{r.summary.fill_rate:.1%}", _f(r.summary.unhedged_p50, 0),
+          _f(r.summary.unhedged_p99, 0), f"{r.summary.rolled_back_share:.1%}"]
+         for r in rows])
+    plans = [f"   {r.regime} {r.fees} (told {r.sigma_bps} bp/sqrt(s)): "
+             + ", ".join(f"{name} {count}" for name, count in r.plans.items())
+             for r in rows if r.strategy == "engine_planner"]
+    return head + body + "\n   (d) chose:\n" + "\n".join(plans)
