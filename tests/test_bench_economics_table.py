@@ -120,8 +120,8 @@ def test_the_section_prints_every_row_and_column(table: list[Row]) -> None:
     text = report._economics(table)
     for header in ("cost p50", "p95", "fill rate", "unhedged p50", "p99", "rolled back"):
         assert header in text
-    for label in economics_table.LABELS.values():
-        assert text.count(label) == 2
+    for strategy in economics_table.STRATEGIES:
+        assert text.count(economics_table.LABELS[strategy]) == 2
     assert "(d) chose:" in text and "volatile/thin" in text
 
 
@@ -131,3 +131,19 @@ def test_the_bench_report_keeps_the_rows_in_its_json(table: list[Row]) -> None:
     figures = bench.to_dict()["economics"]
     assert len(figures) == 8 and figures[0]["summary"]["cost_p50_bps"] is not None
     assert attrs.asdict(table[0])["seeds"] == (0, 4)
+
+
+def test_the_open_questions_change_one_setting_each(capsys: pytest.CaptureFixture[str]) -> None:
+    from fsm.bench import open_questions
+
+    base = economics_table.config_for("engine_maker", NORMAL)
+    trigger = economics_table.config_for("trigger_30", NORMAL)
+    adaptive = economics_table.config_for("adaptive_hedge", NORMAL)
+    assert attrs.evolve(trigger, hedge_trigger_fill_ratio=base.hedge_trigger_fill_ratio) == base
+    assert adaptive.plan_hedge.value == "adaptive" and adaptive.plan is base.plan
+    assert open_questions.main(["-n", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("30% filled, market hedge") == 6
+    assert out.count("any fill, adaptive hedge") == 6
+    with pytest.raises(SystemExit):
+        open_questions.main(["-n", "0"])

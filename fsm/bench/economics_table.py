@@ -36,7 +36,7 @@ import attrs
 from fsm.bench import baselines, economics, exposure
 from fsm.bench.economics import CostSummary, EntryCost
 from fsm.bench.regimes import PAIR, Regime, fee_sweep, regimes, scenario
-from fsm.core.config import EntryConfig, PlanChoice
+from fsm.core.config import EntryConfig, PlanChoice, PlanHedge
 from fsm.sim.scenario import Scenario
 from venues import protocol as base
 from venues.market import Leg, Side
@@ -54,6 +54,9 @@ LABELS = {
     "seed_wait_both": "(b) seed: wait both",
     "engine_maker": "(c) engine maker",
     "engine_planner": "(d) engine planner",
+    # the seed's open questions (``fsm.bench.open_questions``): (c) with one change each
+    "trigger_30": "(c) hedge at 30% filled",
+    "adaptive_hedge": "(c) adaptive hedge",
 }
 
 
@@ -68,7 +71,12 @@ def config_for(strategy: str, regime: Regime) -> EntryConfig:
                             plan_volatility_bp=regime.sigma_bps)
     if strategy in ("engine_maker", "seed_wait_both"):
         return config
-    raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+    if strategy == "trigger_30":
+        return attrs.evolve(config, hedge_trigger_fill_ratio=Decimal("0.3"))
+    if strategy == "adaptive_hedge":
+        return attrs.evolve(config, plan_hedge=PlanHedge.ADAPTIVE,
+                            plan_volatility_bp=regime.sigma_bps)
+    raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(LABELS)}")
 
 
 async def _seed_run(market: Scenario) -> tuple[Decimal, Decimal, EntryCost]:
