@@ -5,11 +5,12 @@ one-tick spread, 0.5 BTC a leg at 60,000) with its market parameters evolved in 
 so one file stays the single description of the venues and the regimes differ only in
 what they name:
 
-* volatility: ``calm`` 30% a year (0.53 bp per sqrt(second)), no jumps, venues
-  correlated 0.95; ``normal`` 50% a year (0.89 bp/sqrt(s), the issue's BTC figure) with a
-  5 bp jump about every 20 s, correlated 0.9; ``volatile`` 120% a year on a geometric
-  path with a 10 bp jump about every 10 s, correlated 0.8, busier flow and the
-  probabilistic queue of ``random_volatile``;
+* volatility: ``calm`` 30% a year (0.53 bp per sqrt(second)), venues correlated 0.95,
+  as ``random_calm``; ``normal`` 50% a year (0.89 bp/sqrt(s), the issue's BTC figure and
+  the planner's default), correlated 0.9; ``volatile`` as ``random_volatile``: 120% a
+  year on a geometric path with a market-wide 10 bp jump about every 10 s, correlated
+  0.8, busier flow and the probabilistic queue. Jumps belong to the volatile regime, as
+  in the shipped scenarios;
 * depth: ``deep`` 0.5 BTC on the touch growing 1.1x a level; ``thin`` 0.1 BTC growing
   1.2x (a 0.5 BTC taker walks about four levels);
 * fees: the base-tier maker/taker rates of the four venues the issue names, the long leg
@@ -61,7 +62,7 @@ class Depth:
 
 VOLATILITIES = {
     "calm": Volatility(0.3, 0.95, 0.0, 0.0, Process.WALK, Decimal(2), Decimal("0.4"), None),
-    "normal": Volatility(0.5, 0.9, 0.05, 5.0, Process.WALK, Decimal(3), Decimal("0.35"), None),
+    "normal": Volatility(0.5, 0.9, 0.0, 0.0, Process.WALK, Decimal(3), Decimal("0.35"), None),
     "volatile": Volatility(1.2, 0.8, 0.1, 10.0, Process.GBM, Decimal(4), Decimal("0.3"), 2.0),
 }
 DEPTHS = {
