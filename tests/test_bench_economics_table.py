@@ -37,6 +37,7 @@ def test_the_figures_are_sane(table: list[Row]) -> None:
     # plus what the mid moved during the 25 ms the orders travelled
     assert taker.cost_p50_bps is not None and 9.5 < taker.cost_p50_bps < 9.9
     assert taker.unhedged_p99 == 0 and taker.fill_rate == 1
+    assert taker.cost_mean_bps is not None and abs(taker.cost_mean_bps - taker.cost_p50_bps) < 0.2
     thin = by["volatile/thin", "dual_taker"]
     assert thin.cost_p50_bps is not None and thin.cost_p50_bps > taker.cost_p50_bps  # depth
     maker = by["normal/deep", "engine_maker"]
@@ -80,7 +81,7 @@ def test_regimes_set_fees_and_depth_per_venue() -> None:
 
 
 def _summary(cost: float | None, unhedged: float = 3000.0, fill: float = 1.0) -> CostSummary:
-    return CostSummary("x", 10, cost, cost, fill, unhedged, unhedged, 0.0, 1.0)
+    return CostSummary("x", 10, cost, cost, fill, unhedged, unhedged, 0.0, 1.0, cost)
 
 
 def _rows(d: CostSummary, regime: str = "normal/deep") -> list[Row]:
@@ -120,6 +121,7 @@ def test_the_section_prints_every_row_and_column(table: list[Row]) -> None:
     text = report._economics(table)
     for header in ("cost p50", "p95", "fill rate", "unhedged p50", "p99", "rolled back"):
         assert header in text
+    assert "mean" in text
     for strategy in economics_table.STRATEGIES:
         assert text.count(economics_table.LABELS[strategy]) == 2
     assert "(d) chose:" in text and "volatile/thin" in text

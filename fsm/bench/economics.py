@@ -1,8 +1,9 @@
 """What entries cost in a random market: many seeded entries of one scenario, summarised
 as all-in cost against the arrival mids, fill rate, unhedged exposure and rollbacks.
 
-The harness the cost benchmark (issue 16 item 4) builds on; not yet a table of
-``atomic-entry bench``. Run it with ``python -m fsm.bench.economics``. Every entry runs
+The harness of the economics table of ``atomic-entry bench`` (``fsm.bench.economics_table``,
+issue 16 item 4) and of the open questions (``fsm.bench.open_questions``); run it alone
+on any random-market scenario with ``python -m fsm.bench.economics``. Every entry runs
 the real engine on the scenario's venues, the random market's seed set to one of the
 seeds, so that strategies compared on the same seeds meet the same markets (the market
 never looks at our orders): their differences are the strategies', not the draws'.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -101,13 +103,15 @@ class CostSummary:
     unhedged_p99: float | None
     rolled_back_share: float
     cpu_ms_per_entry: float
+    cost_mean_bps: float | None = None  # what the planner's expected cost predicts
 
     def line(self) -> str:
         def show(value: float | None, spec: str) -> str:
             return "-" if value is None else format(value, spec)
 
         return (f"{self.scenario}: {self.entries} entries; all-in cost p50 "
-                f"{show(self.cost_p50_bps, '.2f')} bp, p95 {show(self.cost_p95_bps, '.2f')} bp; "
+                f"{show(self.cost_p50_bps, '.2f')} bp, p95 {show(self.cost_p95_bps, '.2f')} bp, "
+                f"mean {show(self.cost_mean_bps, '.2f')} bp; "
                 f"fill rate {self.fill_rate:.1%}; unhedged notional-seconds p50 "
                 f"{show(self.unhedged_p50, ',.0f')}, p99 {show(self.unhedged_p99, ',.0f')}; "
                 f"rolled back {self.rolled_back_share:.1%}; {self.cpu_ms_per_entry:.1f} ms "
@@ -126,6 +130,7 @@ def summarize(name: str, costs: Sequence[EntryCost], cpu_s: float) -> CostSummar
         unhedged_p50=_rank(exposure, 0.50), unhedged_p99=_rank(exposure, 0.99),
         rolled_back_share=sum(c.final_state == "rolled_back" for c in costs) / len(costs),
         cpu_ms_per_entry=cpu_s / len(costs) * 1000,
+        cost_mean_bps=statistics.fmean(priced) if priced else None,
     )
 
 

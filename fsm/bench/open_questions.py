@@ -46,10 +46,11 @@ def format_rows(rows: Sequence[Row]) -> str:
         return "-" if value is None else format(value, spec)
 
     return _table(
-        ["regime", "hedge trigger, hedge", "cost p50", "p95", "fill rate", "unhedged p50",
-         "p99", "rolled back"],
+        ["regime", "hedge trigger, hedge", "cost p50", "p95", "mean", "fill rate",
+         "unhedged p50", "p99", "rolled back"],
         [[r.regime, SHOWN[r.strategy], cell(r.summary.cost_p50_bps, ".2f"),
-          cell(r.summary.cost_p95_bps, ".2f"), f"{r.summary.fill_rate:.1%}",
+          cell(r.summary.cost_p95_bps, ".2f"), cell(r.summary.cost_mean_bps, ".2f"),
+          f"{r.summary.fill_rate:.1%}",
           cell(r.summary.unhedged_p50, ",.0f"), cell(r.summary.unhedged_p99, ",.0f"),
           f"{r.summary.rolled_back_share:.1%}"] for r in rows])
 

@@ -285,10 +285,11 @@ def _economics(rows: list[economics_table.Row]) -> str:
             f"seeds 0..{first.seeds[1] - 1} in every regime, the same for every strategy "
             "(fewer in the fee sweep, see entries)\n")
     body = _table(
-        ["regime", "fees (long+short)", "strategy", "entries", "cost p50", "p95",
+        ["regime", "fees (long+short)", "strategy", "entries", "cost p50", "p95", "mean",
          "fill rate", "unhedged p50", "p99", "rolled back"],
         [[r.regime, r.fees, labels[r.strategy], str(r.summary.entries),
           _f(r.summary.cost_p50_bps, 2), _f(r.summary.cost_p95_bps, 2),
+          _f(r.summary.cost_mean_bps, 2),
           f"{r.summary.fill_rate:.1%}", _f(r.summary.unhedged_p50, 0),
           _f(r.summary.unhedged_p99, 0), f"{r.summary.rolled_back_share:.1%}"]
          for r in rows])
