@@ -44,8 +44,10 @@ class HedgeMode(enum.Enum):
 class PlanChoice(enum.Enum):
     """How the legs start: chosen by the planner (``auto``) or forced, ``<long>_<short>``.
 
-    ``maker_maker`` (both legs quote, today's behaviour) is the default until the cost
-    benchmark justifies ``auto`` (``fsm.core.planner``).
+    ``maker_maker`` (both legs quote, today's behaviour) is the default: the cost
+    benchmark (``fsm.bench.economics_table``) finds ``auto`` choosing the same in calm and
+    normal markets and dual taker, dearer in the simulator, in volatile ones (README,
+    "The economics table").
     """
 
     AUTO = "auto"

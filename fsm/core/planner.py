@@ -4,7 +4,7 @@ A pure function of what the entry knows at its start (books, fee schedule, rules
 config) and of the caller's volatility estimate; no clock, no I/O. Same inputs, same
 plan. Every figure is in bp of the leg's notional against the arrival mid.
 
-The model (deliberately small: the cost benchmark of issue 16 calibrates it):
+The model (deliberately small: the cost benchmark, ``fsm.bench.economics_table``, measures it):
 
 * A leg's **taker cost** is its taker fee plus the impact of sweeping its size through
   the arrival book (``venues.depth``: half the spread and whatever depth it walks); a
