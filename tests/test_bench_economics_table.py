@@ -149,3 +149,21 @@ def test_the_open_questions_change_one_setting_each(capsys: pytest.CaptureFixtur
     assert out.count("any fill, adaptive hedge") == 6
     with pytest.raises(SystemExit):
         open_questions.main(["-n", "0"])
+
+
+def test_the_quick_bench_table_has_every_regime_pair_and_strategy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``bench --quick``'s table, on fewer seeds: every volatility x depth on the main
+    pair, then the five other pairs of the fee sweep; every row with every figure."""
+    monkeypatch.setitem(economics_table.SEEDS, True, (3, 2))
+    rows = economics_table.run_bench(quick=True)
+    cells = {(r.regime, r.fees) for r in rows}
+    assert len(rows) == 4 * len(cells) and len(cells) == 6 + 5
+    assert {r.fees for r in rows if r.regime != "normal/deep"} == {"binanceusdm+hyperliquid"}
+    for row in rows:
+        summary = row.summary
+        assert summary.entries == (3 if row.fees == "binanceusdm+hyperliquid" else 2)
+        assert None not in (summary.cost_p50_bps, summary.cost_p95_bps, summary.cost_mean_bps,
+                            summary.unhedged_p50, summary.unhedged_p99)
+        assert 0 < (summary.cost_p50_bps or 0) < 20
