@@ -32,21 +32,24 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import console, dryrun, enter_config, inputs, metrics_out
+from fsm.cli import check, console, dryrun, enter_config, inputs, metrics_out
 from fsm.cli.exchanges import (
     CCXT,
     VenueFactory,
     ccxt_venue,
     close_all,
     credentials,
+    leg,
     missing_credentials,
 )
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.timeline import render, summary
+from fsm.core import preflight as preflight_core
 from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError, check_shape
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell import journal as journals
+from fsm.shell import preflight
 from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
@@ -82,16 +85,9 @@ def add_parser(commands: Any) -> None:
                        help="where to journal the entry for `atomic-entry recover`, in an "
                        f"existing directory (default: ${journals.ENV_PATH}, else "
                        f"{journals.default_path()})")
+    check.add_setup_arguments(enter)
     enter_config.add_arguments(enter)
     metrics_out.add_arguments(enter)
-
-
-def _leg(text: str, flag: str) -> tuple[str, str]:
-    exchange, sep, symbol = text.partition(":")
-    if not sep or not symbol or exchange not in SUPPORTED:
-        raise RequestError(f"{flag} {text!r}: expected EXCHANGE:SYMBOL with EXCHANGE one of "
-                           f"{', '.join(SUPPORTED)}, e.g. binanceusdm:BTC/USDT:USDT")
-    return exchange, symbol
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
@@ -108,8 +104,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         print(scrub(text, secrets), file=stream)
 
     try:
-        long_ex, long_symbol = _leg(args.long, "--long")
-        short_ex, short_symbol = _leg(args.short, "--short")
+        long_ex, long_symbol = leg(args.long, "--long")
+        short_ex, short_symbol = leg(args.short, "--short")
         if long_ex == short_ex:
             raise RequestError("--long and --short name the same exchange; a hedged entry "
                                "needs two venues")
@@ -122,6 +118,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
                                entry_id=args.entry_id)
         check_shape(request)  # the entry id among the rest, before any market data
         config = enter_config.build(args)
+        change = check.requested_change(args, config)
+        if change and args.dry_run:
+            raise RequestError("--dry-run sends nothing: drop --set-leverage, "
+                               "--set-margin-mode and --set-position-mode, or the dry run")
     except (RequestError, TypeError, ValueError) as exc:  # ConfigInputError among them
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
@@ -152,6 +152,22 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
+        try:  # the account pre-flight, before anything is sent (and before the journal)
+            findings = await preflight.run([(venues[long_ex], long_symbol),
+                                            (venues[short_ex], short_symbol)],
+                                           config, change=change)  # sizes: pre-trade checks
+        except BaseException:
+            await close_all(venues.values())
+            raise
+        if preflight_core.refused(findings):
+            await close_all(venues.values())
+            return check.report(check.credential_findings(
+                [(long_ex, long_symbol), (short_ex, short_symbol)]) + findings,
+                lambda text, _stream=None: say(text, sys.stderr))
+        for finding in findings:  # warnings: what could not be checked, on stderr
+            if finding.severity is not preflight_core.Severity.OK:
+                say(f"atomic-entry: pre-flight {finding.venue} {finding.item}: "
+                    f"{finding.found}; {finding.fix}", sys.stderr)
         return await _enter(request, config, venues, journal, say, json_out=args.json,
                             metrics=metrics.sink)
 
