@@ -95,6 +95,12 @@ def credential_findings(legs: list[tuple[str, str]]) -> tuple[preflight.Finding,
                  for ex, symbol in legs)
 
 
+def by_venue(findings: tuple[preflight.Finding, ...]) -> tuple[preflight.Finding, ...]:
+    """Each venue's rows together, venues in the order they first appear."""
+    order = list(dict.fromkeys(f.venue for f in findings))
+    return tuple(sorted(findings, key=lambda f: order.index(f.venue)))
+
+
 def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         out: TextIO | None = None, factory: VenueFactory = ccxt_venue) -> Exit:
     environ = os.environ if environ is None else environ
@@ -136,7 +142,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     undo = scrub_logs(secrets)
     try:
-        findings = credential_findings(legs) + asyncio.run(main())
+        findings = by_venue(credential_findings(legs) + asyncio.run(main()))
     except base.VenueError as exc:  # a read or a set-up refused: named, scrubbed
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT

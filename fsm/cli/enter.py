@@ -161,8 +161,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
             raise
         if preflight_core.refused(findings):
             await close_all(venues.values())
-            return check.report(check.credential_findings(
-                [(long_ex, long_symbol), (short_ex, short_symbol)]) + findings,
+            return check.report(check.by_venue(check.credential_findings(
+                [(long_ex, long_symbol), (short_ex, short_symbol)]) + findings),
                 lambda text, _stream=None: say(text, sys.stderr))
         for finding in findings:  # warnings: what could not be checked, on stderr
             if finding.severity is not preflight_core.Severity.OK:

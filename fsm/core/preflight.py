@@ -159,7 +159,7 @@ def _sizes(facts: AccountFacts, qty: Decimal | None, price: Decimal | None) -> l
         and notional < facts.min_notional)
     out.append(finding(
         "min order", Severity.FAIL if too_small else Severity.OK, minimum,
-        f"<= qty {_shown(qty)}" + (f", notional {_shown(notional)}" if notional else ""),
+        f"<= qty {_shown(qty)}" + (f", notional {notional:.2f}" if notional else ""),
         "raise --qty above the venue's minimum" if too_small else ""))
     if facts.max_qty is None:
         out.append(finding("max order", Severity.WARN, maximum, f">= {_shown(qty)}",
