@@ -11,7 +11,10 @@ Before anything connects: every argument and the config (``fsm.cli.enter_config`
 exchange needs are present (their variables are named when not); each is exit 2. The
 journal is opened (so checked writable) before any venue is built, but a new journal
 file is created only at its first write (``create_on_write``): an entry refused before
-it sent anything leaves no file behind. The outcome prints as ``simulate`` prints it
+it sent anything leaves no file behind. Then, venues built, the account pre-flight runs
+(``fsm.shell.preflight``, as ``atomic-entry check``; ``--set-leverage`` and the other
+set-up flags first): an unsafe account is refused with its table and fixes, exit 6
+(``Exit.ACCOUNT``), before any order. The outcome prints as ``simulate`` prints it
 (timeline and summary), or as JSON with ``--json``; the exit code is ``simulate``'s for
 the same final state.
 
