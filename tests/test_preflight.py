@@ -8,6 +8,7 @@ failed (each restored).
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -97,3 +98,60 @@ def test_the_table_aligns_and_names_each_fix() -> None:
             "--set-leverage 5") in lines
     assert any(line.startswith("fix binanceusdm position mode: set one-way position mode")
                for line in lines)
+
+
+# -- the pre-flight over venues (fsm.shell.preflight) ------------------------------------
+
+
+def test_simulated_venues_answer_a_safe_account_and_can_be_made_unsafe() -> None:
+    from fsm.shell import preflight as shell
+    from tests.simkit import SYMBOL, run, venue
+    from venues.account import AccountChange
+
+    alpha, beta = venue("alpha"), venue("beta")
+    legs = [(alpha, SYMBOL), (beta, SYMBOL)]
+    findings = run(shell.run(legs, EntryConfig(), qty=D("0.5")))
+    assert not refused(findings)
+    assert [f.item for f in findings if f.severity is Severity.WARN] == ["max order"] * 2
+    beta.account_setup.position_mode = PositionMode.HEDGE
+    alpha.account_setup.leverage = D(20)
+    findings = run(shell.run(legs, EntryConfig()))
+    assert {(f.venue, f.item) for f in findings if f.severity is Severity.FAIL} == {
+        ("beta", "position mode"), ("alpha", "leverage")}
+    change = AccountChange(leverage=4, position_mode=PositionMode.ONE_WAY)
+    assert not refused(run(shell.run(legs, EntryConfig(), change=change)))
+    assert alpha.account_setup.leverage == 4
+
+
+def test_a_venue_without_account_reads_is_all_unknown_never_a_pass() -> None:
+    from fsm.shell import preflight as shell
+
+    class Bare:  # a venue of the core protocol only
+        name = "bare"
+
+    findings = asyncio.run(shell.run([(Bare(), "X/USDT:USDT")], EntryConfig()))  # type: ignore[list-item]
+    assert not refused(findings)
+    by_item = _by_item(findings)
+    for item in ("position mode", "margin mode", "leverage", "may trade"):
+        assert by_item[item].severity is Severity.WARN
+        assert "this venue reads no account set-up" in by_item[item].fix
+
+
+def test_a_failed_account_read_is_unknown_with_the_reason() -> None:
+    from tests.ccxtkit import FAKE_KEY, FAKE_SECRET, SYMBOL, double_venue
+    from tests.doubles.core import Refused
+
+    async def read() -> AccountFacts:
+        async with double_venue("binanceusdm", "binanceusdm") as d:
+            def refuse(*_: object) -> None:
+                raise Refused("rate_limit")
+            d.wire._account = refuse
+            return await d.venue.account(SYMBOL)
+
+    facts = asyncio.run(read())
+    assert (facts.position_mode, facts.leverage, facts.can_trade) == (None, None, None)
+    assert facts.maker_fee is not None  # what was read stays
+    by_item = _by_item(assess(facts, EntryConfig()))
+    assert by_item["leverage"].severity is Severity.WARN
+    assert "read failed" in by_item["leverage"].fix and "-1003" in by_item["leverage"].fix
+    assert FAKE_KEY not in str(facts) and FAKE_SECRET not in str(facts)
