@@ -11,8 +11,11 @@ is guessed. All of it runs on the ``background`` instance: nobody waits on it fo
   ``positionIdx`` 0 is one-way, 1 and 2 hedge); margin mode ``fetch_margin_mode``
   (``/v5/account/info``, account-wide on a unified account); permission
   ``/v5/user/query-api`` (not read-only, ``ContractTrade`` includes ``Order``).
-- okx: position mode ``fetch_position_mode`` (``/api/v5/account/config``). Leverage and
-  margin mode: unknown (ccxt's ``fetch_leverage`` wants the margin mode as an argument).
+- okx: position mode ``fetch_position_mode`` (``/api/v5/account/config``). The margin
+  mode is per order on okx (``tdMode``): the one our orders carry is ccxt's default,
+  cross (``okx_order_margin``); the leverage is read for it (``fetch_leverage``,
+  ``/api/v5/account/leverage-info``). ``--set-margin-mode`` cannot change what orders
+  carry, so it is refused on okx.
 - hyperliquid: one-way by design (it has no hedge mode). Leverage and margin mode are
   reported only for an open position: unknown.
 
@@ -29,6 +32,7 @@ from typing import Any
 from venues.account import AccountChange, AccountFacts, MarginMode, PositionMode
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.decimal_context import isolated_methods
+from venues.protocol import NotSupported
 
 Facts = dict[str, Any]
 Reader = Callable[[Any, str], Awaitable[Facts]]
@@ -70,9 +74,21 @@ async def _bybit(exchange: Any, symbol: str) -> Facts:
             "can_trade": str(key.get("readOnly")) == "0" and "Order" in orders}
 
 
+def okx_order_margin(exchange: Any) -> str:
+    """okx takes the margin mode per order (``tdMode``); ccxt sends its default, cross,
+    unless its options say otherwise (the adapter leaves them)."""
+    return str(exchange.options.get("defaultMarginMode") or exchange.options.get("marginMode")
+               or "cross")
+
+
 async def _okx(exchange: Any, symbol: str) -> Facts:
     mode = await exchange.fetch_position_mode(symbol)
-    return {"position_mode": PositionMode.HEDGE if mode.get("hedged") else PositionMode.ONE_WAY}
+    margin = okx_order_margin(exchange)
+    leverage = await exchange.fetch_leverage(symbol, {"marginMode": margin})
+    levels = [lev for side in ("longLeverage", "shortLeverage")
+              if (lev := _leverage(leverage.get(side))) is not None]
+    return {"position_mode": PositionMode.HEDGE if mode.get("hedged") else PositionMode.ONE_WAY,
+            "margin_mode": _margin(margin), "leverage": max(levels) if levels else None}
 
 
 async def _hyperliquid(exchange: Any, symbol: str) -> Facts:
@@ -83,7 +99,7 @@ READERS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     # each reader, and the facts it cannot tell (said so in the notes)
     "binanceusdm": (_binance, ()),
     "bybit": (_bybit, ()),
-    "okx": (_okx, ("leverage", "margin mode", "may trade")),
+    "okx": (_okx, ("may trade",)),
     "hyperliquid": (_hyperliquid, ("leverage", "margin mode", "may trade")),
 }
 _UNREAD = {"leverage": "ccxt has no read of the leverage setting for {ex} without a position",
@@ -124,6 +140,10 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
     refuses it while orders or positions are open; then margin mode, then leverage)."""
     exchange = venue.background
     await venue.start()
+    if change.margin_mode is not None and venue.dialect.exchange_id == "okx":
+        raise NotSupported(f"{venue.name}: --set-margin-mode: okx takes the margin mode per "
+                           f"order and ours carry {okx_order_margin(exchange)}; use "
+                           "--margin-mode to require that instead")
     try:
         if change.position_mode is not None:
             await exchange.set_position_mode(change.position_mode is PositionMode.HEDGE, symbol)
