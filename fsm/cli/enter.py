@@ -59,6 +59,7 @@ from fsm.shell.journal import Journal, JournalError
 from fsm.shell.metrics import MetricsSink
 from venues import checks
 from venues import protocol as base
+from venues.account import AccountChange
 from venues.ccxt.dialects import SUPPORTED
 from venues.market import to_decimal
 
@@ -155,22 +156,15 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
+        legs = [(long_ex, long_symbol), (short_ex, short_symbol)]
         try:  # the account pre-flight, before anything is sent (and before the journal)
-            findings = await preflight.run([(venues[long_ex], long_symbol),
-                                            (venues[short_ex], short_symbol)],
-                                           config, change=change)  # sizes: pre-trade checks
+            refused = await _preflight(venues, legs, config, change, say)
         except BaseException:
             await close_all(venues.values())
             raise
-        if preflight_core.refused(findings):
+        if refused is not None:
             await close_all(venues.values())
-            return check.report(check.by_venue(check.credential_findings(
-                [(long_ex, long_symbol), (short_ex, short_symbol)]) + findings),
-                lambda text, _stream=None: say(text, sys.stderr))
-        for finding in findings:  # warnings: what could not be checked, on stderr
-            if finding.severity is not preflight_core.Severity.OK:
-                say(f"atomic-entry: pre-flight {finding.venue} {finding.item}: "
-                    f"{finding.found}; {finding.fix}", sys.stderr)
+            return refused
         return await _enter(request, config, venues, journal, say, json_out=args.json,
                             metrics=metrics.sink)
 
@@ -192,6 +186,23 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         undo()
         if journal is not None:
             journal.close()
+
+
+async def _preflight(venues: dict[str, base.Venue], legs: list[tuple[str, str]],
+                     config: EntryConfig, change: AccountChange,
+                     say: Callable[..., None]) -> Exit | None:
+    """``check``'s pre-flight (order sizes are the pre-trade checks' job here): the refusal
+    with its table, or None with the warnings (what could not be checked) on stderr."""
+    findings = await preflight.run([(venues[ex], symbol) for ex, symbol in legs], config,
+                                   change=change)
+    if preflight_core.refused(findings):
+        return check.report(check.by_venue(check.credential_findings(legs) + findings),
+                            lambda text, _stream=None: say(text, sys.stderr))
+    for finding in findings:
+        if finding.severity is not preflight_core.Severity.OK:
+            say(f"atomic-entry: pre-flight {finding.venue} {finding.item}: {finding.found}; "
+                f"{finding.fix}", sys.stderr)
+    return None
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:
