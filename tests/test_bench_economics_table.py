@@ -47,6 +47,7 @@ def test_the_figures_are_sane(table: list[Row]) -> None:
     seed = by["normal/deep", "seed_wait_both"]
     # waiting for both legs leaves one of them naked for seconds, not a round trip
     assert seed.unhedged_p50 is not None and seed.unhedged_p50 > 10 * maker.unhedged_p50
+    assert seed.fill_rate == 1  # what is missing at the timeout is taken at market
     for summary in by.values():
         assert 0 <= summary.fill_rate <= 1 and 0 <= summary.rolled_back_share <= 1
 
