@@ -10,9 +10,10 @@ from typing import Any
 import attrs
 
 from tests.doubles.binance import BinanceDouble
-from tests.doubles.bybit import BybitDouble
+from tests.doubles.bybit_ws import BybitWsDouble
 from tests.doubles.core import FakeExchange, Rules
 from tests.doubles.loopback import LoopbackServer
+from tests.doubles.okx import OkxDouble
 from venues.ccxt.adapter import CcxtVenue
 
 SYMBOL = "BTC/USDT:USDT"
@@ -24,14 +25,19 @@ BOOK = ([("60000.0", "2.0"), ("59999.0", "5.0"), ("59990.0", "20.0")],
 SCENARIO_RULES = Rules(lot=Decimal("0.001"), tick=Decimal("0.5"), min_qty=Decimal("0.001"),
                        min_notional=Decimal("5"), maker_fee=Decimal("0.0002"),
                        taker_fee=Decimal("0.0005"))
-HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",)}
+HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",),
+         "okx": ("okx.com",)}
+WIRES: dict[str, Any] = {"binanceusdm": BinanceDouble, "bybit": BybitWsDouble, "okx": OkxDouble}
+# okx wants a passphrase as well
+CREDENTIALS: dict[str, dict[str, str]] = {
+    "okx": {"apiKey": FAKE_KEY, "secret": FAKE_SECRET, "password": "FAKEPASSPHRASE"}}
 
 
 @attrs.define
 class Double:
     venue: CcxtVenue
     core: FakeExchange
-    wire: Any  # BinanceDouble | BybitDouble
+    wire: Any  # one of WIRES
     server: LoopbackServer
 
 
@@ -42,16 +48,17 @@ async def double_venue(
 ) -> AsyncIterator[Double]:
     """A CcxtVenue named ``name`` talking to a fresh double of ``exchange_id``."""
     core = FakeExchange(name, {"BTCUSDT": BOOK}, rules or SCENARIO_RULES)
-    wire: Any = BinanceDouble(core) if exchange_id == "binanceusdm" else BybitDouble(core)
+    wire: Any = WIRES[exchange_id](core)
     server = LoopbackServer()
     for host in HOSTS[exchange_id]:
         server.route(host, wire.handle)
     await server.start()
     session = server.session()
     if stream is None:
-        stream = "ws" if exchange_id == "binanceusdm" else "poll"
+        stream = "poll" if exchange_id == "bybit" else "ws"
+    credentials = CREDENTIALS.get(exchange_id, {"apiKey": FAKE_KEY, "secret": FAKE_SECRET})
     venue = CcxtVenue(
-        name, exchange_id, credentials={"apiKey": FAKE_KEY, "secret": FAKE_SECRET},
+        name, exchange_id, credentials=credentials,
         sandbox=True, config={"session": session, "rateLimit": 5, "timeout_on_exit": 0},
         stream=stream, poll_interval_s=0.05,
         timeout_ms=timeout_ms, **venue_kwargs,

@@ -1,0 +1,74 @@
+"""bybit v5 private websocket on top of the REST double: ``order`` and ``execution``.
+
+Shapes follow bybit's v5 websocket documentation: ``{"op": "auth", "args": [key,
+expires, signature]}`` answered ``{"success": true, "op": "auth"}`` (the double does not
+check the signature), ``{"op": "subscribe", "args": ["order"]}`` acknowledged the same
+way, ``{"op": "ping"}`` answered with a pong, and pushes
+``{"topic": "order"|"execution", "creationTime", "data": [...]}`` whose rows are the
+REST rows plus ``category``. Public sockets (books) are acknowledged and left silent, so
+the adapter's book feed reads books over REST as it does when a stream is quiet.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from tests.doubles.bybit import BybitDouble
+from tests.doubles.core import FakeExchange, Order, Trade
+from tests.doubles.sockets import Sockets
+
+_PRIVATE_TOPICS = ("order", "execution")
+
+
+class BybitWsDouble(BybitDouble):
+    """The bybit REST double with its private websocket (``watch_orders``,
+    ``watch_my_trades``)."""
+
+    def __init__(self, core: FakeExchange) -> None:
+        super().__init__(core)
+        self.ws = Sockets(core)
+        core.listeners.append(self._on_event)
+
+    @property
+    def sockets(self) -> list[web.WebSocketResponse]:
+        return self.ws.sockets
+
+    @property
+    def ws_connections(self) -> int:
+        return self.ws.ws_connections
+
+    async def disconnect(self) -> None:
+        await self.ws.disconnect()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self.ws.serve(request, self._frame)
+        return await super().handle(request)
+
+    def _on_event(self, what: str, o: Order, t: Trade | None) -> None:
+        now = self.core.now_ms()
+        row = {"category": "linear", **self.order_json(o)}
+        self.ws.push("order", {"id": f"{o.order_id}-{now}", "topic": "order",
+                               "creationTime": now, "data": [row]})
+        if t is not None:
+            trade = {"category": "linear", **self.execution_json(o, t)}
+            self.ws.push("execution", {"id": f"{t.trade_id}-{now}", "topic": "execution",
+                                       "creationTime": now, "data": [trade]})
+
+    async def _frame(self, ws: web.WebSocketResponse, topics: set[str],
+                     text: str) -> list[Any]:
+        message = json.loads(text)
+        op = message.get("op")
+        base = {"success": True, "ret_msg": "", "conn_id": "cojifin88smerbj9t560-404",
+                "req_id": message.get("req_id", ""), "op": op}
+        if op == "ping":
+            return [{**base, "ret_msg": "pong"}]
+        if op == "auth":
+            return [base]
+        if op == "subscribe":
+            topics.update(a for a in message.get("args", []) if a in _PRIVATE_TOPICS)
+            return [base]
+        return [{**base, "success": False, "ret_msg": f"error:invalid op {op}"}]
