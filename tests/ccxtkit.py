@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -12,6 +13,7 @@ import attrs
 from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit_ws import BybitWsDouble
 from tests.doubles.core import FakeExchange, Rules
+from tests.doubles.hyperliquid import USER, HyperliquidDouble
 from tests.doubles.loopback import LoopbackServer
 from tests.doubles.okx import OkxDouble
 from venues.ccxt.adapter import CcxtVenue
@@ -26,11 +28,24 @@ SCENARIO_RULES = Rules(lot=Decimal("0.001"), tick=Decimal("0.5"), min_qty=Decima
                        min_notional=Decimal("5"), maker_fee=Decimal("0.0002"),
                        taker_fee=Decimal("0.0005"))
 HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",),
-         "okx": ("okx.com",)}
-WIRES: dict[str, Any] = {"binanceusdm": BinanceDouble, "bybit": BybitWsDouble, "okx": OkxDouble}
-# okx wants a passphrase as well
+         "okx": ("okx.com",), "hyperliquid": ("hyperliquid.xyz", "hyperliquid-testnet.xyz")}
+WIRES: dict[str, Any] = {"binanceusdm": BinanceDouble, "bybit": BybitWsDouble, "okx": OkxDouble,
+                         "hyperliquid": HyperliquidDouble}
+# okx wants a passphrase as well; hyperliquid signs with a wallet key (a fixed test key)
 CREDENTIALS: dict[str, dict[str, str]] = {
-    "okx": {"apiKey": FAKE_KEY, "secret": FAKE_SECRET, "password": "FAKEPASSPHRASE"}}
+    "okx": {"apiKey": FAKE_KEY, "secret": FAKE_SECRET, "password": "FAKEPASSPHRASE"},
+    "hyperliquid": {"walletAddress": USER, "privateKey": "0x" + "11" * 32}}
+# hyperliquid's perps settle in USDC, and prices have at most 5 significant figures
+# (a tick of 1 at 60000): its double quotes a book on whole dollars
+HL_SYMBOL = "BTC/USDC:USDC"
+HL_BOOK = ([("60000", "2.0"), ("59999", "5.0"), ("59990", "20.0")],
+           [("60001", "2.0"), ("60002", "5.0"), ("60010", "20.0")])
+HL_RULES = dataclasses.replace(SCENARIO_RULES, tick=Decimal("1"), min_notional=Decimal("10"))
+
+
+def symbol_for(exchange_id: str) -> str:
+    """The BTC perpetual's unified symbol on ``exchange_id``."""
+    return HL_SYMBOL if exchange_id == "hyperliquid" else SYMBOL
 
 
 @attrs.define
@@ -47,7 +62,9 @@ async def double_venue(
     stream: str | None = None, **venue_kwargs: Any,
 ) -> AsyncIterator[Double]:
     """A CcxtVenue named ``name`` talking to a fresh double of ``exchange_id``."""
-    core = FakeExchange(name, {"BTCUSDT": BOOK}, rules or SCENARIO_RULES)
+    hyperliquid = exchange_id == "hyperliquid"
+    core = FakeExchange(name, {"BTCUSDT": HL_BOOK if hyperliquid else BOOK},
+                        rules or (HL_RULES if hyperliquid else SCENARIO_RULES))
     wire: Any = WIRES[exchange_id](core)
     server = LoopbackServer()
     for host in HOSTS[exchange_id]:

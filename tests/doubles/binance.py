@@ -32,6 +32,7 @@ _ERRORS = {
                               "Only order will be rejected. The order will not be recorded "
                               "in the order history"),
     "bad_symbol": (400, -1121, "Invalid symbol."),
+    "margin": (400, -2019, "Margin is insufficient."),
     "bad_order_id": (400, -1102, "Mandatory parameter 'orderId' was not sent, was empty/null, "
                                  "or malformed."),
     "rate_limit": (429, -1003, "Too many requests; current limit is 2400 requests per "

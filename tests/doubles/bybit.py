@@ -30,6 +30,7 @@ _ERRORS = {
     "notional": (110094, "Order does not meet minimum order value 5USDT"),
     "reduce_only": (110017, "current position is zero, cannot fix reduce-only order qty"),
     "bad_symbol": (10001, "params error: symbol invalid"),
+    "margin": (110007, "ab not enough for new order"),
     "rate_limit": (10006, "Too many visits. Exceeded the API Rate Limit."),
 }
 _STATUS = {"new": "New", "partially_filled": "PartiallyFilled", "filled": "Filled",

@@ -40,6 +40,10 @@ class BybitWsDouble(BybitDouble):
     def ws_connections(self) -> int:
         return self.ws.ws_connections
 
+    @property
+    def dropped_pushes(self) -> int:
+        return self.ws.dropped_pushes
+
     async def disconnect(self) -> None:
         await self.ws.disconnect()
 

@@ -36,6 +36,7 @@ _ERRORS = {
     "reduce_only": ("51169", "Order failed because you don't have any positions in this "
                              "direction for this contract to reduce or close."),
     "bad_symbol": ("51001", "Instrument ID does not exist"),
+    "margin": ("51008", "Order failed. Insufficient USDT margin in account"),
     "rate_limit": ("50011", "Rate limit reached. Please refer to API documentation and "
                             "throttle requests accordingly."),
 }
@@ -70,6 +71,10 @@ class OkxDouble:
     @property
     def ws_connections(self) -> int:
         return self.ws.ws_connections
+
+    @property
+    def dropped_pushes(self) -> int:
+        return self.ws.dropped_pushes
 
     async def disconnect(self) -> None:
         await self.ws.disconnect()

@@ -113,7 +113,7 @@ class CcxtVenue:
         self._rules: dict[str, MarketRules] = {}
         def size(symbol: str) -> Decimal:
             return self._contract_size(self._market(symbol))
-        self._tracker = OrderTracker(name, self.dialect, size)
+        self._tracker = OrderTracker(name, self.dialect, size, refetch=self.refresh)
         self.books = BookFeed(self, self.background, push=self._tracker.push, contract_size=size,
                               poll_interval_s=book_poll_interval_s, max_age_s=max_book_age_s,
                               watch_limit=self.dialect.book_watch_limit, websocket=websocket)
