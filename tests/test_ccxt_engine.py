@@ -91,6 +91,10 @@ CASES: dict[str, tuple[str, Setup, HedgeMode | None]] = {
     "reconnect_missed_fill": ("one_leg_fills_first", _missed_fill, None),
 }
 
+# the missed fill must be found by the reconnect, not by the quote timing out (whose
+# cancel would find it too): a long quote timeout tells the two apart
+QUOTE_TIMEOUT_S = {"reconnect_missed_fill": 5.0}
+
 _SIMULATED: dict[str, EntryResult] = {}
 
 
@@ -144,8 +148,9 @@ async def _on_doubles(case: str, long_id: str, short_id: str, simulated: EntryRe
     _, setup, mode = CASES[case]
     async with double_venue("alpha", long_id, timeout_ms=300, stream="ws") as long, \
             double_venue("beta", short_id, timeout_ms=300, stream="ws") as short:
-        config = EntryConfig(quote_timeout_s=0.8) if mode is None else EntryConfig(
-            quote_timeout_s=0.8, hedge_mode=mode)
+        timeout = QUOTE_TIMEOUT_S.get(case, 0.8)
+        config = EntryConfig(quote_timeout_s=timeout) if mode is None else EntryConfig(
+            quote_timeout_s=timeout, hedge_mode=mode)
         engine = EntryEngine({"alpha": long.venue, "beta": short.venue}, config)
         request = EntryRequest(long=LegSpec("alpha", symbol_for(long_id), Decimal("0.5")),
                                short=LegSpec("beta", symbol_for(short_id), Decimal("0.5")),
@@ -182,3 +187,13 @@ async def _on_doubles(case: str, long_id: str, short_id: str, simulated: EntryRe
         assert short.core.positions["BTCUSDT"] == -hedged
         if case == "reconnect_missed_fill":
             assert long.venue.stream.reconnects >= 1
+            assert _cancels(long.core) == []  # learnt on reconnect, not by a cancel
+
+
+def _cancels(core: FakeExchange) -> list[str]:
+    """The cancel requests sent, in any exchange's dialect."""
+    return [path for method, path, params in core.trading_requests()
+            if method == "DELETE" or path.endswith(("/order/cancel", "/cancel-order",
+                                                    "/cancel-batch-orders"))
+            or (path == "/exchange" and str(params.get("action", {}).get("type", ""))
+                .startswith("cancel"))]
