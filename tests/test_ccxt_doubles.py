@@ -72,6 +72,35 @@ def test_websocket_gap_is_reconciled_over_rest(exchange: str) -> None:
     run(exchange, body)
 
 
+@pytest.mark.parametrize("exchange", ["bybit", "okx"])
+def test_a_fill_before_the_resubscription_takes_effect_is_reconciled(exchange: str) -> None:
+    """The private topics are subscribed after the connection (bybit ``auth`` then
+    ``subscribe``, okx ``login``): a fill landing after the reconnect's reconciliation
+    but before the subscription works is pushed to nobody; the second reconciliation,
+    ``settle_s`` later, finds it."""
+    async def body(d: Double, symbol: str) -> None:
+        updates: list[base.VenueUpdate] = []
+        d.venue.subscribe(updates.append)
+        await d.venue.place(attrs.evolve(order(), symbol=symbol))
+        await eventually(lambda: bool(d.wire.sockets))
+        d.core.script.subscribe_delay_s = 0.3
+        connections, sent = d.wire.ws_connections, len(d.core.requests)
+        await d.wire.disconnect()
+        # the reconnect's reconciliation has been answered (the double answers a query
+        # as it records it) while the new subscription does not work yet
+        await eventually(lambda: d.wire.ws_connections > connections and any(
+            path in ("/v5/order/realtime", "/api/v5/trade/order")
+            for _, path, _ in d.core.requests[sent:]))
+        assert not d.wire.sockets
+        dropped = d.wire.dropped_pushes
+        d.core.fill_first_live("q", Decimal("0.3"))
+        assert d.wire.dropped_pushes > dropped
+        await eventually(lambda: any(isinstance(u, base.FillUpdate) for u in updates),
+                         timeout=3.0)
+
+    run(exchange, body)
+
+
 def test_okx_sizes_travel_in_contracts() -> None:
     """0.5 BTC at 0.001 BTC a contract is 500 contracts; the position reads back in BTC."""
     async def body(d: Double, symbol: str) -> None:

@@ -114,6 +114,8 @@ class Script:
     fill_after_create: dict[str, float] = field(default_factory=dict)
     # delay (s) before websocket pushes are sent
     push_delay_s: float = 0.0
+    # delay (s) before a websocket subscription takes effect (pushes meanwhile: dropped)
+    subscribe_delay_s: float = 0.0
     # on create of this purpose: refuse it this many times (insufficient margin), nothing
     # recorded, as every venue does with an order it will not accept
     reject_create: dict[str, int] = field(default_factory=dict)

@@ -18,7 +18,8 @@ from aiohttp import WSMsgType, web
 
 from tests.doubles.core import FakeExchange
 
-# answer one text frame: (the socket, its topics so far, the frame) -> frames to send back
+# answer one text frame: (the socket, a set to add the topics it subscribes, the frame)
+# -> frames to send back
 Answer = Callable[[web.WebSocketResponse, set[str], str], Awaitable[list[Any]]]
 
 
@@ -48,11 +49,21 @@ class Sockets:
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
                     break
                 if msg.type is WSMsgType.TEXT:
-                    for frame in await answer(ws, topics, msg.data):
+                    subscribed: set[str] = set()
+                    for frame in await answer(ws, subscribed, msg.data):
                         await ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
+                    self._follow(topics, subscribed)
         finally:
             self.topics.pop(ws, None)
         return ws
+
+    def _follow(self, topics: set[str], subscribed: set[str]) -> None:
+        """Topics take effect at once, or the script's ``subscribe_delay_s`` later."""
+        delay = self.core.script.subscribe_delay_s
+        if subscribed and delay:
+            asyncio.get_running_loop().call_later(delay, topics.update, subscribed)
+        else:
+            topics.update(subscribed)
 
     def push(self, topic: str, payload: Any) -> None:
         """Send ``payload`` to every socket following ``topic`` after the script's delay."""
