@@ -137,6 +137,7 @@ class CcxtVenue:
         """Stop the update loops and close both ccxt instances (sessions, websockets)."""
         await self.stream.stop()
         await self.books.stop()
+        await self._tracker.stop()
         await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
                              return_exceptions=True)
 

@@ -191,6 +191,15 @@ class OrderTracker:
                 return
         self.push(update)
 
+    async def stop(self) -> None:
+        """Drop the terminal updates still waiting for their trades (the venue closes)."""
+        waits, self._waits = list(self._waits), set()
+        for task in waits:
+            task.cancel()
+        for task in waits:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
     async def _settle(self, update: OrderUpdate) -> None:
         """Push a terminal ``update`` once its fills are in: wait for the trades briefly,
         then ask the exchange (the query pushes the trades and the status itself)."""
