@@ -27,8 +27,10 @@ BOOK = ([("60000.0", "2.0"), ("59999.0", "5.0"), ("59990.0", "20.0")],
 SCENARIO_RULES = Rules(lot=Decimal("0.001"), tick=Decimal("0.5"), min_qty=Decimal("0.001"),
                        min_notional=Decimal("5"), maker_fee=Decimal("0.0002"),
                        taker_fee=Decimal("0.0005"))
-HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",),
-         "okx": ("okx.com",), "hyperliquid": ("hyperliquid.xyz", "hyperliquid-testnet.xyz")}
+HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",)}
+# every exchange with a double (HOSTS: the two the CLI tests serve)
+ALL_HOSTS = {**HOSTS, "okx": ("okx.com",),
+             "hyperliquid": ("hyperliquid.xyz", "hyperliquid-testnet.xyz")}
 WIRES: dict[str, Any] = {"binanceusdm": BinanceDouble, "bybit": BybitWsDouble, "okx": OkxDouble,
                          "hyperliquid": HyperliquidDouble}
 # okx wants a passphrase as well; hyperliquid signs with a wallet key (a fixed test key)
@@ -67,7 +69,7 @@ async def double_venue(
                         rules or (HL_RULES if hyperliquid else SCENARIO_RULES))
     wire: Any = WIRES[exchange_id](core)
     server = LoopbackServer()
-    for host in HOSTS[exchange_id]:
+    for host in ALL_HOSTS[exchange_id]:
         server.route(host, wire.handle)
     await server.start()
     session = server.session()
