@@ -1,4 +1,4 @@
-"""bybit v5 (linear) double, REST only: the adapter is run in polling mode against it.
+"""bybit v5 (linear) double, REST; its private websocket is ``bybit_ws.py`` on top of it.
 
 Shapes follow bybit's v5 documentation: every answer is an envelope
 ``{"retCode", "retMsg", "result", "retExtInfo", "time"}`` with HTTP 200 even for
