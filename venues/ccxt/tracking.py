@@ -98,6 +98,7 @@ class OrderTracker:
         self._fill_grace_s = fill_grace_s
         self._filled: dict[str, Decimal] = {}
         self._waits: set[asyncio.Task[None]] = set()
+        self._fill_waiters: set[asyncio.Event] = set()
         self.orders: dict[str, Tracked] = {}
         self._by_venue_cid: dict[str, str] = {}
         self._by_order_id: dict[str, str] = {}
@@ -153,6 +154,8 @@ class OrderTracker:
             return
         self._seen_trades.add(key)
         self._filled[fill.client_id] = self._filled.get(fill.client_id, Decimal(0)) + fill.qty
+        for waiter in self._fill_waiters:
+            waiter.set()
         self.push(fill)
 
     def emit_snapshot(self, symbol: str, snap: OrderSnapshot, push_status: bool = True) -> None:
@@ -206,8 +209,18 @@ class OrderTracker:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._fill_grace_s
         cid = update.client_id
-        while self._filled.get(cid, Decimal(0)) < update.filled and loop.time() < deadline:
-            await asyncio.sleep(0.005)
+        waiter = asyncio.Event()  # set by every fill delivered meanwhile
+        self._fill_waiters.add(waiter)
+        try:
+            while self._filled.get(cid, Decimal(0)) < update.filled:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                waiter.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.wait(), left)
+        finally:
+            self._fill_waiters.discard(waiter)
         if self._filled.get(cid, Decimal(0)) >= update.filled or self._refetch is None:
             self.push(update)
             return
