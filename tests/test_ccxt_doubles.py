@@ -143,3 +143,27 @@ def test_errors_never_carry_credentials(exchange: str) -> None:
             assert not [s for s in secrets if s in text], text
 
     run(exchange, body)
+
+
+_REST_BOOKS = ("/v5/market/orderbook", "/api/v5/market/books")
+
+
+@pytest.mark.parametrize("exchange", ["bybit", "okx", "hyperliquid"])
+def test_a_followed_book_arrives_over_the_websocket(exchange: str) -> None:
+    """Once read, a symbol's book is followed by ``watch_order_book`` on the venue's
+    public stream: the snapshot the double sends on subscribe is pushed to the engine
+    (as a ``BookChanged`` in base units) with no further REST read."""
+    async def body(d: Double, symbol: str) -> None:
+        d.core.script.serve_books = True
+        updates: list[base.VenueUpdate] = []
+        d.venue.subscribe(updates.append)
+        read = await d.venue.book(symbol)
+        await eventually(lambda: any(isinstance(u, base.BookChanged) for u in updates))
+        (pushed,) = [u for u in updates if isinstance(u, base.BookChanged)]
+        assert (pushed.book.bids, pushed.book.asks) == (read.bids, read.asks)
+        assert pushed.book.asks[0].qty == Decimal("2.0")  # okx: 2000 contracts of 0.001
+        rest = [p for _, p, params in d.core.requests
+                if p in _REST_BOOKS or params.get("type") == "l2Book"]
+        assert len(rest) == 1  # the first read; the feed never polled
+
+    run(exchange, body)

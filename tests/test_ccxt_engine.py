@@ -155,6 +155,8 @@ async def _on_doubles(case: str, long_id: str, short_id: str, simulated: EntryRe
         request = EntryRequest(long=LegSpec("alpha", symbol_for(long_id), Decimal("0.5")),
                                short=LegSpec("beta", symbol_for(short_id), Decimal("0.5")),
                                entry_id="sim1")
+        for double in (long, short):  # books over the public streams where served
+            double.core.script.serve_books = True
         scripted = setup(long, short)
         race: asyncio.Future[Any] | None = (asyncio.ensure_future(scripted)
                                             if scripted is not None else None)

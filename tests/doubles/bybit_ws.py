@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.doubles.bybit import BybitDouble
+from tests.doubles.bybit import BybitDouble, _d
 from tests.doubles.core import FakeExchange, Order, Trade
 from tests.doubles.sockets import Sockets
 
@@ -62,6 +62,14 @@ class BybitWsDouble(BybitDouble):
             self.ws.push("execution", {"id": f"{t.trade_id}-{now}", "topic": "execution",
                                        "creationTime": now, "data": [trade]})
 
+    def _book(self, topic: str) -> dict[str, Any]:
+        symbol = topic.split(".")[-1]
+        bids, asks = self.core.books[symbol]
+        now = self.core.now_ms()
+        return {"topic": topic, "type": "snapshot", "ts": now, "cts": now, "data": {
+            "s": symbol, "b": [[_d(p), _d(q)] for p, q in bids],
+            "a": [[_d(p), _d(q)] for p, q in asks], "u": 1, "seq": 7961638724}}
+
     async def _frame(self, ws: web.WebSocketResponse, topics: set[str],
                      text: str) -> list[Any]:
         message = json.loads(text)
@@ -73,6 +81,10 @@ class BybitWsDouble(BybitDouble):
         if op == "auth":
             return [base]
         if op == "subscribe":
-            topics.update(a for a in message.get("args", []) if a in _PRIVATE_TOPICS)
+            args = message.get("args", [])
+            topics.update(a for a in args if a in _PRIVATE_TOPICS)
+            books = [a for a in args if a.startswith("orderbook.")]
+            if books and self.core.script.serve_books:
+                return [base, *(self._book(a) for a in books)]
             return [base]
         return [{**base, "success": False, "ret_msg": f"error:invalid op {op}"}]

@@ -116,6 +116,9 @@ class Script:
     push_delay_s: float = 0.0
     # delay (s) before a websocket subscription takes effect (pushes meanwhile: dropped)
     subscribe_delay_s: float = 0.0
+    # answer a public book subscription with a snapshot of the book (bybit, okx and
+    # hyperliquid doubles); off, a book socket stays quiet and books are read over REST
+    serve_books: bool = False
     # on create of this purpose: refuse it this many times (insufficient margin), nothing
     # recorded, as every venue does with an order it will not accept
     reject_create: dict[str, int] = field(default_factory=dict)

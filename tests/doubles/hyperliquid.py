@@ -120,6 +120,12 @@ class HyperliquidDouble:
                  "dayBaseVlm": "25000.0"} for _ in ASSETS]
         return [{"universe": universe, "marginTables": []}, ctxs]
 
+    def _book(self, coin: str) -> dict[str, Any]:
+        bids, asks = self.core.books[COINS[coin]]
+        return {"coin": coin, "time": self.core.now_ms(), "levels": [
+            [{"px": _d(a), "sz": _d(b), "n": 1} for a, b in bids],
+            [{"px": _d(a), "sz": _d(b), "n": 1} for a, b in asks]]}
+
     def _coin(self, symbol: str) -> str:
         return next(c for c, s in COINS.items() if s == symbol)
 
@@ -145,6 +151,8 @@ class HyperliquidDouble:
         answers: list[Any] = [{"channel": "subscriptionResponse", "data": message}]
         if kind in ("orderUpdates", "userFills"):
             topics.add(kind)
+        if kind == "l2Book" and self.core.script.serve_books:
+            answers.append({"channel": "l2Book", "data": self._book(subscription["coin"])})
         if kind == "userFills":
             answers.append({"channel": "userFills", "data": {
                 "isSnapshot": True, "user": subscription.get("user", USER),
@@ -174,10 +182,7 @@ class HyperliquidDouble:
         if kind == "meta":
             return web.json_response(self.meta()[0])
         if kind == "l2Book":
-            bids, asks = core.books[COINS[p["coin"]]]
-            return web.json_response({"coin": p["coin"], "time": core.now_ms(), "levels": [
-                [{"px": _d(a), "sz": _d(b), "n": 1} for a, b in bids],
-                [{"px": _d(a), "sz": _d(b), "n": 1} for a, b in asks]]})
+            return web.json_response(self._book(p["coin"]))
         if kind == "userFees":
             return web.json_response({"dailyUserVlm": [], "feeSchedule": {},
                                       "userCrossRate": _d(core.rules.taker_fee),

@@ -169,8 +169,17 @@ class OkxDouble:
                 if arg.get("channel") == "orders":
                     topics.add("orders")
                 answers.append({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"})
+                if arg.get("channel") == "books" and self.core.script.serve_books:
+                    answers.append(self._book(arg))
             return answers
         return [{"event": "error", "code": "60012", "msg": f"Illegal request: {text}"}]
+
+    def _book(self, arg: dict[str, Any]) -> dict[str, Any]:
+        bids, asks = self.core.books[self._symbol(arg)]
+        return {"arg": arg, "action": "snapshot", "data": [{
+            "asks": [[_d(a), _contracts(b), "0", "1"] for a, b in asks],
+            "bids": [[_d(a), _contracts(b), "0", "1"] for a, b in bids],
+            "ts": str(self.core.now_ms()), "checksum": 0, "seqId": 1, "prevSeqId": -1}]}
 
     # -- REST ----------------------------------------------------------------------------
 
