@@ -20,6 +20,8 @@ from fsm.core.config import (
     HedgeOrder,
     PlanChoice,
     PlanHedge,
+    RequiredMarginMode,
+    RequiredPositionMode,
     RetryPolicy,
     validate_offset,
 )
@@ -53,6 +55,9 @@ D = Decimal
         ("trim_budget_bps", D(50)),
         ("rollback_budget_bps", D(200)),
         ("max_notional", D(1_000_000)),
+        ("max_leverage", D(5)),
+        ("margin_mode", RequiredMarginMode.ISOLATED),
+        ("position_mode", RequiredPositionMode.ONE_WAY),
         ("fees", ()),
         ("plan", PlanChoice.MAKER_MAKER),
         ("plan_hedge", PlanHedge.MARKET),
@@ -91,6 +96,9 @@ def test_defaults_cover_every_field() -> None:
         "trim_budget_bps",
         "rollback_budget_bps",
         "max_notional",
+        "max_leverage",
+        "margin_mode",
+        "position_mode",
         "fees",
         "plan",
         "plan_hedge",
@@ -134,9 +142,10 @@ def test_from_mapping_names_the_unknown_key() -> None:
         "EntryConfig: unknown field(s) quote_timout_s; expected some of cancel_retry_budget, fees, "
         "hedge_budget_bps, hedge_limit_offset_pct, hedge_max_slippage_pct, hedge_mode, "
         "hedge_order, "
-        "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, max_book_age_s, "
-        "max_notional, plan, plan_fill_probability, plan_fill_probability_by_venue, plan_hedge, "
-        "plan_volatility_bp, query_retry_budget, "
+        "hedge_retry_budget, hedge_trigger_fill_ratio, limit_order_offset_pct, margin_mode, "
+        "max_book_age_s, max_leverage, max_notional, plan, plan_fill_probability, "
+        "plan_fill_probability_by_venue, plan_hedge, "
+        "plan_volatility_bp, position_mode, query_retry_budget, "
         "quote_timeout_s, refill_timeout_s, retry_backoff_max_s, retry_backoff_s, "
         "rollback_budget_bps, "
         "rollback_retry_budget, send_retry_budget, trim_budget_bps"

@@ -173,6 +173,13 @@ INVALID = [
     _case("max_notional", "NaN", "got 'NaN', expected a finite decimal number", "notional-nan"),
     _case("max_notional", 1000.0, 'got 1000.0, expected a decimal number written as a string '
           '(for example "1000.0")', "notional-float"),
+    # the account pre-flight: leverage in [1, 125]; margin and position modes by name
+    _case("max_leverage", "0", f"got 0, {_RANGE} [1, 125]", "leverage-zero"),
+    _case("max_leverage", "126", f"got 126, {_RANGE} [1, 125]", "leverage-above"),
+    _case("margin_mode", "crossed", "got 'crossed', expected one of 'isolated', 'cross', 'any'",
+          "margin-mode-unknown"),
+    _case("position_mode", "hedge", "got 'hedge', expected one_way (hedge-mode accounts are "
+          "refused before anything is sent; README \"check\")", "position-mode-hedge"),
     # fees: overrides per venue and per venue+symbol, rates in [-1, 1]
     _case("fees", {"okx": {"maker": "0.0001", "tak": "0.0004"}},
           "okx: unknown key(s) tak; expected some of maker, symbols, taker", "fees-unknown-key"),

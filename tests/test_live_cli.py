@@ -40,6 +40,7 @@ class Doubles:
         self.cores = {ex: FakeExchange(ex, {"BTCUSDT": BOOK}, SCENARIO_RULES)
                       for ex in HOSTS}
         self.servers: dict[str, LoopbackServer] = {}
+        self.wires: dict[str, BinanceDouble | BybitDouble] = {}  # their .account is settable
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -47,6 +48,7 @@ class Doubles:
         self.thread.start()
         for ex, core in self.cores.items():
             wire = BinanceDouble(core) if ex == "binanceusdm" else BybitDouble(core)
+            self.wires[ex] = wire
             server = LoopbackServer()
             for host in HOSTS[ex]:
                 server.route(host, wire.handle)

@@ -4,6 +4,10 @@ The taxonomy is the heart of it: the engine treats a *definite* rejection (nothi
 happened), an *ambiguous* outcome (it may have happened) and *not found* (the venue
 does not know the order) in three different ways. An adapter that folds a timeout
 into "rejected" makes the engine believe an order is dead while it can still fill.
+
+Reading and changing the account's set-up (leverage, margin and position modes) is an
+optional second protocol, ``venues.account.AccountReader``: the engine never needs it,
+the account pre-flight (``atomic-entry check``, and ``enter`` first) does.
 """
 
 from __future__ import annotations

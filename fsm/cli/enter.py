@@ -11,7 +11,10 @@ Before anything connects: every argument and the config (``fsm.cli.enter_config`
 exchange needs are present (their variables are named when not); each is exit 2. The
 journal is opened (so checked writable) before any venue is built, but a new journal
 file is created only at its first write (``create_on_write``): an entry refused before
-it sent anything leaves no file behind. The outcome prints as ``simulate`` prints it
+it sent anything leaves no file behind. Then, venues built, the account pre-flight runs
+(``fsm.shell.preflight``, as ``atomic-entry check``; ``--set-leverage`` and the other
+set-up flags first): an unsafe account is refused with its table and fixes, exit 6
+(``Exit.ACCOUNT``), before any order. The outcome prints as ``simulate`` prints it
 (timeline and summary), or as JSON with ``--json``; the exit code is ``simulate``'s for
 the same final state.
 
@@ -32,27 +35,31 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import console, dryrun, enter_config, inputs, metrics_out
+from fsm.cli import check, console, dryrun, enter_config, inputs, metrics_out
 from fsm.cli.exchanges import (
     CCXT,
     VenueFactory,
     ccxt_venue,
     close_all,
     credentials,
+    leg,
     missing_credentials,
 )
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.timeline import render, summary
+from fsm.core import preflight as preflight_core
 from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError, check_shape
 from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell import journal as journals
+from fsm.shell import preflight
 from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
 from fsm.shell.metrics import MetricsSink
 from venues import checks
 from venues import protocol as base
+from venues.account import AccountChange
 from venues.ccxt.dialects import SUPPORTED
 from venues.market import to_decimal
 
@@ -82,16 +89,9 @@ def add_parser(commands: Any) -> None:
                        help="where to journal the entry for `atomic-entry recover`, in an "
                        f"existing directory (default: ${journals.ENV_PATH}, else "
                        f"{journals.default_path()})")
+    check.add_setup_arguments(enter)
     enter_config.add_arguments(enter)
     metrics_out.add_arguments(enter)
-
-
-def _leg(text: str, flag: str) -> tuple[str, str]:
-    exchange, sep, symbol = text.partition(":")
-    if not sep or not symbol or exchange not in SUPPORTED:
-        raise RequestError(f"{flag} {text!r}: expected EXCHANGE:SYMBOL with EXCHANGE one of "
-                           f"{', '.join(SUPPORTED)}, e.g. binanceusdm:BTC/USDT:USDT")
-    return exchange, symbol
 
 
 def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
@@ -108,8 +108,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         print(scrub(text, secrets), file=stream)
 
     try:
-        long_ex, long_symbol = _leg(args.long, "--long")
-        short_ex, short_symbol = _leg(args.short, "--short")
+        long_ex, long_symbol = leg(args.long, "--long")
+        short_ex, short_symbol = leg(args.short, "--short")
         if long_ex == short_ex:
             raise RequestError("--long and --short name the same exchange; a hedged entry "
                                "needs two venues")
@@ -122,6 +122,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
                                entry_id=args.entry_id)
         check_shape(request)  # the entry id among the rest, before any market data
         config = enter_config.build(args)
+        change = check.requested_change(args, config)
+        if change and args.dry_run:
+            raise RequestError("--dry-run sends nothing: drop --set-leverage, "
+                               "--set-margin-mode and --set-position-mode, or the dry run")
     except (RequestError, TypeError, ValueError) as exc:  # ConfigInputError among them
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
@@ -152,6 +156,15 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     async def main() -> Exit:  # venues are built on the loop that will run them
         venues = {ex: factory(ex, creds[ex], sandbox) for ex in (long_ex, short_ex)}
+        legs = [(long_ex, long_symbol), (short_ex, short_symbol)]
+        try:  # the account pre-flight, before anything is sent (and before the journal)
+            refused = await _preflight(venues, legs, config, change, say)
+        except BaseException:
+            await close_all(venues.values())
+            raise
+        if refused is not None:
+            await close_all(venues.values())
+            return refused
         return await _enter(request, config, venues, journal, say, json_out=args.json,
                             metrics=metrics.sink)
 
@@ -173,6 +186,23 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         undo()
         if journal is not None:
             journal.close()
+
+
+async def _preflight(venues: dict[str, base.Venue], legs: list[tuple[str, str]],
+                     config: EntryConfig, change: AccountChange,
+                     say: Callable[..., None]) -> Exit | None:
+    """``check``'s pre-flight (order sizes are the pre-trade checks' job here): the refusal
+    with its table, or None with the warnings (what could not be checked) on stderr."""
+    findings = await preflight.run([(venues[ex], symbol) for ex, symbol in legs], config,
+                                   change=change)
+    if preflight_core.refused(findings):
+        return check.report(check.by_venue(check.credential_findings(legs) + findings),
+                            lambda text, _stream=None: say(text, sys.stderr))
+    for finding in findings:
+        if finding.severity is not preflight_core.Severity.OK:
+            say(f"atomic-entry: pre-flight {finding.venue} {finding.item}: {finding.found}; "
+                f"{finding.fix}", sys.stderr)
+    return None
 
 
 def _confirmed(args: argparse.Namespace, stdin: TextIO, say: Callable[..., None]) -> bool:

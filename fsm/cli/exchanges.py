@@ -31,6 +31,18 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+def leg(text: str, flag: str) -> tuple[str, str]:
+    """``EXCHANGE:SYMBOL`` of ``--long``/``--short``, the exchange one ccxt supports here."""
+    from fsm.core.pretrade import RequestError
+    from venues.ccxt.dialects import SUPPORTED
+
+    exchange, sep, symbol = text.partition(":")
+    if not sep or not symbol or exchange not in SUPPORTED:
+        raise RequestError(f"{flag} {text!r}: expected EXCHANGE:SYMBOL with EXCHANGE one of "
+                           f"{', '.join(SUPPORTED)}, e.g. binanceusdm:BTC/USDT:USDT")
+    return exchange, symbol
+
+
 def credentials(exchange: str, environ: Mapping[str, str]) -> dict[str, str]:
     prefix = f"ATOMIC_ENTRY_{exchange.upper()}_"
     return {field: environ[prefix + suffix] for suffix, field in _ENV_FIELDS.items()

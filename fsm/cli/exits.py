@@ -23,6 +23,7 @@ class Exit(IntEnum):
     KILLED = 3  # the engine was stopped dead (simulate --crash-at), the entry unfinished
     UNFINISHED = 4  # an entry ended stuck or unbalanced, or left an order open
     HALTED = 5  # a circuit breaker of the entry's venues is halted: refused, nothing sent
+    ACCOUNT = 6  # the account pre-flight refused a leg's account set-up: nothing sent
     INTERNAL = 70  # an unexpected error (EX_SOFTWARE): one line printed, traceback logged
 
 
@@ -39,7 +40,7 @@ FINAL_STATE_EXITS: dict[EntryState, Exit] = {
 # When several entries end differently (``recover``), the command exits with the most
 # serious of their codes: a broken invariant first, then exposure left open.
 _SEVERITY = (Exit.UNSAFE, Exit.UNFINISHED, Exit.KILLED, Exit.INTERNAL, Exit.BAD_INPUT,
-             Exit.HALTED, Exit.OK)
+             Exit.HALTED, Exit.ACCOUNT, Exit.OK)
 
 
 def for_final_state(state: str) -> Exit:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from venues import checks
 
-__all__ = ["directory_to_write", "file_to_write", "port", "seconds"]
+__all__ = ["directory_to_write", "file_to_write", "leverage", "port", "seconds"]
 
 
 def _refuse(text: str, expected: str) -> argparse.ArgumentTypeError:
@@ -90,4 +90,16 @@ def port(text: str) -> int:
         raise _refuse(text, "a port number from 0 (any free port) to 65535") from None
     if not 0 <= value <= 65535:
         raise _refuse(text, "a port number from 0 (any free port) to 65535")
+    return value
+
+
+def leverage(text: str) -> int:
+    """A leverage to set on an exchange account: a whole number from 1 to 125 (binance's
+    highest; ccxt's ``set_leverage`` takes a whole number)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise _refuse(text, "a whole number from 1 to 125") from None
+    if not 1 <= value <= 125:
+        raise _refuse(text, "a whole number from 1 to 125")
     return value

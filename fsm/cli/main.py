@@ -6,6 +6,7 @@ knows their names and nothing of what they do. Every command returns an
 ``fsm.cli.exits.Exit`` (the README's table of exit codes): 0 complete, withdrawn or
 rolled back; 1 a safety invariant was broken; 2 bad input, nothing sent; 3 killed or
 crashed; 4 an entry ended stuck or unbalanced; 5 a circuit breaker refused the entry;
+6 the account pre-flight refused a leg's account (``check``, ``enter``);
 70 an unexpected error, reported on one line with the log file holding its traceback
 (``fsm.cli.console``), never a bare traceback. Importing this module loads no exchange
 library: commands import ccxt, graphviz, matplotlib and the benchmarks when they run.
@@ -23,6 +24,7 @@ from loguru import logger
 from fsm.cli import (
     bench,
     breaker,
+    check,
     console,
     coverage,
     diagrams,
@@ -39,6 +41,7 @@ from fsm.logs import enable_logging
 COMMANDS: dict[str, ModuleType] = {
     "simulate": simulate, "diagrams": diagrams, "bench": bench, "enter": enter,
     "recover": recover, "report": report, "coverage": coverage, "breaker": breaker,
+    "check": check,
 }
 
 

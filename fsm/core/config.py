@@ -12,57 +12,21 @@ from typing import Any, NoReturn
 
 import attrs
 
+from fsm.core.choices import HedgeMode as HedgeMode
+from fsm.core.choices import HedgeOrder as HedgeOrder
+from fsm.core.choices import PlanChoice as PlanChoice
+from fsm.core.choices import PlanHedge as PlanHedge
+from fsm.core.choices import RequiredMarginMode as RequiredMarginMode
+from fsm.core.choices import RequiredPositionMode as RequiredPositionMode
 from fsm.core.fees import FeeOverrideError, Overrides, parse_overrides
 from venues import checks
+from venues.account import PositionMode
 from venues.market import Purpose
 
 OFFSET_MIN = Decimal("-0.01")
 OFFSET_MAX = Decimal("0.05")
 DEFAULT_MAX_NOTIONAL = Decimal("1000000")
 FILL_PROBABILITY_MAX = Decimal("0.999")  # 1 would mean a fill for certain: no model
-
-
-class HedgeOrder(enum.Enum):
-    MARKET = "market"
-    AGGRESSIVE_LIMIT = "aggressive_limit"
-
-
-class HedgeMode(enum.Enum):
-    """How the first imbalance is hedged while the lagging leg's quote still rests.
-
-    ``cancel_then_hedge`` cancels that quote, waits for the venue to confirm it, then
-    sends a hedge order: two round trips, and it works everywhere. ``amend_to_cross``
-    amends the resting quote itself through the touch, sized to the imbalance: one
-    round trip, used only where the venue supports an atomic amend (the market rules
-    say so); elsewhere the entry falls back to cancel-then-hedge.
-    """
-
-    CANCEL_THEN_HEDGE = "cancel_then_hedge"
-    AMEND_TO_CROSS = "amend_to_cross"
-
-
-class PlanChoice(enum.Enum):
-    """How the legs start: chosen by the planner (``auto``) or forced, ``<long>_<short>``.
-
-    ``maker_maker`` (both legs quote, today's behaviour) is the default until the cost
-    benchmark justifies ``auto`` (``fsm.core.planner``).
-    """
-
-    AUTO = "auto"
-    MAKER_MAKER = "maker_maker"
-    MAKER_TAKER = "maker_taker"
-    TAKER_MAKER = "taker_maker"
-    TAKER_TAKER = "taker_taker"
-
-
-class PlanHedge(enum.Enum):
-    """How the leg left behind is hedged once the other filled: at market at once, or its
-    resting quote kept as a tight limit for at most the planner's tau* first
-    (``adaptive``); ``auto`` lets the planner choose by expected saving."""
-
-    MARKET = "market"
-    ADAPTIVE = "adaptive"
-    AUTO = "auto"
 
 
 class ConfigError(ValueError):
@@ -127,6 +91,17 @@ def _to_plan(value: Any) -> Any:
 
 def _to_plan_hedge(value: Any) -> Any:
     return _member(PlanHedge, "plan_hedge", value)
+
+
+def _to_margin_mode(value: Any) -> Any:
+    return _member(RequiredMarginMode, "margin_mode", value)
+
+
+def _to_position_mode(value: Any) -> Any:
+    if value in (PositionMode.HEDGE, PositionMode.HEDGE.value):
+        raise ConfigError("EntryConfig.position_mode: got 'hedge', expected one_way (hedge-mode "
+                          "accounts are refused before anything is sent; README \"check\")")
+    return _member(RequiredPositionMode, "position_mode", value)
 
 
 def _to_fill_probabilities(value: Any) -> tuple[tuple[str, Decimal], ...]:
@@ -240,6 +215,19 @@ class EntryConfig:
         converter=_to_decimal_or_keep,
         validator=_decimal_in(Decimal(0), checks.MAX_NOTIONAL, lo_open=True),
     )
+
+    # The account pre-flight (``fsm.core.preflight``; ``atomic-entry check``, and ``enter``
+    # first): the highest leverage a leg's account may be set to (5: an isolated leg is
+    # liquidated after a move of roughly 1/leverage less maintenance margin, about 19% at
+    # 5x, beyond BTC's worst days; 20x, binance's default, is about 4%), the margin mode
+    # and the position mode it must be in (see RequiredMarginMode, RequiredPositionMode).
+    max_leverage: Decimal = attrs.field(
+        default=Decimal(5), converter=_to_decimal_or_keep,
+        validator=_decimal_in(Decimal(1), Decimal(125)))
+    margin_mode: RequiredMarginMode = attrs.field(
+        default=RequiredMarginMode.ISOLATED, converter=_to_margin_mode)
+    position_mode: RequiredPositionMode = attrs.field(
+        default=RequiredPositionMode.ONE_WAY, converter=_to_position_mode)
 
     # Fee rates that win over the venue's own, per venue and per venue+symbol (see
     # fsm.core.fees): ``{"okx": {"maker": "0.0001", "taker": "0.0004", "symbols":

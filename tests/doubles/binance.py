@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.doubles.account import AccountState
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
 
 SYMBOLS = {"BTCUSDT": "BTC"}
@@ -35,6 +36,7 @@ _ERRORS = {
     "margin": (400, -2019, "Margin is insufficient."),
     "bad_order_id": (400, -1102, "Mandatory parameter 'orderId' was not sent, was empty/null, "
                                  "or malformed."),
+    "position_side": (400, -4061, "Order's position side does not match user's setting."),
     "rate_limit": (429, -1003, "Too many requests; current limit is 2400 requests per "
                                "minute. Please use the websocket for live updates to avoid "
                                "polling the API."),
@@ -60,6 +62,7 @@ class BinanceDouble:
         self.ws_connections = 0
         self.dropped_pushes = 0
         self._sends: set[asyncio.Future[None]] = set()
+        self.account = AccountState()
         core.listeners.append(self._on_event)
 
     # -- payloads --------------------------------------------------------------------------
@@ -210,6 +213,9 @@ class BinanceDouble:
                 {"bracket": 1, "initialLeverage": 125, "notionalCap": 50000,
                  "notionalFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0}]}
                 for s in SYMBOLS])
+        answer = self._account(method, path, p)
+        if answer is not None:
+            return web.json_response(answer)
         if path == "/fapi/v1/listenKey":
             return web.json_response({"listenKey": "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61"
                                                    "cv6a81va65sdf19v8a65a1"})
@@ -221,6 +227,34 @@ class BinanceDouble:
             return web.json_response([self.trade_json(o, t) for o in orders for t in o.trades])
         core.unknown_routes.append(f"{method} {path}")
         return web.json_response({"code": -1000, "msg": f"double: no route {path}"}, status=404)
+
+    def _account(self, method: str, path: str, p: dict[str, Any]) -> Any:
+        """The account set-up endpoints (``tests.doubles.account``); None: not one of them."""
+        account = self.account
+        if path == "/fapi/v1/positionSide/dual" and method == "GET":
+            return {"dualSidePosition": account.hedge}
+        if path == "/fapi/v1/positionSide/dual":
+            account.hedge = p["dualSidePosition"] == "true"
+            account.changes.append(f"hedge {account.hedge}")
+            return {"code": 200, "msg": "success"}
+        if path == "/fapi/v1/symbolConfig":
+            return [{"symbol": s, "marginType": "CROSSED" if account.margin == "cross"
+                     else "ISOLATED", "isAutoAddMargin": "false",
+                     "leverage": int(account.leverage), "maxNotionalValue": "1000000"}
+                    for s in SYMBOLS if p.get("symbol") in (None, s)]
+        if path == "/fapi/v1/marginType":
+            account.margin = "cross" if p["marginType"] in ("CROSS", "CROSSED") else "isolated"
+            account.changes.append(f"margin {account.margin}")
+            return {"code": 200, "msg": "success"}
+        if path == "/fapi/v1/leverage":
+            account.leverage = Decimal(p["leverage"])
+            account.changes.append(f"leverage {p['leverage']}")
+            return {"leverage": int(account.leverage), "maxNotionalValue": "1000000",
+                    "symbol": p["symbol"]}
+        if path in ("/fapi/v2/account", "/fapi/v3/account"):
+            return {"canTrade": account.can_trade, "canDeposit": True, "canWithdraw": True,
+                    "feeTier": 0, "multiAssetsMargin": False, "assets": [], "positions": []}
+        return None
 
     def _position(self, symbol: str) -> dict[str, Any]:
         amt = self.core.positions[symbol]
@@ -266,6 +300,8 @@ class BinanceDouble:
         if core.script.rate_limit_create.get(purpose or "", 0) > 0:
             core.script.rate_limit_create[purpose or ""] -= 1
             return _error("rate_limit")
+        if self.account.hedge and p.get("positionSide", "BOTH") == "BOTH":
+            return _error("position_side")
         tif = {"GTC": "gtc", "IOC": "ioc", "GTX": "post_only"}[p.get("timeInForce", "GTC")]
         kind = p["type"].lower()
         price = Decimal(p["price"]) if "price" in p else None

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.account import AccountState
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
 
 SYMBOLS = {"BTCUSDT": "BTC"}
@@ -31,6 +32,7 @@ _ERRORS = {
     "reduce_only": (110017, "current position is zero, cannot fix reduce-only order qty"),
     "bad_symbol": (10001, "params error: symbol invalid"),
     "margin": (110007, "ab not enough for new order"),
+    "position_idx": (10001, "position idx not match position mode"),
     "rate_limit": (10006, "Too many visits. Exceeded the API Rate Limit."),
 }
 _STATUS = {"new": "New", "partially_filled": "PartiallyFilled", "filled": "Filled",
@@ -45,6 +47,7 @@ def _d(value: Decimal | None) -> str:
 class BybitDouble:
     def __init__(self, core: FakeExchange) -> None:
         self.core = core
+        self.account = AccountState()
 
     def envelope(self, result: Any, code: int = 0, msg: str = "OK") -> web.Response:
         return web.json_response({"retCode": code, "retMsg": msg, "result": result,
@@ -142,13 +145,15 @@ class BybitDouble:
                                   "cts": core.now_ms()})
         if path == "/v5/user/query-api":
             return self.envelope({"id": "13770661", "note": "double", "apiKey": "<hidden>",
-                                  "readOnly": 0, "secret": "", "permissions": {
+                                  "readOnly": 0 if self.account.can_trade else 1,
+                                  "secret": "", "permissions": {
                                       "ContractTrade": ["Order", "Position"]},
                                   "ips": ["*"], "type": 1, "deadlineDay": 83,
                                   "unified": 0, "uta": 1, "userID": 24600000,
                                   "isMaster": True, "parentUid": "0"})
         if path == "/v5/account/info":
-            return self.envelope({"unifiedMarginStatus": 5, "marginMode": "REGULAR_MARGIN",
+            margin = "ISOLATED_MARGIN" if self.account.margin == "isolated" else "REGULAR_MARGIN"
+            return self.envelope({"unifiedMarginStatus": 5, "marginMode": margin,
                                   "isMasterTrader": False, "spotHedgingStatus": "OFF",
                                   "updatedTime": "1697078946000", "dcpStatus": "OFF",
                                   "timeWindow": 10, "smpGroup": 0})
@@ -158,8 +163,11 @@ class BybitDouble:
                                             "makerFeeRate": _d(core.rules.maker_fee)}]})
         if path == "/v5/position/list":
             return self.envelope({"category": "linear", "nextPageCursor": "",
-                                  "list": [self._position(s) for s in SYMBOLS
-                                           if p.get("symbol") in (None, s)]})
+                                  "list": [row for s in SYMBOLS if p.get("symbol") in (None, s)
+                                           for row in self._positions(s)]})
+        if path in ("/v5/position/switch-mode", "/v5/position/set-leverage",
+                    "/v5/account/set-margin-mode"):
+            return self._set_up(path, p)
         if path == "/v5/order/create":
             return await self._create(p)
         if path == "/v5/order/cancel":
@@ -190,6 +198,28 @@ class BybitDouble:
         core.unknown_routes.append(path)
         return self.envelope({}, 10001, f"double: no route {path}")
 
+    def _set_up(self, path: str, p: dict[str, Any]) -> web.Response:
+        """The account set-up endpoints (``tests.doubles.account``)."""
+        account = self.account
+        if path.endswith("switch-mode"):
+            account.hedge = str(p["mode"]) == "3"
+            account.changes.append(f"hedge {account.hedge}")
+        elif path.endswith("set-leverage"):
+            account.leverage = Decimal(str(p["buyLeverage"]))
+            account.changes.append(f"leverage {p['buyLeverage']}")
+        else:
+            account.margin = "isolated" if p["setMarginMode"] == "ISOLATED_MARGIN" else "cross"
+            account.changes.append(f"margin {account.margin}")
+        return self.envelope({})
+
+    def _positions(self, symbol: str) -> list[dict[str, Any]]:
+        """One row (positionIdx 0) in one-way mode; a long and a short row in hedge mode."""
+        row = self._position(symbol)
+        row["leverage"] = _d(self.account.leverage)
+        if not self.account.hedge:
+            return [row]
+        return [dict(row, positionIdx=1, side="Buy"), dict(row, positionIdx=2, side="Sell")]
+
     def _position(self, symbol: str) -> dict[str, Any]:
         size = self.core.positions[symbol]
         side = "Buy" if size > 0 else "Sell" if size < 0 else ""
@@ -215,6 +245,8 @@ class BybitDouble:
         if core.script.rate_limit_create.get(purpose, 0) > 0:
             core.script.rate_limit_create[purpose] -= 1
             return self.error("rate_limit")
+        if self.account.hedge and str(p.get("positionIdx", 0)) == "0":
+            return self.error("position_idx")
         kind = p["orderType"].lower()
         tif = {"GTC": "gtc", "IOC": "ioc", "PostOnly": "post_only"}[p.get("timeInForce", "GTC")]
         order = core.create(client_id=cid, symbol=p["symbol"], side=p["side"].lower(),

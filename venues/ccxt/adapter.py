@@ -37,6 +37,7 @@ from venues.ccxt import errors as ccxt_errors
 from venues.ccxt import fees as ccxt_fees
 from venues.ccxt import instances
 from venues.ccxt import parse as ccxt_parse
+from venues.ccxt.account import AccountReads
 from venues.ccxt.decimal_context import isolated_methods
 from venues.ccxt.dialects import Dialect, dialect
 from venues.ccxt.stream import BookFeed, OrderStream
@@ -65,7 +66,7 @@ from venues.protocol import (
 
 
 @isolated_methods
-class CcxtVenue:
+class CcxtVenue(AccountReads):
     """A real exchange as a ``venues.protocol.Venue``; see the module docstring.
 
     ``config`` is merged into both ccxt instances' configuration (tests pass an aiohttp
@@ -136,8 +137,7 @@ class CcxtVenue:
     async def close(self) -> None:
         """Stop the update loops and close both ccxt instances (sessions, websockets)."""
         await self.stream.stop()
-        await self.books.stop()
-        await self._tracker.stop()
+        await asyncio.gather(self.books.stop(), self._tracker.stop())
         await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
                              return_exceptions=True)
 

@@ -35,6 +35,7 @@ from venues.protocol import (
     VenueError,
     VenueUpdate,
 )
+from venues.sim.account import SimAccountReads
 from venues.sim.exchange import Exchange, Execution, JournalEntry
 from venues.sim.faults import AnswerLost, Faults
 from venues.sim.flow import MarketFlow
@@ -91,7 +92,7 @@ def _settle(reached: asyncio.Future[None]) -> None:
         reached.set_result(None)
 
 
-class SimulatedVenue:
+class SimulatedVenue(SimAccountReads):
     """A scripted venue implementing ``venues.protocol.Venue``; see the module docstring."""
 
     def __init__(

@@ -1,0 +1,51 @@
+"""Running the account pre-flight over venues: read each leg's account (after setting it
+up, when asked), then judge it (``fsm.core.preflight``).
+
+Shared by ``atomic-entry check`` and ``enter`` (which runs it before anything is sent), so
+the two can never disagree. The legs are read concurrently; a venue that does not
+implement ``venues.account.AccountReader`` is all unknown (warnings, not a pass).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from decimal import Decimal
+
+from fsm.core import preflight
+from fsm.core.config import EntryConfig
+from venues import protocol as base
+from venues.account import AccountChange, AccountFacts, AccountReader
+
+_NO_READS = ("position mode", "margin mode", "leverage", "fees", "may trade",
+             "symbol trading")
+
+
+async def facts(venue: base.Venue, symbol: str,
+                change: AccountChange | None = None) -> AccountFacts:
+    """``venue``'s account for ``symbol``, set up first when ``change`` asks for something."""
+    if not isinstance(venue, AccountReader):
+        return AccountFacts(venue=venue.name, exchange=venue.name, symbol=symbol, notes=tuple(
+            f"{item}: this venue reads no account set-up" for item in _NO_READS))
+    if change:
+        await venue.configure_account(symbol, change)
+    return await venue.account(symbol)
+
+
+async def _leg(venue: base.Venue, symbol: str, config: EntryConfig, qty: Decimal | None,
+               change: AccountChange | None) -> tuple[preflight.Finding, ...]:
+    read = await facts(venue, symbol, change)
+    price = None
+    if qty is not None:
+        book = await venue.book(symbol, 1)
+        price = book.mid
+    return preflight.assess(read, config, qty=qty, price=price)
+
+
+async def run(legs: Sequence[tuple[base.Venue, str]], config: EntryConfig, *,
+              qty: Decimal | None = None,
+              change: AccountChange | None = None) -> tuple[preflight.Finding, ...]:
+    """Every leg's findings, legs in the order given."""
+    found = await asyncio.gather(*(_leg(venue, symbol, config, qty, change)
+                                   for venue, symbol in legs))
+    return tuple(finding for leg in found for finding in leg)

@@ -1,0 +1,92 @@
+"""The account reads of okx and hyperliquid through ccxt (no doubles of theirs here yet):
+ccxt builds and signs every request, a recorder answers with real-format payloads (the
+``Recorder`` of ``tests/test_ccxt_requests.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from fsm.core.config import EntryConfig
+from fsm.core.preflight import Severity, assess
+from tests.test_ccxt_requests import HL_META, OKX_INSTRUMENT, Recorder
+from venues.account import AccountChange, AccountFacts, MarginMode, PositionMode
+from venues.ccxt.adapter import CcxtVenue
+from venues.protocol import NotSupported
+
+OKX_CREDS = {"apiKey": "k" * 8, "secret": "s" * 8, "password": "p" * 8}
+OKX = "BTC/USDT:USDT"
+
+
+def _okx_answers(pos_mode: str, lever: str) -> dict[str, Any]:
+    return {
+        "/api/v5/public/instruments": {"code": "0", "msg": "", "data": [OKX_INSTRUMENT]},
+        "/api/v5/account/config": {"code": "0", "msg": "", "data": [{
+            "acctLv": "2", "autoLoan": False, "ctIsoMode": "automatic", "greeksType": "PA",
+            "level": "Lv1", "levelTmp": "", "mgnIsoMode": "automatic", "posMode": pos_mode,
+            "uid": "44705892343619584"}]},
+        "/api/v5/account/leverage-info": {"code": "0", "msg": "", "data": [{
+            "instId": "BTC-USDT-SWAP", "mgnMode": "cross", "posSide": "net", "lever": lever}]},
+    }
+
+
+def _read(exchange: str, answers: dict[str, Any], creds: dict[str, str], symbol: str,
+          change: AccountChange | None = None) -> tuple[AccountFacts, list[Any]]:
+    async def main() -> tuple[AccountFacts, list[Any]]:
+        venue = CcxtVenue("v", exchange, credentials=creds, sandbox=False,
+                          config={"timeout_on_exit": 0})
+        recorder = Recorder(answers)
+        for instance in (venue.trading, venue.background):
+            instance.fetch = recorder.fetch
+        try:
+            if change is not None:
+                await venue.configure_account(symbol, change)
+            return await venue.account(symbol), recorder.sent
+        finally:
+            await venue.close()
+
+    return asyncio.run(main())
+
+
+def test_okx_reads_position_mode_and_the_leverage_of_the_margin_mode_orders_carry() -> None:
+    facts, sent = _read("okx", _okx_answers("net_mode", "3"), OKX_CREDS, OKX)
+    assert (facts.position_mode, facts.margin_mode, facts.leverage) == (
+        PositionMode.ONE_WAY, MarginMode.CROSS, Decimal(3))
+    assert ("GET", "/api/v5/account/leverage-info",
+            {"instId": "BTC-USDT-SWAP", "mgnMode": "cross"}) in sent
+    rows = {f.item: f for f in assess(facts, EntryConfig())}
+    assert rows["margin mode"].severity is Severity.FAIL  # isolated required, orders cross
+    assert "rerun with --margin-mode cross" in rows["margin mode"].fix
+    assert "--set-margin-mode" not in rows["margin mode"].fix
+    assert rows["may trade"].severity is Severity.WARN
+    rows = {f.item: f for f in assess(facts, EntryConfig(margin_mode="cross"))}
+    assert {rows[i].severity for i in ("position mode", "margin mode", "leverage")} == {
+        Severity.OK}
+
+
+def test_okx_hedge_mode_and_high_leverage_are_refused() -> None:
+    facts, _ = _read("okx", _okx_answers("long_short_mode", "50"), OKX_CREDS, OKX)
+    rows = {f.item: f for f in assess(facts, EntryConfig(margin_mode="cross"))}
+    assert rows["position mode"].severity is Severity.FAIL
+    assert "Position mode > One-way mode" in rows["position mode"].fix
+    assert rows["leverage"].severity is Severity.FAIL and facts.leverage == 50
+
+
+def test_okx_refuses_set_margin_mode_it_cannot_honour() -> None:
+    with pytest.raises(NotSupported, match="okx takes the margin mode per order"):
+        _read("okx", _okx_answers("net_mode", "3"), OKX_CREDS, OKX,
+              AccountChange(margin_mode=MarginMode.ISOLATED))
+
+
+def test_hyperliquid_is_one_way_and_says_what_it_cannot_read() -> None:
+    creds = {"walletAddress": "0x" + "ab" * 20, "privateKey": "0x" + "11" * 32}
+    answers = {"/info:metaAndAssetCtxs": HL_META, "/info:meta": HL_META[0]}
+    facts, _ = _read("hyperliquid", answers, creds, "BTC/USDC:USDC")
+    assert facts.position_mode is PositionMode.ONE_WAY
+    assert (facts.leverage, facts.margin_mode, facts.can_trade) == (None, None, None)
+    rows = {f.item: f for f in assess(facts, EntryConfig())}
+    assert rows["leverage"].severity is Severity.WARN
+    assert "ccxt has no read of the leverage setting for hyperliquid" in rows["leverage"].fix
