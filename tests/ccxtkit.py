@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -10,9 +11,11 @@ from typing import Any
 import attrs
 
 from tests.doubles.binance import BinanceDouble
-from tests.doubles.bybit import BybitDouble
+from tests.doubles.bybit_ws import BybitWsDouble
 from tests.doubles.core import FakeExchange, Rules
+from tests.doubles.hyperliquid import USER, HyperliquidDouble
 from tests.doubles.loopback import LoopbackServer
+from tests.doubles.okx import OkxDouble
 from venues.ccxt.adapter import CcxtVenue
 
 SYMBOL = "BTC/USDT:USDT"
@@ -25,13 +28,33 @@ SCENARIO_RULES = Rules(lot=Decimal("0.001"), tick=Decimal("0.5"), min_qty=Decima
                        min_notional=Decimal("5"), maker_fee=Decimal("0.0002"),
                        taker_fee=Decimal("0.0005"))
 HOSTS = {"binanceusdm": ("binance.com", "binancefuture.com"), "bybit": ("bybit.com",)}
+# every exchange with a double (HOSTS: the two the CLI tests serve)
+ALL_HOSTS = {**HOSTS, "okx": ("okx.com",),
+             "hyperliquid": ("hyperliquid.xyz", "hyperliquid-testnet.xyz")}
+WIRES: dict[str, Any] = {"binanceusdm": BinanceDouble, "bybit": BybitWsDouble, "okx": OkxDouble,
+                         "hyperliquid": HyperliquidDouble}
+# okx wants a passphrase as well; hyperliquid signs with a wallet key (a fixed test key)
+CREDENTIALS: dict[str, dict[str, str]] = {
+    "okx": {"apiKey": FAKE_KEY, "secret": FAKE_SECRET, "password": "FAKEPASSPHRASE"},
+    "hyperliquid": {"walletAddress": USER, "privateKey": "0x" + "11" * 32}}
+# hyperliquid's perps settle in USDC, and prices have at most 5 significant figures
+# (a tick of 1 at 60000): its double quotes a book on whole dollars
+HL_SYMBOL = "BTC/USDC:USDC"
+HL_BOOK = ([("60000", "2.0"), ("59999", "5.0"), ("59990", "20.0")],
+           [("60001", "2.0"), ("60002", "5.0"), ("60010", "20.0")])
+HL_RULES = dataclasses.replace(SCENARIO_RULES, tick=Decimal("1"), min_notional=Decimal("10"))
+
+
+def symbol_for(exchange_id: str) -> str:
+    """The BTC perpetual's unified symbol on ``exchange_id``."""
+    return HL_SYMBOL if exchange_id == "hyperliquid" else SYMBOL
 
 
 @attrs.define
 class Double:
     venue: CcxtVenue
     core: FakeExchange
-    wire: Any  # BinanceDouble | BybitDouble
+    wire: Any  # one of WIRES
     server: LoopbackServer
 
 
@@ -41,17 +64,20 @@ async def double_venue(
     stream: str | None = None, **venue_kwargs: Any,
 ) -> AsyncIterator[Double]:
     """A CcxtVenue named ``name`` talking to a fresh double of ``exchange_id``."""
-    core = FakeExchange(name, {"BTCUSDT": BOOK}, rules or SCENARIO_RULES)
-    wire: Any = BinanceDouble(core) if exchange_id == "binanceusdm" else BybitDouble(core)
+    hyperliquid = exchange_id == "hyperliquid"
+    core = FakeExchange(name, {"BTCUSDT": HL_BOOK if hyperliquid else BOOK},
+                        rules or (HL_RULES if hyperliquid else SCENARIO_RULES))
+    wire: Any = WIRES[exchange_id](core)
     server = LoopbackServer()
-    for host in HOSTS[exchange_id]:
+    for host in ALL_HOSTS[exchange_id]:
         server.route(host, wire.handle)
     await server.start()
     session = server.session()
     if stream is None:
-        stream = "ws" if exchange_id == "binanceusdm" else "poll"
+        stream = "poll" if exchange_id == "bybit" else "ws"
+    credentials = CREDENTIALS.get(exchange_id, {"apiKey": FAKE_KEY, "secret": FAKE_SECRET})
     venue = CcxtVenue(
-        name, exchange_id, credentials={"apiKey": FAKE_KEY, "secret": FAKE_SECRET},
+        name, exchange_id, credentials=credentials,
         sandbox=True, config={"session": session, "rateLimit": 5, "timeout_on_exit": 0},
         stream=stream, poll_interval_s=0.05,
         timeout_ms=timeout_ms, **venue_kwargs,

@@ -1,31 +1,40 @@
 """Done means: the real engine reaches the same outcomes on ccxt doubles as in simulation.
 
 Each case replays one built-in scenario's race on the exchange doubles (real asyncio,
-real ccxt request building, signing and parsing over loopback) and compares the final
-state, the per-leg filled quantities and the invariants with the simulated run.
+real ccxt request building, signing and parsing over loopback, websocket updates on
+every venue) and compares the final state, the per-leg filled quantities, maker or
+taker, and the invariants with the simulated run, on every ordered pair of the four
+venues (issue 15). Where a venue cannot do what the scenario does (hyperliquid has no
+amend by client id), the expected outcome is the fallback's: cancel, then hedge.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from fsm.core import invariants
-from fsm.core.config import EntryConfig
+from fsm.core.config import EntryConfig, HedgeMode
 from fsm.core.result import EntryResult
-from fsm.core.values import (
-    EntryRequest,
-    LegSpec,
-)
+from fsm.core.values import EntryRequest, LegSpec
 from fsm.shell.engine import EntryEngine
 from fsm.sim import scenario as scenarios
 from fsm.sim.runner import simulate
-from tests.ccxtkit import SYMBOL, Double, double_venue
+from tests.ccxtkit import Double, double_venue, symbol_for
+from tests.doubles.core import FakeExchange, purpose_of
 
-PAIRS = [("binanceusdm", "bybit"), ("bybit", "binanceusdm")]
+VENUES = {"binanceusdm": "binance", "bybit": "bybit", "okx": "okx", "hyperliquid": "hl"}
+PAIRS = [(a, b) for a in VENUES for b in VENUES if a != b]
+PAIR_IDS = [f"{VENUES[a]}-{VENUES[b]}" for a, b in PAIRS]
+# venues whose adapter offers no amend (the entry falls back to cancel-then-hedge)
+NO_AMEND = {"hyperliquid"}
+
+Setup = Callable[[Double, Double], Awaitable[None] | None]
 
 
 def _one_leg(long: Double, short: Double) -> None:
@@ -48,12 +57,54 @@ def _hedge_timeout_live(long: Double, short: Double) -> None:
     short.core.script.hang_create["h"] = 0.6  # longer than the 300 ms ccxt timeout
 
 
-CASES: dict[str, Callable[[Double, Double], None]] = {
-    "one_leg_fills_first": _one_leg,
-    "fill_during_cancel": _fill_during_cancel,
-    "cancel_not_found_filled": _cancel_not_found,
-    "hedge_timeout_live": _hedge_timeout_live,
+def _hedge_rejected(long: Double, short: Double) -> None:
+    long.core.script.fill_after_create["q"] = 0.2
+    short.core.script.reject_create["h"] = 10  # insufficient margin, in each venue's words
+
+
+async def _missed_fill(long: Double, short: Double) -> None:
+    """The long quote fills while the long venue's websocket is down: only the REST
+    reconciliation after the reconnect can tell the engine."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not (long.wire.sockets and _live_quote(long.core)):
+        assert loop.time() < deadline, "the long quote never went live with a socket up"
+        await asyncio.sleep(0.01)
+    await long.wire.disconnect()
+    dropped = long.wire.dropped_pushes
+    long.core.fill_first_live("q")
+    assert long.wire.dropped_pushes > dropped  # the fill's push found no socket
+
+
+def _live_quote(core: FakeExchange) -> bool:
+    return any(o.live and purpose_of(o.client_id) == "q" for o in core.orders.values())
+
+
+# case -> (scenario simulated for comparison, setup, hedge mode)
+CASES: dict[str, tuple[str, Setup, HedgeMode | None]] = {
+    "one_leg_fills_first": ("one_leg_fills_first", _one_leg, None),
+    "fill_during_cancel": ("fill_during_cancel", _fill_during_cancel, None),
+    "cancel_not_found_filled": ("cancel_not_found_filled", _cancel_not_found, None),
+    "hedge_timeout_live": ("hedge_timeout_live", _hedge_timeout_live, None),
+    "hedge_rejected_rollback": ("hedge_rejected_rollback", _hedge_rejected, None),
+    "amend_to_cross": ("amend_to_cross", _one_leg, HedgeMode.AMEND_TO_CROSS),
+    "reconnect_missed_fill": ("one_leg_fills_first", _missed_fill, None),
 }
+
+# the missed fill must be found by the reconnect, not by the quote timing out (whose
+# cancel would find it too): a long quote timeout tells the two apart
+QUOTE_TIMEOUT_S = {"reconnect_missed_fill": 5.0}
+
+_SIMULATED: dict[str, EntryResult] = {}
+
+
+def _simulated(scenario: str) -> EntryResult:
+    """The simulated run of ``scenario`` (virtual time: outside any loop), once."""
+    if scenario not in _SIMULATED:
+        run = simulate(scenarios.load_builtin(scenario))
+        assert run.violations == ()
+        _SIMULATED[scenario] = run.result
+    return _SIMULATED[scenario]
 
 
 def _outcome(result: EntryResult) -> tuple[str, dict[tuple[str, str], Decimal]]:
@@ -68,41 +119,83 @@ def _liquidity(result: EntryResult) -> dict[str, tuple[Decimal, Decimal]]:
     return {name: (leg.maker_qty, leg.taker_qty) for name, leg in result.economics.legs.items()}
 
 
-@pytest.mark.parametrize("long_id,short_id", PAIRS, ids=["binance-bybit", "bybit-binance"])
+def _create_ids(core: FakeExchange) -> list[str]:
+    """The client ids of every create sent, in each exchange's own parameter."""
+    ids = []
+    for method, path, params in core.trading_requests():
+        if method != "POST":
+            continue
+        if path.endswith(("/fapi/v1/order", "/order/create")):
+            ids.append(params.get("newClientOrderId") or params.get("orderLinkId"))
+        elif path.endswith(("/trade/order", "/trade/batch-orders")):
+            ids.append(params.get("clOrdId"))
+        elif path == "/exchange" and params.get("action", {}).get("type") == "order":
+            ids.extend(o.get("c") for o in params["action"]["orders"])
+    return [str(i) for i in ids]
+
+
+@pytest.mark.parametrize("long_id,short_id", PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_engine_on_doubles_matches_simulation(case: str, long_id: str, short_id: str) -> None:
-    simulated = simulate(scenarios.load_builtin(case))  # virtual time: outside any loop
-    assert simulated.violations == ()
-    asyncio.run(_on_doubles(case, long_id, short_id, simulated.result))
+    scenario, _, mode = CASES[case]
+    if mode is HedgeMode.AMEND_TO_CROSS and short_id in NO_AMEND:
+        scenario = "one_leg_fills_first"  # no amend there: cancel, then hedge
+    simulated = _simulated(scenario)
+    asyncio.run(_on_doubles(case, long_id, short_id, simulated))
 
 
 async def _on_doubles(case: str, long_id: str, short_id: str, simulated: EntryResult) -> None:
-    async with double_venue("alpha", long_id, timeout_ms=300) as long, \
-            double_venue("beta", short_id, timeout_ms=300) as short:
-        CASES[case](long, short)
-        engine = EntryEngine({"alpha": long.venue, "beta": short.venue},
-                             EntryConfig(quote_timeout_s=0.8))
-        request = EntryRequest(long=LegSpec("alpha", SYMBOL, Decimal("0.5")),
-                               short=LegSpec("beta", SYMBOL, Decimal("0.5")), entry_id="sim1")
+    _, setup, mode = CASES[case]
+    async with double_venue("alpha", long_id, timeout_ms=300, stream="ws") as long, \
+            double_venue("beta", short_id, timeout_ms=300, stream="ws") as short:
+        timeout = QUOTE_TIMEOUT_S.get(case, 0.8)
+        config = EntryConfig(quote_timeout_s=timeout) if mode is None else EntryConfig(
+            quote_timeout_s=timeout, hedge_mode=mode)
+        engine = EntryEngine({"alpha": long.venue, "beta": short.venue}, config)
+        request = EntryRequest(long=LegSpec("alpha", symbol_for(long_id), Decimal("0.5")),
+                               short=LegSpec("beta", symbol_for(short_id), Decimal("0.5")),
+                               entry_id="sim1")
+        for double in (long, short):  # books over the public streams where served
+            double.core.script.serve_books = True
+        scripted = setup(long, short)
+        race: asyncio.Future[Any] | None = (asyncio.ensure_future(scripted)
+                                            if scripted is not None else None)
         try:
             result = await engine.enter(request)
+            if race is not None:
+                await race  # its assertions count
         finally:
+            if race is not None and not race.done():
+                race.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await race
             await engine.close()
-        truth = {o.client_id: (long.core if o.venue == "alpha" else short.core)
-                 .orders[o.client_id].filled if o.client_id in
-                 (long.core if o.venue == "alpha" else short.core).orders else Decimal(0)
+        cores = {"alpha": long.core, "beta": short.core}
+        truth = {o.client_id: cores[o.venue].orders[o.client_id].filled
+                 if o.client_id in cores[o.venue].orders else Decimal(0)
                  for o in result.orders}
         assert invariants.check(result, truth) == []
         assert _outcome(result) == _outcome(simulated)
-        # maker or taker, as each exchange's trades say (binance "maker"/"m", bybit
-        # "isMaker"), reaches the result as the simulated venue tells it
+        # maker or taker, as each exchange's trades say it (binance "maker"/"m", bybit
+        # "isMaker", okx "execType", hyperliquid "crossed"), reaches the result as the
+        # simulated venue tells it
         assert _liquidity(result) == _liquidity(simulated)
         assert long.core.unknown_routes == [] and short.core.unknown_routes == []
         for core in (long.core, short.core):  # no create was ever re-sent blindly
-            creates = [r[2] for r in core.trading_requests() if r[1].endswith(("/order",
-                                                                             "/order/create"))
-                       and r[0] == "POST"]
-            ids = [c.get("newClientOrderId") or c.get("orderLinkId") for c in creates]
+            ids = _create_ids(core)
             assert len(ids) == len(set(ids)), ids
-        assert long.core.positions["BTCUSDT"] == Decimal("0.5")
-        assert short.core.positions["BTCUSDT"] == Decimal("-0.5")
+        hedged = Decimal("0.5") if result.final_state == "complete" else Decimal(0)
+        assert long.core.positions["BTCUSDT"] == hedged
+        assert short.core.positions["BTCUSDT"] == -hedged
+        if case == "reconnect_missed_fill":
+            assert long.venue.stream.reconnects >= 1
+            assert _cancels(long.core) == []  # learnt on reconnect, not by a cancel
+
+
+def _cancels(core: FakeExchange) -> list[str]:
+    """The cancel requests sent, in any exchange's dialect."""
+    return [path for method, path, params in core.trading_requests()
+            if method == "DELETE" or path.endswith(("/order/cancel", "/cancel-order",
+                                                    "/cancel-batch-orders"))
+            or (path == "/exchange" and str(params.get("action", {}).get("type", ""))
+                .startswith("cancel"))]

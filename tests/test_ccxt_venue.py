@@ -1,4 +1,4 @@
-"""CcxtVenue against the binanceusdm and bybit doubles: the quirks, one by one."""
+"""CcxtVenue against the binanceusdm and bybit doubles (polling bybit): the quirks, one by one."""
 
 from __future__ import annotations
 

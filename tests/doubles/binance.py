@@ -33,6 +33,7 @@ _ERRORS = {
                               "Only order will be rejected. The order will not be recorded "
                               "in the order history"),
     "bad_symbol": (400, -1121, "Invalid symbol."),
+    "margin": (400, -2019, "Margin is insufficient."),
     "bad_order_id": (400, -1102, "Mandatory parameter 'orderId' was not sent, was empty/null, "
                                  "or malformed."),
     "position_side": (400, -4061, "Order's position side does not match user's setting."),

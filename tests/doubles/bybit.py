@@ -1,4 +1,4 @@
-"""bybit v5 (linear) double, REST only: the adapter is run in polling mode against it.
+"""bybit v5 (linear) double, REST; its private websocket is ``bybit_ws.py`` on top of it.
 
 Shapes follow bybit's v5 documentation: every answer is an envelope
 ``{"retCode", "retMsg", "result", "retExtInfo", "time"}`` with HTTP 200 even for
@@ -31,6 +31,7 @@ _ERRORS = {
     "notional": (110094, "Order does not meet minimum order value 5USDT"),
     "reduce_only": (110017, "current position is zero, cannot fix reduce-only order qty"),
     "bad_symbol": (10001, "params error: symbol invalid"),
+    "margin": (110007, "ab not enough for new order"),
     "position_idx": (10001, "position idx not match position mode"),
     "rate_limit": (10006, "Too many visits. Exceeded the API Rate Limit."),
 }

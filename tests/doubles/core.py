@@ -114,6 +114,14 @@ class Script:
     fill_after_create: dict[str, float] = field(default_factory=dict)
     # delay (s) before websocket pushes are sent
     push_delay_s: float = 0.0
+    # delay (s) before a websocket subscription takes effect (pushes meanwhile: dropped)
+    subscribe_delay_s: float = 0.0
+    # answer a public book subscription with a snapshot of the book (bybit, okx and
+    # hyperliquid doubles); off, a book socket stays quiet and books are read over REST
+    serve_books: bool = False
+    # on create of this purpose: refuse it this many times (insufficient margin), nothing
+    # recorded, as every venue does with an order it will not accept
+    reject_create: dict[str, int] = field(default_factory=dict)
 
 
 Listener = Callable[[str, Order, Trade | None], None]
@@ -167,6 +175,10 @@ class FakeExchange:
             raise Refused("bad_symbol", symbol)
         if client_id in self.orders:
             raise Refused("duplicate", client_id)
+        purpose = purpose_of(client_id) or ""
+        if self.script.reject_create.get(purpose, 0) > 0:
+            self.script.reject_create[purpose] -= 1
+            raise Refused("margin", client_id)
         r = self.rules
         if qty <= 0 or qty % r.lot != 0 or qty < r.min_qty:
             raise Refused("lot", f"quantity {qty}")

@@ -114,7 +114,7 @@ class CcxtVenue(AccountReads):
         self._rules: dict[str, MarketRules] = {}
         def size(symbol: str) -> Decimal:
             return self._contract_size(self._market(symbol))
-        self._tracker = OrderTracker(name, self.dialect, size)
+        self._tracker = OrderTracker(name, self.dialect, size, refetch=self.refresh)
         self.books = BookFeed(self, self.background, push=self._tracker.push, contract_size=size,
                               poll_interval_s=book_poll_interval_s, max_age_s=max_book_age_s,
                               watch_limit=self.dialect.book_watch_limit, websocket=websocket)
@@ -137,7 +137,7 @@ class CcxtVenue(AccountReads):
     async def close(self) -> None:
         """Stop the update loops and close both ccxt instances (sessions, websockets)."""
         await self.stream.stop()
-        await self.books.stop()
+        await asyncio.gather(self.books.stop(), self._tracker.stop())
         await asyncio.gather(*(exchange.close() for exchange in (self.trading, self.background)),
                              return_exceptions=True)
 

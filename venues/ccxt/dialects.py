@@ -125,6 +125,9 @@ class Dialect:
     # ccxt's okx turns a push into a trade with safe_number, which gives None for the
     # Decimal values its own parse_order produced (price, amount and fee lost)
     ws_trade_fields: tuple[tuple[str, str], ...] = ()
+    # the ``info`` flag that says a websocket trade took liquidity, where ccxt leaves
+    # ``takerOrMaker`` empty (hyperliquid's parse_ws_trade drops ``crossed``)
+    ws_taker_flag: str | None = None
     # prices limited to this many significant figures (hyperliquid: 5, and at most
     # ``price_max_decimals`` minus the size decimals): the tick depends on the price, so
     # the one ccxt computed from the price at load is wrong once it crosses a power of ten
@@ -232,6 +235,7 @@ DIALECTS: dict[str, Dialect] = {
         lookup_param="clientOrderId",
         trades_order_param=None,
         market_needs_price=True,
+        ws_taker_flag="crossed",
         amend_by_client_id=False,
         precision_as_text=True,
         price_significant_figures=5,

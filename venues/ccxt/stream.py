@@ -3,8 +3,13 @@
 Websockets lose what happens while they are down, and ``watch_orders`` does not replay
 the gap. So every (re)connection is followed, once the new socket is up, by a REST
 reconciliation of every order this venue still believes live: a fill missed during the
-gap comes back through the query answer. Reconciling *after* the socket is up closes
-the window in which a fill could land between the REST answer and the subscription.
+gap comes back through the query answer. Reconciling *after* the socket is up narrows
+the window in which a fill could land between the REST answer and the subscription; it
+does not close it where the private topics are subscribed after the connection (bybit's
+``auth`` then ``subscribe``, okx's ``login``, hyperliquid's ``subscribe``): a fill
+between that reconciliation and the subscription taking effect is pushed to nobody. So
+a second reconciliation follows ``settle_s`` later, when the subscription has long
+been answered (the exchange doubles found this window under load).
 
 Trades pushed by ``watch_my_trades`` name the exchange order id, not ours; a trade can
 overtake the create answer and the order update that would teach us the mapping, so
@@ -52,12 +57,15 @@ class OrderStream:
     """Runs the update loops of one venue; ``stop`` ends them."""
 
     def __init__(self, owner: StreamOwner, exchange: Any, *, websocket: bool,
-                 poll_interval_s: float, connect_timeout_s: float = 5.0) -> None:
+                 poll_interval_s: float, connect_timeout_s: float = 5.0,
+                 settle_s: float = 0.5) -> None:
         self._owner = owner
         self._exchange = exchange
         self._websocket = websocket
         self._poll_interval_s = poll_interval_s
         self._connect_timeout_s = connect_timeout_s
+        self._settle_s = settle_s
+        self._settling: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.reconnects = 0
         self.reconciliations = 0
@@ -90,6 +98,9 @@ class OrderStream:
         await loop_body()
 
     async def stop(self) -> None:
+        if self._settling is not None:
+            self._tasks.append(self._settling)
+            self._settling = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -117,6 +128,7 @@ class OrderStream:
                 if fresh and method == "watch_orders":
                     await self._until_connected(pending)
                     await self.reconcile()
+                    self._reconcile_later()
                 fresh = False
                 deliver(await pending)
                 failures = 0
@@ -148,6 +160,17 @@ class OrderStream:
             await asyncio.sleep(0.005)
         if pending.done():
             pending.result()  # raise the connection error, if that is what ended it
+
+    def _reconcile_later(self) -> None:
+        """Reconcile once more ``settle_s`` from now (one pending at a time)."""
+        if self._settling is not None and not self._settling.done():
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(self._settle_s)
+            await self.reconcile()
+
+        self._settling = asyncio.get_running_loop().create_task(later())
 
     async def reconcile(self) -> None:
         """Query every order still believed live; the owner pushes what changed."""

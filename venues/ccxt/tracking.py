@@ -4,12 +4,21 @@ Exchanges report by their own ids (an order id, a venue-side client id) and in a
 order: a trade can arrive before the order id it names is known, a fill is reported by
 the websocket and again by a query. This module keeps the mapping back to our client
 ids and delivers each fill once, so the engine sees one coherent stream per order.
+
+An order's last status and its trades travel apart on several venues (bybit's ``order``
+and ``execution`` topics, hyperliquid's ``orderUpdates`` and ``userFills``), and the
+status often comes first. The engine settles an order on its terminal status, so a
+terminal update that claims more filled than the fills delivered is held: it goes out
+once the missing trades arrive (within ``fill_grace_s``), else the order is re-queried
+over REST (``refetch``), whose answer carries the trades and the status together.
+Without this a hedge filled on bybit settled with no fills: no price, no fee.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +38,17 @@ from venues.protocol import (
     VenueUpdate,
 )
 
-__all__ = ["OrderTracker", "Tracked", "from_info"]
+__all__ = ["OrderTracker", "Tracked", "from_info", "with_liquidity"]
+
+
+def with_liquidity(trade: dict[str, Any], taker_flag: str | None) -> dict[str, Any]:
+    """``trade`` with ``takerOrMaker`` read from the raw ``info`` flag ``taker_flag`` when
+    ccxt left it empty (hyperliquid's websocket fills: ``crossed`` true is a taker)."""
+    info = trade.get("info")
+    if taker_flag is None or trade.get("takerOrMaker") is not None or not isinstance(
+            info, dict) or not isinstance(info.get(taker_flag), bool):
+        return trade
+    return {**trade, "takerOrMaker": "taker" if info[taker_flag] else "maker"}
 
 
 def from_info(trade: dict[str, Any], fields: tuple[tuple[str, str], ...]) -> dict[str, Any]:
@@ -68,11 +87,18 @@ class OrderTracker:
     """
 
     def __init__(
-        self, name: str, dialect: Dialect, contract_size: Callable[[str], Decimal]
+        self, name: str, dialect: Dialect, contract_size: Callable[[str], Decimal],
+        refetch: Callable[[str, str], Awaitable[Any]] | None = None,
+        fill_grace_s: float = 0.05,
     ) -> None:
         self.name = name
         self._dialect = dialect
         self._contract_size = contract_size
+        self._refetch = refetch
+        self._fill_grace_s = fill_grace_s
+        self._filled: dict[str, Decimal] = {}
+        self._waits: set[asyncio.Task[None]] = set()
+        self._fill_waiters: set[asyncio.Event] = set()
         self.orders: dict[str, Tracked] = {}
         self._by_venue_cid: dict[str, str] = {}
         self._by_order_id: dict[str, str] = {}
@@ -127,6 +153,9 @@ class OrderTracker:
         if key in self._seen_trades:
             return
         self._seen_trades.add(key)
+        self._filled[fill.client_id] = self._filled.get(fill.client_id, Decimal(0)) + fill.qty
+        for waiter in self._fill_waiters:
+            waiter.set()
         self.push(fill)
 
     def emit_snapshot(self, symbol: str, snap: OrderSnapshot, push_status: bool = True) -> None:
@@ -154,10 +183,54 @@ class OrderTracker:
             self._log.error("{}: unreadable order update for {} ignored ({}); it will be "
                             "re-queried", self.name, cid, exc)
             return
+        update = OrderUpdate(venue=self.name, symbol=tracked.symbol, client_id=cid,
+                             status=state, filled=filled)
         if state is not OrderStatus.OPEN:
             tracked.terminal = True
-        self.push(OrderUpdate(venue=self.name, symbol=tracked.symbol, client_id=cid,
-                              status=state, filled=filled))
+            if filled > self._filled.get(cid, Decimal(0)) and self._refetch is not None:
+                task = asyncio.get_running_loop().create_task(self._settle(update))
+                self._waits.add(task)
+                task.add_done_callback(self._waits.discard)
+                return
+        self.push(update)
+
+    async def stop(self) -> None:
+        """Drop the terminal updates still waiting for their trades (the venue closes)."""
+        waits, self._waits = list(self._waits), set()
+        for task in waits:
+            task.cancel()
+        for task in waits:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _settle(self, update: OrderUpdate) -> None:
+        """Push a terminal ``update`` once its fills are in: wait for the trades briefly,
+        then ask the exchange (the query pushes the trades and the status itself)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._fill_grace_s
+        cid = update.client_id
+        waiter = asyncio.Event()  # set by every fill delivered meanwhile
+        self._fill_waiters.add(waiter)
+        try:
+            while self._filled.get(cid, Decimal(0)) < update.filled:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                waiter.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter.wait(), left)
+        finally:
+            self._fill_waiters.discard(waiter)
+        if self._filled.get(cid, Decimal(0)) >= update.filled or self._refetch is None:
+            self.push(update)
+            return
+        try:
+            if await self._refetch(update.symbol, cid) is None:  # not found: keep ours
+                self.push(update)
+        except Exception as exc:
+            self._log.warning("{}: {} is terminal but its fills could not be read ({}); "
+                              "settling on the pushed status", self.name, cid, exc)
+            self.push(update)
 
     def on_ws_trade(self, trade: dict[str, Any]) -> None:
         order_id = str(trade.get("order"))
@@ -167,7 +240,8 @@ class OrderTracker:
                 self._pending_trades.setdefault(order_id, []).append(trade)
             return
         tracked = self.orders[cid]
-        trade = from_info(trade, self._dialect.ws_trade_fields)
+        trade = with_liquidity(from_info(trade, self._dialect.ws_trade_fields),
+                               self._dialect.ws_taker_flag)
         try:
             fill = ccxt_parse.fill(trade, venue=self.name, symbol=tracked.symbol, client_id=cid,
                                    contract_size=self._contract_size(tracked.symbol),
