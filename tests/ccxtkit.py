@@ -83,6 +83,15 @@ async def double_venue(
         timeout_ms=timeout_ms, **venue_kwargs,
     )
     try:
+        # Markets load with a generous timeout: the first request pays the loopback TLS
+        # handshake and ccxt's parsing of every market, which a loaded machine can stretch
+        # past the short timeouts the races are written with. The races' own requests
+        # keep ``timeout_ms``.
+        for instance in (venue.trading, venue.background):
+            instance.timeout = max(timeout_ms, 30_000)
+        await venue.start()
+        for instance in (venue.trading, venue.background):
+            instance.timeout = timeout_ms
         yield Double(venue, core, wire, server)
     finally:
         await venue.close()

@@ -8,14 +8,13 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
+from fsm.core.choices import RequiredMarginMode
 from fsm.core.config import EntryConfig
 from fsm.core.preflight import Severity, assess
-from tests.test_ccxt_requests import HL_META, OKX_INSTRUMENT, Recorder
+from fsm.shell import preflight
+from tests.test_ccxt_requests import HL_META, OKX_INSTRUMENT, OKX_ORDER_ACK, QUOTE, Recorder
 from venues.account import AccountChange, AccountFacts, MarginMode, PositionMode
 from venues.ccxt.adapter import CcxtVenue
-from venues.protocol import NotSupported
 
 OKX_CREDS = {"apiKey": "k" * 8, "secret": "s" * 8, "password": "p" * 8}
 OKX = "BTC/USDT:USDT"
@@ -53,18 +52,44 @@ def _read(exchange: str, answers: dict[str, Any], creds: dict[str, str], symbol:
 
 def test_okx_reads_position_mode_and_the_leverage_of_the_margin_mode_orders_carry() -> None:
     facts, sent = _read("okx", _okx_answers("net_mode", "3"), OKX_CREDS, OKX)
+    # nothing carried yet: ccxt's default, cross, and the leverage kept for it
     assert (facts.position_mode, facts.margin_mode, facts.leverage) == (
         PositionMode.ONE_WAY, MarginMode.CROSS, Decimal(3))
     assert ("GET", "/api/v5/account/leverage-info",
             {"instId": "BTC-USDT-SWAP", "mgnMode": "cross"}) in sent
-    rows = {f.item: f for f in assess(facts, EntryConfig())}
-    assert rows["margin mode"].severity is Severity.FAIL  # isolated required, orders cross
-    assert "rerun with --margin-mode cross" in rows["margin mode"].fix
-    assert "--set-margin-mode" not in rows["margin mode"].fix
-    assert rows["may trade"].severity is Severity.WARN
     rows = {f.item: f for f in assess(facts, EntryConfig(margin_mode="cross"))}
     assert {rows[i].severity for i in ("position mode", "margin mode", "leverage")} == {
         Severity.OK}
+    assert rows["may trade"].severity is Severity.WARN
+
+
+def test_okx_orders_carry_the_margin_mode_the_config_requires() -> None:
+    """okx takes the margin mode with each order: the pre-flight makes ours carry the
+    config's (isolated by default), reads the leverage kept for it, and the entry's
+    orders then go out with that ``tdMode``."""
+    answers = {**_okx_answers("net_mode", "3"), "/api/v5/trade/batch-orders": OKX_ORDER_ACK}
+
+    async def main() -> tuple[AccountFacts, list[Any]]:
+        venue = CcxtVenue("v", "okx", credentials=OKX_CREDS, sandbox=False,
+                          config={"timeout_on_exit": 0})
+        recorder = Recorder(answers)
+        for instance in (venue.trading, venue.background):
+            instance.fetch = recorder.fetch
+        try:
+            facts = await preflight.facts(venue, OKX, margin=RequiredMarginMode.ISOLATED)
+            await venue.place(QUOTE)
+            return facts, recorder.sent
+        finally:
+            await venue.close()
+
+    facts, sent = asyncio.run(main())
+    assert facts.margin_mode is MarginMode.ISOLATED
+    assert ("GET", "/api/v5/account/leverage-info",
+            {"instId": "BTC-USDT-SWAP", "mgnMode": "isolated"}) in sent
+    [create] = [body for method, path, body in sent if path == "/api/v5/trade/batch-orders"]
+    assert create["tdMode"] == "isolated"
+    assert {f.item: f.severity for f in assess(facts, EntryConfig())}["margin mode"] is (
+        Severity.OK)
 
 
 def test_okx_hedge_mode_and_high_leverage_are_refused() -> None:
@@ -75,10 +100,16 @@ def test_okx_hedge_mode_and_high_leverage_are_refused() -> None:
     assert rows["leverage"].severity is Severity.FAIL and facts.leverage == 50
 
 
-def test_okx_refuses_set_margin_mode_it_cannot_honour() -> None:
-    with pytest.raises(NotSupported, match="okx takes the margin mode per order"):
-        _read("okx", _okx_answers("net_mode", "3"), OKX_CREDS, OKX,
-              AccountChange(margin_mode=MarginMode.ISOLATED))
+def test_okx_set_margin_mode_is_carried_and_the_leverage_set_for_it() -> None:
+    answers = {**_okx_answers("net_mode", "3"), "/api/v5/account/set-leverage": {
+        "code": "0", "msg": "", "data": [{"instId": "BTC-USDT-SWAP", "lever": "3",
+                                          "mgnMode": "isolated", "posSide": "net"}]}}
+    facts, sent = _read("okx", answers, OKX_CREDS, OKX,
+                        AccountChange(margin_mode=MarginMode.ISOLATED, leverage=3))
+    assert facts.margin_mode is MarginMode.ISOLATED
+    [set_leverage] = [body for method, path, body in sent
+                      if path == "/api/v5/account/set-leverage"]
+    assert (set_leverage["mgnMode"], str(set_leverage["lever"])) == ("isolated", "3")
 
 
 def test_hyperliquid_is_one_way_and_says_what_it_cannot_read() -> None:

@@ -75,3 +75,9 @@ class AccountReader(Protocol):
     async def configure_account(self, symbol: str, change: AccountChange) -> None:
         """Apply ``change`` on the exchange (raises ``VenueError`` when it refuses)."""
         ...
+
+    def carry_margin_mode(self, mode: MarginMode) -> None:
+        """Where the exchange takes the margin mode with each order (okx), make our orders
+        carry ``mode`` from now on; where it is an account setting, do nothing (the
+        pre-flight reads and judges the setting instead)."""
+        ...

@@ -61,12 +61,6 @@ _WHERE: dict[str, dict[str, str]] = {
 }
 
 
-# Exchanges that take the margin mode per order: the account cannot be set, the
-# requirement can follow what our orders carry.
-_PER_ORDER_MARGIN = {
-    "okx": "okx takes the margin mode per order (tdMode) and ours carry {found} (ccxt's "
-           "default): rerun with --margin-mode {found} (or margin_mode in --config)",
-}
 
 
 def _where(exchange: str, what: str) -> str:
@@ -121,8 +115,7 @@ def assess(facts: AccountFacts, config: EntryConfig, *, qty: Decimal | None = No
         unknown("margin mode", wanted.value)
     elif facts.margin_mode.value != wanted.value:
         add("margin mode", Severity.FAIL, facts.margin_mode, wanted.value,
-            _PER_ORDER_MARGIN.get(ex, "").format(found=facts.margin_mode.value)
-            or f"set {wanted.value} margin for {facts.symbol} on {ex} "
+            f"set {wanted.value} margin for {facts.symbol} on {ex} "
             f"({_where(ex, 'margin')}) or rerun with --set-margin-mode {wanted.value}")
     else:
         add("margin mode", Severity.OK, facts.margin_mode, wanted.value)

@@ -13,20 +13,28 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from fsm.core import preflight
+from fsm.core.choices import RequiredMarginMode
 from fsm.core.config import EntryConfig
 from venues import protocol as base
-from venues.account import AccountChange, AccountFacts, AccountReader
+from venues.account import AccountChange, AccountFacts, AccountReader, MarginMode
 
 _NO_READS = ("position mode", "margin mode", "leverage", "fees", "may trade",
              "symbol trading")
 
 
-async def facts(venue: base.Venue, symbol: str,
-                change: AccountChange | None = None) -> AccountFacts:
-    """``venue``'s account for ``symbol``, set up first when ``change`` asks for something."""
+async def facts(venue: base.Venue, symbol: str, change: AccountChange | None = None,
+                margin: RequiredMarginMode = RequiredMarginMode.ANY) -> AccountFacts:
+    """``venue``'s account for ``symbol``, set up first when ``change`` asks for something.
+
+    Where the margin mode goes with each order (okx), the orders are made to carry the
+    one ``margin`` requires before anything is read, so the read (and the leverage, kept
+    per margin mode there) is of what the entry will send.
+    """
     if not isinstance(venue, AccountReader):
         return AccountFacts(venue=venue.name, exchange=venue.name, symbol=symbol, notes=tuple(
             f"{item}: this venue reads no account set-up" for item in _NO_READS))
+    if margin is not RequiredMarginMode.ANY:
+        venue.carry_margin_mode(MarginMode(margin.value))
     if change:
         await venue.configure_account(symbol, change)
     return await venue.account(symbol)
@@ -34,7 +42,7 @@ async def facts(venue: base.Venue, symbol: str,
 
 async def _leg(venue: base.Venue, symbol: str, config: EntryConfig, qty: Decimal | None,
                change: AccountChange | None) -> tuple[preflight.Finding, ...]:
-    read = await facts(venue, symbol, change)
+    read = await facts(venue, symbol, change, config.margin_mode)
     price = None
     if qty is not None:
         book = await venue.book(symbol, 1)

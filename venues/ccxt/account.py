@@ -12,10 +12,10 @@ is guessed. All of it runs on the ``background`` instance: nobody waits on it fo
   (``/v5/account/info``, account-wide on a unified account); permission
   ``/v5/user/query-api`` (not read-only, ``ContractTrade`` includes ``Order``).
 - okx: position mode ``fetch_position_mode`` (``/api/v5/account/config``). The margin
-  mode is per order on okx (``tdMode``): the one our orders carry is ccxt's default,
-  cross (``okx_order_margin``); the leverage is read for it (``fetch_leverage``,
-  ``/api/v5/account/leverage-info``). ``--set-margin-mode`` cannot change what orders
-  carry, so it is refused on okx.
+  mode is per order on okx (``tdMode``): our orders carry the one the config requires
+  (``carry_margin_mode``, called by the pre-flight before it reads; ccxt's default,
+  cross, when the config accepts any), and the leverage is read for that mode
+  (``fetch_leverage``, ``/api/v5/account/leverage-info``) and set for it.
 - hyperliquid: one-way by design (it has no hedge mode). Leverage and margin mode are
   reported only for an open position: unknown.
 
@@ -32,7 +32,6 @@ from typing import Any
 from venues.account import AccountChange, AccountFacts, MarginMode, PositionMode
 from venues.ccxt import parse as ccxt_parse
 from venues.ccxt.decimal_context import isolated_methods
-from venues.protocol import NotSupported
 
 Facts = dict[str, Any]
 Reader = Callable[[Any, str], Awaitable[Facts]]
@@ -75,10 +74,25 @@ async def _bybit(exchange: Any, symbol: str) -> Facts:
 
 
 def okx_order_margin(exchange: Any) -> str:
-    """okx takes the margin mode per order (``tdMode``); ccxt sends its default, cross,
-    unless its options say otherwise (the adapter leaves them)."""
+    """okx takes the margin mode per order (``tdMode``): ccxt sends its option
+    ``defaultMarginMode`` (set by ``carry_margin_mode``), else cross."""
     return str(exchange.options.get("defaultMarginMode") or exchange.options.get("marginMode")
                or "cross")
+
+
+# Exchanges whose margin mode is a parameter of each order rather than an account setting.
+PER_ORDER_MARGIN = frozenset({"okx"})
+
+
+def carry_margin_mode(venue: Any, mode: MarginMode) -> None:
+    """Make every order ``venue`` sends from now on carry ``mode``, where the exchange takes
+    the margin mode per order (okx ``tdMode``, through ccxt's ``defaultMarginMode`` on both
+    instances, so a hedge on ``trading`` carries what the pre-flight read on
+    ``background``); elsewhere the account's setting rules and nothing changes."""
+    if venue.dialect.exchange_id in PER_ORDER_MARGIN and mode in (MarginMode.ISOLATED,
+                                                                  MarginMode.CROSS):
+        for instance in (venue.trading, venue.background):
+            instance.options["defaultMarginMode"] = mode.value
 
 
 async def _okx(exchange: Any, symbol: str) -> Facts:
@@ -140,18 +154,19 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
     refuses it while orders or positions are open; then margin mode, then leverage)."""
     exchange = venue.background
     await venue.start()
-    if change.margin_mode is not None and venue.dialect.exchange_id == "okx":
-        raise NotSupported(f"{venue.name}: --set-margin-mode: okx takes the margin mode per "
-                           f"order and ours carry {okx_order_margin(exchange)}; use "
-                           "--margin-mode to require that instead")
+    per_order = venue.dialect.exchange_id in PER_ORDER_MARGIN
+    if change.margin_mode is not None and per_order:
+        carry_margin_mode(venue, change.margin_mode)  # no account setting to change
     try:
         if change.position_mode is not None:
             await exchange.set_position_mode(change.position_mode is PositionMode.HEDGE, symbol)
-        if change.margin_mode is not None:
-            params = {} if change.leverage is None else {"leverage": change.leverage}
-            await exchange.set_margin_mode(change.margin_mode.value, symbol, params)
+        if change.margin_mode is not None and not per_order:
+            with_leverage = {} if change.leverage is None else {"leverage": change.leverage}
+            await exchange.set_margin_mode(change.margin_mode.value, symbol, with_leverage)
         if change.leverage is not None:
-            await exchange.set_leverage(change.leverage, symbol)
+            # okx keeps a leverage per margin mode: set the one our orders carry
+            for_mode = {"marginMode": okx_order_margin(exchange)} if per_order else {}
+            await exchange.set_leverage(change.leverage, symbol, for_mode)
     except Exception as exc:
         raise venue._error(exc, "read", f"account set-up of {symbol}") from None
 
@@ -165,3 +180,6 @@ class AccountReads:
 
     async def configure_account(self, symbol: str, change: AccountChange) -> None:
         await configure(self, symbol, change)
+
+    def carry_margin_mode(self, mode: MarginMode) -> None:
+        carry_margin_mode(self, mode)

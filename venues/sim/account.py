@@ -59,3 +59,6 @@ class SimAccountReads:
             setup.margin_mode = change.margin_mode
         if change.leverage is not None:
             setup.leverage = Decimal(change.leverage)
+
+    def carry_margin_mode(self, mode: MarginMode) -> None:
+        """The simulated account's margin mode is an account setting: nothing to carry."""
