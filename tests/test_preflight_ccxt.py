@@ -5,7 +5,9 @@ ccxt builds and signs every request, a recorder answers with real-format payload
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fsm.core.choices import RequiredMarginMode
@@ -13,6 +15,7 @@ from fsm.core.config import EntryConfig
 from fsm.core.preflight import Severity, assess
 from fsm.shell import preflight
 from tests.test_ccxt_requests import HL_META, OKX_INSTRUMENT, OKX_ORDER_ACK, QUOTE, Recorder
+from venues import protocol as base
 from venues.account import AccountChange, AccountFacts, MarginMode, PositionMode
 from venues.ccxt.adapter import CcxtVenue
 
@@ -121,3 +124,33 @@ def test_hyperliquid_is_one_way_and_says_what_it_cannot_read() -> None:
     rows = {f.item: f for f in assess(facts, EntryConfig())}
     assert rows["leverage"].severity is Severity.WARN
     assert "ccxt has no read of the leverage setting for hyperliquid" in rows["leverage"].fix
+
+
+def test_recover_sends_okx_orders_in_the_entry_s_margin_mode(tmp_path: Path) -> None:
+    """A rollback sent by ``recover`` goes out in the margin mode the entry's orders had:
+    an okx reduce-only order in the other mode has no position to reduce."""
+    from fsm.cli.recover import recover_ccxt
+    from fsm.core.values import EntryRequest, LegSpec
+    from fsm.shell.journal import Journal
+
+    journal = Journal(tmp_path / "j.sqlite", origin={"kind": "ccxt", "sandbox": True})
+    request = EntryRequest(LegSpec("okx", OKX, "0.01"), LegSpec("okx", OKX, "0.01"), "cx1")
+    journal.open_entry("cx1", request, EntryConfig(margin_mode="isolated"))
+    built: list[CcxtVenue] = []
+
+    def factory(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
+        venue = CcxtVenue(exchange, exchange, credentials=OKX_CREDS, sandbox=sandbox,
+                          config={"timeout_on_exit": 0})
+        recorder = Recorder({})  # the entry sent nothing: recovery asks nothing
+        for instance in (venue.trading, venue.background):
+            instance.fetch = recorder.fetch
+        built.append(venue)
+        return venue
+
+    try:
+        recover_ccxt(journal, journal.unfinished(), live=False, factory=factory, environ={})
+    finally:
+        journal.close()
+    [venue] = built
+    assert [i.options.get("defaultMarginMode") for i in (venue.trading, venue.background)] == [
+        "isolated", "isolated"]

@@ -32,6 +32,7 @@ from fsm.cli.exits import Exit, for_final_state, worst
 from fsm.cli.timeline import render, summary
 from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
 from fsm.shell import journal as journals
+from fsm.shell import preflight
 from fsm.shell.engine import EntryEngine, RecoveryOutcome
 from fsm.shell.journal import Journal, JournalDamaged, JournaledEntry, JournalError
 from fsm.shell.recovery import RecoveryError
@@ -211,6 +212,10 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
 
     async def main() -> list[RecoveryOutcome]:
         venues = {ex: factory(ex, credentials(ex, environ), sandbox) for ex in exchanges}
+        for entry in entries:  # orders go out in the margin mode each entry's orders had
+            for leg in Leg:
+                preflight.carry_margin(venues[entry.request.leg(leg).venue],
+                                       entry.config.margin_mode)
         # A create the dead process sent may still be travelling: wait until every
         # request of it has landed or timed out before a query may call it never placed.
         grace = max((getattr(v, "request_timeout_s", 1.0) for v in venues.values()), default=1.0)

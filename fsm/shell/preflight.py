@@ -33,11 +33,18 @@ async def facts(venue: base.Venue, symbol: str, change: AccountChange | None = N
     if not isinstance(venue, AccountReader):
         return AccountFacts(venue=venue.name, exchange=venue.name, symbol=symbol, notes=tuple(
             f"{item}: this venue reads no account set-up" for item in _NO_READS))
-    if margin is not RequiredMarginMode.ANY:
-        venue.carry_margin_mode(MarginMode(margin.value))
+    carry_margin(venue, margin)
     if change:
         await venue.configure_account(symbol, change)
     return await venue.account(symbol)
+
+
+def carry_margin(venue: base.Venue, margin: RequiredMarginMode) -> None:
+    """Make ``venue``'s orders carry the margin mode ``margin`` requires, where orders carry
+    one (okx); ``recover`` calls it too, so a rollback goes out in the entry's margin mode
+    (an okx reduce-only order in the other mode has no position to reduce)."""
+    if isinstance(venue, AccountReader) and margin is not RequiredMarginMode.ANY:
+        venue.carry_margin_mode(MarginMode(margin.value))
 
 
 async def _leg(venue: base.Venue, symbol: str, config: EntryConfig, qty: Decimal | None,
