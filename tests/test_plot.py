@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-import time
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
@@ -111,7 +110,6 @@ def test_unhedged_spans_merge_and_stop_at_the_end() -> None:
 @needs_matplotlib
 def test_every_shipped_scenario_draws_to_svg(tmp_path: Path) -> None:
     names = scenarios.entry_names()
-    began = time.process_time()
     for name in names:
         run, pic = _picture(name)
         target = tmp_path / f"{name}.svg"
@@ -123,8 +121,6 @@ def test_every_shipped_scenario_draws_to_svg(tmp_path: Path) -> None:
             assert text in svg, (name, text)
         for order in run.result.orders:  # every order has its bar's label
             assert order.client_id in svg, (name, order.client_id)
-    # Measured about 7 s of CPU for all 39 here; the bound leaves room for a slow machine.
-    assert time.process_time() - began < 40
 
 
 @needs_matplotlib
