@@ -206,3 +206,21 @@ def test_a_halted_breaker_refuses_the_entry_with_exit_5_and_sends_nothing(
     err = capsys.readouterr().err
     assert "nothing sent: refused: the bybit circuit breaker is halted (entry x ended stuck" in err
     assert "atomic-entry breaker --reset bybit" in err
+
+
+def test_a_halted_entry_still_writes_its_metrics_textfile(tmp_path: Path) -> None:
+    """An entry refused by a halted breaker writes the textfile all the same, so
+    node-exporter shows this run's refusal, not the previous run's figures."""
+    pytest.importorskip("prometheus_client")
+    path, target = tmp_path / "j.sqlite", tmp_path / "enter.prom"
+    target.write_text("# the previous run's file\n")
+    journal = Journal(path)
+    journal.record_breaker("bybit", 1.0, "unfinished", "active", "halted", 6, "stuck")
+    journal.close()
+    with Doubles() as doubles:
+        code, _ = _run([*ARGS, "--journal", str(path), "--metrics-textfile", str(target)],
+                       doubles)
+    assert code == Exit.HALTED
+    text = target.read_text()
+    assert "previous run" not in text
+    assert 'atomic_entry_breaker_state{venue="bybit"} 2.0' in text

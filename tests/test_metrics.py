@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from loguru import logger
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fsm.cli.main import main
@@ -346,3 +347,39 @@ def test_enter_writes_its_metrics_and_a_taken_port_connects_nothing(
     assert code == 2
     assert "nothing sent: --metrics-host 127.0.0.1 --metrics-port" in capsys.readouterr().err
     assert not (tmp_path / "k.sqlite").exists()
+
+
+def test_the_breaker_gauge_follows_the_engine_s_breakers(tmp_path: Path) -> None:
+    """The engine gives its breakers' states to the sink: a halt restored from the journal
+    shows at the first entry (refused), a reset shows at once; nobody sets them by hand."""
+    import asyncio
+
+    from fsm.core.values import EntryRequest, LegSpec
+    from fsm.shell.breakers import BreakerHalted
+    from fsm.shell.engine import EntryEngine
+    from fsm.shell.journal import Journal
+
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.record_breaker("beta", 1.0, "unfinished", "active", "halted", 6, "stuck")
+    sink = PromMetrics()
+
+    def gauge() -> dict[str | None, float]:
+        return {dict(labels).get("venue"): value
+                for (name, labels), value in _parse(generate_latest(sink.registry).decode()).items()
+                if name == "atomic_entry_breaker_state"}
+
+    async def main() -> None:
+        engine = EntryEngine({}, journal=journal, metrics=sink)
+        request = EntryRequest(LegSpec("alpha", "BTC/USDT:USDT", "0.5"),
+                               LegSpec("beta", "BTC/USDT:USDT", "0.5"), "m1")
+        with pytest.raises(BreakerHalted):
+            await engine.enter(request)
+        assert gauge() == {"alpha": 0, "beta": 2, sinks.GLOBAL_BREAKER: 0}
+        engine.reset_breaker("beta")
+        assert gauge()["beta"] == 0
+        await engine.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        journal.close()

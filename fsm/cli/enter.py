@@ -169,8 +169,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
                             metrics=metrics.sink)
 
     undo = scrub_logs(secrets)  # every log line of the run, too
+    finished = False
     try:
         code = asyncio.run(main())
+        finished = True
         metrics.finish(lambda text: say(text, sys.stderr))
         return code
     except BreakerHalted as exc:  # a decision, not bad input: its own code
@@ -184,6 +186,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         return console.report_unexpected(exc, "enter", lambda text: scrub(text, secrets))
     finally:
         undo()
+        if not finished:
+            metrics.abandon()
         if journal is not None:
             journal.close()
 

@@ -69,8 +69,21 @@ class MetricsOutput:
         try:
             _wait_for_signal()
         finally:
-            self.server.shutdown()
-            self.server.server_close()
+            self._stop_serving()
+
+    def abandon(self) -> None:
+        """The run ended without a result (refused, failed): still write the textfile, so
+        node-exporter reads what this run counted (a breaker's refusal, a venue's failed
+        requests) rather than the last run's file, and stop serving without waiting."""
+        if self.sink is not None and self.textfile is not None:
+            self.sink.write_textfile(str(self.textfile))
+        if self.server is not None:
+            self._stop_serving()
+
+    def _stop_serving(self) -> None:
+        assert self.server is not None
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def start(args: argparse.Namespace) -> MetricsOutput:

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> Exit:
         except RequestError as exc:
             if not chosen.expect_refused:
                 raise
+            metrics.abandon()  # the textfile says this run refused, not the last run's
             return _refused(chosen, exc, args.json)
         finally:
             if journal is not None:

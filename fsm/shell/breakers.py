@@ -56,12 +56,28 @@ class EngineBreakers:
         self.journal = journal
         self._seen = 0  # the last journal record taken up
         self._listeners: list[Callable[[BreakerTransition], None]] = []
+        self._gauge: Callable[[str, BreakerState], None] | None = None
 
     def on_change(self, listener: Callable[[BreakerTransition], None]) -> Callable[[], None]:
         """Call ``listener`` after every change of a breaker's state and every reset (a
         metrics gauge, an alert); returns an unsubscribe. A listener that raises is logged."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def publish_to(self, gauge: Callable[[str, BreakerState], None]) -> None:
+        """Give every breaker's state to ``gauge`` (a metrics sink's ``set_breaker_state``)
+        each time the breakers are consulted or told, states restored from the journal
+        included: a restart shows a halt at once, not at the breaker's next change."""
+        self._gauge = gauge
+
+    def _publish(self) -> None:
+        if self._gauge is None:
+            return
+        for scope, breaker in self.core.states().items():
+            try:
+                self._gauge(scope, breaker.state)
+            except Exception:
+                log.exception("breaker gauge failed for {}", scope)
 
     @property
     def config(self) -> BreakerConfig:
@@ -72,6 +88,7 @@ class EngineBreakers:
         self._sync(at)
         verdict, taken = self.core.check((request.long.venue, request.short.venue), at)
         self._keep(taken)
+        self._publish()
         if verdict.state is BreakerState.HALTED:
             raise BreakerHalted(verdict)
         if verdict.state is BreakerState.CONSERVATIVE:
@@ -108,6 +125,7 @@ class EngineBreakers:
             self._sync(at)
             taken = self.core.report(result, at)
             self._keep(taken)
+            self._publish()
         except JournalError as exc:  # the entry has ended: its result must still reach its caller
             log.critical("entry {}: its breaker transitions could not be journaled: {}; a "
                          "restart may forget them", result.entry_id, exc)
@@ -121,6 +139,7 @@ class EngineBreakers:
             raise KeyError(f"no breaker {scope!r}; known: {known}")
         taken = self.core.reset(scope, at)
         self._keep(taken)
+        self._publish()
         return taken
 
     def states(self, at: float) -> Mapping[str, Breaker]:

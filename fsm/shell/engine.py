@@ -124,6 +124,8 @@ class EntryEngine:
         #: The circuit breakers of every venue and the global one (``fsm.shell.breakers``):
         #: ``enter`` asks them first; every entry that ends reports to them.
         self.breakers = EngineBreakers(breaker, journal)
+        if metrics is not None:  # the breaker gauge: every state, restored ones included
+            self.breakers.publish_to(metrics.set_breaker_state)
 
     # ------------------------------------------------------------------ public
     def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
