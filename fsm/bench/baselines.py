@@ -73,22 +73,31 @@ async def _filled(venue: base.Venue, order: PlaceOrder) -> Decimal:
     return (await venue.query(order.symbol, order.client_id)).filled
 
 
-async def wait_both_then_roll_back(
+async def _wait_both_then_cancel(
     venues: dict[Leg, base.Venue], request: EntryRequest, config: EntryConfig, tag: str,
-) -> None:
-    """Wait for both legs until the quote timeout; then cancel, pause and flatten."""
+) -> dict[Leg, PlaceOrder] | None:
+    """The seed's wait: quote both legs, poll until both filled (None) or the quote
+    timeout; then cancel both quotes and pause, and hand back the quotes to act on."""
     quotes = await _place_quotes(venues, request, config, tag)
     deadline = asyncio.get_running_loop().time() + config.quote_timeout_s
     while asyncio.get_running_loop().time() < deadline:
         filled = [await _filled(venues[leg], quotes[leg]) for leg in quotes]
         if all(f >= quotes[leg].qty for f, leg in zip(filled, quotes, strict=True)):
-            return
+            return None
         await asyncio.sleep(POLL_S)
     for leg, quote in quotes.items():
         with contextlib.suppress(base.OrderNotFound):
             await venues[leg].cancel(quote.symbol, quote.client_id)
     await asyncio.sleep(ROLLBACK_PAUSE_S)
-    for leg, quote in quotes.items():
+    return quotes
+
+
+async def wait_both_then_roll_back(
+    venues: dict[Leg, base.Venue], request: EntryRequest, config: EntryConfig, tag: str,
+) -> None:
+    """Wait for both legs until the quote timeout; then cancel, pause and flatten."""
+    quotes = await _wait_both_then_cancel(venues, request, config, tag)
+    for leg, quote in (quotes or {}).items():
         size = await _filled(venues[leg], quote)
         if size > 0:
             await venues[leg].place(_market(quote, Purpose.ROLLBACK, leg, size, True, tag))
@@ -98,18 +107,8 @@ async def wait_both_then_market(
     venues: dict[Leg, base.Venue], request: EntryRequest, config: EntryConfig, tag: str,
 ) -> None:
     """Wait for both legs until the quote timeout; then cancel, pause and take the rest."""
-    quotes = await _place_quotes(venues, request, config, tag)
-    deadline = asyncio.get_running_loop().time() + config.quote_timeout_s
-    while asyncio.get_running_loop().time() < deadline:
-        filled = [await _filled(venues[leg], quotes[leg]) for leg in quotes]
-        if all(f >= quotes[leg].qty for f, leg in zip(filled, quotes, strict=True)):
-            return
-        await asyncio.sleep(POLL_S)
-    for leg, quote in quotes.items():
-        with contextlib.suppress(base.OrderNotFound):
-            await venues[leg].cancel(quote.symbol, quote.client_id)
-    await asyncio.sleep(ROLLBACK_PAUSE_S)
-    for leg, quote in quotes.items():
+    quotes = await _wait_both_then_cancel(venues, request, config, tag)
+    for leg, quote in (quotes or {}).items():
         missing = quote.qty - await _filled(venues[leg], quote)
         if missing > 0:
             await venues[leg].place(_market(quote, Purpose.HEDGE, leg, missing, False, tag))

@@ -18,12 +18,12 @@ from aiohttp import web
 
 from tests.doubles.bybit import BybitDouble, _d
 from tests.doubles.core import FakeExchange, Order, Trade
-from tests.doubles.sockets import Sockets
+from tests.doubles.sockets import SocketFront, Sockets
 
 _PRIVATE_TOPICS = ("order", "execution")
 
 
-class BybitWsDouble(BybitDouble):
+class BybitWsDouble(SocketFront, BybitDouble):
     """The bybit REST double with its private websocket (``watch_orders``,
     ``watch_my_trades``)."""
 
@@ -31,21 +31,6 @@ class BybitWsDouble(BybitDouble):
         super().__init__(core)
         self.ws = Sockets(core)
         core.listeners.append(self._on_event)
-
-    @property
-    def sockets(self) -> list[web.WebSocketResponse]:
-        return self.ws.sockets
-
-    @property
-    def ws_connections(self) -> int:
-        return self.ws.ws_connections
-
-    @property
-    def dropped_pushes(self) -> int:
-        return self.ws.dropped_pushes
-
-    async def disconnect(self) -> None:
-        await self.ws.disconnect()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket":

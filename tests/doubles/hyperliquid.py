@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
-from tests.doubles.sockets import Sockets
+from tests.doubles.sockets import SocketFront, Sockets
 from venues.ccxt.dialects import hyperliquid_cloid
 
 COINS = {"BTC": "BTCUSDT"}  # hyperliquid coin -> the core's symbol (asset index = position)
@@ -54,7 +54,7 @@ def _d(value: Decimal | None) -> str:
     return "0.0" if value is None or value == 0 else format(value.normalize(), "f")
 
 
-class HyperliquidDouble:
+class HyperliquidDouble(SocketFront):
     def __init__(self, core: FakeExchange, entry_ids: tuple[str, ...] = ("sim1", "t1")) -> None:
         self.core = core
         self.ws = Sockets(core)
@@ -70,21 +70,6 @@ class HyperliquidDouble:
                 for n in range(1, most + 1):
                     cid = f"ae{entry_id}{leg}{purpose}{n}"
                     self.names[hyperliquid_cloid(cid)] = cid
-
-    @property
-    def sockets(self) -> list[web.WebSocketResponse]:
-        return self.ws.sockets
-
-    @property
-    def ws_connections(self) -> int:
-        return self.ws.ws_connections
-
-    @property
-    def dropped_pushes(self) -> int:
-        return self.ws.dropped_pushes
-
-    async def disconnect(self) -> None:
-        await self.ws.disconnect()
 
     # -- payloads ------------------------------------------------------------------------
 

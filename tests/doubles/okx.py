@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
-from tests.doubles.sockets import Sockets
+from tests.doubles.sockets import SocketFront, Sockets
 
 INSTRUMENTS = {"BTC-USDT-SWAP": "BTCUSDT"}  # okx instId -> the core's symbol
 CONTRACT = Decimal("0.001")  # BTC per contract (okx's ctVal)
@@ -57,27 +57,11 @@ def _inst(symbol: str) -> str:
     return next(i for i, s in INSTRUMENTS.items() if s == symbol)
 
 
-class OkxDouble:
+class OkxDouble(SocketFront):
     def __init__(self, core: FakeExchange) -> None:
         self.core = core
         self.ws = Sockets(core)
         core.listeners.append(self._on_event)
-
-    # what the race tests read, under the names the binance double uses
-    @property
-    def sockets(self) -> list[web.WebSocketResponse]:
-        return self.ws.sockets
-
-    @property
-    def ws_connections(self) -> int:
-        return self.ws.ws_connections
-
-    @property
-    def dropped_pushes(self) -> int:
-        return self.ws.dropped_pushes
-
-    async def disconnect(self) -> None:
-        await self.ws.disconnect()
 
     # -- payloads --------------------------------------------------------------------------
 

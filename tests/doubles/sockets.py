@@ -87,3 +87,25 @@ class Sockets:
         for ws in list(self.topics):
             self.topics.pop(ws, None)
             await ws.close()
+
+
+class SocketFront:
+    """What the race tests read of a double with websockets, under the names the binance
+    double uses; a double mixes it in and keeps its ``Sockets`` as ``ws``."""
+
+    ws: Sockets
+
+    @property
+    def sockets(self) -> list[web.WebSocketResponse]:
+        return self.ws.sockets
+
+    @property
+    def ws_connections(self) -> int:
+        return self.ws.ws_connections
+
+    @property
+    def dropped_pushes(self) -> int:
+        return self.ws.dropped_pushes
+
+    async def disconnect(self) -> None:
+        await self.ws.disconnect()
