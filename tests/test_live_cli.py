@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 from loguru import logger
 
@@ -64,10 +65,25 @@ class Doubles:
 
     def factory(self, exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
         assert sandbox
-        return CcxtVenue(exchange, exchange, credentials=creds, sandbox=sandbox,
-                         config={"session": self.servers[exchange].session(),
-                                 "rateLimit": 5, "timeout_on_exit": 0},
-                         stream="poll", poll_interval_s=0.05, timeout_ms=500)
+        session = self.servers[exchange].session()
+        venue = _DoubleVenue(exchange, exchange, credentials=creds, sandbox=sandbox,
+                             config={"session": session, "rateLimit": 5,
+                                     "timeout_on_exit": 0},
+                             stream="poll", poll_interval_s=0.05, timeout_ms=500)
+        venue.loopback_session = session
+        return venue
+
+
+class _DoubleVenue(CcxtVenue):
+    """A venue on a double's loopback session, which it closes with itself (ccxt only lets
+    go of a session it was given, and the command's loop ends with the venue)."""
+
+    loopback_session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        await super().close()
+        if self.loopback_session is not None:
+            await self.loopback_session.close()
 
 
 @pytest.fixture
