@@ -297,8 +297,7 @@ class BinanceDouble:
         core = self.core
         cid = p.get("newClientOrderId", "")
         purpose = purpose_of(cid)
-        if core.script.rate_limit_create.get(purpose or "", 0) > 0:
-            core.script.rate_limit_create[purpose or ""] -= 1
+        if core.script.rate_limited(cid):
             return _error("rate_limit")
         if self.account.hedge and p.get("positionSide", "BOTH") == "BOTH":
             return _error("position_side")

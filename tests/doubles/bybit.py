@@ -242,8 +242,7 @@ class BybitDouble:
         core = self.core
         cid = p.get("orderLinkId", "")
         purpose = purpose_of(cid) or ""
-        if core.script.rate_limit_create.get(purpose, 0) > 0:
-            core.script.rate_limit_create[purpose] -= 1
+        if core.script.rate_limited(cid):
             return self.error("rate_limit")
         if self.account.hedge and str(p.get("positionIdx", 0)) == "0":
             return self.error("position_idx")

@@ -123,6 +123,18 @@ class Script:
     # recorded, as every venue does with an order it will not accept
     reject_create: dict[str, int] = field(default_factory=dict)
 
+    def rate_limited(self, client_id: str) -> bool:
+        """Whether this create is one ``rate_limit_create`` answers 429 (spending it)."""
+        return _spend(self.rate_limit_create, purpose_of(client_id) or "")
+
+
+def _spend(counts: dict[str, int], key: str) -> bool:
+    """Take one of ``counts[key]`` if any is left: a scripted deviation fires that often."""
+    if counts.get(key, 0) <= 0:
+        return False
+    counts[key] -= 1
+    return True
+
 
 Listener = Callable[[str, Order, Trade | None], None]
 
@@ -176,8 +188,7 @@ class FakeExchange:
         if client_id in self.orders:
             raise Refused("duplicate", client_id)
         purpose = purpose_of(client_id) or ""
-        if self.script.reject_create.get(purpose, 0) > 0:
-            self.script.reject_create[purpose] -= 1
+        if _spend(self.script.reject_create, purpose):
             raise Refused("margin", client_id)
         r = self.rules
         if qty <= 0 or qty % r.lot != 0 or qty < r.min_qty:

@@ -233,8 +233,7 @@ class HyperliquidDouble(SocketFront):
         cloid = w.get("c", "")
         cid = self.names.get(cloid, cloid)
         purpose = purpose_of(cid) or ""
-        if core.script.rate_limit_create.get(purpose, 0) > 0:
-            core.script.rate_limit_create[purpose] -= 1
+        if core.script.rate_limited(cid):
             return web.json_response({"status": "err", "response": "Too many cumulative "
                                       "requests sent (37986 > 10436)"}, status=429)
         tif = {"Gtc": "gtc", "Ioc": "ioc", "Alo": "post_only"}[w["t"]["limit"]["tif"]]

@@ -261,8 +261,7 @@ class OkxDouble(SocketFront):
         core = self.core
         cid = p.get("clOrdId", "")
         purpose = purpose_of(cid) or ""
-        if core.script.rate_limit_create.get(purpose, 0) > 0:
-            core.script.rate_limit_create[purpose] -= 1
+        if core.script.rate_limited(cid):
             return self.error("rate_limit", cid)
         ord_type = p["ordType"]
         kind = "market" if ord_type == "market" else "limit"
