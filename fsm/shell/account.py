@@ -51,7 +51,7 @@ async def _read_then_answer(account: Account, actor: Actor, command: ReadAccount
     request = actor.model.request
     legs = command.fresh
     answers = await asyncio.gather(
-        *(actor.venues[leg].position(request.leg(leg).symbol) for leg in legs),
+        *(actor.venue(leg).position(request.leg(leg).symbol) for leg in legs),
         return_exceptions=True)
     fresh: list[Leg] = []
     failed: list[str] = []

@@ -4,6 +4,12 @@ The engine (``fsm.shell.engine``) owns the actors and feeds them; an actor only 
 what belongs to one entry, so that retiring it releases everything at once: the timers
 it armed and the requests still travelling are cancelled, nothing outlives the entry.
 
+An idle entry is mostly this object, and a large book holds thousands: every object an
+actor adds is one more for each full garbage collection to traverse, per live entry. So
+the actor is its own inbox (a subclass, not an attribute), has slots, holds its two
+venues in slots rather than a dict keyed by leg, and keeps the start positions as a
+tuple of ``Decimal`` (which the gc stops tracking) rather than a dict.
+
 A request starts eagerly: ``spawn`` runs the request coroutine's first step at once,
 inside the task that will drive the rest, so the request leaves the process in the same
 loop turn as the decision that sent it, not one turn later (a turn costs about 10 us
@@ -16,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine, Generator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from loguru import logger
@@ -26,6 +33,8 @@ from fsm.core.entry import EntryModel
 from fsm.shell.inbox import Inbox
 from venues import protocol as base
 from venues.market import Leg
+
+LEGS = (Leg.LONG, Leg.SHORT)
 
 # The context timer callbacks run in. ``call_later`` would otherwise copy the current one
 # for every timer: one object per armed timer (one per idle entry) for gc to traverse,
@@ -115,24 +124,47 @@ def _eager_task(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     return task
 
 
-class Actor:
+class Actor(Inbox[ev.Event]):
     """One running entry: events go in through ``post`` and are taken one at a time."""
 
-    def __init__(self, model: EntryModel, venues: dict[Leg, base.Venue]) -> None:
+    __slots__ = ("_long", "_short", "log", "model", "published", "start", "step", "tasks",
+                 "timers")
+
+    def __init__(self, model: EntryModel, venues: Mapping[Leg, base.Venue],
+                 start_positions: Mapping[Leg, Decimal] | None = None) -> None:
+        super().__init__()
         self.model = model
-        self.venues = venues
+        self._long = venues.get(Leg.LONG)
+        self._short = venues.get(Leg.SHORT)
+        #: Each leg's position when the entry started (long, short), for its result.
+        self.start = tuple((start_positions or {}).get(leg, Decimal(0)) for leg in LEGS)
         self.step = 0  # the number of the next event, as the journal counts them
         # Transitions of the model's path already told to listeners (a recovered entry's
         # replayed path was told by the process that lived it).
         self.published = len(model.path)
-        self.inbox: Inbox[ev.Event] = Inbox()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         # A dict as a set: empty (an idle entry), it is not tracked by the gc; a set is.
         self.tasks: dict[asyncio.Task[None], None] = {}
         self.log = logger.bind(entry_id=model.entry_id)
 
+    @property
+    def inbox(self) -> Inbox[ev.Event]:
+        """The events waiting for this entry (the actor itself: see the module docstring)."""
+        return self
+
+    def venue(self, leg: Leg) -> base.Venue:
+        """The venue ``leg`` trades on."""
+        venue = self._long if leg is Leg.LONG else self._short
+        if venue is None:
+            raise KeyError(f"no venue for the {leg.value} leg")
+        return venue
+
+    @property
+    def start_positions(self) -> dict[Leg, Decimal]:
+        return dict(zip(LEGS, self.start, strict=True))
+
     def post(self, event: ev.Event) -> None:
-        self.inbox.put_nowait(event)
+        self.put_nowait(event)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Send one venue request now and let it run on concurrently; its outcome comes

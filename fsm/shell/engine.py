@@ -120,7 +120,7 @@ class EntryEngine:
         self._transition_listeners: list[TransitionListener] = []
         self._alert_listeners: list[AlertListener] = []
         self._step_listeners: list[StepListener] = []
-        self._entries = EntryTasks()
+        self._entries = EntryTasks(self._abandoned)
         #: The circuit breakers of every venue and the global one (``fsm.shell.breakers``):
         #: ``enter`` asks them first; every entry that ends reports to them.
         self.breakers = EngineBreakers(breaker, journal)
@@ -206,8 +206,10 @@ class EntryEngine:
         if killed is not None:  # first: a kill in ``new`` ends it before anything is sent
             actor.post(ev.Kill(now, killed))
         actor.post(ev.Start(now, books, rules, start_positions))
-        del rules, books  # the model has copies; gc need not see these
-        return await self._drive(actor, start_positions)
+        result = self._drive(actor)
+        # The model and the actor have copies; gc need not see these for the entry's life.
+        del rules, books, start_positions, venues, actor
+        return await result
 
     async def recover(self, only: Iterable[str] | None = None) -> list[RecoveryOutcome]:
         """Finish every unfinished entry of the journal: after a crash, call this first.
@@ -226,21 +228,18 @@ class EntryEngine:
     def _admit(self, model: EntryModel, venues: dict[Leg, base.Venue],
                positions: Mapping[Leg, Decimal] | None = None) -> Actor:
         """Register a running entry: its actor, the books its legs read, its account."""
-        actor = Actor(model, venues)
-        self.account.join(model.entry_id, model.ledger, account.keyed(
-            model.request, model.start_positions if positions is None else positions))
+        start = model.start_positions if positions is None else positions
+        actor = Actor(model, venues, start)
+        self.account.join(model.entry_id, model.ledger, account.keyed(model.request, start))
         self._actors[model.entry_id] = actor
         self._routes.admit(actor)
         self._safely(actor, self.metrics.entry_started)
         return actor
 
-    def _drive(
-        self, actor: Actor, start_positions: Mapping[Leg, Decimal]
-    ) -> Coroutine[Any, Any, EntryResult]:
+    def _drive(self, actor: Actor) -> Coroutine[Any, Any, EntryResult]:
         """Run an admitted entry in a task of the engine's own; the caller only awaits it
         (a plain function: one suspended frame fewer per live entry)."""
-        task = self._entries.spawn(self._finish(actor, start_positions))
-        return self._entries.follow(task, functools.partial(self._abandoned, actor))
+        return self._entries.follow(self._entries.spawn(self._finish(actor)), actor)
 
     def _abandoned(self, actor: Actor) -> None:
         """The caller was cancelled: kill the entry (the table decides what that means)."""
@@ -251,12 +250,12 @@ class EntryEngine:
         self._alert(actor, RaiseAlert(message, actor.model.residuals()))
         actor.post(ev.Kill(asyncio.get_running_loop().time(), "caller cancelled"))
 
-    async def _finish(
-        self, actor: Actor, start_positions: Mapping[Leg, Decimal]
-    ) -> EntryResult:
-        """Run an admitted entry to its end; report it with the venues' positions."""
-        model, venues, request = actor.model, actor.venues, actor.model.request
-        loop = asyncio.get_running_loop()
+    async def _finish(self, actor: Actor) -> EntryResult:
+        """Run an admitted entry to its end; report it with the venues' positions.
+
+        Its frame lives as long as the entry: it holds the actor and the model, nothing
+        the actor does not hold already (no closure, whose cells would be objects more)."""
+        model = actor.model
         try:
             while not model.terminal:
                 if self._process(actor, await actor.inbox.get()):
@@ -271,7 +270,13 @@ class EntryEngine:
             raise
         finally:
             self._retire(actor)
-        positions = await markets.positions(request, venues, start_positions,
+        return await self._report(actor)
+
+    async def _report(self, actor: Actor) -> EntryResult:
+        """The ended entry's result, with each venue's position at its start and now."""
+        model, loop = actor.model, asyncio.get_running_loop()
+        venues = {leg: actor.venue(leg) for leg in markets.LEGS}
+        positions = await markets.positions(model.request, venues, actor.start_positions,
                                             lambda venue, exc: self._end_unread(actor, venue, exc))
         result = build_result(model, positions, model.path[-1].at if model.path else loop.time())
         self._safely(actor, self.metrics.entry_ended, result)
@@ -376,7 +381,7 @@ class EntryEngine:
         match command:
             case PlaceOrder():
                 self._routes.own(command.venue, command.client_id, actor)
-                actor.spawn(gateway.place(actor.venues[command.leg], command, actor.post))
+                actor.spawn(gateway.place(actor.venue(command.leg), command, actor.post))
             case CancelOrder():
                 actor.spawn(gateway.cancel(self.venues[command.venue], command, actor.post))
             case AmendOrder():
@@ -388,7 +393,7 @@ class EntryEngine:
             case CancelTimer():
                 actor.cancel_timer(command.name)
             case ReadBook():
-                actor.spawn(gateway.read_book(actor.venues[command.leg], command, actor.post))
+                actor.spawn(gateway.read_book(actor.venue(command.leg), command, actor.post))
             case ReadAccount():
                 if (read := account.answer(self.account, actor, command)) is not None:
                     actor.spawn(read)

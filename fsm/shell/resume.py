@@ -116,7 +116,7 @@ async def _recover_one(engine: EntryEngine, entry: JournaledEntry) -> RecoveryOu
         actor.post(ev.Recovered(loop.time(), books))
         for name in rebuilt.armed_timers:
             actor.post(ev.TimerFired(loop.time(), name))
-    result = await engine._drive(actor, model.start_positions)
+    result = await engine._drive(actor)
     return RecoveryOutcome(entry.entry_id, result, f"recovered: {result.final_state}",
                            resumed_in, len(entry.steps))
 
