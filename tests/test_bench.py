@@ -143,10 +143,21 @@ def test_goals_name_each_figure_beyond_its_limit() -> None:
                 report.PathRow("confirm -> hedge", 1, slow, fast, fast, fast)]
     scale = report.ScaleRow(10_000, 1, fast, 1.0, 1.0, 17.0)
     live = [goals.LiveCosts(0, 5.0, 10.0), goals.LiveCosts(10_000, 50.0, 14.0)]
-    rows = report._goals(overhead, scale, live, import_cpu=0.2, ccxt_modules=3)
+    rows = report._goals(overhead, scale, live, import_cpu=0.2, ccxt_modules=3,
+                         jitter=report.Percentiles(50.0, 90.0))
     missed = [g.name for g in rows if not g.met]
     assert missed == ["confirm -> hedge p50", "memory per live entry",
                       "ccxt modules simulate imports"]
+    tails = [g.note for g in rows if g.name.endswith(" p99")]
+    assert tails == ["machine: fixed work of p50 50 us has p99 90 us in this run"] * 2
+
+
+def test_jitter_is_fixed_work_timed_as_often_as_asked() -> None:
+    """The machine's tail is read from work that is the same every call: sized once
+    (from the least of a few timings), then timed ``samples`` times. Sizes only, no
+    figure: a wall-clock bound here would fail on a busy machine."""
+    values = goals.jitter_ns(5.0, samples=50)
+    assert len(values) == 50 and all(v > 0 for v in values)
 
 
 def test_live_costs_time_creation_without_leaving_entries_behind(

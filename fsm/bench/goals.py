@@ -8,6 +8,9 @@ busy CI box must not turn the suite red.
 
 * the reaction paths (fill -> cancel, confirm -> hedge) beside a bare dict dispatch,
   the cheapest any state machine in Python can be, timed in the same process;
+* beside the reaction's p99, the machine's own tail: fixed CPU-only work sized to the
+  reaction's p50, timed the same way (``jitter_ns``). On a shared virtual machine that
+  work's p99 is well above its p50, and no engine change removes that part of a tail;
 * the full ``gc.collect()`` pause and the cost of creating an entry with N entries
   alive against none: what a large book of live entries does to a hedge waiting behind it.
   The pause is measured with nothing frozen: every object of the process, the start-up
@@ -92,6 +95,34 @@ def dispatch_floor_ns(samples: int = 20_000) -> list[int]:
         table[(model.state, "go")](model)
         values.append(now_ns() - t0)
     return values
+
+
+def _fixed_work(rounds: int) -> None:
+    """CPU only, the same every call: no allocation that grows, no I/O, no loop."""
+    total = Decimal(0)
+    step = Decimal("1.5")
+    for i in range(rounds):
+        total += step * i
+
+
+def _timed_work(rounds: int) -> int:
+    t0 = now_ns()
+    _fixed_work(rounds)
+    return now_ns() - t0
+
+
+def jitter_ns(target_us: float, samples: int = 10_000) -> list[int]:
+    """The same CPU-only work, sized to take about ``target_us``, timed ``samples`` times.
+
+    What the machine adds to a tail: its p50 is the work, its p99 is the work plus what
+    this machine's scheduler, interrupts and neighbours took meanwhile. Read beside a
+    reaction's p99 (sized to the reaction's p50), it says how much of that tail no change
+    to the engine can remove on this machine in this run.
+    """
+    probe = 1000
+    least = min(_timed_work(probe) for _ in range(51))  # the least: the work, no neighbour
+    rounds = max(1, round(probe * target_us * 1000 / least))
+    return [_timed_work(rounds) for _ in range(samples)]
 
 
 @attrs.frozen
