@@ -26,6 +26,9 @@ def _run(tree: Path, *args: str) -> str:
 
 def _essence(tree: Path, name: str) -> dict[str, Any]:
     out = json.loads(_run(tree, "simulate", "--scenario", name, "--json"))
+    if "refused" in out:  # refused before anything was sent: the refusal is the essence
+        return {"final_state": out["final_state"], "refused": out["refused"],
+                "violations": out["violations"]}
     return {
         "final_state": out["final_state"],
         "orders": out["orders"],
