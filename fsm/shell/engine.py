@@ -17,7 +17,6 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import attrs
 from loguru import logger
 
 from fsm.core import events as ev
@@ -35,7 +34,7 @@ from fsm.core.commands import (
     StartTimer,
 )
 from fsm.core.config import EntryConfig
-from fsm.core.entry import EntryModel, Transition
+from fsm.core.entry import EntryModel
 from fsm.core.ids import check_entry_id
 from fsm.core.pretrade import RequestError, check_shape, fit_to_budget
 from fsm.core.result import EntryResult, build_result
@@ -45,6 +44,14 @@ from fsm.shell.actor import Actor
 from fsm.shell.breakers import EngineBreakers
 from fsm.shell.callers import EntryTasks
 from fsm.shell.journal import Journal, JournalError
+from fsm.shell.listeners import (
+    AlertListener,
+    Listeners,
+    Step,
+    StepListener,
+    TransitionListener,
+    safely,
+)
 from fsm.shell.metrics import METERED, NO_METRICS, MetricsSink, feed
 from fsm.shell.resume import RecoveryOutcome
 from fsm.shell.routing import Routes
@@ -54,21 +61,6 @@ from venues.market import (
     PlaceOrder,
 )
 
-TransitionListener = Callable[[Transition], None]
-AlertListener = Callable[[str, RaiseAlert], None]
-
-
-@attrs.frozen
-class Step:
-    """One event processed by one entry: what came in, where it left the entry, what went out."""
-
-    entry_id: str
-    event: ev.Event
-    state: str
-    commands: tuple[Command, ...]
-
-
-StepListener = Callable[[Step], None]
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
 
 
@@ -117,9 +109,7 @@ class EntryEngine:
         self.account = Account()
         self._routes = Routes()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
-        self._transition_listeners: list[TransitionListener] = []
-        self._alert_listeners: list[AlertListener] = []
-        self._step_listeners: list[StepListener] = []
+        self._listeners = Listeners()
         self._entries = EntryTasks(self._abandoned)
         #: The circuit breakers of every venue and the global one (``fsm.shell.breakers``):
         #: ``enter`` asks them first; every entry that ends reports to them.
@@ -130,18 +120,15 @@ class EntryEngine:
     # ------------------------------------------------------------------ public
     def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
         """Call ``listener`` after every transition of every entry; returns an unsubscribe."""
-        self._transition_listeners.append(listener)
-        return lambda: self._transition_listeners.remove(listener)
+        return self._listeners.on_transition(listener)
 
     def on_alert(self, listener: AlertListener) -> Callable[[], None]:
         """Call ``listener(entry_id, alert)`` for every alert; returns an unsubscribe."""
-        self._alert_listeners.append(listener)
-        return lambda: self._alert_listeners.remove(listener)
+        return self._listeners.on_alert(listener)
 
     def on_step(self, listener: StepListener) -> Callable[[], None]:
         """Call ``listener`` after every event an entry processes; returns an unsubscribe."""
-        self._step_listeners.append(listener)
-        return lambda: self._step_listeners.remove(listener)
+        return self._listeners.on_step(listener)
 
     def running(self, entry_id: str) -> bool:
         """Whether ``entry_id`` is an entry this engine runs now (or is setting up)."""
@@ -314,16 +301,9 @@ class EntryEngine:
         for ignored in model.ignored:
             actor.log.warning("ignored {}", ignored)
         model.ignored = ()
-        for transition in model.path[actor.published:]:
-            actor.log.debug("{} --{}--> {}", transition.source, transition.trigger,
-                            transition.dest)
-            for listener in list(self._transition_listeners):
-                self._safely(actor, listener, transition)
+        self._listeners.transitioned(actor.log, model.path[actor.published:])
         actor.published = len(model.path)
-        if self._step_listeners:
-            step = Step(model.entry_id, event, model.state, tuple(commands))
-            for step_listener in list(self._step_listeners):
-                self._safely(actor, step_listener, step)
+        self._listeners.stepped(actor.log, model.entry_id, event, model.state, commands)
         for command in commands:
             self._execute(actor, command)
         if model.terminal:
@@ -355,8 +335,7 @@ class EntryEngine:
         if log:
             actor.log.error("ALERT {}", alert.message)
         self._safely(actor, self.metrics.alert)
-        for listener in list(self._alert_listeners):
-            self._safely(actor, listener, actor.model.entry_id, alert)
+        self._listeners.alerted(actor.log, actor.model.entry_id, alert)
 
     def _retire(self, actor: Actor) -> None:
         model = actor.model
@@ -368,13 +347,7 @@ class EntryEngine:
         self._safely(actor, self.metrics.entry_retired)
 
     def _safely(self, actor: Actor, listener: Callable[..., None], *args: Any) -> None:
-        """A listener's failure is its own: logged with its traceback, never the entry's
-        (a ``CancelledError`` it raises, e.g. reading a cancelled future, included), on
-        the entry's logger so that the line names the entry it happened on."""
-        try:
-            listener(*args)
-        except (Exception, asyncio.CancelledError):
-            actor.log.exception("listener {} failed", listener)
+        safely(actor.log, listener, *args)
 
     # --------------------------------------------------------------- commands
     def _execute(self, actor: Actor, command: Command) -> None:
