@@ -189,3 +189,16 @@ def test_metrics_goal_is_the_sinks_share_of_fill_to_cancel_p50() -> None:
     [missed] = report._metrics_goal([row(50.0), row(53.0)])
     assert (met.value, met.met, missed.value, missed.met) == (4.0, True, 6.0, False)
     assert report._metrics_goal([]) == []
+
+
+def test_gc_parts_reports_each_part_and_the_references_per_entry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``python -m fsm.bench.gc_parts`` runs end to end (small N: the figures are the
+    bench's business, not the suite's) and names the per-entry counts it found."""
+    from fsm.bench import gc_parts
+
+    gc_parts.main(20)
+    out = capsys.readouterr().out
+    assert "quoting entry models" in out and "the bench's world, 20 quoting entries" in out
+    assert "per quoting entry:" in out and "OrderRecord" in out
