@@ -193,6 +193,7 @@ class EntryModel(EntryGuards, EntryEffects):
                     self.keep_book(leg, book, event.at)
                 self.arrival_books = dict(event.books)
                 self.rules = dict(event.rules)
+                self._rules_changed()
                 self.start_positions.update(event.positions)
                 self.reference_price = sum(
                     (book.mid for book in self.books.values()), Decimal(0)

@@ -66,7 +66,7 @@ class EntryEffects(EntryAccount):
                        ) -> tuple[Decimal, Decimal, Decimal]:
         """The budget (bps), the mid it is measured from (the freshest book held) and the
         protective price: ``price`` where it is tighter, else the budget's worst price."""
-        reference = self.books[leg].mid
+        reference = self.mid(leg)
         budget, protective = self.budget_limit(leg, purpose, side, reference)
         if purpose is Purpose.HEDGE and leg in self.refill_reference:
             # after a thin-book wait: never past the price the refill was judged at
@@ -169,7 +169,7 @@ class EntryEffects(EntryAccount):
             hedge = self._latest(Purpose.HEDGE)
             reference = (hedge.command.budget_reference if hedge is not None
                          and hedge.command.leg is lag else None)
-            self.refill_reference[lag] = reference or self.books[lag].mid
+            self.refill_reference[lag] = reference or self.mid(lag)
         if not self.refill_started:
             self.refill_started = True
             self._out.append(StartTimer(REFILL_TIMER, self.config.refill_timeout_s))
@@ -202,7 +202,7 @@ class EntryEffects(EntryAccount):
         from the leg's own quote price (what the entry meant to pay)."""
         quote = self.quote(leg)
         book = self.books[leg]
-        reference = quote.command.price if quote and quote.command.price else book.mid
+        reference = quote.command.price if quote and quote.command.price else self.mid(leg)
         return aggressive_price(
             book, leg.side, self.config.hedge_limit_offset_pct, reference,
             self.config.hedge_max_slippage_pct, self.rules[leg].tick,
