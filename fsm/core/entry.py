@@ -171,14 +171,33 @@ class EntryModel(EntryGuards, EntryEffects):
         nothing. A state with no row for the trigger is a bug of the caller or the table:
         ``transitions`` refuses it (``MachineError``), as it always has.
         """
-        self._truth.clear()
-        runtime = self._runtime
-        rows = runtime.rows.get((self.state, trigger))
-        if rows is None:
-            runtime.fire(self, trigger)  # raises MachineError
+        truth = self._truth
+        truth.clear()
+        choices = self._runtime.choices.get((self.state, trigger))
+        if choices is None:
+            self._runtime.fire(self, trigger)  # raises MachineError
             raise AssertionError(f"transitions took {trigger} in {self.state}, no row has it")
-        row = spec.first_enabled(rows, self.holds)
-        return None if row is None else runtime.compiled[id(row)]
+        # ``spec.first_enabled`` over the compiled rows, with ``holds`` written out: every
+        # event of every entry passes here, asking about a dozen guards on a reaction, and
+        # a call per guard cost more than most of the (one-line) guards.
+        # ``tests/test_runtime_matches_spec.py`` checks it takes the row the spec names.
+        for guards, unless, row in choices:
+            for name in guards:
+                holds = truth.get(name)
+                if holds is None:
+                    holds = truth[name] = bool(getattr(self, name)())
+                if not holds:
+                    break
+            else:
+                for name in unless:
+                    holds = truth.get(name)
+                    if holds is None:
+                        holds = truth[name] = bool(getattr(self, name)())
+                    if holds:
+                        break
+                else:
+                    return row
+        return None
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         """Bookkeeping for one event; returns the entry triggers it means, in order.

@@ -124,6 +124,11 @@ class CompiledRow:
         return self.dest is not None or bool(self.effects)
 
 
+Choice = tuple[tuple[str, ...], tuple[str, ...], CompiledRow]
+"""One row as the look-ahead tries it: its ``guards`` and ``unless`` as the plain names
+the model's memo and ``transitions`` use (the enums' values), and the row as executed."""
+
+
 @attrs.frozen
 class EntryRuntime:
     """One compiled entry machine; every entry of the process shares it."""
@@ -131,6 +136,8 @@ class EntryRuntime:
     machine: Machine
     rows: Mapping[tuple[str, str], tuple[EntryRow, ...]]
     compiled: Mapping[int, CompiledRow]  # id(row) -> the row as executed
+    # (leaf, trigger) -> ``rows`` as the look-ahead tries them (``EntryModel._lookahead``)
+    choices: Mapping[tuple[str, str], tuple[Choice, ...]]
 
     def choose(self, state: str, trigger: str, holds: Callable[[str], bool]) -> EntryRow | None:
         """The row the spec's first-enabled rule takes here (None: none is enabled)."""
@@ -215,7 +222,11 @@ def compile_entry(
         model=[], states=[leaf.value for leaf in spec.leaf_names(states)],
         transitions=compiled, initial=initial.value, auto_transitions=False, send_event=True,
     )
-    return EntryRuntime(machine, rows, executed)
+    choices = {key: tuple((tuple(g.value for g in row.guards),
+                           tuple(u.value for u in row.unless), executed[id(row)])
+                          for row in found)
+               for key, found in rows.items()}
+    return EntryRuntime(machine, rows, executed, choices)
 
 
 @functools.cache
