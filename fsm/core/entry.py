@@ -181,23 +181,27 @@ class EntryModel(EntryGuards, EntryEffects):
         # event of every entry passes here, asking about a dozen guards on a reaction, and
         # a call per guard cost more than most of the (one-line) guards.
         # ``tests/test_runtime_matches_spec.py`` checks it takes the row the spec names.
-        for guards, unless, row in choices:
-            for name in guards:
-                holds = truth.get(name)
-                if holds is None:
-                    holds = truth[name] = bool(getattr(self, name)())
-                if not holds:
-                    break
-            else:
-                for name in unless:
+        self._choosing, self._lead_known = True, False  # see EntryFacts._choosing
+        try:
+            for guards, unless, row in choices:
+                for name in guards:
                     holds = truth.get(name)
                     if holds is None:
                         holds = truth[name] = bool(getattr(self, name)())
-                    if holds:
+                    if not holds:
                         break
                 else:
-                    return row
-        return None
+                    for name in unless:
+                        holds = truth.get(name)
+                        if holds is None:
+                            holds = truth[name] = bool(getattr(self, name)())
+                        if holds:
+                            break
+                    else:
+                        return row
+            return None
+        finally:
+            self._choosing = self._lead_known = False
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         """Bookkeeping for one event; returns the entry triggers it means, in order.

@@ -113,6 +113,12 @@ class EntryFacts:
         # The last ``budget_limit`` asked, by its arguments (the reference by identity:
         # equal Decimals of other exponents may round to other representations).
         self._limit: tuple[Leg, Purpose, Side, Decimal, tuple[Decimal, Decimal]] | None = None
+        # While the look-ahead chooses a row (``_choosing``) its guards change nothing, so
+        # what several of them ask is kept for that one choice, never for the effects:
+        # the leg that reached the trigger fill (``_trigger_leg``).
+        self._choosing = False
+        self._lead: Leg | None = None
+        self._lead_known = False
 
     def keep_book(self, leg: Leg, book: Book | None, at: float,
                   venue_at: float | None = None) -> None:
@@ -282,6 +288,18 @@ class EntryFacts:
         return position * side.sign < 0 and abs(position) >= qty
 
     def _trigger_leg(self) -> Leg | None:
+        """The leg whose quote filled to the trigger ratio (the last filled, if both did).
+
+        The guards of a fill ask three or four times: kept while the look-ahead chooses.
+        """
+        if self._lead_known:
+            return self._lead
+        lead = self._find_trigger_leg()
+        if self._choosing:
+            self._lead, self._lead_known = lead, True
+        return lead
+
+    def _find_trigger_leg(self) -> Leg | None:
         ratio = self.config.hedge_trigger_fill_ratio
         reached = []
         for quote in self._quotes():
