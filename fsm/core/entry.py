@@ -78,13 +78,13 @@ class EntryModel(EntryGuards, EntryEffects):
     def handle(self, event: ev.Event) -> list[Command]:
         """Consume one event; return the commands it caused, in order."""
         self._now = event.at
-        if self.terminal:  # a late answer or report: the entry has decided, nothing follows
+        if self.state in TERMINAL:  # a late answer or report: the entry has decided
             self.ignored += (f"{type(event).__name__} after the entry ended {self.state}",)
             return []
         self._out = []
         self._settled = False  # the bookkeeping below changes what the guards read
         for trigger in self._absorb(event):
-            if self.terminal:
+            if self.state in TERMINAL:
                 break
             self._fire(trigger)
         out, self._out = self._out, _AT_REST

@@ -165,14 +165,23 @@ class EntryFacts:
         """
         cached = self._positions.get(leg)
         if cached is None:
-            side, cached = leg.side, Decimal(0)
-            for record in self.ledger.orders.values():  # in order: Decimal sums keep
-                command = record.command  # the exponent the additions give
-                if command.leg is leg:
-                    filled = record.filled
-                    cached += filled if command.side is side else -filled
-            self._positions[leg] = cached
+            self._count_positions()
+            cached = self._positions[leg]
         return cached
+
+    def _count_positions(self) -> None:
+        """Both legs' positions, in one pass over the orders (the imbalance asks for both
+        at once after every fill)."""
+        long = short = Decimal(0)
+        for record in self.ledger.orders.values():  # in order: Decimal sums keep
+            command = record.command  # the exponent the additions give
+            filled = record.filled
+            if command.leg is Leg.LONG:
+                long += filled if command.side is Side.BUY else -filled
+            else:
+                short += filled if command.side is Side.SELL else -filled
+        self._positions[Leg.LONG] = long
+        self._positions[Leg.SHORT] = short
 
     def imbalance(self) -> Decimal:
         """Net exposure: long size minus short size (positive: the long leg is ahead).

@@ -113,15 +113,16 @@ class CompiledRow:
     dest: str | None  # the leaf entered; None: an internal row, the state stays
     effects: tuple[str, ...]
     event: str
+    # Whether taking the row does anything: moves, or has effects (every look-ahead asks).
+    acts: bool = attrs.field(init=False)
+
+    @acts.default
+    def _acts(self) -> bool:
+        return self.dest is not None or bool(self.effects)
 
     @property
     def moves(self) -> bool:
         return self.dest is not None
-
-    @property
-    def acts(self) -> bool:
-        """Whether taking the row does anything: moves, or has effects."""
-        return self.dest is not None or bool(self.effects)
 
 
 Choice = tuple[tuple[str, ...], tuple[str, ...], CompiledRow]
