@@ -217,8 +217,10 @@ class EntryGuards(EntryFacts):
         lag = self.lagging_leg()
         if lag is None or not self._needs_hedge():
             return False
-        qty = round_down(min(self.hedge_room(lag), self.hedge_qty()), self.rules[lag].lot)
-        return not self._tradable(lag, lag.side, qty)
+        room, wanted = self.hedge_room(lag), self.hedge_qty()
+        if room >= wanted:  # all of it fits: ``wanted`` is whole lots, and tradable (above)
+            return False
+        return not self._tradable(lag, lag.side, round_down(room, self.rules[lag].lot))
 
     def refill_time_left(self, *_: Any) -> bool:
         """The refill timer has not fired: a thin book may still be waited for."""
