@@ -17,6 +17,7 @@ import attrs
 from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
+from fsm.core.members import BUY, HEDGE, LONG, SELL, SHORT, SIDE_OF
 from fsm.core.orders import OrderRecord
 from fsm.core.planner import Plan
 from fsm.core.pricing import protective_price, round_down
@@ -176,12 +177,12 @@ class EntryFacts:
         for record in self.ledger.orders.values():  # in order: Decimal sums keep
             command = record.command  # the exponent the additions give
             filled = record.filled
-            if command.leg is Leg.LONG:
-                long += filled if command.side is Side.BUY else -filled
+            if command.leg is LONG:
+                long += filled if command.side is BUY else -filled
             else:
-                short += filled if command.side is Side.SELL else -filled
-        self._positions[Leg.LONG] = long
-        self._positions[Leg.SHORT] = short
+                short += filled if command.side is SELL else -filled
+        self._positions[LONG] = long
+        self._positions[SHORT] = short
 
     def imbalance(self) -> Decimal:
         """Net exposure: long size minus short size (positive: the long leg is ahead).
@@ -189,8 +190,8 @@ class EntryFacts:
         Kept with the positions: a hedge decision asks for it half a dozen times."""
         imbalance = self._imbalance
         if imbalance is None:
-            imbalance = self._imbalance = self.position(Leg.LONG) - self.position(Leg.SHORT)
-            self._lag = None if imbalance == 0 else Leg.SHORT if imbalance > 0 else Leg.LONG
+            imbalance = self._imbalance = self.position(LONG) - self.position(SHORT)
+            self._lag = None if imbalance == 0 else SHORT if imbalance > 0 else LONG
         return imbalance
 
     def _fills_changed(self) -> None:
@@ -261,13 +262,13 @@ class EntryFacts:
         book arrived have taken from it: a book seen before an IOC that drained it shows
         what is gone. (A book that arrived after the hedge was sent is taken as it is.)
         """
-        side = leg.side
-        limit = self.budget_limit(leg, Purpose.HEDGE, side, self.hedge_reference(leg))[1]
+        side = SIDE_OF[leg]
+        limit = self.budget_limit(leg, HEDGE, side, self.hedge_reference(leg))[1]
         room = quantity_up_to(self.books[leg], side, limit)
         since = self.book_at.get(leg, float("-inf"))
         for record in self.ledger.orders.values():
             command = record.command
-            if command.purpose is Purpose.HEDGE and command.leg is leg \
+            if command.purpose is HEDGE and command.leg is leg \
                     and record.submitted_at >= since:
                 room -= record.filled
         return room
@@ -279,7 +280,7 @@ class EntryFacts:
         if needs is None:
             lag = self.lagging_leg()
             needs = self._needs = (
-                lag is not None and self._tradable(lag, lag.side, self.hedge_qty()))
+                lag is not None and self._tradable(lag, SIDE_OF[lag], self.hedge_qty()))
         return needs
 
     def _venue_position(self, leg: Leg) -> Decimal:
