@@ -16,7 +16,7 @@ import attrs
 from fsm.core.commands import AmendOrder, RaiseAlert, ReadBook, StartTimer
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
-from fsm.core.members import BUY, HEDGE, IOC, LIMIT, MARKET_HEDGE, QUOTE, SIDE_OF
+from fsm.core.members import BUY, HEDGE, IOC, LIMIT, MARKET_HEDGE, OTHER, QUOTE, SIDE_OF
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
@@ -112,7 +112,7 @@ class EntryEffects(EntryAccount):
 
     def cancel_sibling_quote(self, *_: Any) -> None:
         assert self.first_leg is not None
-        sibling = self.quote(self.first_leg.other)
+        sibling = self.quote(OTHER[self.first_leg])
         if sibling is not None and sibling.live:
             self.moments.setdefault("sibling_cancel_sent", self._now)
         self._cancel(sibling)

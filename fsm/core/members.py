@@ -18,6 +18,7 @@ from venues.market import Leg, OrderKind, Purpose, Side, TimeInForce
 LONG, SHORT = Leg.LONG, Leg.SHORT
 BUY, SELL = Side.BUY, Side.SELL
 SIDE_OF: dict[Leg, Side] = {leg: leg.side for leg in Leg}  # ``leg.side``
+OTHER: dict[Leg, Leg] = {leg: leg.other for leg in Leg}  # ``leg.other``
 QUOTE, HEDGE = Purpose.QUOTE, Purpose.HEDGE
 LIMIT, MARKET = OrderKind.LIMIT, OrderKind.MARKET
 IOC = TimeInForce.IOC
