@@ -86,7 +86,7 @@ def _compile(
                 if moves and (not rule.leaving or (
                     row.source in rule.leaving and row.dest not in rule.leaving))),
             named="" if row.dest is None else row.dest.value,
-            terminal=row.dest in TERMINAL))
+            terminal=lifecycle and row.dest in TERMINAL))
     return {key: tuple(found) for key, found in steps.items()}
 
 

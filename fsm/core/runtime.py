@@ -26,8 +26,9 @@ fsm.bench.dispatch`` measures the three forms side by side, and the README
 
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
-trigger; so the model's look-ahead (``choose``: which row, and does it do something?)
-and ``transitions``' own condition checks, where the oracle runs, share one evaluation.
+trigger; so the model's look-ahead (which row, and does it do something? It reads the
+rows as ``choices``, their guard names as plain strings, and keeps the same memo) and
+``transitions``' own condition checks, where the oracle runs, share one evaluation.
 Most events meet no row or an internal row without effects: nothing is executed.
 
 Entries are not registered with ``add_model``. ``add_model`` scans the machine's model
