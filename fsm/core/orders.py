@@ -156,7 +156,11 @@ class OrderRecord:
 
     @property
     def filled(self) -> Decimal:
-        return max(self.fills_total, self.venue_filled)
+        """The larger of the two figures (the fills' on a tie, as ``max``): a comparison
+        rather than ``max``, a call that costs more than the rest (asked about ten times
+        per fill)."""
+        fills, venue = self.fills_total, self.venue_filled
+        return fills if fills >= venue else venue
 
     @property
     def average_price(self) -> Decimal | None:
