@@ -78,13 +78,13 @@ class EntryModel(EntryGuards, EntryEffects):
     def handle(self, event: ev.Event) -> list[Command]:
         """Consume one event; return the commands it caused, in order."""
         self._now = event.at
-        if self.terminal:  # a late answer or report: the entry has decided, nothing follows
+        if self.state in TERMINAL:  # a late answer or report: the entry has decided
             self.ignored += (f"{type(event).__name__} after the entry ended {self.state}",)
             return []
         self._out = []
         self._settled = False  # the bookkeeping below changes what the guards read
         for trigger in self._absorb(event):
-            if self.terminal:
+            if self.state in TERMINAL:
                 break
             self._fire(trigger)
         out, self._out = self._out, _AT_REST
@@ -171,14 +171,37 @@ class EntryModel(EntryGuards, EntryEffects):
         nothing. A state with no row for the trigger is a bug of the caller or the table:
         ``transitions`` refuses it (``MachineError``), as it always has.
         """
-        self._truth.clear()
-        runtime = self._runtime
-        rows = runtime.rows.get((self.state, trigger))
-        if rows is None:
-            runtime.fire(self, trigger)  # raises MachineError
+        truth = self._truth
+        truth.clear()
+        choices = self._runtime.choices.get((self.state, trigger))
+        if choices is None:
+            self._runtime.fire(self, trigger)  # raises MachineError
             raise AssertionError(f"transitions took {trigger} in {self.state}, no row has it")
-        row = spec.first_enabled(rows, self.holds)
-        return None if row is None else runtime.compiled[id(row)]
+        # ``spec.first_enabled`` over the compiled rows, with ``holds`` written out: every
+        # event of every entry passes here, asking about a dozen guards on a reaction, and
+        # a call per guard cost more than most of the (one-line) guards.
+        # ``tests/test_runtime_matches_spec.py`` checks it takes the row the spec names.
+        self._choosing, self._lead_known = True, False  # see EntryFacts._choosing
+        try:
+            for guards, unless, row in choices:
+                for name in guards:
+                    holds = truth.get(name)
+                    if holds is None:
+                        holds = truth[name] = bool(getattr(self, name)())
+                    if not holds:
+                        break
+                else:
+                    for name in unless:
+                        holds = truth.get(name)
+                        if holds is None:
+                            holds = truth[name] = bool(getattr(self, name)())
+                        if holds:
+                            break
+                    else:
+                        return row
+            return None
+        finally:
+            self._choosing = self._lead_known = False
 
     def _absorb(self, event: ev.Event) -> tuple[EntryTrigger, ...]:
         """Bookkeeping for one event; returns the entry triggers it means, in order.
@@ -193,6 +216,7 @@ class EntryModel(EntryGuards, EntryEffects):
                     self.keep_book(leg, book, event.at)
                 self.arrival_books = dict(event.books)
                 self.rules = dict(event.rules)
+                self._rules_changed()
                 self.start_positions.update(event.positions)
                 self.reference_price = sum(
                     (book.mid for book in self.books.values()), Decimal(0)

@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 
 from fsm.core.commands import AmendOrder, RaiseAlert, ReadBook, StartTimer
-from fsm.core.config import HedgeOrder
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
+from fsm.core.members import BUY, HEDGE, IOC, LIMIT, MARKET_HEDGE, OTHER, QUOTE, SIDE_OF
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
@@ -44,9 +44,9 @@ class EntryEffects(EntryAccount):
         qty: Decimal, price: Decimal | None, tif: TimeInForce, reduce_only: bool = False,
     ) -> None:
         budget = reference = None
-        if purpose is not Purpose.QUOTE or tif is TimeInForce.IOC:  # marketable: within budget
+        if purpose is not QUOTE or tif is IOC:  # marketable: within budget
             budget, reference, price = self._within_budget(leg, purpose, side, price)
-            kind = OrderKind.LIMIT
+            kind = LIMIT
         spec_leg = self.request.leg(leg)
         attempt = self.ledger.next_attempt(leg, purpose)
         command = PlaceOrder(
@@ -66,9 +66,9 @@ class EntryEffects(EntryAccount):
                        ) -> tuple[Decimal, Decimal, Decimal]:
         """The budget (bps), the mid it is measured from (the freshest book held) and the
         protective price: ``price`` where it is tighter, else the budget's worst price."""
-        reference = self.books[leg].mid
+        reference = self.mid(leg)
         budget, protective = self.budget_limit(leg, purpose, side, reference)
-        if purpose is Purpose.HEDGE and leg in self.refill_reference:
+        if purpose is HEDGE and leg in self.refill_reference:
             # after a thin-book wait: never past the price the refill was judged at
             frozen = self.budget_limit(leg, purpose, side, self.refill_reference[leg])[1]
             price = frozen if price is None else _tighter(side, price, frozen)
@@ -112,7 +112,7 @@ class EntryEffects(EntryAccount):
 
     def cancel_sibling_quote(self, *_: Any) -> None:
         assert self.first_leg is not None
-        sibling = self.quote(self.first_leg.other)
+        sibling = self.quote(OTHER[self.first_leg])
         if sibling is not None and sibling.live:
             self.moments.setdefault("sibling_cancel_sent", self._now)
         self._cancel(sibling)
@@ -169,7 +169,7 @@ class EntryEffects(EntryAccount):
             hedge = self._latest(Purpose.HEDGE)
             reference = (hedge.command.budget_reference if hedge is not None
                          and hedge.command.leg is lag else None)
-            self.refill_reference[lag] = reference or self.books[lag].mid
+            self.refill_reference[lag] = reference or self.mid(lag)
         if not self.refill_started:
             self.refill_started = True
             self._out.append(StartTimer(REFILL_TIMER, self.config.refill_timeout_s))
@@ -180,12 +180,10 @@ class EntryEffects(EntryAccount):
         self.hedge_attempts += 1
         self.moments.setdefault("first_hedge_sent", self._now)
         qty = self.hedge_qty()
-        if self.config.hedge_order is HedgeOrder.MARKET:
-            self._place(lag, Purpose.HEDGE, lag.side, OrderKind.MARKET,
-                        qty, None, TimeInForce.IOC)
+        if self.config.hedge_order is MARKET_HEDGE:
+            self._place(lag, HEDGE, SIDE_OF[lag], OrderKind.MARKET, qty, None, IOC)
             return
-        self._place(lag, Purpose.HEDGE, lag.side, OrderKind.LIMIT,
-                    qty, self._crossing_price(lag), TimeInForce.IOC)
+        self._place(lag, HEDGE, SIDE_OF[lag], LIMIT, qty, self._crossing_price(lag), IOC)
 
     def read_book(self, *_: Any) -> None:
         """Ask for the lagging leg's book afresh: the one held is too old to price from, or
@@ -202,9 +200,9 @@ class EntryEffects(EntryAccount):
         from the leg's own quote price (what the entry meant to pay)."""
         quote = self.quote(leg)
         book = self.books[leg]
-        reference = quote.command.price if quote and quote.command.price else book.mid
+        reference = quote.command.price if quote and quote.command.price else self.mid(leg)
         return aggressive_price(
-            book, leg.side, self.config.hedge_limit_offset_pct, reference,
+            book, SIDE_OF[leg], self.config.hedge_limit_offset_pct, reference,
             self.config.hedge_max_slippage_pct, self.rules[leg].tick,
         )
 
@@ -256,4 +254,4 @@ class EntryEffects(EntryAccount):
 
 def _tighter(side: Side, price: Decimal, other: Decimal) -> Decimal:
     """The more protective of two limits for a taker on ``side``."""
-    return min(price, other) if side is Side.BUY else max(price, other)
+    return min(price, other) if side is BUY else max(price, other)

@@ -17,6 +17,7 @@ import attrs
 from fsm.core.commands import Command, RaiseAlert
 from fsm.core.config import EntryConfig, RetryPolicy
 from fsm.core.ledger import OrderLedger
+from fsm.core.members import BUY, HEDGE, LONG, SELL, SHORT, SIDE_OF
 from fsm.core.orders import OrderRecord
 from fsm.core.planner import Plan
 from fsm.core.pricing import protective_price, round_down
@@ -103,6 +104,22 @@ class EntryFacts:
         self._last_fill_leg: Leg | None = None
         self._positions: dict[Leg, Decimal] = {}
         self._imbalance: Decimal | None = None
+        # Facts a reaction asks for several times, kept until what they are read from
+        # changes (see ``_fills_changed``, ``keep_book``, ``_rules_changed``): plain
+        # attributes, not a dict, so a quoting entry keeps no more objects tracked.
+        self._lag: Leg | None = None  # set with ``_imbalance``
+        self._hedge_qty: Decimal | None = None  # fills and lots
+        self._needs: bool | None = None  # fills, lots and the books' far touches
+        self._mids: dict[Leg, Decimal] = {}  # each leg's book's mid, until the next book
+        # The last ``budget_limit`` asked, by its arguments (the reference by identity:
+        # equal Decimals of other exponents may round to other representations).
+        self._limit: tuple[Leg, Purpose, Side, Decimal, tuple[Decimal, Decimal]] | None = None
+        # While the look-ahead chooses a row (``_choosing``) its guards change nothing, so
+        # what several of them ask is kept for that one choice, never for the effects:
+        # the leg that reached the trigger fill (``_trigger_leg``).
+        self._choosing = False
+        self._lead: Leg | None = None
+        self._lead_known = False
 
     def keep_book(self, leg: Leg, book: Book | None, at: float,
                   venue_at: float | None = None) -> None:
@@ -114,6 +131,16 @@ class EntryFacts:
         self.book_at[leg] = at
         self.book_venue_at[leg] = venue_at
         self.book_reads_failed = 0
+        self._mids.pop(leg, None)
+        self._needs = None  # a hedge's tradability is judged at the far touch
+
+    def mid(self, leg: Leg) -> Decimal:
+        """The mid of ``leg``'s book (computed once per book: a hedge prices from it
+        two or three times)."""
+        mid = self._mids.get(leg)
+        if mid is None:
+            mid = self._mids[leg] = self.books[leg].mid
+        return mid
 
     def book_age(self, leg: Leg) -> float:
         """How long ago ``leg``'s book arrived (infinite: never)."""
@@ -139,27 +166,47 @@ class EntryFacts:
         """
         cached = self._positions.get(leg)
         if cached is None:
-            side, cached = leg.side, Decimal(0)
-            for record in self.ledger.orders.values():  # in order: Decimal sums keep
-                command = record.command  # the exponent the additions give
-                if command.leg is leg:
-                    filled = record.filled
-                    cached += filled if command.side is side else -filled
-            self._positions[leg] = cached
+            self._count_positions()
+            cached = self._positions[leg]
         return cached
+
+    def _count_positions(self) -> None:
+        """Both legs' positions, in one pass over the orders (the imbalance asks for both
+        at once after every fill)."""
+        long = short = Decimal(0)
+        for record in self.ledger.orders.values():  # in order: Decimal sums keep
+            command = record.command  # the exponent the additions give
+            filled = record.filled
+            if command.leg is LONG:
+                long += filled if command.side is BUY else -filled
+            else:
+                short += filled if command.side is SELL else -filled
+        self._positions[LONG] = long
+        self._positions[SHORT] = short
 
     def imbalance(self) -> Decimal:
         """Net exposure: long size minus short size (positive: the long leg is ahead).
 
         Kept with the positions: a hedge decision asks for it half a dozen times."""
-        if self._imbalance is None:
-            self._imbalance = self.position(Leg.LONG) - self.position(Leg.SHORT)
-        return self._imbalance
+        imbalance = self._imbalance
+        if imbalance is None:
+            imbalance = self._imbalance = self.position(LONG) - self.position(SHORT)
+            self._lag = None if imbalance == 0 else SHORT if imbalance > 0 else LONG
+        return imbalance
 
     def _fills_changed(self) -> None:
-        """The ledger's fills changed: positions (and the imbalance) are computed afresh."""
+        """The ledger's fills changed: positions (and the imbalance, the lagging leg and
+        the hedge it needs) are computed afresh."""
         self._positions.clear()
         self._imbalance = None
+        self._hedge_qty = None
+        self._needs = None
+
+    def _rules_changed(self) -> None:
+        """New market rules (at ``start``): what was read from lots and ticks is stale."""
+        self._hedge_qty = None
+        self._needs = None
+        self._limit = None
 
     def tolerance(self) -> Decimal:
         """One lot: the larger lot of the two venues."""
@@ -168,16 +215,20 @@ class EntryFacts:
         return max(rules.lot for rules in self.rules.values())
 
     def lagging_leg(self) -> Leg | None:
-        imbalance = self.imbalance()
-        if imbalance == 0:
-            return None
-        return Leg.SHORT if imbalance > 0 else Leg.LONG
+        """The leg behind (None: balanced); kept with the imbalance (``imbalance``)."""
+        if self._imbalance is None:
+            self.imbalance()
+        return self._lag
 
     def hedge_qty(self) -> Decimal:
-        lag = self.lagging_leg()
-        if lag is None:
-            return Decimal(0)
-        return round_down(abs(self.imbalance()), self.rules[lag].lot)
+        """The imbalance in the lagging leg's lots (a reaction asks three or four times)."""
+        qty = self._hedge_qty
+        if qty is None:
+            lag = self.lagging_leg()
+            qty = Decimal(0) if lag is None else round_down(
+                abs(self.imbalance()), self.rules[lag].lot)
+            self._hedge_qty = qty
+        return qty
 
     def _tradable(self, leg: Leg, side: Side, qty: Decimal) -> bool:
         return self.rules[leg].tradable(qty, self.books[leg].far_touch(side))
@@ -185,14 +236,24 @@ class EntryFacts:
     def budget_limit(self, leg: Leg, purpose: Purpose, side: Side,
                      reference: Decimal) -> tuple[Decimal, Decimal]:
         """The leg's budget (bps) for ``purpose`` and the worst price it allows from
-        ``reference``, rounded to the tick toward it."""
+        ``reference``, rounded to the tick toward it.
+
+        The last answer is kept (``_limit``): a hedge asks twice for the same limit, once
+        to judge the book (``hedge_room``) and once to price the order (``_within_budget``).
+        """
+        kept = self._limit
+        if (kept is not None and kept[3] is reference and kept[0] is leg
+                and kept[1] is purpose and kept[2] is side):
+            return kept[4]
         budget = self.config.budget_bps(purpose, self.request.leg(leg).budget_override(purpose))
-        return budget, protective_price(side, reference, budget, self.rules[leg].tick)
+        limit = budget, protective_price(side, reference, budget, self.rules[leg].tick)
+        self._limit = (leg, purpose, side, reference, limit)
+        return limit
 
     def hedge_reference(self, leg: Leg) -> Decimal:
         """The mid a hedge budget on ``leg`` is judged from: the freshest book's, unless a
         thin-book wait froze the one its hedge was priced from."""
-        return self.refill_reference.get(leg) or self.books[leg].mid
+        return self.refill_reference.get(leg) or self.mid(leg)
 
     def hedge_room(self, leg: Leg) -> Decimal:
         """What the leg's book can still take within the hedge budget, as far as we know.
@@ -201,20 +262,26 @@ class EntryFacts:
         book arrived have taken from it: a book seen before an IOC that drained it shows
         what is gone. (A book that arrived after the hedge was sent is taken as it is.)
         """
-        side = leg.side
-        limit = self.budget_limit(leg, Purpose.HEDGE, side, self.hedge_reference(leg))[1]
+        side = SIDE_OF[leg]
+        limit = self.budget_limit(leg, HEDGE, side, self.hedge_reference(leg))[1]
         room = quantity_up_to(self.books[leg], side, limit)
         since = self.book_at.get(leg, float("-inf"))
         for record in self.ledger.orders.values():
             command = record.command
-            if command.purpose is Purpose.HEDGE and command.leg is leg \
+            if command.purpose is HEDGE and command.leg is leg \
                     and record.submitted_at >= since:
                 room -= record.filled
         return room
 
     def _needs_hedge(self) -> bool:
-        lag = self.lagging_leg()
-        return lag is not None and self._tradable(lag, lag.side, self.hedge_qty())
+        """Whether the imbalance is a tradable hedge on the lagging leg (kept: see
+        ``_needs``; half the guards of a hedge decision ask)."""
+        needs = self._needs
+        if needs is None:
+            lag = self.lagging_leg()
+            needs = self._needs = (
+                lag is not None and self._tradable(lag, SIDE_OF[lag], self.hedge_qty()))
+        return needs
 
     def _venue_position(self, leg: Leg) -> Decimal:
         """The venue's position as this entry knows it: before the entry plus its fills."""
@@ -231,6 +298,18 @@ class EntryFacts:
         return position * side.sign < 0 and abs(position) >= qty
 
     def _trigger_leg(self) -> Leg | None:
+        """The leg whose quote filled to the trigger ratio (the last filled, if both did).
+
+        The guards of a fill ask three or four times: kept while the look-ahead chooses.
+        """
+        if self._lead_known:
+            return self._lead
+        lead = self._find_trigger_leg()
+        if self._choosing:
+            self._lead, self._lead_known = lead, True
+        return lead
+
+    def _find_trigger_leg(self) -> Leg | None:
         ratio = self.config.hedge_trigger_fill_ratio
         reached = []
         for quote in self._quotes():

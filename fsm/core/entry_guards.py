@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from fsm.core import spec
-from fsm.core.config import HedgeMode
 from fsm.core.entry_facts import EntryFacts
+from fsm.core.members import AMEND_TO_CROSS, BLOCKED, HEDGE, SIDE_OF, UNRESOLVED
 from fsm.core.pricing import round_down
 from fsm.core.spec import OrderState
 from venues.market import (
@@ -29,7 +29,7 @@ class EntryGuards(EntryFacts):
 
     def sibling_amendable(self, *_: Any) -> bool:
         """Amend-to-cross is asked for, and the sibling quote rests where amends exist."""
-        if self.config.hedge_mode is not HedgeMode.AMEND_TO_CROSS:
+        if self.config.hedge_mode is not AMEND_TO_CROSS:
             return False
         lead = self._trigger_leg()
         if lead is None or self.lagging_leg() is not lead.other:
@@ -92,7 +92,7 @@ class EntryGuards(EntryFacts):
             return False
         quote = self.quote(lag)
         blocked = quote is not None and quote.live
-        hedge = self._latest(Purpose.HEDGE)
+        hedge = self._latest(HEDGE)
         return not blocked and (hedge is None or hedge.terminal)
 
     def maker_still_quoting(self, *_: Any) -> bool:
@@ -118,7 +118,7 @@ class EntryGuards(EntryFacts):
         return True
 
     def hedge_settled(self, *_: Any) -> bool:
-        hedge = self._latest(Purpose.HEDGE)
+        hedge = self._latest(HEDGE)
         return hedge is None or hedge.terminal
 
     def hedge_budget_spent(self, *_: Any) -> bool:
@@ -138,9 +138,8 @@ class EntryGuards(EntryFacts):
         return False
 
     def order_unresolved(self, *_: Any) -> bool:
-        unresolved = OrderState.UNRESOLVED
         for record in self.ledger.orders.values():  # noqa: SIM110 (see the module docstring)
-            if record.state is unresolved:
+            if record.state is UNRESOLVED:
                 return True
         return False
 
@@ -172,8 +171,8 @@ class EntryGuards(EntryFacts):
     def hedge_blocked(self, *_: Any) -> bool:
         """The last hedge did not get through: a send failed (``unsent``, waiting to be
         sent again) or the venue refused it (``rejected``, unsendable included)."""
-        hedge = self._latest(Purpose.HEDGE)
-        return hedge is not None and hedge.state in (OrderState.UNSENT, OrderState.REJECTED)
+        hedge = self._latest(HEDGE)
+        return hedge is not None and hedge.state in BLOCKED
 
     def leading_quote_resting(self, *_: Any) -> bool:
         """The leg ahead still quotes, and no cancel of it is on its way."""
@@ -217,8 +216,10 @@ class EntryGuards(EntryFacts):
         lag = self.lagging_leg()
         if lag is None or not self._needs_hedge():
             return False
-        qty = round_down(min(self.hedge_room(lag), self.hedge_qty()), self.rules[lag].lot)
-        return not self._tradable(lag, lag.side, qty)
+        room, wanted = self.hedge_room(lag), self.hedge_qty()
+        if room >= wanted:  # all of it fits: ``wanted`` is whole lots, and tradable (above)
+            return False
+        return not self._tradable(lag, SIDE_OF[lag], round_down(room, self.rules[lag].lot))
 
     def refill_time_left(self, *_: Any) -> bool:
         """The refill timer has not fired: a thin book may still be waited for."""

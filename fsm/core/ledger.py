@@ -18,13 +18,13 @@ from fsm.core import events as ev
 from fsm.core import spec
 from fsm.core.commands import Command
 from fsm.core.config import RetryPolicy
+from fsm.core.members import FILL, HEDGE, NEW_TRADE, QUOTE, REQUEST_CANCEL
 from fsm.core.orders import OrderRecord
 from fsm.core.spec import AmendState, OrderTrigger
 from fsm.core.tables.events import (
     AMEND_ANSWERS,
     STATUS_TRIGGERS,
     EventRule,
-    FillFact,
     rule_for,
 )
 from fsm.core.values import Fill
@@ -82,7 +82,7 @@ class OrderLedger:
         )
         self.orders[command.client_id] = record
         self.latest[command.purpose] = record
-        if command.purpose is Purpose.QUOTE:
+        if command.purpose is QUOTE:
             self.quotes.append(record)
             self.first_quote.setdefault(command.leg, record)
         return record
@@ -117,7 +117,7 @@ class OrderLedger:
     def request_cancel(self, client_id: str, at: float) -> list[Command]:
         record = self.orders[client_id]
         record.cancel_wanted = True
-        return record.fire(OrderTrigger.REQUEST_CANCEL, at)
+        return record.fire(REQUEST_CANCEL, at)
 
     def request_amend(
         self, client_id: str, price: Decimal, qty: Decimal, at: float
@@ -198,8 +198,8 @@ class OrderLedger:
         for trigger in rule.order:
             change.commands += record.fire(trigger, event.at)
             change.amend_answered |= trigger in AMEND_ANSWERS
-        if rule.fill_when is FillFact.NEW_TRADE and new_trade:
-            change.commands += record.fire(OrderTrigger.FILL, event.at)
+        if rule.fill_when is NEW_TRADE and new_trade:
+            change.commands += record.fire(FILL, event.at)
         if rule.status and status is not None:
             change.commands += self._apply_status(record, status, change)
         change.filled_more = record.filled > before_filled
@@ -216,7 +216,7 @@ class OrderLedger:
         fill = Fill(
             venue=record.command.venue, client_id=record.client_id, trade_id=report.trade_id,
             qty=report.qty, price=report.price, fee=report.fee, at=report.at,
-            hedge=record.purpose is Purpose.HEDGE, liquidity=report.liquidity,
+            hedge=record.purpose is HEDGE, liquidity=report.liquidity,
             fee_currency=report.fee_currency,
         )
         record.fills[report.trade_id] = fill

@@ -13,8 +13,8 @@ of an entry's orders is ``fsm.core.ledger``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -30,13 +30,12 @@ from fsm.core.commands import (
 )
 from fsm.core.config import RetryPolicy
 from fsm.core.spec import (
-    AmendRow,
     AmendState,
     OrderEffect,
     OrderGuard,
-    OrderRow,
     OrderState,
     OrderTrigger,
+    Row,
 )
 from fsm.core.tables.events import (
     RETRY_TIMER_PREFIX,
@@ -51,17 +50,50 @@ from venues.market import (
 )
 
 TERMINAL = spec.terminal_names(spec.ORDER_STATES)
-_ROWS: dict[tuple[OrderState, OrderTrigger], list[OrderRow]] = {}
-for _row in spec.ORDER_TRANSITIONS:
-    _ROWS.setdefault((_row.source, _row.trigger), []).append(_row)
-_AMEND_ROWS: dict[tuple[AmendState, OrderTrigger], list[AmendRow]] = {}
-for _amend_row in spec.AMEND_TRANSITIONS:
-    _AMEND_ROWS.setdefault((_amend_row.source, _amend_row.trigger), []).append(_amend_row)
-# Row identity -> index in its table, to record which row each transition took.
-_INDEX = {id(row): index for index, row in enumerate(spec.ORDER_TRANSITIONS)}
-_AMEND_INDEX = {id(row): index for index, row in enumerate(spec.AMEND_TRANSITIONS)}
+S = TypeVar("S", OrderState, AmendState)
 _LIFECYCLE_TRIGGERS = frozenset(row.trigger for row in spec.ORDER_TRANSITIONS)
 _AMEND_TRIGGERS = frozenset(row.trigger for row in spec.AMEND_TRANSITIONS)
+
+
+@attrs.frozen
+class _Step(Generic[S]):
+    """One row of the order table as ``fire`` takes it, read off the row once at import:
+    names as plain strings (an enum name makes ``getattr`` take its slow path), the
+    index recorded, and the ``ON_STATE_CHANGE`` effects the row runs from its source."""
+
+    guards: tuple[str, ...]
+    unless: tuple[str, ...]
+    index: int  # into its table, to record which row each transition took
+    dest: S | None
+    effects: tuple[str, ...]
+    on_change: tuple[str, ...] = ()  # run before the row's own effects
+    named: str = ""  # ``dest.value``, as ``history`` records it
+    terminal: bool = False  # ``dest`` is terminal
+
+
+def _compile(
+    table: tuple[Row[S, OrderTrigger, OrderGuard, OrderEffect], ...], lifecycle: bool
+) -> dict[tuple[S, OrderTrigger], tuple[_Step[S], ...]]:
+    """(source, trigger) -> its rows in table order, as ``_Step``s."""
+    steps: dict[tuple[S, OrderTrigger], list[_Step[S]]] = {}
+    for index, row in enumerate(table):
+        moves = lifecycle and row.dest is not None and row.dest != row.source
+        steps.setdefault((row.source, row.trigger), []).append(_Step(
+            tuple(g.value for g in row.guards), tuple(u.value for u in row.unless), index,
+            row.dest, tuple(e.value for e in row.effects),
+            on_change=tuple(
+                rule.effect.value for rule in spec.ON_STATE_CHANGE
+                if moves and (not rule.leaving or (
+                    row.source in rule.leaving and row.dest not in rule.leaving))),
+            named="" if row.dest is None else row.dest.value,
+            terminal=lifecycle and row.dest in TERMINAL))
+    return {key: tuple(found) for key, found in steps.items()}
+
+
+_STEPS: dict[tuple[OrderState, OrderTrigger], tuple[_Step[OrderState], ...]] = _compile(
+    spec.ORDER_TRANSITIONS, lifecycle=True)
+_AMEND_STEPS: dict[tuple[AmendState, OrderTrigger], tuple[_Step[AmendState], ...]] = _compile(
+    spec.AMEND_TRANSITIONS, lifecycle=False)
 
 
 def retry_timer(client_id: str) -> str:
@@ -124,7 +156,11 @@ class OrderRecord:
 
     @property
     def filled(self) -> Decimal:
-        return max(self.fills_total, self.venue_filled)
+        """The larger of the two figures (the fills' on a tie, as ``max``): a comparison
+        rather than ``max``, a call that costs more than the rest (asked about ten times
+        per fill)."""
+        fills, venue = self.fills_total, self.venue_filled
+        return fills if fills >= venue else venue
 
     @property
     def average_price(self) -> Decimal | None:
@@ -252,7 +288,7 @@ class OrderRecord:
         self.queries += 1
         return QueryOrder(self.client_id, self.command.venue, self.command.symbol)
 
-    def _holds(self, guard: OrderGuard) -> bool:
+    def _holds(self, guard: str) -> bool:
         value = getattr(self, guard)
         return bool(value() if callable(value) else value)
 
@@ -265,45 +301,44 @@ class OrderRecord:
     def end_uncertainty(self) -> None:
         self.queries = 0
 
-    def _run(self, effects: Iterable[OrderEffect]) -> list[Command]:
-        return [c for effect in effects if (c := getattr(self, effect)()) is not None]
+    def _run(self, effects: tuple[str, ...], commands: list[Command]) -> None:
+        for effect in effects:
+            command = getattr(self, effect)()
+            if command is not None:
+                commands.append(command)
 
     def fire(self, trigger: OrderTrigger, at: float) -> list[Command]:
         """Apply one order trigger to both regions of the order table.
 
         The lifecycle region must take a row for its triggers; the amend region is
         offered the trigger once the lifecycle accepted it (or when the trigger is the
-        amend region's alone) and may have no row for it.
+        amend region's alone) and may have no row for it. A row that changes the state
+        first runs the ``ON_STATE_CHANGE`` effects that apply (``_Step.on_change``).
         """
         commands: list[Command] = []
         lifecycle = trigger in _LIFECYCLE_TRIGGERS
         if lifecycle:
-            row = spec.first_enabled(_ROWS.get((self.state, trigger), ()), self._holds)
+            row = spec.first_enabled(_STEPS.get((self.state, trigger), ()), self._holds)
             if row is None:
                 raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
-            if row.dest is not None and row.dest != self.state:
-                for rule in spec.ON_STATE_CHANGE:
-                    if not rule.leaving or (
-                            self.state in rule.leaving and row.dest not in rule.leaving):
-                        command = getattr(self, rule.effect)()
-                        if command is not None:
-                            commands.append(command)
-            self.rows += ((at, _INDEX[id(row)]),)
+            if row.on_change:
+                self._run(row.on_change, commands)
+            self.rows += ((at, row.index),)
             if row.effects:
-                commands += self._run(row.effects)
+                self._run(row.effects, commands)
             if row.dest is not None:
                 self.state = row.dest
-                self.history += ((at, row.dest.value),)
-                if row.dest in TERMINAL and self.terminal_at is None:
+                self.history += ((at, row.named),)
+                if row.terminal and self.terminal_at is None:
                     self.terminal_at = at
         if trigger not in _AMEND_TRIGGERS:
             return commands
-        amend = spec.first_enabled(_AMEND_ROWS.get((self.amend, trigger), ()), self._holds)
+        amend = spec.first_enabled(_AMEND_STEPS.get((self.amend, trigger), ()), self._holds)
         if amend is None and not lifecycle:
             raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.amend}")
         if amend is not None:
-            self.amend_rows += ((at, _AMEND_INDEX[id(amend)]),)
-            commands += self._run(amend.effects)
+            self.amend_rows += ((at, amend.index),)
+            self._run(amend.effects, commands)
             if amend.dest is not None:
                 self.amend = amend.dest
         return commands

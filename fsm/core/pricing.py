@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from fsm.core.members import BUY  # a hedge is priced here: see fsm.core.members
 from venues.depth import budget_price
 from venues.market import (
     Book,
@@ -22,13 +23,13 @@ def round_down(qty: Decimal, lot: Decimal) -> Decimal:
 
 def round_price(price: Decimal, tick: Decimal, side: Side) -> Decimal:
     """Round to the tick, toward the side that pays less (down for buys, up for sells)."""
-    rounding = ROUND_FLOOR if side is Side.BUY else ROUND_CEILING
+    rounding = ROUND_FLOOR if side is BUY else ROUND_CEILING
     return (price / tick).to_integral_value(rounding=rounding) * tick
 
 
 def offset_price(reference: Decimal, side: Side, offset: Decimal) -> Decimal:
     """Move ``offset`` (a fraction) away from a taker's price: positive is more passive."""
-    return reference * (1 - offset) if side is Side.BUY else reference * (1 + offset)
+    return reference * (1 - offset) if side is BUY else reference * (1 + offset)
 
 
 def quote_price(book: Book, side: Side, offset: Decimal, tick: Decimal) -> Decimal:
@@ -48,7 +49,7 @@ def aggressive_price(
     """A crossing limit ``through`` past the touch, never worse than the slippage cap."""
     wanted = offset_price(book.far_touch(side), side, -through)
     cap = offset_price(cap_reference, side, -max_slippage)
-    bounded = min(wanted, cap) if side is Side.BUY else max(wanted, cap)
+    bounded = min(wanted, cap) if side is BUY else max(wanted, cap)
     return round_price(bounded, tick, side)
 
 

@@ -26,8 +26,9 @@ fsm.bench.dispatch`` measures the three forms side by side, and the README
 
 Guards are evaluated once per trigger. Each compiled condition is a ``_Guard`` that
 asks the model's ``holds``, which memoises the answer until the model starts its next
-trigger; so the model's look-ahead (``choose``: which row, and does it do something?)
-and ``transitions``' own condition checks, where the oracle runs, share one evaluation.
+trigger; so the model's look-ahead (which row, and does it do something? It reads the
+rows as ``choices``, their guard names as plain strings, and keeps the same memo) and
+``transitions``' own condition checks, where the oracle runs, share one evaluation.
 Most events meet no row or an internal row without effects: nothing is executed.
 
 Entries are not registered with ``add_model``. ``add_model`` scans the machine's model
@@ -113,15 +114,21 @@ class CompiledRow:
     dest: str | None  # the leaf entered; None: an internal row, the state stays
     effects: tuple[str, ...]
     event: str
+    # Whether taking the row does anything: moves, or has effects (every look-ahead asks).
+    acts: bool = attrs.field(init=False)
+
+    @acts.default
+    def _acts(self) -> bool:
+        return self.dest is not None or bool(self.effects)
 
     @property
     def moves(self) -> bool:
         return self.dest is not None
 
-    @property
-    def acts(self) -> bool:
-        """Whether taking the row does anything: moves, or has effects."""
-        return self.dest is not None or bool(self.effects)
+
+Choice = tuple[tuple[str, ...], tuple[str, ...], CompiledRow]
+"""One row as the look-ahead tries it: its ``guards`` and ``unless`` as the plain names
+the model's memo and ``transitions`` use (the enums' values), and the row as executed."""
 
 
 @attrs.frozen
@@ -131,6 +138,8 @@ class EntryRuntime:
     machine: Machine
     rows: Mapping[tuple[str, str], tuple[EntryRow, ...]]
     compiled: Mapping[int, CompiledRow]  # id(row) -> the row as executed
+    # (leaf, trigger) -> ``rows`` as the look-ahead tries them (``EntryModel._lookahead``)
+    choices: Mapping[tuple[str, str], tuple[Choice, ...]]
 
     def choose(self, state: str, trigger: str, holds: Callable[[str], bool]) -> EntryRow | None:
         """The row the spec's first-enabled rule takes here (None: none is enabled)."""
@@ -215,7 +224,11 @@ def compile_entry(
         model=[], states=[leaf.value for leaf in spec.leaf_names(states)],
         transitions=compiled, initial=initial.value, auto_transitions=False, send_event=True,
     )
-    return EntryRuntime(machine, rows, executed)
+    choices = {key: tuple((tuple(g.value for g in row.guards),
+                           tuple(u.value for u in row.unless), executed[id(row)])
+                          for row in found)
+               for key, found in rows.items()}
+    return EntryRuntime(machine, rows, executed, choices)
 
 
 @functools.cache

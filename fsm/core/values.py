@@ -22,6 +22,10 @@ def _dec(value: object) -> Decimal:
     return to_decimal(value)
 
 
+# The ``LegSpec`` field of each purpose's budget (quotes have none): a hedge asks per order.
+_BUDGET_FIELD = {purpose: f"{purpose.value}_budget_bps" for purpose in Purpose}
+
+
 @attrs.frozen
 class LegSpec:
     """One leg of the request: where, what, how much, and an optional price offset."""
@@ -42,7 +46,7 @@ class LegSpec:
 
     def budget_override(self, purpose: Purpose) -> Decimal | None:
         """This leg's own budget for ``purpose`` (None: the config's applies)."""
-        value: Decimal | None = getattr(self, f"{purpose.value}_budget_bps", None)
+        value: Decimal | None = getattr(self, _BUDGET_FIELD[purpose], None)
         return value
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -24,6 +24,7 @@ S = TypeVar("S", bound=StrEnum)
 T = TypeVar("T", bound=StrEnum)
 G = TypeVar("G", bound=StrEnum)
 E = TypeVar("E", bound=StrEnum)
+N_co = TypeVar("N_co", covariant=True)
 
 
 @attrs.frozen
@@ -116,9 +117,21 @@ def rows_for(
     ]
 
 
-def first_enabled(
-    rows: Iterable[Row[S, T, G, E]], holds: Callable[[G], bool]
-) -> Row[S, T, G, E] | None:
+class Guarded(Protocol[N_co]):
+    """What ``first_enabled`` reads of a row: a ``Row``, or a row compiled for running
+    (``fsm.core.orders``: its names as plain strings)."""
+
+    @property
+    def guards(self) -> tuple[N_co, ...]: ...
+
+    @property
+    def unless(self) -> tuple[N_co, ...]: ...
+
+
+R = TypeVar("R", bound=Guarded[Any])
+
+
+def first_enabled(rows: Iterable[R], holds: Callable[[Any], bool]) -> R | None:
     """The row taken: the first whose guards all hold and none of whose ``unless`` do.
 
     Plain loops rather than ``all``/``any`` over generators: every event of every entry
