@@ -18,6 +18,7 @@ import pytest
 from fsm.bench import exposure, goals, report, runtime
 from fsm.core import spec
 from fsm.core.runtime import EntryRuntime
+from venues.market import PlaceOrder, Purpose
 from venues.sim.venue import Execution
 
 
@@ -202,3 +203,20 @@ def test_gc_parts_reports_each_part_and_the_references_per_entry(
     out = capsys.readouterr().out
     assert "quoting entry models" in out and "the bench's world, 20 quoting entries" in out
     assert "per quoting entry:" in out and "OrderRecord" in out
+
+
+def test_core_handle_times_both_reaction_events_and_counts_their_calls() -> None:
+    """``python -m fsm.bench.core_handle``: each reaction event answered as the path says
+    (a fill -> the sibling's cancel, its confirmation -> the hedge), timed, with its
+    Python calls counted. The counts are guarded loosely: a budget, not a figure (the
+    core made 187 / 244 calls before its cut, 138 / 163 after)."""
+    from fsm.bench import core_handle
+    from fsm.core.commands import CancelOrder
+
+    model, long, short = core_handle._quoting("t")
+    assert [type(c) for c in model.handle(core_handle._fill(model, long))] == [CancelOrder]
+    (hedge,) = model.handle(core_handle._confirm(model, long, short))
+    assert isinstance(hedge, PlaceOrder) and hedge.purpose is Purpose.HEDGE
+    figures = core_handle.measure(5)
+    assert set(figures) == {"fill -> cancel", "confirm -> hedge"}
+    assert all(p50 > 0 and 0 < calls <= 200 for p50, _, calls in figures.values())
