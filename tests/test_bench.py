@@ -213,7 +213,7 @@ def test_core_handle_times_both_reaction_events_and_counts_their_calls() -> None
     from fsm.bench import core_handle
     from fsm.core.commands import CancelOrder
 
-    model, long, short = core_handle._quoting("t")
+    model, long, short = core_handle.quoting("t")
     assert [type(c) for c in model.handle(core_handle._fill(model, long))] == [CancelOrder]
     (hedge,) = model.handle(core_handle._confirm(model, long, short))
     assert isinstance(hedge, PlaceOrder) and hedge.purpose is Purpose.HEDGE

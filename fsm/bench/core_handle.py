@@ -26,7 +26,8 @@ from venues.market import Leg, OrderStatus, PlaceOrder
 now_ns = time.perf_counter_ns
 
 
-def _quoting(k: int | str) -> tuple[EntryModel, PlaceOrder, PlaceOrder]:
+def quoting(k: int | str) -> tuple[EntryModel, PlaceOrder, PlaceOrder]:
+    """An entry as it sits while both quotes rest, acknowledged, and the two quotes."""
     qty = Decimal("0.5")
     request = EntryRequest(LegSpec("alpha", runtime.SYMBOL, qty),
                            LegSpec("beta", runtime.SYMBOL, qty), entry_id=f"h{k}")
@@ -55,7 +56,7 @@ def measure(entries: int) -> dict[str, tuple[float, float, int]]:
     """Each reaction event: (p50 us, p99 us, Python calls per handle)."""
     times: dict[str, list[int]] = {"fill -> cancel": [], "confirm -> hedge": []}
     for k in range(entries):
-        model, long, short = _quoting(k)
+        model, long, short = quoting(k)
         event: ev.Event = _fill(model, long)
         t0 = now_ns()
         model.handle(event)
@@ -75,8 +76,8 @@ def measure(entries: int) -> dict[str, tuple[float, float, int]]:
 
 def _calls() -> dict[str, int]:
     """Python calls of one handle of each event (cProfile's count, after a warm entry)."""
-    _quoting("warm")
-    model, long, short = _quoting("counted")
+    quoting("warm")
+    model, long, short = quoting("counted")
     out = {}
     for name in ("fill -> cancel", "confirm -> hedge"):
         event: ev.Event = (_fill(model, long) if name == "fill -> cancel"

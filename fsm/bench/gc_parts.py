@@ -15,15 +15,10 @@ import collections
 import gc
 import sys
 import time
-from decimal import Decimal
 
 from loguru import logger
 
-from fsm.bench import runtime
-from fsm.core import events as ev
-from fsm.core.entry import EntryModel
-from fsm.core.values import EntryRequest, LegSpec
-from venues.market import Leg, PlaceOrder
+from fsm.bench import core_handle, runtime
 
 
 def _least_pause_ms(runs: int = 5) -> float:
@@ -35,20 +30,6 @@ def _least_pause_ms(runs: int = 5) -> float:
         gc.collect()
         pauses.append(time.perf_counter_ns() - t0)
     return min(pauses) / 1e6
-
-
-def _quoting_model(k: int) -> EntryModel:
-    """An entry's decision core as it sits while both quotes rest, acknowledged."""
-    qty = Decimal("0.5")
-    request = EntryRequest(LegSpec("alpha", runtime.SYMBOL, qty),
-                           LegSpec("beta", runtime.SYMBOL, qty), entry_id=f"g{k}")
-    model = EntryModel(request.entry_id or "", request, runtime._CONFIG)
-    both = {Leg.LONG: runtime._BOOK, Leg.SHORT: runtime._BOOK}
-    rules = {Leg.LONG: runtime._RULES, Leg.SHORT: runtime._RULES}
-    for command in model.handle(ev.Start(0.0, both, rules, {leg: Decimal(0) for leg in both})):
-        if isinstance(command, PlaceOrder):
-            model.handle(ev.Accepted(0.1, command.client_id, f"v{command.client_id}"))
-    return model
 
 
 async def _tasks(n: int, per_entry: int) -> float:
@@ -102,7 +83,7 @@ def main(n: int) -> None:
     gc.freeze()  # start-up objects: each figure below is the part alone
     print(f"full gc.collect(), least of 5, with {n:,} of each part alone, ms")
     print(f"  nothing                                  {_least_pause_ms():8.1f}")
-    models = [_quoting_model(k) for k in range(n)]
+    models = [core_handle.quoting(k)[0] for k in range(n)]
     print(f"  quoting entry models                     {_least_pause_ms():8.1f}")
     del models
     for per_entry in (1, 2):
