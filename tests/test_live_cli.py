@@ -60,8 +60,12 @@ class Doubles:
     def __exit__(self, *exc: object) -> None:
         for server in self.servers.values():
             asyncio.run_coroutine_threadsafe(server.stop(), self.loop).result(5)
+        # A request handler the client left mid-request is still pending: end it here, or
+        # the loop's teardown destroys it pending ("Task was destroyed but it is pending").
+        asyncio.run_coroutine_threadsafe(_end_pending_tasks(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        self.loop.close()
 
     def factory(self, exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
         assert sandbox
@@ -72,6 +76,14 @@ class Doubles:
                              stream="poll", poll_interval_s=0.05, timeout_ms=500)
         venue.loopback_session = session
         return venue
+
+
+async def _end_pending_tasks() -> None:
+    """Cancel every task of this loop but the caller, and wait until each has ended."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class _DoubleVenue(CcxtVenue):
