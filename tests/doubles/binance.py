@@ -9,14 +9,14 @@ real venue does; a cancel of a filled order answers -2011 "Unknown order sent.".
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from tests.doubles.account import AccountState
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
+from tests.doubles.sockets import SocketFront, Sockets
 
 SYMBOLS = {"BTCUSDT": "BTC"}
 
@@ -55,13 +55,18 @@ def _d(value: Decimal | None) -> str:
     return "0" if value is None else format(value.normalize(), "f")
 
 
-class BinanceDouble:
+_USER = "user"  # the one topic of a user-data stream: every order push of the account
+
+
+async def _no_answer(ws: web.WebSocketResponse, subscribed: set[str], frame: str) -> list[Any]:
+    """A user-data stream takes no frames from the client (ccxt sends none)."""
+    return []
+
+
+class BinanceDouble(SocketFront):
     def __init__(self, core: FakeExchange) -> None:
         self.core = core
-        self.sockets: set[web.WebSocketResponse] = set()
-        self.ws_connections = 0
-        self.dropped_pushes = 0
-        self._sends: set[asyncio.Future[None]] = set()
+        self.ws = Sockets(core)
         self.account = AccountState()
         core.listeners.append(self._on_event)
 
@@ -143,38 +148,10 @@ class BinanceDouble:
                 "si": 0, "ss": 0, "V": "NONE", "pm": "NONE", "gtd": 0,
             },
         }
-        if not self.sockets:
-            self.dropped_pushes += 1
-            return
-        text = json.dumps(event)
-        delay = self.core.script.push_delay_s
-        for ws in list(self.sockets):
-            asyncio.get_running_loop().call_later(delay, self._send, ws, text)
-
-    def _send(self, ws: web.WebSocketResponse, text: str) -> None:
-        if not ws.closed:
-            task = asyncio.ensure_future(ws.send_str(text))
-            self._sends.add(task)
-            task.add_done_callback(self._sends.discard)
+        self.ws.push(_USER, event)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        self.ws_connections += 1
-        self.sockets.add(ws)
-        try:
-            async for msg in ws:
-                if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-                    break
-        finally:
-            self.sockets.discard(ws)
-        return ws
-
-    async def disconnect(self) -> None:
-        """Drop every user-data socket (as a real venue does at maintenance)."""
-        for ws in list(self.sockets):
-            self.sockets.discard(ws)
-            await ws.close()
+        return await self.ws.serve(request, _no_answer, follow=frozenset({_USER}))
 
     # -- REST ----------------------------------------------------------------------------
 

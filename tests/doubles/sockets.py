@@ -1,4 +1,4 @@
-"""Websocket plumbing shared by the bybit, okx and hyperliquid doubles.
+"""Websocket plumbing shared by the exchange doubles (binance, bybit, okx, hyperliquid).
 
 Each exchange speaks its own login and subscribe dialect (the dialect module answers
 those frames); what is the same everywhere lives here: which socket follows which topic,
@@ -38,11 +38,14 @@ class Sockets:
         """Sockets following at least one private topic (what a test waits for)."""
         return [ws for ws, topics in self.topics.items() if topics]
 
-    async def serve(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+    async def serve(self, request: web.Request, answer: Answer,
+                    follow: frozenset[str] = frozenset()) -> web.StreamResponse:
+        """One socket until it closes. ``follow``: topics it follows from the start, as a
+        binance user-data stream (its URL names the account) follows every order push."""
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.ws_connections += 1
-        topics: set[str] = set()
+        topics: set[str] = set(follow)
         self.topics[ws] = topics
         try:
             async for msg in ws:
