@@ -93,8 +93,9 @@ class Sockets:
 
 
 class SocketFront:
-    """What the race tests read of a double with websockets, under the names the binance
-    double uses; a double mixes it in and keeps its ``Sockets`` as ``ws``."""
+    """What the race tests read of a double with websockets (its followed sockets, how
+    many connected, pushes dropped, ``disconnect``); a double mixes it in and keeps its
+    ``Sockets`` as ``ws``."""
 
     ws: Sockets
 
