@@ -33,16 +33,15 @@ from fsm.cli.exchanges import (
     credentials,
     leg,
     missing_credentials,
+    quantity,
 )
 from fsm.cli.exits import Exit
 from fsm.core import preflight
 from fsm.core.config import EntryConfig
 from fsm.core.pretrade import RequestError
 from fsm.shell import preflight as run_preflight
-from venues import checks
 from venues import protocol as base
 from venues.account import AccountChange, MarginMode, PositionMode
-from venues.market import to_decimal
 
 
 def add_parser(commands: Any) -> None:
@@ -114,10 +113,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
     try:
         legs = [leg(args.long, "--long"), leg(args.short, "--short")]
-        qty = None if args.qty is None else to_decimal(args.qty, "--qty")
-        found = None if qty is None else checks.quantity.problem(qty)
-        if found is not None:
-            raise RequestError(f"--qty: got {args.qty}, expected {found}, such as 0.01")
+        qty = None if args.qty is None else quantity(args.qty)
         config = enter_config.build(args)
         change = requested_change(args, config)
     except (RequestError, TypeError, ValueError) as exc:

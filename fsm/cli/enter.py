@@ -44,6 +44,7 @@ from fsm.cli.exchanges import (
     credentials,
     leg,
     missing_credentials,
+    quantity,
 )
 from fsm.cli.exits import Exit, for_final_state
 from fsm.cli.timeline import render, summary
@@ -57,11 +58,9 @@ from fsm.shell.breakers import BreakerHalted
 from fsm.shell.engine import EntryEngine, Step
 from fsm.shell.journal import Journal, JournalError
 from fsm.shell.metrics import MetricsSink
-from venues import checks
 from venues import protocol as base
 from venues.account import AccountChange
 from venues.ccxt.dialects import SUPPORTED
-from venues.market import to_decimal
 
 CONFIRM_WORD = "LIVE"
 
@@ -113,10 +112,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         if long_ex == short_ex:
             raise RequestError("--long and --short name the same exchange; a hedged entry "
                                "needs two venues")
-        qty = to_decimal(args.qty, "--qty")
-        found = checks.quantity.problem(qty)
-        if found is not None:
-            raise RequestError(f"--qty: got {args.qty}, expected {found}, such as 0.01")
+        qty = quantity(args.qty)
         request = EntryRequest(long=LegSpec(long_ex, long_symbol, qty),
                                short=LegSpec(short_ex, short_symbol, qty),
                                entry_id=args.entry_id)

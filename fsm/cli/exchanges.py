@@ -15,6 +15,7 @@ by ``ccxt_venue`` when a venue is built, not when this module is imported.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 
 from venues import protocol as base
 
@@ -41,6 +42,19 @@ def leg(text: str, flag: str) -> tuple[str, str]:
         raise RequestError(f"{flag} {text!r}: expected EXCHANGE:SYMBOL with EXCHANGE one of "
                            f"{', '.join(SUPPORTED)}, e.g. binanceusdm:BTC/USDT:USDT")
     return exchange, symbol
+
+
+def quantity(text: str) -> Decimal:
+    """``--qty``: a size within the bounds every quantity obeys (``venues.checks``)."""
+    from fsm.core.pretrade import RequestError
+    from venues import checks
+    from venues.market import to_decimal
+
+    qty = to_decimal(text, "--qty")
+    found = checks.quantity.problem(qty)
+    if found is not None:
+        raise RequestError(f"--qty: got {text}, expected {found}, such as 0.01")
+    return qty
 
 
 def credentials(exchange: str, environ: Mapping[str, str]) -> dict[str, str]:
