@@ -40,12 +40,12 @@ def run(seeds: range) -> list[Row]:
 
 
 def format_rows(rows: Sequence[Row]) -> str:
-    from fsm.bench.report import _table  # the bench's one table layout
+    from fsm.bench.report import table  # the bench's one table layout
 
     def cell(value: float | None, spec: str) -> str:
         return "-" if value is None else format(value, spec)
 
-    return _table(
+    return table(
         ["regime", "hedge trigger, hedge", "cost p50", "p95", "mean", "fill rate",
          "unhedged p50", "p99", "rolled back"],
         [[r.regime, SHOWN[r.strategy], cell(r.summary.cost_p50_bps, ".2f"),

@@ -197,7 +197,7 @@ def missed(report: BenchReport) -> list[goals.Goal]:
     return [goal for goal in report.goals if not goal.met]
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
+def table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
@@ -216,7 +216,7 @@ def format_report(report: BenchReport) -> str:
     parts.append(
         "\n1. Exposure after the first fill (virtual time; venue truth; mean over "
         f"{report.exposure[0].samples} fill moments across one 0.5 s poll period)\n"
-        + _table(
+        + table(
             ["mode", "L ms", "unhedged ms", "max ms", "notional-s", "limit ms",
              "x limit", "x (a)"],
             [[exposure.LABELS[r.mode], str(r.latency_ms), _f(r.mean_ms), _f(r.max_ms),
@@ -228,7 +228,7 @@ def format_report(report: BenchReport) -> str:
     )
     parts.append(
         "\n2. Engine overhead, us (real clock, zero-latency venues, one entry at a time)\n"
-        + _table(
+        + table(
             ["path", "entries", "p50", "p99", "bookkeeping p50/p99", "state machine p50/p99",
              "asyncio p50/p99"],
             [[r.path, str(r.samples), _f(r.total.p50), _f(r.total.p99),
@@ -240,7 +240,7 @@ def format_report(report: BenchReport) -> str:
     parts.append(
         "\n3. Scale: N entries alive in one process (fill -> cancel reaction, us, on a "
         "loop idle between fills; throughput: all N fills at once)\n"
-        + _table(
+        + table(
             ["N", "reactions", "p50", "p99", "p99 / N=1", "entries/s", "KiB per live entry"],
             [[str(r.n), str(r.samples), _f(r.reaction.p50), _f(r.reaction.p99),
               _f(r.p99_vs_n1, 2), _f(r.entries_per_s), _f(r.kib_per_entry)]
@@ -250,7 +250,7 @@ def format_report(report: BenchReport) -> str:
     parts.append(
         "\n4. Journal, us per processed event written before its commands are sent (real "
         "clock; SQLite WAL; one event and one command per step)\n"
-        + _table(["sync", "p50", "p99", "survives"],
+        + table(["sync", "p50", "p99", "survives"],
                  [[mode, _f(p.p50), _f(p.p99),
                    "a killed process" if mode == "normal" else "power loss as well"]
                   for mode, p in report.journal.items()])
@@ -258,7 +258,7 @@ def format_report(report: BenchReport) -> str:
     parts.append(
         f"\n5. Goals (a bare dict dispatch, the floor: p50 {_f(report.floor.p50, 2)} us, "
         f"p99 {_f(report.floor.p99, 2)} us, measured in this run)\n"
-        + _table(["goal", "measured", "limit", "x floor", "met", "note"],
+        + table(["goal", "measured", "limit", "x floor", "met", "note"],
                  [[g.name, f"{g.value:g} {g.unit}",
                    f"{g.limit:g} {g.unit}",
                    _f(g.value / (report.floor.p50 if g.name.endswith(" p50")
@@ -268,7 +268,7 @@ def format_report(report: BenchReport) -> str:
     parts.append(
         "\n6. Metrics sink (issue 17), us: the same reactions without and with the "
         "Prometheus sink, alternating rounds in this run\n"
-        + (_table(["path, sink", "entries", "p50", "p99"],
+        + (table(["path, sink", "entries", "p50", "p99"],
                   [[r.path, str(r.samples), _f(r.total.p50), _f(r.total.p99)]
                    for r in report.metrics])
            if report.metrics else "   not measured: pip install 'atomic-entry[metrics]'")
@@ -290,7 +290,7 @@ def _economics(rows: list[economics_table.Row]) -> str:
             "notional-seconds (USDT x s, venue truth), share rolled back; virtual time; "
             f"seeds 0..{first.seeds[1] - 1} in every regime, the same for every strategy "
             "(fewer in the fee sweep, see entries)\n")
-    body = _table(
+    body = table(
         ["regime", "fees (long+short)", "strategy", "entries", "cost p50", "p95", "mean",
          "fill rate", "unhedged p50", "p99", "rolled back"],
         [[r.regime, r.fees, labels[r.strategy], str(r.summary.entries),
