@@ -31,6 +31,8 @@ from fsm.core.values import Fill
 from venues.market import Leg, OrderStatus, PlaceOrder, Purpose
 
 RESTARTED = "the answer was lost when the process stopped"
+# ``history``'s first entry (``.value`` of an enum member is a property: two Python calls).
+_INITIAL = spec.ORDER_INITIAL.value
 
 
 def _answers_cancel(event: ev.OrderEvent) -> bool:
@@ -78,7 +80,7 @@ class OrderLedger:
             raise ValueError(f"client order id {command.client_id} is already in use")
         record = OrderRecord(
             command, attempt, at, self.policy,
-            history=((at, spec.ORDER_INITIAL.value),),
+            history=((at, _INITIAL),),
         )
         self.orders[command.client_id] = record
         self.latest[command.purpose] = record
