@@ -102,7 +102,8 @@ class OrderLedger:
         """
         latest = None
         for record in self.orders.values():
-            if record.command.leg is leg and record.purpose is purpose:
+            command = record.command  # its fields, not the record's ``purpose`` property
+            if command.leg is leg and command.purpose is purpose:
                 latest = record
         if latest is None:
             return 1
