@@ -35,9 +35,10 @@ RESTARTED = "the answer was lost when the process stopped"
 _INITIAL = spec.ORDER_INITIAL.value
 
 
-# Event classes ``_answers_cancel`` is False for whatever their fields: a fill and a
-# status report, the reactions' events, skip the call (exact types; a subclass asks).
-_NEVER_CANCEL_ANSWERS = frozenset({ev.FillReport, ev.StatusReport})
+# What ``_answers_cancel`` says of the reactions' events, whatever their fields: they
+# skip the call (exact types; a subclass, or any other class, asks it).
+_CANCEL_ANSWER: dict[type[object], bool] = {
+    ev.Canceled: True, ev.FillReport: False, ev.StatusReport: False}
 
 
 def _answers_cancel(event: ev.OrderEvent) -> bool:
@@ -171,7 +172,8 @@ class OrderLedger:
         record = self.orders[event.client_id]
         before_state, before_filled = record.state, record.filled
         last_cancel_out = record.last_cancel_out
-        if type(event) not in _NEVER_CANCEL_ANSWERS and _answers_cancel(event):
+        answers = _CANCEL_ANSWER.get(type(event))
+        if answers if answers is not None else _answers_cancel(event):
             record.last_cancel_out = False
         change = Change()
         new_trade = False
