@@ -237,7 +237,8 @@ class OrderRecord:
         self.cancel_attempts += 1
         self.sends = 0
         self.cancel_unreachable = False
-        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+        command = self.command  # its ``client_id``, not the property: a call per fill
+        return CancelOrder(command.client_id, command.venue, command.symbol)
 
     def send_cancel_again(self) -> Command:
         """The same cancel, which never left: a send retry, not a new attempt."""
