@@ -4,9 +4,7 @@ A (state, trigger) whose first row has no guards and no ``unless`` is taken at o
 (``fsm.core.orders._UNGUARDED``): for every such pair and every true/false assignment
 of the guards its rows name, ``spec.first_enabled`` must pick that same row. The
 ledger reads whether a fill, a status report or a cancel confirmation answers a cancel
-from a table (``fsm.core.ledger._CANCEL_ANSWER``): ``_answers_cancel`` must agree. An
-order and a fill are built by position, in the field orders ``PLACE_ORDER_FIELDS`` and
-``FILL_FIELDS`` name.
+from a table (``fsm.core.ledger._CANCEL_ANSWER``): ``_answers_cancel`` must agree.
 """
 
 from __future__ import annotations
@@ -14,15 +12,11 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-import attrs
-
 from fsm.core import events as ev
 from fsm.core import spec
-from fsm.core.entry_effects import PLACE_ORDER_FIELDS
-from fsm.core.ledger import _CANCEL_ANSWER, FILL_FIELDS, _answers_cancel
+from fsm.core.ledger import _CANCEL_ANSWER, _answers_cancel
 from fsm.core.orders import _STEPS, _UNGUARDED
-from fsm.core.values import Fill
-from venues.market import OrderStatus, PlaceOrder
+from venues.market import OrderStatus
 
 
 def test_unguarded_first_rows_are_the_first_enabled() -> None:
@@ -47,13 +41,3 @@ def test_the_ledger_knows_which_reaction_events_answer_a_cancel() -> None:
     assert {type(event) for event in samples} == set(_CANCEL_ANSWER)
     for event in samples:
         assert _CANCEL_ANSWER[type(event)] is _answers_cancel(event), event
-
-
-def test_orders_are_built_in_the_field_order_of_place_order() -> None:
-    """``EntryEffects._place`` builds ``PlaceOrder`` by position."""
-    assert tuple(field.name for field in attrs.fields(PlaceOrder)) == PLACE_ORDER_FIELDS
-
-
-def test_fills_are_built_in_the_field_order_of_fill() -> None:
-    """``OrderLedger._record_fill`` builds ``Fill`` by position."""
-    assert tuple(field.name for field in attrs.fields(Fill)) == FILL_FIELDS
