@@ -16,7 +16,7 @@ a strategy may already hold a position on the same symbol.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import cast, get_args
+from typing import cast
 
 from fsm.core import events as ev
 from fsm.core import spec
@@ -43,10 +43,6 @@ from venues.market import Leg
 __all__ = ["EVALUATING", "MAX_EVALUATIONS", "TERMINAL", "EntryModel", "Transition"]
 
 MAX_EVALUATIONS = 32
-# The order events no case of ``_absorb``'s ``match`` names (all but ``FatalAnswer``):
-# their bookkeeping is the ledger's alone, and a dozen failed class patterns cost about
-# 0.4 us, on every fill and answer. Exact types: an instance of a subclass takes the match.
-_ORDER_ONLY = frozenset(get_args(ev.OrderEvent)) - {ev.FatalAnswer}
 # What ``_out`` holds between events: no list per idle entry for the gc to traverse, and
 # an effect run outside ``handle`` or ``trigger`` fails loudly instead of emitting.
 _AT_REST = cast("list[Command]", ())
@@ -214,61 +210,57 @@ class EntryModel(EntryGuards, EntryEffects):
         this only keeps what the guards read (books, rules, reasons, fills).
         """
         rule = rule_for(event)
-        # An order's event (``FatalAnswer`` aside) is the ledger's alone: no case below
-        # names one (a case for one must take it out of ``_ORDER_ONLY``).
-        if type(event) not in _ORDER_ONLY:
-            match event:
-                case ev.Start():
-                    for leg, book in event.books.items():
-                        self.keep_book(leg, book, event.at)
-                    self.arrival_books = dict(event.books)
-                    self.rules = dict(event.rules)
-                    self._rules_changed()
-                    self.start_positions.update(event.positions)
-                    self.reference_price = sum(
-                        (book.mid for book in self.books.values()), Decimal(0)
-                    ) / max(len(self.books), 1)
-                    self.moments["start"] = event.at
-                    # (no plan: both legs quote, as before)
-                    if planning(self.config, self.request.conservative):
-                        self.plan = plan_entry(
-                            self.request, self.config, self.rules, self.books,
-                            {leg: rates_for(self.request.leg(leg).venue,
-                                            self.request.leg(leg).symbol,
-                                            self.rules.get(leg), self.config.fees)
-                             for leg in (Leg.LONG, Leg.SHORT)},
-                            conservative=self.request.conservative)
-                case ev.BookUpdate():
-                    self.keep_book(event.leg, event.book, event.at, event.venue_at)
-                case ev.BookRead():
-                    self.book_reads_out = max(self.book_reads_out - 1, 0)
-                    self.keep_book(event.leg, event.book, event.at)
-                case ev.AccountRead():
-                    self.absorb_account(event)
-                case ev.TimerFired() if rule.order:  # an order's backoff timer
-                    cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
-                    retried = self.ledger.orders.get(cid)
-                    if retried is None:
-                        self.ignored += (f"timer {event.name} of nothing",)
-                        return ()
-                    return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
-                                         event.at)
-                case ev.TimerFired() if event.name == REFILL_TIMER:
-                    self.refill_over = True  # every later thin book rolls back at once
-                case ev.TimerFired() if rule.entry == ():
+        match event:
+            case ev.Start():
+                for leg, book in event.books.items():
+                    self.keep_book(leg, book, event.at)
+                self.arrival_books = dict(event.books)
+                self.rules = dict(event.rules)
+                self._rules_changed()
+                self.start_positions.update(event.positions)
+                self.reference_price = sum(
+                    (book.mid for book in self.books.values()), Decimal(0)
+                ) / max(len(self.books), 1)
+                self.moments["start"] = event.at
+                if planning(self.config, self.request.conservative):  # else: both quote as before
+                    self.plan = plan_entry(
+                        self.request, self.config, self.rules, self.books,
+                        {leg: rates_for(self.request.leg(leg).venue,
+                                        self.request.leg(leg).symbol,
+                                        self.rules.get(leg), self.config.fees)
+                         for leg in (Leg.LONG, Leg.SHORT)},
+                        conservative=self.request.conservative)
+            case ev.BookUpdate():
+                self.keep_book(event.leg, event.book, event.at, event.venue_at)
+            case ev.BookRead():
+                self.book_reads_out = max(self.book_reads_out - 1, 0)
+                self.keep_book(event.leg, event.book, event.at)
+            case ev.AccountRead():
+                self.absorb_account(event)
+            case ev.TimerFired() if rule.order:  # an order's backoff timer
+                cid = event.name.removeprefix(RETRY_TIMER_PREFIX)
+                retried = self.ledger.orders.get(cid)
+                if retried is None:
                     self.ignored += (f"timer {event.name} of nothing",)
-                case ev.Kill():
-                    self.stop_reason = f"kill: {event.reason}"
-                case ev.VenueFatal() | ev.FatalAnswer():
-                    self.stop_reason = f"{event.venue}: {event.reason}"
-                case ev.Recovered():
-                    for leg, book in event.books.items():
-                        self.keep_book(leg, book, event.at)
-                    self.moments["recovered"] = event.at
-                    self.book_reads_out = 0  # the reads in flight lost their answers
-                    change = self.ledger.recover(event.at, rule)
-                    self._fills_changed()
-                    self._out.extend(change.commands)
+                    return ()
+                return self._changed(retried, self.ledger.retry_due(cid, event.at, rule),
+                                     event.at)
+            case ev.TimerFired() if event.name == REFILL_TIMER:
+                self.refill_over = True  # every later thin book rolls back at once
+            case ev.TimerFired() if rule.entry == ():
+                self.ignored += (f"timer {event.name} of nothing",)
+            case ev.Kill():
+                self.stop_reason = f"kill: {event.reason}"
+            case ev.VenueFatal() | ev.FatalAnswer():
+                self.stop_reason = f"{event.venue}: {event.reason}"
+            case ev.Recovered():
+                for leg, book in event.books.items():
+                    self.keep_book(leg, book, event.at)
+                self.moments["recovered"] = event.at
+                self.book_reads_out = 0  # the reads in flight lost their answers
+                change = self.ledger.recover(event.at, rule)
+                self._fills_changed()
+                self._out.extend(change.commands)
         if rule.entry is not None:
             return rule.entry
         assert isinstance(event, ev.OrderEvent)
