@@ -16,7 +16,7 @@ import attrs
 from fsm.core.commands import AmendOrder, RaiseAlert, ReadBook, StartTimer
 from fsm.core.entry_account import EntryAccount
 from fsm.core.ids import client_order_id
-from fsm.core.members import BUY, HEDGE, IOC, LIMIT, MARKET_HEDGE, OTHER, QUOTE, SIDE_OF
+from fsm.core.members import BUY, HEDGE, IOC, LIMIT, MARKET, MARKET_HEDGE, OTHER, QUOTE, SIDE_OF
 from fsm.core.orders import OrderRecord
 from fsm.core.pricing import aggressive_price, round_down
 from fsm.core.quotes import plan_quotes
@@ -181,7 +181,7 @@ class EntryEffects(EntryAccount):
         self.moments.setdefault("first_hedge_sent", self._now)
         qty = self.hedge_qty()
         if self.config.hedge_order is MARKET_HEDGE:
-            self._place(lag, HEDGE, SIDE_OF[lag], OrderKind.MARKET, qty, None, IOC)
+            self._place(lag, HEDGE, SIDE_OF[lag], MARKET, qty, None, IOC)
             return
         self._place(lag, HEDGE, SIDE_OF[lag], LIMIT, qty, self._crossing_price(lag), IOC)
 

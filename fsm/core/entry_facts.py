@@ -190,7 +190,10 @@ class EntryFacts:
         Kept with the positions: a hedge decision asks for it half a dozen times."""
         imbalance = self._imbalance
         if imbalance is None:
-            imbalance = self._imbalance = self.position(LONG) - self.position(SHORT)
+            positions = self._positions  # ``position`` of each leg, written out: both
+            if not positions:  # legs are counted at once, and forgotten at once
+                self._count_positions()
+            imbalance = self._imbalance = positions[LONG] - positions[SHORT]
             self._lag = None if imbalance == 0 else SHORT if imbalance > 0 else LONG
         return imbalance
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fsm.core.choices import HedgeMode, HedgeOrder
 from fsm.core.tables.events import FillFact
 from fsm.core.tables.order import OrderState, OrderTrigger
-from venues.market import Leg, OrderKind, Purpose, Side, TimeInForce
+from venues.market import Leg, OrderKind, OrderStatus, Purpose, Side, TimeInForce
 
 LONG, SHORT = Leg.LONG, Leg.SHORT
 BUY, SELL = Side.BUY, Side.SELL
@@ -26,5 +26,6 @@ UNRESOLVED = OrderState.UNRESOLVED
 BLOCKED = (OrderState.UNSENT, OrderState.REJECTED)  # a hedge that did not get through
 FILL, REQUEST_CANCEL = OrderTrigger.FILL, OrderTrigger.REQUEST_CANCEL
 NEW_TRADE = FillFact.NEW_TRADE
+REJECTED_STATUS = OrderStatus.REJECTED
 AMEND_TO_CROSS = HedgeMode.AMEND_TO_CROSS
 MARKET_HEDGE = HedgeOrder.MARKET

@@ -94,6 +94,12 @@ _STEPS: dict[tuple[OrderState, OrderTrigger], tuple[_Step[OrderState], ...]] = _
     spec.ORDER_TRANSITIONS, lifecycle=True)
 _AMEND_STEPS: dict[tuple[AmendState, OrderTrigger], tuple[_Step[AmendState], ...]] = _compile(
     spec.AMEND_TRANSITIONS, lifecycle=False)
+# The (source, trigger) pairs whose first row has no guards and no ``unless``: the row
+# ``spec.first_enabled`` takes whatever the order's facts, so ``fire`` takes it without
+# asking (most of a reaction's order triggers; the fill of a quote asks ``is_complete``).
+_UNGUARDED: dict[tuple[OrderState, OrderTrigger], _Step[OrderState]] = {
+    key: steps[0] for key, steps in _STEPS.items()
+    if not steps[0].guards and not steps[0].unless}
 
 
 def retry_timer(client_id: str) -> str:
@@ -231,7 +237,8 @@ class OrderRecord:
         self.cancel_attempts += 1
         self.sends = 0
         self.cancel_unreachable = False
-        return CancelOrder(self.client_id, self.command.venue, self.command.symbol)
+        command = self.command  # its ``client_id``, not the property: a call per fill
+        return CancelOrder(command.client_id, command.venue, command.symbol)
 
     def send_cancel_again(self) -> Command:
         """The same cancel, which never left: a send retry, not a new attempt."""
@@ -318,14 +325,24 @@ class OrderRecord:
         commands: list[Command] = []
         lifecycle = trigger in _LIFECYCLE_TRIGGERS
         if lifecycle:
-            row = spec.first_enabled(_STEPS.get((self.state, trigger), ()), self._holds)
+            key = (self.state, trigger)
+            row = _UNGUARDED.get(key)
             if row is None:
-                raise InvalidOrderTransition(f"order {self.client_id}: {trigger} in {self.state}")
-            if row.on_change:
-                self._run(row.on_change, commands)
+                row = spec.first_enabled(_STEPS.get(key, ()), self._holds)
+                if row is None:
+                    raise InvalidOrderTransition(
+                        f"order {self.client_id}: {trigger} in {self.state}")
+            # ``_run`` written out twice: a call per effect list cost as much as the
+            # (one-line) effects, and a reaction's order triggers pass here.
+            for effect in row.on_change:
+                command = getattr(self, effect)()
+                if command is not None:
+                    commands.append(command)
             self.rows += ((at, row.index),)
-            if row.effects:
-                self._run(row.effects, commands)
+            for effect in row.effects:
+                command = getattr(self, effect)()
+                if command is not None:
+                    commands.append(command)
             if row.dest is not None:
                 self.state = row.dest
                 self.history += ((at, row.named),)

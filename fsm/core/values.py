@@ -22,6 +22,10 @@ def _dec(value: object) -> Decimal:
     return to_decimal(value)
 
 
+# ``Leg.LONG`` bound once: an enum class attribute read takes ``EnumType.__getattr__``
+# (see ``fsm.core.members``), and ``EntryRequest.leg`` is asked several times per order.
+_LONG = Leg.LONG
+
 # The ``LegSpec`` field of each purpose's budget (quotes have none): a hedge asks per order.
 _BUDGET_FIELD = {purpose: f"{purpose.value}_budget_bps" for purpose in Purpose}
 
@@ -66,7 +70,7 @@ class EntryRequest:
     conservative: bool = False
 
     def leg(self, leg: Leg) -> LegSpec:
-        return self.long if leg is Leg.LONG else self.short
+        return self.long if leg is _LONG else self.short
 
 
 @attrs.frozen

@@ -184,8 +184,19 @@ for _cls, _rules in _BY_CLASS.items():
             _BY_KEY[(_cls, _op)] = _match
 
 
+# Classes whose rules ask neither the request nor a timer's name: their first rule
+# matches every event of the class. A fill, a cancel confirmation and a status report
+# have no ``operation``, and ``getattr`` with a default pays for an AttributeError.
+_BY_CLASS_ALONE: dict[type[object], EventRule] = {
+    _cls: _rules[0] for _cls, _rules in _BY_CLASS.items()
+    if all(r.operation is None and r.timer is None for r in _rules)}
+
+
 def rule_for(event: object) -> EventRule:
     """The first rule that matches ``event``: its class, its request, its timer's name."""
+    found = _BY_CLASS_ALONE.get(type(event))
+    if found is not None:
+        return found
     found = _BY_KEY.get((type(event), getattr(event, "operation", None)))
     if found is not None:
         return found
