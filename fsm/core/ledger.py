@@ -35,19 +35,19 @@ RESTARTED = "the answer was lost when the process stopped"
 _INITIAL = spec.ORDER_INITIAL.value
 
 
-# What ``_answers_cancel`` says of the reactions' events, whatever their fields: they
-# skip the call (exact types; a subclass, or any other class, asks it).
-_CANCEL_ANSWER: dict[type[object], bool] = {
-    ev.Canceled: True, ev.FillReport: False, ev.StatusReport: False}
+# Which events answer a cancel request: these always, those when they are about one. Read
+# by exact class (events are final attrs classes), one set lookup on every order event.
+_CANCEL_ANSWERS = frozenset({ev.Canceled, ev.CancelRejected})
+_CANCEL_ANSWERS_BY_OPERATION = frozenset({ev.NotFound, ev.OutcomeUnknown, ev.Unavailable})
 
 
 def _answers_cancel(event: ev.OrderEvent) -> bool:
     """Whether ``event`` can be the answer to a cancel request."""
-    match event:
-        case ev.Canceled() | ev.CancelRejected():
-            return True
-        case ev.NotFound() | ev.OutcomeUnknown() | ev.Unavailable():
-            return event.operation is ev.Operation.CANCEL
+    kind = type(event)
+    if kind in _CANCEL_ANSWERS:
+        return True
+    if kind in _CANCEL_ANSWERS_BY_OPERATION:
+        return getattr(event, "operation", None) is ev.Operation.CANCEL
     return False
 
 
@@ -172,8 +172,7 @@ class OrderLedger:
         record = self.orders[event.client_id]
         before_state, before_filled = record.state, record.filled
         last_cancel_out = record.last_cancel_out
-        answers = _CANCEL_ANSWER.get(type(event))
-        if answers if answers is not None else _answers_cancel(event):
+        if _answers_cancel(event):
             record.last_cancel_out = False
         change = Change()
         new_trade = False
