@@ -14,6 +14,8 @@ scanning (3). About 60 per entry then; 47 once an entry's task and its caller sh
 one done-callback and one future (``EntryTasks`` keeps the future beside the task, no
 partials, no callback list), the actor became its own inbox with slots, and the engine's
 frames stopped holding the start positions and venues by leg (dicts) and closure cells.
+Processing events as they are posted (no actor loop) traded the inbox's waiting future
+for the ``ended`` future the engine's task awaits: 47 to 48.
 """
 
 from __future__ import annotations

@@ -265,5 +265,11 @@ class Venue(Protocol):
         ...
 
     def subscribe(self, handler: UpdateHandler) -> Callable[[], None]:
-        """Push order, fill and book updates to ``handler``; returns an unsubscribe call."""
+        """Push order, fill and book updates to ``handler``; returns an unsubscribe call.
+
+        The engine decides inside ``handler``: a fill may make it call ``cancel`` or
+        ``place`` on this or another venue before ``handler`` returns (each request's first
+        step runs at once, in a task of its own). So call handlers when the adapter's own
+        state is consistent, not in the middle of changing it, and iterate over a copy of
+        the handler list."""
         ...

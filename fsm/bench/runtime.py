@@ -12,7 +12,7 @@ asyncio loop it runs on), not the network. Two reaction paths are timed per entr
 Each path is split into the decision core's bookkeeping (``EntryModel._absorb``: ledger,
 dedupe, the event and order tables), its state machine (``EntryModel._fire``: the
 compiled ``transitions`` machine, guards, effects) and the rest, which is asyncio:
-inbox hand-off, task creation and scheduling. The instrumented classes below only add
+routing, journal and listeners, request task creation. The instrumented classes below only add
 clock reads around those calls.
 """
 
@@ -223,7 +223,7 @@ class World:
             await asyncio.sleep(0)
 
     def quoting(self, entry_ids: list[str]) -> Callable[[], bool]:
-        """Every entry rests both quotes, acknowledged, and has nothing left in its inbox.
+        """Every entry rests both quotes, acknowledged, and has no request in flight.
 
         Entries found ready are not looked at again, so waiting for 10,000 entries costs
         O(n) checks overall rather than O(n) per loop iteration.
@@ -233,7 +233,7 @@ class World:
         def ready() -> bool:
             while pending:
                 actor = self.engine._actors.get(pending[-1])
-                if actor is None or not actor.inbox.empty():
+                if actor is None or actor.tasks:
                     return False
                 quotes = [actor.model.quote(leg) for leg in (Leg.LONG, Leg.SHORT)]
                 if not all(q is not None and q.state is OrderState.OPEN for q in quotes):

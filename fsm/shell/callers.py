@@ -73,6 +73,11 @@ class EntryTasks:
                 self.abandoned(entry)
             raise
 
+    def cancel(self) -> None:
+        """Cancel every entry's task (the engine's process is going down)."""
+        for task in self._tasks:
+            task.cancel()
+
     async def drain(self) -> None:
         """Wait until every entry has ended. Cancelling this stops the waiting only."""
         while self._tasks:

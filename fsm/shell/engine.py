@@ -1,9 +1,9 @@
 """The imperative shell: one asyncio actor per entry around the sans-I/O ``EntryModel``.
 
-Each entry is an actor (``fsm.shell.actor``) that owns an inbox. Events (venue answers,
-venue pushes, timers, kill requests) are processed one at a time to completion, so the
-model never sees two things at once. Commands run concurrently as tasks against the
-venue adapters (``fsm.shell.gateway``), and every outcome comes back through the inbox
+Each entry is an actor (``fsm.shell.actor``). Events (venue answers, venue pushes,
+timers, kill requests) are processed one at a time to completion as they are posted, so
+the model never sees two things at once. Commands run concurrently as tasks against the
+venue adapters (``fsm.shell.gateway``), and every outcome comes back through ``post``
 as an event stamped with the loop clock: a virtual clock in simulation, the real one
 live. Nothing here decides anything.
 """
@@ -19,20 +19,10 @@ from typing import Any
 
 from loguru import logger
 
+from fsm.core import commands as cmd
 from fsm.core import events as ev
 from fsm.core.account import Account
 from fsm.core.breaker import BreakerConfig
-from fsm.core.commands import (
-    AmendOrder,
-    CancelOrder,
-    CancelTimer,
-    Command,
-    QueryOrder,
-    RaiseAlert,
-    ReadAccount,
-    ReadBook,
-    StartTimer,
-)
 from fsm.core.config import EntryConfig
 from fsm.core.entry import EntryModel
 from fsm.core.ids import check_entry_id
@@ -56,10 +46,7 @@ from fsm.shell.metrics import METERED, NO_METRICS, MetricsSink, feed
 from fsm.shell.resume import RecoveryOutcome
 from fsm.shell.routing import Routes
 from venues import protocol as base
-from venues.market import (
-    Leg,
-    PlaceOrder,
-)
+from venues.market import Leg, PlaceOrder
 
 __all__ = ["EntryAborted", "EntryEngine", "RecoveryOutcome", "Step"]
 
@@ -151,6 +138,15 @@ class EntryEngine:
         now = asyncio.get_running_loop().time()
         return [t.scope for t in self.breakers.reset(scope, now)]
 
+    def stop_dead(self) -> None:
+        """Stop every entry as the process dying would (a simulated crash): each hears
+        nothing more and its task is cancelled; nothing is sent, journaled or flattened
+        for it. (Retired here, not by its task: a task cancelled before its first step
+        never runs its body.)"""
+        for actor in list(self._actors.values()):
+            self._stopped_dead(actor)
+        self._entries.cancel()
+
     async def drain(self) -> None:
         """Wait until every entry has ended, those whose caller was cancelled included."""
         await self._entries.drain()
@@ -216,7 +212,7 @@ class EntryEngine:
                positions: Mapping[Leg, Decimal] | None = None) -> Actor:
         """Register a running entry: its actor, the books its legs read, its account."""
         start = model.start_positions if positions is None else positions
-        actor = Actor(model, venues, start)
+        actor = Actor(model, venues, start, self._step)
         self.account.join(model.entry_id, model.ledger, account.keyed(model.request, start))
         self._actors[model.entry_id] = actor
         self._routes.admit(actor)
@@ -224,8 +220,12 @@ class EntryEngine:
         return actor
 
     def _drive(self, actor: Actor) -> Coroutine[Any, Any, EntryResult]:
-        """Run an admitted entry in a task of the engine's own; the caller only awaits it
-        (a plain function: one suspended frame fewer per live entry)."""
+        """Follow an admitted entry to its end in a task of the engine's own; the caller
+        only awaits it (a plain function: one suspended frame fewer per live entry). An
+        entry admitted already terminal (recovered after its last step) ends at once."""
+        if actor.model.terminal and not actor.halted:
+            self._retire(actor)
+            actor.finish()
         return self._entries.follow(self._entries.spawn(self._finish(actor)), actor)
 
     def _abandoned(self, actor: Actor) -> None:
@@ -234,30 +234,25 @@ class EntryEngine:
             return  # it ended; only its closing report was being read
         message = (f"entry {actor.model.entry_id}: caller cancelled; the entry is killed: "
                    "every live order is withdrawn and what it opened is flattened")
-        self._alert(actor, RaiseAlert(message, actor.model.residuals()))
+        self._alert(actor, cmd.RaiseAlert(message, actor.model.residuals()))
         actor.post(ev.Kill(asyncio.get_running_loop().time(), "caller cancelled"))
 
     async def _finish(self, actor: Actor) -> EntryResult:
-        """Run an admitted entry to its end; report it with the venues' positions.
-
-        Its frame lives as long as the entry: it holds the actor and the model, nothing
-        the actor does not hold already (no closure, whose cells would be objects more)."""
-        model = actor.model
+        """Wait for an admitted entry to end (``_step`` processes its events as they are
+        posted); report it. Its frame lives as long as the entry and holds the actor only
+        (no closure, whose cells would be objects more for the gc)."""
         try:
-            while not model.terminal:
-                if self._process(actor, await actor.inbox.get()):
-                    # Let the requests just spawned leave before deciding on the next event:
-                    # a cancel must not wait behind the bookkeeping of a report queued after
-                    # the fill that caused it.
-                    await asyncio.sleep(0)
+            await actor.ended
         except asyncio.CancelledError:  # the engine's own task: the process is going down
-            if not model.terminal:
-                actor.log.critical("entry stopped dead in {}; orders possibly live: {}",
-                                   model.state, _live(model))
+            if not actor.halted:
+                self._stopped_dead(actor)
             raise
-        finally:
-            self._retire(actor)
         return await self._report(actor)
+
+    def _stopped_dead(self, actor: Actor) -> None:
+        actor.log.critical("entry stopped dead in {}; orders possibly live: {}",
+                           actor.model.state, _live(actor.model))
+        self._retire(actor)
 
     async def _report(self, actor: Actor) -> EntryResult:
         """The ended entry's result, with each venue's position at its start and now."""
@@ -281,8 +276,21 @@ class EntryEngine:
         return {leg: self._venue(request.leg(leg).venue) for leg in markets.LEGS}
 
     # ------------------------------------------------------------------ actor
-    def _process(self, actor: Actor, event: ev.Event) -> bool:
-        """One event to completion (not inline in ``_drive``: its locals would outlive it)."""
+    def _step(self, actor: Actor, event: ev.Event) -> None:
+        """What an actor does with each event it is posted: process it and, when the
+        entry ended or failed on it, retire the entry at once (an exception goes on to
+        the actor, which ends the entry with it)."""
+        try:
+            self._process(actor, event)
+        except BaseException:
+            self._retire(actor)
+            raise
+        if actor.model.terminal:
+            self._retire(actor)
+            actor.finish()
+
+    def _process(self, actor: Actor, event: ev.Event) -> None:
+        """One event to completion."""
         model = actor.model
         try:
             commands = model.handle(event)
@@ -308,7 +316,6 @@ class EntryEngine:
             self._execute(actor, command)
         if model.terminal:
             self._close_journaled(actor, None)
-        return bool(actor.tasks) and not actor.inbox.empty()
 
     def _close_journaled(self, actor: Actor, note: str | None) -> None:
         """Mark a finished entry closed, once its last commands (the final alert) are out."""
@@ -328,10 +335,10 @@ class EntryEngine:
         message = (f"entry {model.entry_id}: {what} on {type(event).__name__}: {exc}; "
                    f"orders possibly live: {_live(model)}")
         actor.log.critical(message)
-        self._alert(actor, RaiseAlert(message, model.residuals()), log=False)
+        self._alert(actor, cmd.RaiseAlert(message, model.residuals()), log=False)
         return EntryAborted(message)
 
-    def _alert(self, actor: Actor, alert: RaiseAlert, log: bool = True) -> None:
+    def _alert(self, actor: Actor, alert: cmd.RaiseAlert, log: bool = True) -> None:
         if log:
             actor.log.error("ALERT {}", alert.message)
         self._safely(actor, self.metrics.alert)
@@ -350,27 +357,27 @@ class EntryEngine:
         safely(actor.log, listener, *args)
 
     # --------------------------------------------------------------- commands
-    def _execute(self, actor: Actor, command: Command) -> None:
+    def _execute(self, actor: Actor, command: cmd.Command) -> None:
         match command:
             case PlaceOrder():
                 self._routes.own(command.venue, command.client_id, actor)
                 actor.spawn(gateway.place(actor.venue(command.leg), command, actor.post))
-            case CancelOrder():
+            case cmd.CancelOrder():
                 actor.spawn(gateway.cancel(self.venues[command.venue], command, actor.post))
-            case AmendOrder():
+            case cmd.AmendOrder():
                 actor.spawn(gateway.amend(self.venues[command.venue], command, actor.post))
-            case QueryOrder():
+            case cmd.QueryOrder():
                 actor.spawn(gateway.query(self.venues[command.venue], command, actor.post))
-            case StartTimer():
+            case cmd.StartTimer():
                 actor.start_timer(command.name, command.delay_s)
-            case CancelTimer():
+            case cmd.CancelTimer():
                 actor.cancel_timer(command.name)
-            case ReadBook():
+            case cmd.ReadBook():
                 actor.spawn(gateway.read_book(actor.venue(command.leg), command, actor.post))
-            case ReadAccount():
+            case cmd.ReadAccount():
                 if (read := account.answer(self.account, actor, command)) is not None:
                     actor.spawn(read)
-            case RaiseAlert():
+            case cmd.RaiseAlert():
                 self._alert(actor, command)
 
     def _venue(self, name: str) -> base.Venue:

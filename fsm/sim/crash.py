@@ -8,10 +8,13 @@ three places around that step:
 * ``in_flight``: the commands were sent; the process dies before any answer (the
   requests still reach the venue, and their answers go nowhere).
 
-The first two interrupt the engine from inside the step (``SimulatedCrash``); the
-third cancels the entry's task right after it sent the step's commands. Either way the
-dead engine gets no cleanup beyond what asyncio does to a cancelled task: no journal
-close, no cancel sent, nothing flattened. Only simulation and tests use this.
+The first two interrupt the engine from inside the step (``SimulatedCrash``). The third
+lets the step's commands go out, then stops the engine's entries (``stops``, which the
+runner sets to ``EntryEngine.stop_dead``) in the next loop turn; an event that reaches
+the dead engine before then is neither journaled nor acted on (``SimulatedCrash``).
+Either way the dead engine gets no cleanup beyond what asyncio does to a cancelled
+task: no journal close, no cancel sent, nothing flattened. Only simulation and tests
+use this.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -62,7 +65,9 @@ class CrashingJournal(Journal):
         super().__init__(path, sync=sync, origin=origin)
         self.crash = crash
         self.crashed = False
-        self.victim: asyncio.Task[Any] | None = None  # for in_flight: the task to cancel
+        #: For ``in_flight``: what stops the engine dead (``EntryEngine.stop_dead``).
+        self.stops: Callable[[], None] | None = None
+        self._dying = False  # between the in_flight step and the engine's end
 
     def record(
         self,
@@ -71,6 +76,8 @@ class CrashingJournal(Journal):
         event: ev.Event,
         commands: Sequence[Command],
     ) -> None:
+        if self._dying:
+            raise SimulatedCrash(f"crash at {self.crash}: the engine is dead")
         hit = not self.crashed and step == self.crash.step
         if hit and self.crash.where is Where.UNWRITTEN:
             self.crashed = True
@@ -81,7 +88,13 @@ class CrashingJournal(Journal):
         self.crashed = True
         if self.crash.where is Where.UNSENT:
             raise SimulatedCrash(f"crash at {self.crash}")
-        victim = self.victim if self.victim is not None else asyncio.current_task()
-        assert victim is not None
+        if self.stops is None:
+            raise RuntimeError("an in_flight crash needs the engine to stop (``stops``)")
         # Runs once the step's requests have been handed to their tasks, before any answer.
-        asyncio.get_running_loop().call_soon(victim.cancel, f"crash at {self.crash}")
+        self._dying = True
+        asyncio.get_running_loop().call_soon(self._die, self.stops)
+
+    def _die(self, stops: Callable[[], None]) -> None:
+        """The process is gone; a new engine (a restart) may use this journal again."""
+        self._dying = False
+        stops()

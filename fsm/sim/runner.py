@@ -99,11 +99,12 @@ async def run_until_crash(
     if it still runs, so crashes can land in a rollback that a kill started.
     """
     engine = EntryEngine(venues, scenario.config, journal=journal)
+    journal.stops = engine.stop_dead
     steps: list[Step] = []
     engine.on_step(steps.append)
     loop = asyncio.get_running_loop()
-    # The crash cancels the task the entry runs in (the journal's current task), not this
-    # caller: a cancelled caller would have the engine kill the entry, a death does not.
+    # The crash cancels the task the engine follows the entry in, not this caller: a
+    # cancelled caller would have the engine kill the entry, a death does not.
     task = loop.create_task(engine.enter(scenario.request))
     entry_id = scenario.request.entry_id
     if kill_at_s is not None and entry_id is not None:
