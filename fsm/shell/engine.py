@@ -97,6 +97,7 @@ class EntryEngine:
         self._routes = Routes()
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._listeners = Listeners()
+        self._step_one = self._step  # one bound method for every actor, not one each
         self._entries = EntryTasks(self._abandoned)
         #: The circuit breakers of every venue and the global one (``fsm.shell.breakers``):
         #: ``enter`` asks them first; every entry that ends reports to them.
@@ -139,10 +140,9 @@ class EntryEngine:
         return [t.scope for t in self.breakers.reset(scope, now)]
 
     def stop_dead(self) -> None:
-        """Stop every entry as the process dying would (a simulated crash): each hears
-        nothing more and its task is cancelled; nothing is sent, journaled or flattened
-        for it. (Retired here, not by its task: a task cancelled before its first step
-        never runs its body.)"""
+        """Stop every entry as the process dying would (a simulated crash): nothing more is
+        heard, sent, journaled or flattened. Retired here, not by the entry's task: a task
+        cancelled before its first step never runs its body."""
         for actor in list(self._actors.values()):
             self._stopped_dead(actor)
         self._entries.cancel()
@@ -212,7 +212,7 @@ class EntryEngine:
                positions: Mapping[Leg, Decimal] | None = None) -> Actor:
         """Register a running entry: its actor, the books its legs read, its account."""
         start = model.start_positions if positions is None else positions
-        actor = Actor(model, venues, start, self._step)
+        actor = Actor(model, venues, start, self._step_one)
         self.account.join(model.entry_id, model.ledger, account.keyed(model.request, start))
         self._actors[model.entry_id] = actor
         self._routes.admit(actor)
