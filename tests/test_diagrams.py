@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from fsm.cli import diagrams
+from fsm.cli import diagrams, graphs
 from fsm.cli.main import main
 from fsm.core import spec
 from tests.conftest import run_builtin
@@ -42,7 +42,7 @@ def _section_rows(markdown: str, title: str) -> int:
 
 
 def test_review_table_has_one_row_per_transition() -> None:
-    markdown = diagrams.transitions_markdown()
+    markdown = graphs.transitions_markdown()
     assert _section_rows(markdown, "Entry") == len(spec.ENTRY_TRANSITIONS)
     assert _section_rows(markdown, "Order") == len(spec.ORDER_TRANSITIONS)
     for row in spec.ENTRY_TRANSITIONS:
@@ -50,10 +50,10 @@ def test_review_table_has_one_row_per_transition() -> None:
 
 
 def test_every_entry_transition_is_an_edge_or_an_internal_line() -> None:
-    source = diagrams.entry_graph().source
+    source = graphs.entry_graph().source
     for row in spec.ENTRY_TRANSITIONS:
         if row.dest is not None:
-            assert diagrams._edge_label(row) in source, row.label
+            assert graphs._edge_label(row) in source, row.label
 
 
 @pytest.mark.parametrize("seed", ["0", "1", "12345"])
@@ -103,13 +103,13 @@ def test_cli_check_names_stale_files_and_regenerating_fixes_it(
 
 def test_run_picture_numbers_the_path_in_order() -> None:
     result = run_builtin("hedge_partial").result
-    source = diagrams.run_graph([(p.row, p.dest) for p in result.path], "t").source
+    source = graphs.run_graph([(p.row, p.dest) for p in result.path], "t").source
     labels = re.findall(r'label="\(([\d, ]+)\) (\w+)', source)
     numbered = {int(n): trigger for numbers, trigger in labels for n in numbers.split(", ")}
     assert numbered == {i: step.trigger for i, step in enumerate(result.path, start=1)}
     assert "(4, 6) evaluate" in source                  # hedging twice: one edge, two numbers
     assert re.search(rf'\n\t{result.final_state} \[label={result.final_state} '
-                     rf'color="{diagrams.FINAL}"', source)
+                     rf'color="{graphs.FINAL}"', source)
 
 
 @needs_dot

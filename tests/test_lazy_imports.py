@@ -5,7 +5,9 @@ run never talks to an exchange, so it must not load them, nor graphviz or matplo
 (with numpy) unless it draws, nor prometheus_client unless metrics are asked for (issue 17).
 The check runs the real command in a fresh interpreter and reads which modules it
 imported (``-X importtime`` names every one), so it holds whatever imports them:
-this package, a dependency, or an import added later.
+this package, a dependency, or an import added later. The same holds for our own
+heavy parts: building the parser (``--help``) loads none of the engine, the journal or
+the simulator.
 """
 
 from __future__ import annotations
@@ -58,3 +60,12 @@ def test_asking_for_metrics_is_what_loads_prometheus_client(tmp_path: Path) -> N
     names = _imported("simulate", "--metrics-textfile", str(tmp_path / "run.prom"))
     assert _heavy(names, ("prometheus_client",)) != []
     assert _heavy(names, ("ccxt", "aiohttp", "graphviz")) == []
+
+
+def test_building_the_parser_loads_neither_the_engine_nor_the_simulator() -> None:
+    """``atomic-entry --help`` builds every command's parser and runs none: the engine,
+    the journal, the decision core and the simulator are each command's to load."""
+    names = _imported("--help")
+    assert "fsm.cli.enter" in names  # every command's parser was built
+    assert sorted(names & {"fsm.shell.engine", "fsm.shell.journal", "fsm.core.entry",
+                           "fsm.core.spec", "fsm.sim.runner", "fsm.sim.scenario"}) == []

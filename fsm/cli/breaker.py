@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsm.cli.exits import Exit
 from fsm.cli.recover import add_journal_to_read, open_journal
-from fsm.core.breaker import GLOBAL
-from fsm.core.tables.breaker import BREAKER_INITIAL, BREAKER_TRANSITIONS, BreakerTrigger
+from fsm.core.tables.breaker import BREAKER_INITIAL, BREAKER_TRANSITIONS, GLOBAL, BreakerTrigger
 from fsm.core.tables.rows import rows_for
-from fsm.shell.journal import BreakerRecord, Journal, JournalError
+from fsm.shell.journal_file import JournalError
+
+if TYPE_CHECKING:  # the journal itself is loaded when the command opens one
+    from fsm.shell.journal import BreakerRecord, Journal
 
 
 def add_parser(commands: Any) -> None:

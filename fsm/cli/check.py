@@ -22,7 +22,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fsm.cli import console, enter_config, inputs
 from fsm.cli.exchanges import (
@@ -36,12 +36,14 @@ from fsm.cli.exchanges import (
     quantity,
 )
 from fsm.cli.exits import Exit
-from fsm.core import preflight
-from fsm.core.config import EntryConfig
-from fsm.core.pretrade import RequestError
-from fsm.shell import preflight as run_preflight
 from venues import protocol as base
 from venues.account import AccountChange, MarginMode, PositionMode
+
+# The pre-flight and the pre-trade checks are loaded when the command runs, not with
+# fsm.cli; the flags need only the account's modes and the config's fields.
+if TYPE_CHECKING:
+    from fsm.core import preflight
+    from fsm.core.config import EntryConfig
 
 
 def add_parser(commands: Any) -> None:
@@ -76,6 +78,8 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
 
 def requested_change(args: argparse.Namespace, config: EntryConfig) -> AccountChange:
     """What the set-up flags ask for; a leverage above the config's maximum is refused."""
+    from fsm.core.pretrade import RequestError
+
     n = args.set_leverage
     if n is not None and n > config.max_leverage:
         raise RequestError(f"--set-leverage {n}: expected at most --max-leverage "
@@ -89,6 +93,8 @@ def requested_change(args: argparse.Namespace, config: EntryConfig) -> AccountCh
 
 def credential_findings(legs: list[tuple[str, str]]) -> tuple[preflight.Finding, ...]:
     """The keys-present row of each leg (they were checked before anything connected)."""
+    from fsm.core import preflight
+
     return tuple(preflight.Finding(ex, symbol, "credentials", preflight.Severity.OK, "present",
                                    ", ".join(REQUIRED.get(ex, ("API_KEY", "SECRET"))))
                  for ex, symbol in legs)
@@ -104,6 +110,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         out: TextIO | None = None, factory: VenueFactory = ccxt_venue) -> Exit:
     environ = os.environ if environ is None else environ
     out = sys.stdout if out is None else out
+    from fsm.core.pretrade import RequestError
+    from fsm.shell import preflight as run_preflight
     from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the reads will
 
     secrets: list[str] = []
@@ -151,6 +159,8 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
 
 def report(findings: tuple[preflight.Finding, ...], say: Callable[..., None]) -> Exit:
     """Print the table; ``Exit.ACCOUNT`` when anything failed (shared with ``enter``)."""
+    from fsm.core import preflight
+
     say(preflight.table(findings))
     if preflight.refused(findings):
         say("atomic-entry: account pre-flight refused: nothing sent; fix the FAIL rows "

@@ -31,11 +31,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from loguru import logger
 
-from fsm.cli import check, console, dryrun, enter_config, inputs, metrics_out
+from fsm.cli import check, console, enter_config, inputs, metrics_out
 from fsm.cli.exchanges import (
     CCXT,
     VenueFactory,
@@ -47,20 +47,18 @@ from fsm.cli.exchanges import (
     quantity,
 )
 from fsm.cli.exits import Exit, for_final_state
-from fsm.cli.timeline import render, summary
-from fsm.core import preflight as preflight_core
-from fsm.core.config import EntryConfig
-from fsm.core.pretrade import RequestError, check_shape
-from fsm.core.values import EntryRequest, LegSpec
-from fsm.shell import journal as journals
-from fsm.shell import preflight
-from fsm.shell.breakers import BreakerHalted
-from fsm.shell.engine import EntryEngine, Step
-from fsm.shell.journal import Journal, JournalError
-from fsm.shell.metrics import MetricsSink
+from fsm.shell import journal_file
 from venues import protocol as base
-from venues.account import AccountChange
 from venues.ccxt.dialects import SUPPORTED
+
+# The engine, the journal and the pre-trade checks are loaded when the command runs, not
+# with fsm.cli; the flags above need only the config's fields and the exchanges' names.
+if TYPE_CHECKING:
+    from fsm.core.config import EntryConfig
+    from fsm.core.values import EntryRequest
+    from fsm.shell.journal import Journal
+    from fsm.shell.metrics import MetricsSink
+    from venues.account import AccountChange
 
 CONFIRM_WORD = "LIVE"
 
@@ -86,8 +84,8 @@ def add_parser(commands: Any) -> None:
                        help="print the result as one JSON object instead of the timeline")
     enter.add_argument("--journal", metavar="PATH", type=inputs.file_to_write(),
                        help="where to journal the entry for `atomic-entry recover`, in an "
-                       f"existing directory (default: ${journals.ENV_PATH}, else "
-                       f"{journals.default_path()})")
+                       f"existing directory (default: ${journal_file.ENV_PATH}, else "
+                       f"{journal_file.default_path()})")
     check.add_setup_arguments(enter)
     enter_config.add_arguments(enter)
     metrics_out.add_arguments(enter)
@@ -99,6 +97,10 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     stdin = sys.stdin if stdin is None else stdin
     out = sys.stdout if out is None else out
+    from fsm.core.pretrade import RequestError, check_shape
+    from fsm.core.values import EntryRequest, LegSpec
+    from fsm.shell.breakers import BreakerHalted
+    from fsm.shell.journal import Journal, JournalError
     from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the entry will
 
     secrets: list[str] = []
@@ -144,7 +146,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     journal: Journal | None = None
     if not args.dry_run:
         try:  # before any venue is built: a journal we cannot write refuses the entry
-            journal = Journal(args.journal or journals.default_path(),
+            journal = Journal(args.journal or journal_file.default_path(),
                               origin={"kind": CCXT, "sandbox": sandbox}, create_on_write=True)
         except JournalError as exc:
             say(f"atomic-entry: nothing sent: {exc}", sys.stderr)
@@ -193,6 +195,9 @@ async def _preflight(venues: dict[str, base.Venue], legs: list[tuple[str, str]],
                      say: Callable[..., None]) -> Exit | None:
     """``check``'s pre-flight (order sizes are the pre-trade checks' job here): the refusal
     with its table, or None with the warnings (what could not be checked) on stderr."""
+    from fsm.core import preflight as preflight_core
+    from fsm.shell import preflight
+
     findings = await preflight.run([(venues[ex], symbol) for ex, symbol in legs], config,
                                    change=change)
     if preflight_core.refused(findings):
@@ -224,6 +229,10 @@ async def _enter(request: EntryRequest, config: EntryConfig, venues: dict[str, b
                  journal: Journal | None, say: Callable[..., None], *,
                  json_out: bool = False, metrics: MetricsSink | None = None) -> Exit:
     """Enter, journaled; without a journal, only plan (the dry run)."""
+    from fsm.cli import dryrun
+    from fsm.cli.timeline import render, summary
+    from fsm.shell.engine import EntryEngine, Step
+
     try:
         if journal is None:
             say(json.dumps(await dryrun.plan(request, config, venues), indent=2))

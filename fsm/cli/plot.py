@@ -22,11 +22,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fsm.cli.plot_data import Picture, Steps
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the picture's types only: fsm.cli loads this module for PLOT_KINDS
     from matplotlib.axes import Axes
     from matplotlib.typing import RcKeyType
+
+    from fsm.cli.plot_data import Picture, Steps
 
 PLOT_KINDS = (".svg", ".png")
 INSTALL = "pip install 'atomic-entry[plot]'"

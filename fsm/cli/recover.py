@@ -24,23 +24,23 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsm.cli import console, inputs
 from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
 from fsm.cli.exits import Exit, for_final_state, worst
-from fsm.cli.timeline import render, summary
-from fsm.core.spec import ORDER_STATES, EntryState, terminal_names
-from fsm.shell import journal as journals
-from fsm.shell import preflight
-from fsm.shell.engine import EntryEngine, RecoveryOutcome
-from fsm.shell.journal import Journal, JournalDamaged, JournaledEntry, JournalError
-from fsm.shell.recovery import RecoveryError
+from fsm.core.tables.entry import EntryState
+from fsm.shell import journal_file
+from fsm.shell.journal_file import JournalDamaged, JournalError
 from fsm.sim import DEFAULT_DOWNTIME_S, SIMULATED
-from venues.market import Leg
+
+# The journal, the engine and the simulator are loaded when the command runs, not with
+# fsm.cli (``report`` and ``breaker`` share the journal flag below).
+if TYPE_CHECKING:
+    from fsm.shell.engine import RecoveryOutcome
+    from fsm.shell.journal import Journal, JournaledEntry
 
 CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.ROLLED_BACK})
-ORDER_TERMINAL = terminal_names(ORDER_STATES)
 
 
 class LiveRefused(RuntimeError):
@@ -69,12 +69,12 @@ def add_parser(commands: Any) -> None:
 def add_journal_to_read(parser: Any) -> None:
     """``--journal PATH``, a journal a run wrote (``recover`` and ``report`` read one)."""
     parser.add_argument("--journal", metavar="PATH",
-                        help=f"the journal (default: ${journals.ENV_PATH}, else "
-                        f"{journals.default_path()})")
+                        help=f"the journal (default: ${journal_file.ENV_PATH}, else "
+                        f"{journal_file.default_path()})")
 
 
 def journal_path(args: argparse.Namespace) -> Path:
-    return Path(args.journal) if args.journal else journals.default_path()
+    return Path(args.journal) if args.journal else journal_file.default_path()
 
 
 def _print(text: str) -> None:
@@ -84,6 +84,8 @@ def _print(text: str) -> None:
 def open_journal(args: argparse.Namespace) -> tuple[Path, Journal] | None:
     """The journal a run wrote (``--journal``, else the default); None, the reason printed,
     when there is none there or it cannot be opened (the command exits 2)."""
+    from fsm.shell.journal import Journal
+
     path = journal_path(args)
     if not path.is_file():
         print(f"atomic-entry: no journal at {path}; expected the file a run wrote "
@@ -173,6 +175,8 @@ def _recover_group(
     journal: Journal, group: tuple[str, str], entries: list[JournaledEntry],
     args: argparse.Namespace, say: Callable[[str], None],
 ) -> list[dict[str, Any]]:
+    from fsm.shell.recovery import RecoveryError
+
     kind = group[0]
     try:
         if kind == SIMULATED:
@@ -202,6 +206,10 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
                  environ: Mapping[str, str] | None = None,
                  factory: VenueFactory = ccxt_venue) -> list[RecoveryOutcome]:
     """Recover journaled ccxt entries on their exchanges, keys from the environment."""
+    from fsm.shell import preflight
+    from fsm.shell.engine import EntryEngine
+    from venues.market import Leg
+
     environ = os.environ if environ is None else environ
     real_money = [e.entry_id for e in entries if not e.origin.get("sandbox", False)]
     if real_money and not live:
@@ -246,6 +254,9 @@ def _refused(entry: JournaledEntry, why: str, args: argparse.Namespace,
 def _report(outcome: RecoveryOutcome, still_open: Callable[[str, str], bool],
             steps: tuple[Any, ...], args: argparse.Namespace,
             say: Callable[[str], None]) -> dict[str, Any]:
+    from fsm.cli.timeline import render, summary
+    from fsm.core.invariants import ORDER_TERMINAL
+
     result = outcome.result
     if result is None:
         clean = outcome.resumed_in == EntryState.NEW  # nothing had been sent

@@ -23,20 +23,18 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsm.cli import console, inputs, plot
 from fsm.cli.exits import Exit, for_final_state
-from fsm.cli.plot_data import picture
 from fsm.cli.recover import add_journal_to_read, journal_path
-from fsm.cli.simulate import FINAL_STATES
-from fsm.cli.timeline import render, summary
-from fsm.core.entry import EntryModel
-from fsm.core.result import EntryResult, build_result
-from fsm.shell.engine import Step
-from fsm.shell.journal import Journal, JournaledEntry, JournalError
-from fsm.shell.recovery import RecoveryError, replay
-from venues.market import Leg
+
+# The journal, the replay and the core are loaded when the command runs, not with fsm.cli.
+if TYPE_CHECKING:
+    from fsm.core.entry import EntryModel
+    from fsm.core.result import EntryResult
+    from fsm.shell.engine import Step
+    from fsm.shell.journal import JournaledEntry
 
 
 class ReportError(RuntimeError):
@@ -59,6 +57,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> Exit:
+    from fsm.cli.plot_data import picture
+    from fsm.cli.simulate import final_states
+    from fsm.cli.timeline import render, summary
+    from fsm.shell.journal import JournalError
+
     path = journal_path(args)
     if args.plot:
         plot.check(args.plot)
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> Exit:
     name = scenario if isinstance(scenario, str) else None
     if args.plot:
         plot.draw(picture(result, (step.event for step in steps), name), args.plot)
-    finished = result.final_state in FINAL_STATES  # the journal's word aside: replayed
+    finished = result.final_state in final_states()  # the journal's word aside: replayed
     if args.json:
         out = result.to_dict()
         out.update(journal=str(path), scenario=name, finished=finished,
@@ -90,6 +93,11 @@ def run(args: argparse.Namespace) -> Exit:
 
 def load(path: Path, entry_id: str) -> tuple[JournaledEntry, tuple[Step, ...], EntryResult]:
     """The journaled entry, its steps with the state each left it in, and its result."""
+    from fsm.core.result import build_result
+    from fsm.shell.engine import Step
+    from fsm.shell.journal import Journal
+    from fsm.shell.recovery import RecoveryError, replay
+
     if not path.is_file():
         raise ReportError(f"no journal at {path}; expected the file a run wrote "
                           "(--journal PATH)")
@@ -124,6 +132,8 @@ def load(path: Path, entry_id: str) -> tuple[JournaledEntry, tuple[Step, ...], E
 def _positions(model: EntryModel) -> dict[str, dict[str, Decimal]]:
     """Each venue's position at the start and after this entry's fills, as the journal
     knows them (the venues are not asked)."""
+    from venues.market import Leg
+
     return {model.request.leg(leg).venue: {"start": model.start_positions[leg],
                                            "end": model._venue_position(leg)}
             for leg in (Leg.LONG, Leg.SHORT)}

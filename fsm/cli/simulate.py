@@ -16,19 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 from fsm.cli import console, inputs, metrics_out, plot
 from fsm.cli.exits import Exit, for_final_state
-from fsm.cli.plot_data import picture
-from fsm.cli.timeline import describe_event, render, summary
-from fsm.core.pretrade import RequestError
-from fsm.core.result import EntryResult
-from fsm.core.spec import ENTRY_STATES, terminal_names
-from fsm.shell.journal import Journal, JournalError
 from fsm.sim import DEFAULT_SCENARIO
 
-if TYPE_CHECKING:  # the simulator itself is loaded when the command runs, not with fsm.cli
+# The simulator, the engine and the core are loaded when the command runs, not with
+# fsm.cli: ``atomic-entry --help`` needs only the argument definitions below.
+if TYPE_CHECKING:
+    from fsm.core.pretrade import RequestError
+    from fsm.core.result import EntryResult
     from fsm.sim import scenario as scenarios
 
 DIAGRAM_KINDS = (".svg", ".png", ".dot", "")  # "": no suffix, drawn as SVG
-FINAL_STATES = frozenset(str(state) for state in terminal_names(ENTRY_STATES))
+
+
+def final_states() -> frozenset[str]:
+    """The entry table's final states, by name (read from the spec when asked)."""
+    from fsm.core.spec import ENTRY_STATES, terminal_names
+
+    return frozenset(str(state) for state in terminal_names(ENTRY_STATES))
 
 
 def add_parser(commands: Any) -> None:
@@ -57,6 +61,10 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> Exit:
+    from fsm.cli.plot_data import picture
+    from fsm.cli.timeline import render, summary
+    from fsm.core.pretrade import RequestError
+    from fsm.shell.journal import Journal, JournalError
     from fsm.sim import runner as simulation
     from fsm.sim import scenario as scenarios
 
@@ -143,6 +151,7 @@ def _refused(chosen: scenarios.Scenario, exc: RequestError, as_json: bool) -> Ex
 
 def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:
     """Run until the engine is stopped dead at ``--crash-at``; its venues die with it."""
+    from fsm.cli.timeline import describe_event, render
     from fsm.sim import runner as simulation
     from fsm.sim.crash import CrashingJournal, CrashPoint
     from venues.sim.virtual_time import run_virtual
@@ -170,7 +179,7 @@ def _crash(chosen: scenarios.Scenario, args: argparse.Namespace) -> Exit:
               "nothing to recover")
         return for_final_state(crashed.result.final_state)
     last = crashed.steps[-1] if crashed.steps else None
-    if last is not None and last.state in FINAL_STATES:
+    if last is not None and last.state in final_states():
         # Killed right after its last step: the journal holds the ending, nothing is live.
         for number, step in enumerate(crashed.steps):
             print(f"step {number:>3}  {describe_event(step.event):<58}  {step.state}")
@@ -190,10 +199,10 @@ def _diagram_format(target: Path) -> str:
 
 
 def _draw_run(target: Path, name: str, result: EntryResult) -> None:
-    from fsm.cli import diagrams
+    from fsm.cli import diagrams, graphs
 
     path = [(step.row, step.dest) for step in result.path]
-    graph = diagrams.run_graph(
+    graph = graphs.run_graph(
         path, f"{name}: {result.final_state}, net exposure {result.net_exposure} "
         "(taken edges numbered in order)")
     fmt = _diagram_format(target)

@@ -26,11 +26,9 @@ from fsm.core.tables.breaker import (
     BreakerState,
     BreakerTrigger,
 )
+from fsm.core.tables.breaker import GLOBAL as GLOBAL  # the global breaker's scope, named there
 from fsm.core.tables.rows import first_enabled, rows_for
 from venues import checks
-
-GLOBAL = "global"
-"""The scope of the breaker every entry reports to and consults, whatever its venues."""
 
 _SEVERITY = {BreakerState.ACTIVE: 0, BreakerState.CONSERVATIVE: 1, BreakerState.HALTED: 2}
 _ROW_INDEX = {id(row): index for index, row in enumerate(BREAKER_TRANSITIONS)}

@@ -50,17 +50,20 @@ from fsm.core.values import EntryRequest
 from fsm.shell import codec
 from fsm.shell.journal_file import (
     BREAKER_SCHEMA,
+    ENV_PATH,
     SCHEMA_VERSION,
     JournalDamaged,
     JournalError,
     JournalUnwritable,
     NotAJournal,
     connect,
+    default_path,
 )
 
 SYNC_MODES = ("normal", "full")
-ENV_PATH = "ATOMIC_ENTRY_JOURNAL"
-__all__ = ["SCHEMA_VERSION", "JournalDamaged", "JournalError", "JournalUnwritable", "NotAJournal"]
+# ENV_PATH and default_path live with the file (the command line's help reads them there).
+__all__ = ["ENV_PATH", "SCHEMA_VERSION", "JournalDamaged", "JournalError", "JournalUnwritable",
+           "NotAJournal", "default_path"]
 
 
 @attrs.frozen
@@ -105,15 +108,6 @@ class BreakerRecord:
     dest: str
     row: int
     reason: str
-
-
-def default_path() -> Path:
-    """``$ATOMIC_ENTRY_JOURNAL``, else the per-user state directory (XDG)."""
-    explicit = os.environ.get(ENV_PATH)
-    if explicit:
-        return Path(explicit).expanduser()
-    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state_home) / "atomic-entry" / "journal.sqlite"
 
 
 def _probe(path: Path, sync: str) -> None:

@@ -9,7 +9,9 @@ existing file until it has been read as a journal of our layout and a rolled-bac
 write has shown it writable. A journal that cannot be created (disk full) is removed
 again, so the next run does not find a half-made file.
 
-``fsm.shell.journal`` is the journal itself; this module only opens its file.
+``fsm.shell.journal`` is the journal itself; this module only finds and opens its file
+(``default_path`` is here, not there, so that the command line can name it in its help
+without loading the journal).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
+
+ENV_PATH = "ATOMIC_ENTRY_JOURNAL"
 
 SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -89,6 +93,15 @@ class JournalDamaged(JournalError):
 
 class JournalUnwritable(JournalError):
     """The journal cannot be written (read-only, immutable, disk full)."""
+
+
+def default_path() -> Path:
+    """``$ATOMIC_ENTRY_JOURNAL``, else the per-user state directory (XDG)."""
+    explicit = os.environ.get(ENV_PATH)
+    if explicit:
+        return Path(explicit).expanduser()
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "atomic-entry" / "journal.sqlite"
 
 
 def connect(path: Path, sync: str, *, read_only: bool = False) -> sqlite3.Connection:

@@ -70,6 +70,9 @@ BREAKER_STATES: tuple[State[BreakerState], ...] = (
 check_tree(BREAKER_STATES)
 
 BREAKER_INITIAL = BreakerState.ACTIVE
+GLOBAL = "global"
+"""The scope of the breaker every entry reports to and consults, whatever its venues (the
+name ``atomic-entry breaker`` shows and resets, so it is here, beside the states)."""
 
 _SIGNALS = (BreakerTrigger.SLOW_HEDGE, BreakerTrigger.FAULT, BreakerTrigger.UNFINISHED)
 # The signals counted in the window: trigger, its halt and conservative guards, what it
