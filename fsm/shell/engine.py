@@ -220,12 +220,9 @@ class EntryEngine:
         return actor
 
     def _drive(self, actor: Actor) -> Coroutine[Any, Any, EntryResult]:
-        """Follow an admitted entry to its end in a task of the engine's own; the caller
-        only awaits it (a plain function: one suspended frame fewer per live entry). An
-        entry admitted already terminal (recovered after its last step) ends at once."""
-        if actor.model.terminal and not actor.halted:
-            self._retire(actor)
-            actor.finish()
+        """Follow an admitted entry (ended at once if recovered terminal) in a task of the
+        engine's own; the caller only awaits it (one suspended frame fewer per entry)."""
+        self._end_if_terminal(actor)
         return self._entries.follow(self._entries.spawn(self._finish(actor)), actor)
 
     def _abandoned(self, actor: Actor) -> None:
@@ -277,15 +274,19 @@ class EntryEngine:
 
     # ------------------------------------------------------------------ actor
     def _step(self, actor: Actor, event: ev.Event) -> None:
-        """What an actor does with each event it is posted: process it and, when the
-        entry ended or failed on it, retire the entry at once (an exception goes on to
-        the actor, which ends the entry with it)."""
+        """What an actor does with each event posted: process it; an entry that ended or
+        failed on it is retired at once (an exception goes on to end the actor)."""
         try:
             self._process(actor, event)
         except BaseException:
             self._retire(actor)
             raise
-        if actor.model.terminal:
+        self._end_if_terminal(actor)
+
+    def _end_if_terminal(self, actor: Actor) -> None:
+        """A terminal entry leaves the engine at once (no event reaches it after), and its
+        task is told to report. Once only: a retired actor is halted."""
+        if actor.model.terminal and not actor.halted:
             self._retire(actor)
             actor.finish()
 
