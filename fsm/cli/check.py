@@ -27,12 +27,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fsm.cli import console, enter_config, inputs
 from fsm.cli.exchanges import (
     REQUIRED,
+    ScrubbedPrinter,
     VenueFactory,
     ccxt_venue,
     close_all,
-    credentials,
     leg,
-    missing_credentials,
     quantity,
 )
 from fsm.cli.exits import Exit
@@ -112,13 +111,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     out = sys.stdout if out is None else out
     from fsm.core.pretrade import RequestError
     from fsm.shell import preflight as run_preflight
-    from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the reads will
+    from venues.ccxt.errors import scrub_logs  # loads ccxt, as the reads will
 
-    secrets: list[str] = []
-
-    def say(text: str, stream: TextIO = out) -> None:
-        print(scrub(text, secrets), file=stream)
-
+    say = ScrubbedPrinter(out)
     try:
         legs = [leg(args.long, "--long"), leg(args.short, "--short")]
         qty = None if args.qty is None else quantity(args.qty)
@@ -128,13 +123,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
     exchanges = list(dict.fromkeys(ex for ex, _ in legs))
-    missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
-    if missing:  # before any venue is built: nothing connects
-        say(f"atomic-entry: nothing read: missing API credentials: set {', '.join(missing)}",
-            sys.stderr)
+    creds = say.read_keys(exchanges, environ, "nothing read")
+    if creds is None:
         return Exit.BAD_INPUT
-    creds = {ex: credentials(ex, environ) for ex in exchanges}
-    secrets.extend(v for c in creds.values() for v in c.values())
 
     async def main() -> tuple[preflight.Finding, ...]:
         venues = {ex: factory(ex, creds[ex], not args.live) for ex in exchanges}
@@ -144,14 +135,14 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         finally:
             await close_all(venues.values())
 
-    undo = scrub_logs(secrets)
+    undo = scrub_logs(say.secrets)
     try:
         findings = by_venue(credential_findings(legs) + asyncio.run(main()))
     except base.VenueError as exc:  # a read or a set-up refused: named, scrubbed
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
     except Exception as exc:
-        return console.report_unexpected(exc, "check", lambda text: scrub(text, secrets))
+        return console.report_unexpected(exc, "check", say.scrub)
     finally:
         undo()
     return report(findings, say)

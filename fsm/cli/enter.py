@@ -38,12 +38,11 @@ from loguru import logger
 from fsm.cli import check, console, enter_config, inputs, metrics_out
 from fsm.cli.exchanges import (
     CCXT,
+    ScrubbedPrinter,
     VenueFactory,
     ccxt_venue,
     close_all,
-    credentials,
     leg,
-    missing_credentials,
     quantity,
 )
 from fsm.cli.exits import Exit, for_final_state
@@ -101,13 +100,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     from fsm.core.values import EntryRequest, LegSpec
     from fsm.shell.breakers import BreakerHalted
     from fsm.shell.journal import Journal, JournalError
-    from venues.ccxt.errors import scrub, scrub_logs  # loads ccxt, as the entry will
+    from venues.ccxt.errors import scrub_logs  # loads ccxt, as the entry will
 
-    secrets: list[str] = []
-
-    def say(text: str, stream: TextIO = out) -> None:
-        print(scrub(text, secrets), file=stream)
-
+    say = ScrubbedPrinter(out)
     try:
         long_ex, long_symbol = leg(args.long, "--long")
         short_ex, short_symbol = leg(args.short, "--short")
@@ -127,13 +122,9 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
     except (RequestError, TypeError, ValueError) as exc:  # ConfigInputError among them
         say(f"atomic-entry: {exc}", sys.stderr)
         return Exit.BAD_INPUT
-    missing = [name for ex in (long_ex, short_ex) for name in missing_credentials(ex, environ)]
-    if missing:  # before any venue is built or journal opened: nothing connects
-        say(f"atomic-entry: nothing sent: missing API credentials: set {', '.join(missing)}",
-            sys.stderr)
+    creds = say.read_keys((long_ex, short_ex), environ, "nothing sent")
+    if creds is None:  # named before any venue is built or journal opened
         return Exit.BAD_INPUT
-    creds = {ex: credentials(ex, environ) for ex in (long_ex, short_ex)}
-    secrets.extend(v for c in creds.values() for v in c.values())
     sandbox = not args.live
     if args.live and not args.dry_run and not _confirmed(args, stdin, say):
         return Exit.BAD_INPUT
@@ -166,7 +157,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
         return await _enter(request, config, venues, journal, say, json_out=args.json,
                             metrics=metrics.sink)
 
-    undo = scrub_logs(secrets)  # every log line of the run, too
+    undo = scrub_logs(say.secrets)  # every log line of the run, too
     finished = False
     try:
         code = asyncio.run(main())
@@ -181,7 +172,7 @@ def run(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
             sys.stderr)
         return Exit.BAD_INPUT
     except Exception as exc:  # scrubbed here: main's handler does not know the keys
-        return console.report_unexpected(exc, "enter", lambda text: scrub(text, secrets))
+        return console.report_unexpected(exc, "enter", say.scrub)
     finally:
         undo()
         if not finished:

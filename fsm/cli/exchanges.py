@@ -14,8 +14,10 @@ by ``ccxt_venue`` when a venue is built, not when this module is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import TextIO
 
 from venues import protocol as base
 
@@ -68,6 +70,41 @@ def missing_credentials(exchange: str, environ: Mapping[str, str]) -> list[str]:
     prefix = f"ATOMIC_ENTRY_{exchange.upper()}_"
     return [prefix + suffix for suffix in REQUIRED.get(exchange, ("API_KEY", "SECRET"))
             if not environ.get(prefix + suffix)]
+
+
+class ScrubbedPrinter:
+    """What ``enter`` and ``check`` print, every key they have read blanked out: an
+    exchange may echo a key back in an error text, and no key may reach a terminal.
+
+    Call it with a line (and ``sys.stderr`` for an error); ``read_keys`` reads the keys
+    and remembers them for scrubbing; ``secrets`` is what ``scrub_logs`` must blank too.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.secrets: list[str] = []
+
+    def __call__(self, text: str, stream: TextIO | None = None) -> None:
+        print(self.scrub(text), file=self.out if stream is None else stream)
+
+    def scrub(self, text: str) -> str:
+        from venues.ccxt.errors import scrub  # loads ccxt, as the command's venues will
+
+        return scrub(text, self.secrets)
+
+    def read_keys(self, exchanges: Sequence[str], environ: Mapping[str, str],
+                  nothing_done: str) -> dict[str, dict[str, str]] | None:
+        """Each exchange's keys; None, after naming every variable to set, when any is
+        missing (before any venue is built: nothing connects). ``nothing_done`` says what
+        that spared ("nothing sent")."""
+        missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
+        if missing:
+            self(f"atomic-entry: {nothing_done}: missing API credentials: set "
+                 f"{', '.join(missing)}", sys.stderr)
+            return None
+        keys = {ex: credentials(ex, environ) for ex in exchanges}
+        self.secrets.extend(v for c in keys.values() for v in c.values())
+        return keys
 
 
 def ccxt_venue(exchange: str, creds: Mapping[str, str], sandbox: bool) -> base.Venue:
