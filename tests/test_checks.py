@@ -18,6 +18,8 @@ def test_the_first_failing_check_names_the_expectation() -> None:
     assert checks.problem("x", *tests) == "a finite decimal number"
     assert checks.problem(Decimal(0), *tests) == "a number greater than 0"
     assert checks.whole_in(1, 3).problem(True) == "a whole number in [1, 3]"
+    assert checks.greater_than(Decimal(0)).problem(True) == "a number greater than 0"
+    assert checks.at_least(0).problem(False) == "a number of at least 0"
     assert checks.in_range(Decimal(0), Decimal(1), lo_open=True).problem(Decimal(0)) == (
         "a value in (0, 1]")
 

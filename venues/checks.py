@@ -19,6 +19,7 @@ without ``venues`` importing ``fsm``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 from collections.abc import Callable
@@ -89,6 +90,10 @@ class Check:
         """None when ``value`` passes; else what was expected instead."""
         if self.ok(value):
             return None
+        return self.wording(value)
+
+    def wording(self, value: Any) -> str:
+        """What was expected, worded for ``value`` (which failed the test)."""
         return self.expected if isinstance(self.expected, str) else self.expected(value)
 
     def saying(self, expected: str | Callable[[Any], str]) -> Check:
@@ -111,14 +116,47 @@ Fail = Callable[[Any, "attrs.Attribute[Any]", Any, str], NoReturn]
 
 
 def validator(fail: Fail, *checks: Check, optional: bool = False) -> Any:
-    """An attrs validator running ``checks`` in order (``optional``: None passes)."""
+    """An attrs validator running ``checks`` in order (``optional``: None passes).
+
+    Venue payloads are built with these on the way from a fill to the engine, so a value
+    that passes costs one call of each test and nothing else: the phrase is worded only
+    for a value that fails, and one or two checks (every payload field) are not looped
+    over. What is refused, and how it is worded, is exactly ``problem``'s.
+    """
+    if len(checks) == 1:
+        (check,) = checks
+        test = check.ok
+
+        def validate_one(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if (optional and value is None) or test(value):
+                return
+            fail(instance, attribute, value, check.wording(value))
+
+        return validate_one
+
+    if len(checks) == 2:  # a type, then a bound: every bounded payload number
+        first, second = checks
+        test_first, test_second = first.ok, second.ok
+
+        def validate_two(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+            if optional and value is None:
+                return
+            if not test_first(value):
+                fail(instance, attribute, value, first.wording(value))
+            elif not test_second(value):
+                fail(instance, attribute, value, second.wording(value))
+
+        return validate_two
+
+    tests = tuple((check.ok, check) for check in checks)
 
     def validate(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if optional and value is None:
             return
-        found = problem(value, *checks)
-        if found is not None:
-            fail(instance, attribute, value, found)
+        for test, check in tests:
+            if not test(value):
+                fail(instance, attribute, value, check.wording(value))
+                return
 
     return validate
 
@@ -126,6 +164,8 @@ def validator(fail: Fail, *checks: Check, optional: bool = False) -> Any:
 # -- converters: convert what can be converted, leave the rest for a check to name -------
 
 def decimal_or_keep(value: Any) -> Any:
+    if isinstance(value, Decimal) and value.is_finite():
+        return value  # what to_decimal returns for it, without the call (the payload case)
     try:
         return to_decimal(value)
     except (TypeError, ValueError):
@@ -133,9 +173,22 @@ def decimal_or_keep(value: Any) -> Any:
 
 
 def member_or_keep(kind: type[enum.Enum]) -> Callable[[Any], Any]:
+    """A converter to a member of ``kind``; build it once where it runs often (a payload
+    field), not per value. A value found among the members' values is the member
+    ``kind(value)`` would give (that call looks in the same table first); anything else
+    goes through ``kind(value)`` itself."""
+    by_value: dict[Any, enum.Enum] = {}
+    for each in kind:
+        with contextlib.suppress(TypeError):  # an unhashable value: left to kind(value)
+            by_value.setdefault(each.value, each)
+
     def convert(value: Any) -> Any:
         if isinstance(value, kind):
             return value
+        try:
+            return by_value[value]
+        except (KeyError, TypeError):
+            pass
         try:
             return kind(value)
         except ValueError:
@@ -154,8 +207,9 @@ def _is_decimal(value: Any) -> bool:
     return isinstance(value, Decimal) and value.is_finite()
 
 
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
+# Tuples built once: ``int | float`` in a test builds a union on every call.
+_NUMBER = (int, float, Decimal)  # a number (never a bool, tested apart)
+_REAL = (int, float)
 
 
 # A decimal must be written exactly: a float has already lost digits.
@@ -167,13 +221,16 @@ finite_decimal = Check(_is_decimal, "a finite decimal number")
 non_empty_text = Check(lambda value: isinstance(value, str) and bool(value), "a non-empty string")
 
 
+# A number (never a bool) tested inline: payload fields run these, one call each.
 def greater_than(bound: Decimal) -> Check:
-    return Check(lambda value: _is_number(value) and value > bound,
+    return Check(lambda value: (not isinstance(value, bool) and isinstance(value, _NUMBER)
+                                and value > bound),
                  f"a number greater than {bound}")
 
 
 def at_least(bound: Decimal | int) -> Check:
-    return Check(lambda value: _is_number(value) and value >= bound,
+    return Check(lambda value: (not isinstance(value, bool) and isinstance(value, _NUMBER)
+                                and value >= bound),
                  f"a number of at least {bound}")
 
 
@@ -247,7 +304,7 @@ def duration(unit: str = "seconds", scale: float = 1.0) -> Check:
     hi = MAX_SECONDS * scale
 
     def ok(value: Any) -> bool:
-        return (not isinstance(value, bool) and isinstance(value, int | float)
+        return (not isinstance(value, bool) and isinstance(value, _REAL)
                 and math.isfinite(value) and 0 <= value <= hi)
 
     return Check(ok, f"a non-negative number of {unit} of at most {hi:,.0f} (one day)")
@@ -255,7 +312,7 @@ def duration(unit: str = "seconds", scale: float = 1.0) -> Check:
 
 def seconds_in(lo: float, hi: float) -> Check:
     def ok(value: Any) -> bool:
-        return (not isinstance(value, bool) and isinstance(value, int | float)
+        return (not isinstance(value, bool) and isinstance(value, _REAL)
                 and lo < value <= hi)
 
     return Check(ok, f"seconds in ({lo}, {hi}]")

@@ -96,8 +96,13 @@ def _optional_decimal_or_keep(value: Any) -> Any:
     return None if value is None else checks.decimal_or_keep(value)
 
 
+# Converters built once, here (member_or_keep builds its table when called); a named
+# function calls each, as mypy's attrs plugin reads a converter only when it is one.
+_to_status = checks.member_or_keep(OrderStatus)
+
+
 def _status_or_keep(value: Any) -> Any:
-    return checks.member_or_keep(OrderStatus)(value)
+    return _to_status(value)
 
 
 _positive = _decimal("a decimal number greater than 0", checks.greater_than(Decimal(0)))
@@ -118,8 +123,11 @@ class Liquidity(enum.Enum):
     TAKER = "taker"
 
 
+_liquidity_or_keep = checks.member_or_keep(Liquidity)
+
+
 def _to_liquidity(value: Any) -> Any:
-    return None if value is None else checks.member_or_keep(Liquidity)(value)
+    return None if value is None else _liquidity_or_keep(value)
 
 
 _liquidity = checks.validator(_fail, checks.member(Liquidity), optional=True)
