@@ -210,3 +210,44 @@ def test_enter_refuses_bad_flags_before_any_market_data(
     out, err = capsys.readouterr()
     assert out == "" and "Traceback" not in err
     assert err == f"atomic-entry: {expected}\n"
+
+
+def test_recover_without_an_exchange_s_keys_is_refused_before_anything_connects(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A venue recovery cannot read leaves its orders unresolved: with a key missing,
+    ``recover`` names the variables, exits 2, builds no venue and leaves the journal's
+    entry unfinished for a run that has the keys."""
+    from fsm.cli.recover import KeysMissing, recover_ccxt
+    from fsm.core.config import EntryConfig
+    from fsm.core.values import EntryRequest, LegSpec
+    from fsm.shell.journal import Journal
+
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path, origin={"kind": "ccxt", "sandbox": True})
+    journal.open_entry("cx1", EntryRequest(LegSpec("okx", "BTC/USDT:USDT", "0.01"),
+                                           LegSpec("bybit", "BTC/USDT:USDT", "0.01"), "cx1"),
+                       EntryConfig())
+    built: list[str] = []
+
+    def factory(exchange: str, creds: Any, sandbox: bool) -> Any:
+        built.append(exchange)
+        raise AssertionError("no venue may be built without its keys")
+
+    environ = {"ATOMIC_ENTRY_OKX_API_KEY": "k", "ATOMIC_ENTRY_OKX_SECRET": "s",
+               "ATOMIC_ENTRY_BYBIT_API_KEY": "k"}
+    with pytest.raises(KeysMissing, match=r"set ATOMIC_ENTRY_BYBIT_SECRET, "
+                       r"ATOMIC_ENTRY_OKX_PASSWORD$"):
+        recover_ccxt(journal, journal.unfinished(), live=False, factory=factory,
+                     environ=environ)
+    journal.close()
+    assert built == []
+
+    for name in [n for n in os.environ if n.startswith("ATOMIC_ENTRY_")]:
+        monkeypatch.delenv(name)
+    assert main(["recover", "--journal", str(path)]) == Exit.BAD_INPUT
+    out = capsys.readouterr()
+    assert "NOT RECOVERED: nothing sent: missing API credentials: set " \
+        "ATOMIC_ENTRY_BYBIT_API_KEY" in out.out + out.err, out
+    assert "Traceback" not in out.out + out.err
+    assert Journal(path).entry_ids(unfinished=True) == ["cx1"]

@@ -148,7 +148,9 @@ def test_recover_sends_okx_orders_in_the_entry_s_margin_mode(tmp_path: Path) -> 
         return venue
 
     try:
-        recover_ccxt(journal, journal.unfinished(), live=False, factory=factory, environ={})
+        recover_ccxt(journal, journal.unfinished(), live=False, factory=factory,
+                     environ={f"ATOMIC_ENTRY_OKX_{k}": "x" for k in ("API_KEY", "SECRET",
+                                                                    "PASSWORD")})
     finally:
         journal.close()
     [venue] = built

@@ -168,7 +168,10 @@ def test_recover_scrubs_every_log_line_with_the_keys_from_the_environment(
     try:
         with pytest.raises(base.VenueFatalError):
             recover_ccxt(journal, journal.unfinished(), live=False, factory=factory,
-                         environ={"ATOMIC_ENTRY_BINANCEUSDM_SECRET": secret})
+                         environ={"ATOMIC_ENTRY_BINANCEUSDM_SECRET": secret,
+                                  "ATOMIC_ENTRY_BINANCEUSDM_API_KEY": "k1",
+                                  "ATOMIC_ENTRY_BYBIT_API_KEY": "k2",
+                                  "ATOMIC_ENTRY_BYBIT_SECRET": "s2"})
     finally:
         logger.remove(sink)
         journal.close()

@@ -8,10 +8,11 @@ recovered on the same exchanges, with keys from the environment (``fsm.cli.excha
 
 Exit codes (``fsm.cli.exits``, the same as ``simulate`` and ``enter``): each entry gets
 the code of its final state, or 4 when it left an order open or more than one lot of
-exposure, or 2 when it could not be recovered here (it needs ``--live``, or its origin
-is not one this command can reach: nothing was sent); the command exits with the most
-serious of them. 2 also for a missing journal, or a file that is not a journal, is
-damaged or cannot be written: refused before anything is recovered, left as it was.
+exposure, or 2 when it could not be recovered here (it needs ``--live``, an exchange's
+keys are missing, or its origin is not one this command can reach: nothing was sent);
+the command exits with the most serious of them. 2 also for a missing journal, or a
+file that is not a journal, is damaged or cannot be written: refused before anything is
+recovered, left as it was.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fsm.cli import console, inputs
-from fsm.cli.exchanges import CCXT, VenueFactory, ccxt_venue, close_all, credentials
+from fsm.cli.exchanges import (
+    CCXT,
+    VenueFactory,
+    ccxt_venue,
+    close_all,
+    credentials,
+    missing_credentials,
+)
 from fsm.cli.exits import Exit, for_final_state, worst
 from fsm.core.tables.entry import EntryState
 from fsm.shell import journal_file
@@ -45,6 +53,11 @@ CLEAN_ENDS = frozenset({EntryState.COMPLETE, EntryState.WITHDRAWN, EntryState.RO
 
 class LiveRefused(RuntimeError):
     """Recovering these entries would trade real money, and that was not allowed."""
+
+
+class KeysMissing(RuntimeError):
+    """An exchange's keys are not in the environment: recovery could read nothing there
+    (and a venue that cannot be read leaves its orders unresolved), so it does not start."""
 
 
 def add_parser(commands: Any) -> None:
@@ -197,7 +210,7 @@ def _recover_group(
             raise RecoveryError(f"origin {kind!r} is not one this command can reach; recover "
                                 "these from the program that ran them, with "
                                 "EntryEngine(venues, journal=...).recover()")
-    except (RecoveryError, JournalError, LiveRefused) as exc:
+    except (RecoveryError, JournalError, LiveRefused, KeysMissing) as exc:
         return [_refused(entry, str(exc), args, say) for entry in entries]
     return [_report(o, still_open, steps, args, say) for o in outcomes]
 
@@ -216,6 +229,9 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
         raise LiveRefused(f"entries {', '.join(real_money)} traded real money; recovering "
                           "them may send hedges or rollbacks: add --live")
     exchanges = sorted({e.request.leg(leg).venue for e in entries for leg in Leg})
+    missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
+    if missing:  # before any venue is built: nothing connects, the journal is untouched
+        raise KeysMissing(f"nothing sent: missing API credentials: set {', '.join(missing)}")
     sandbox = not real_money
 
     async def main() -> list[RecoveryOutcome]:
