@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,11 @@ HL_SYMBOL = "BTC/USDC:USDC"
 HL_BOOK = ([("60000", "2.0"), ("59999", "5.0"), ("59990", "20.0")],
            [("60001", "2.0"), ("60002", "5.0"), ("60010", "20.0")])
 HL_RULES = dataclasses.replace(SCENARIO_RULES, tick=Decimal("1"), min_notional=Decimal("10"))
+# ccxt's request timeout runs on the real clock, and a loaded machine (the suite beside
+# other work on two cores) has taken more than 300 ms to answer a loopback request. A
+# test waits this long only when something is wrong; the one request a test wants to
+# time out gets its short timeout from ``short_timeout``.
+TIMEOUT_MS = 5000
 
 
 def symbol_for(exchange_id: str) -> str:
@@ -60,7 +65,7 @@ class Double:
 
 @asynccontextmanager
 async def double_venue(
-    name: str, exchange_id: str, *, rules: Rules | None = None, timeout_ms: int = 1000,
+    name: str, exchange_id: str, *, rules: Rules | None = None, timeout_ms: int = TIMEOUT_MS,
     stream: str | None = None, **venue_kwargs: Any,
 ) -> AsyncIterator[Double]:
     """A CcxtVenue named ``name`` talking to a fresh double of ``exchange_id``."""
@@ -97,3 +102,18 @@ async def double_venue(
         await venue.close()
         await session.close()
         await server.stop()
+
+
+@contextmanager
+def short_timeout(double: Double, timeout_ms: int) -> Iterator[None]:
+    """Requests on ``double``'s trading instance (create, cancel, order queries) time out
+    after ``timeout_ms`` inside the block: for the request a test wants to time out (a
+    hanging create), while its other requests keep the generous timeout and do not race
+    the clock on a loaded machine."""
+    trading = double.venue.trading
+    before = trading.timeout
+    trading.timeout = timeout_ms
+    try:
+        yield
+    finally:
+        trading.timeout = before

@@ -171,13 +171,13 @@ def test_engine_amend_to_cross_on_doubles(short_id: str, post_only: bool) -> Non
     long_id = "bybit" if short_id == "binanceusdm" else "binanceusdm"
 
     async def main() -> tuple[list[str], list[str], str]:
-        async with double_venue("alpha", long_id, timeout_ms=300,
-                                post_only_quotes=post_only) as long, \
-                double_venue("beta", short_id, timeout_ms=300,
-                             post_only_quotes=post_only) as short:
+        async with double_venue("alpha", long_id, post_only_quotes=post_only) as long, \
+                double_venue("beta", short_id, post_only_quotes=post_only) as short:
             long.core.script.fill_after_create["q"] = 0.2
+            # the quote timeout (real clock) only fires if the 0.2 s fill never shows:
+            # generous, so that a loaded machine's slow poll is not taken for no fill
             engine = EntryEngine({"alpha": long.venue, "beta": short.venue},
-                                 EntryConfig(quote_timeout_s=0.8,
+                                 EntryConfig(quote_timeout_s=5.0,
                                              hedge_mode=HedgeMode.AMEND_TO_CROSS))
             request = EntryRequest(long=LegSpec("alpha", SYMBOL, Decimal("0.5")),
                                    short=LegSpec("beta", SYMBOL, Decimal("0.5")),

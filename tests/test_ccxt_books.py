@@ -43,11 +43,15 @@ def test_hedge_after_a_move_on_the_doubles_is_priced_from_a_fresh_book() -> None
 
 
 async def _hedge_after_move() -> None:
-    async with double_venue("alpha", "binanceusdm", timeout_ms=300) as long, \
-            double_venue("beta", "bybit", timeout_ms=300) as short:
+    async with double_venue("alpha", "binanceusdm") as long, \
+            double_venue("beta", "bybit") as short:
         short.core.script.fill_after_create["q"] = 0.5
-        config = EntryConfig(quote_timeout_s=2.0, hedge_order="aggressive_limit",
-                             hedge_max_slippage_pct="0.1", max_book_age_s=0.2)
+        # Real clock. The quote timeout only fires if the 0.5 s fill never shows. The
+        # book age limit is under the fill's 0.5 s, so the long book read before the
+        # quotes is stale at the fill and read again; with room to spare over the two
+        # opening reads, which a loaded machine spreads apart.
+        config = EntryConfig(quote_timeout_s=10.0, hedge_order="aggressive_limit",
+                             hedge_max_slippage_pct="0.1", max_book_age_s=0.45)
         engine = EntryEngine({"alpha": long.venue, "beta": short.venue}, config)
         steps: list[Step] = []
 

@@ -24,7 +24,7 @@ def context_fingerprint() -> tuple[int, str, bool]:
 @pytest.mark.parametrize("exchange", ["binanceusdm", "bybit"])
 def test_trading_calls_leave_the_callers_decimal_context_alone(exchange: str) -> None:
     async def main() -> tuple[int, str, bool]:
-        async with double_venue("v", exchange, timeout_ms=300) as double:  # type: ignore[arg-type]
+        async with double_venue("v", exchange) as double:  # type: ignore[arg-type]
             d: Double = double
             await d.venue.market_rules(SYMBOL)
             await d.venue.book(SYMBOL, 2)

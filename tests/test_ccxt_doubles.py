@@ -15,8 +15,16 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from tests.ccxtkit import CREDENTIALS, FAKE_KEY, FAKE_SECRET, Double, double_venue, symbol_for
-from tests.test_ccxt_venue import eventually, order
+from tests.ccxtkit import (
+    CREDENTIALS,
+    FAKE_KEY,
+    FAKE_SECRET,
+    Double,
+    double_venue,
+    short_timeout,
+    symbol_for,
+)
+from tests.test_ccxt_venue import HANG_TIMEOUT_MS, eventually, order
 from venues import protocol as base
 
 EXCHANGES = ["binanceusdm", "bybit", "okx", "hyperliquid"]
@@ -24,7 +32,7 @@ EXCHANGES = ["binanceusdm", "bybit", "okx", "hyperliquid"]
 
 def run(exchange: str, body: Callable[[Double, str], Awaitable[None]]) -> None:
     async def main() -> None:
-        async with double_venue("v", exchange, timeout_ms=300, stream="ws") as double:
+        async with double_venue("v", exchange, stream="ws") as double:
             await body(double, symbol_for(exchange))
             assert double.core.unknown_routes == []
 
@@ -83,7 +91,9 @@ def test_a_fill_before_the_resubscription_takes_effect_is_reconciled(exchange: s
         d.venue.subscribe(updates.append)
         await d.venue.place(attrs.evolve(order(), symbol=symbol))
         await eventually(lambda: bool(d.wire.sockets))
-        d.core.script.subscribe_delay_s = 0.3
+        # long enough that the fill below lands before it even on a loaded machine;
+        # nothing waits for it (the second reconciliation finds the fill)
+        d.core.script.subscribe_delay_s = 5.0
         connections, sent = d.wire.ws_connections, len(d.core.requests)
         await d.wire.disconnect()
         # the reconnect's reconciliation has been answered (the double answers a query
@@ -95,8 +105,7 @@ def test_a_fill_before_the_resubscription_takes_effect_is_reconciled(exchange: s
         dropped = d.wire.dropped_pushes
         d.core.fill_first_live("q", Decimal("0.3"))
         assert d.wire.dropped_pushes > dropped
-        await eventually(lambda: any(isinstance(u, base.FillUpdate) for u in updates),
-                         timeout=3.0)
+        await eventually(lambda: any(isinstance(u, base.FillUpdate) for u in updates))
 
     run(exchange, body)
 
@@ -130,7 +139,12 @@ def test_errors_never_carry_credentials(exchange: str) -> None:
     async def body(d: Double, symbol: str) -> None:
         d.core.script.hang_create["q"] = 0.6
         errors: list[str] = []
-        for attempt in (lambda: d.venue.place(attrs.evolve(order(), symbol=symbol)),
+
+        async def timed_out_place() -> None:
+            with short_timeout(d, HANG_TIMEOUT_MS):
+                await d.venue.place(attrs.evolve(order(), symbol=symbol))
+
+        for attempt in (timed_out_place,
                         lambda: d.venue.cancel(symbol, "aenoneLq1"),
                         lambda: d.venue.query(symbol, "aenoneLq1")):
             try:

@@ -4,6 +4,10 @@ A terminal order update that claims more filled than the trades delivered so far
 held until they arrive, or the order is re-queried: settling on it would end an entry
 with fills that have no price and no fee. Hyperliquid's websocket trades say taker or
 maker only in their raw ``crossed`` flag.
+
+The tracker waits ``fill_grace_s`` (50 ms) for the trades: these tests run on the
+virtual clock, since a real 10 ms sleep that a loaded machine stretches past the
+grace period would race it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from venues.ccxt.dialects import DIALECTS
 from venues.ccxt.tracking import OrderTracker, Tracked, with_liquidity
 from venues.market import OrderKind, OrderStatus, Side
 from venues.protocol import OrderUpdate, VenueUpdate
+from venues.sim.virtual_time import run_virtual
 
 SYMBOL = "BTC/USDT:USDT"
 FILLED = {"clientOrderId": "aet1Sh1", "id": "77", "status": "closed", "amount": "0.5",
@@ -49,7 +54,7 @@ def test_a_filled_status_before_its_trade_waits_for_the_trade() -> None:
         await asyncio.sleep(0.03)
         return updates
 
-    updates = asyncio.run(main())
+    updates = run_virtual(main())
     assert _kinds(updates) == ["FillUpdate", "OrderUpdate"]
 
 
@@ -69,7 +74,7 @@ def test_a_filled_status_whose_trade_never_comes_is_re_queried() -> None:
         await asyncio.sleep(0.2)
         return updates, asked
 
-    updates, asked = asyncio.run(main())
+    updates, asked = run_virtual(main())
     assert asked == ["aet1Sh1"]
     assert _kinds(updates) == ["FillUpdate", "OrderUpdate"]  # the held update is not sent
 
@@ -84,7 +89,7 @@ def test_a_held_status_is_sent_when_the_query_fails() -> None:
         await asyncio.sleep(0.2)
         return updates
 
-    updates = asyncio.run(main())
+    updates = run_virtual(main())
     assert [(type(u).__name__, getattr(u, "filled", None)) for u in updates] == [
         ("OrderUpdate", Decimal("0.5"))]
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.ccxtkit import FAKE_KEY, FAKE_SECRET, SYMBOL, Double, double_venue
+from tests.ccxtkit import FAKE_KEY, FAKE_SECRET, SYMBOL, Double, double_venue, short_timeout
 from venues import protocol as base
 from venues.market import (
     Leg,
@@ -20,6 +20,8 @@ from venues.market import (
 )
 
 EXCHANGES = ["binanceusdm", "bybit"]
+# the timeout of the create a test makes hang (``hang_create``, 0.6 s): it must time out
+HANG_TIMEOUT_MS = 300
 
 
 def order(cid: str = "aet1Lq1", *, side: Side = Side.BUY, qty: str = "0.5",
@@ -33,14 +35,16 @@ def order(cid: str = "aet1Lq1", *, side: Side = Side.BUY, qty: str = "0.5",
 
 def run(exchange: str, body: Callable[[Double], Awaitable[None]], **kwargs: object) -> None:
     async def main() -> None:
-        async with double_venue("v", exchange, timeout_ms=300, **kwargs) as double:  # type: ignore[arg-type]
+        async with double_venue("v", exchange, **kwargs) as double:  # type: ignore[arg-type]
             await body(double)
             assert double.core.unknown_routes == []
 
     asyncio.run(main())
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 2.0) -> None:
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``check()`` holds. The limit (real clock) is only reached when it never
+    does: generous, since a loaded machine stretches every round trip and reconnect."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not check():
@@ -102,7 +106,7 @@ def test_cancel_of_filled_order_is_not_found_and_query_tells_the_truth(exchange:
 def test_create_timeout_with_order_live_is_unknown_then_query_finds_it(exchange: str) -> None:
     async def body(d: Double) -> None:
         d.core.script.hang_create["q"] = 0.6
-        with pytest.raises(base.OutcomeUnknown) as caught:
+        with short_timeout(d, HANG_TIMEOUT_MS), pytest.raises(base.OutcomeUnknown) as caught:
             await d.venue.place(order())
         assert type(caught.value) is base.OutcomeUnknown
         assert d.core.orders["aet1Lq1"].live
@@ -227,7 +231,12 @@ def test_errors_never_carry_credentials(exchange: str) -> None:
     async def body(d: Double) -> None:
         d.core.script.hang_create["q"] = 0.6
         errors: list[str] = []
-        for attempt in (lambda: d.venue.place(order()),
+
+        async def timed_out_place() -> None:
+            with short_timeout(d, HANG_TIMEOUT_MS):
+                await d.venue.place(order())
+
+        for attempt in (timed_out_place,
                         lambda: d.venue.cancel(SYMBOL, "aenoneLq1"),
                         lambda: d.venue.query(SYMBOL, "aenoneLq1")):
             try:

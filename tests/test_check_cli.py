@@ -157,7 +157,9 @@ def test_enter_refuses_an_over_leveraged_account_and_set_leverage_fixes_it(
         assert code == Exit.ACCOUNT
         assert "--set-leverage 5" in capsys.readouterr().err
         doubles.cores["binanceusdm"].script.fill_after_create["q"] = 0.2
-        code, _ = _run([*ARGS, "--set-leverage", "3", "--json"], doubles)
+        # the quote timeout (real clock) only fires if the 0.2 s fill never shows
+        code, _ = _run([*ARGS, "--set-leverage", "3", "--quote-timeout", "5", "--json"],
+                       doubles)
         assert code == Exit.OK
         assert doubles.wires["binanceusdm"].account.leverage == 3
         assert doubles.cores["binanceusdm"].positions["BTCUSDT"] == Decimal("0.5")

@@ -19,13 +19,14 @@ from fsm.cli.enter import run
 from fsm.cli.exits import Exit
 from fsm.cli.main import _parser, main
 from fsm.shell.journal import Journal
-from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES
+from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES, TIMEOUT_MS
 from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit import BybitDouble
 from tests.doubles.core import FakeExchange
 from tests.doubles.loopback import LoopbackServer
 from venues import protocol as base
 from venues.ccxt.adapter import CcxtVenue
+from venues.market import PlaceOrder, Purpose
 
 ENV = {"ATOMIC_ENTRY_BINANCEUSDM_API_KEY": FAKE_KEY,
        "ATOMIC_ENTRY_BINANCEUSDM_SECRET": FAKE_SECRET,
@@ -37,9 +38,11 @@ ARGS = ["enter", "--long", "binanceusdm:BTC/USDT:USDT", "--short", "bybit:BTC/US
 class Doubles:
     """Both doubles served from their own thread and loop, as a remote exchange would be."""
 
-    def __init__(self) -> None:
+    def __init__(self, quote_create_timeout_ms: Mapping[str, int] | None = None) -> None:
         self.cores = {ex: FakeExchange(ex, {"BTCUSDT": BOOK}, SCENARIO_RULES)
                       for ex in HOSTS}
+        # per exchange: a short timeout for its quote creates, which the test hangs
+        self.quote_create_timeout_ms = dict(quote_create_timeout_ms or {})
         self.servers: dict[str, LoopbackServer] = {}
         self.wires: dict[str, BinanceDouble | BybitDouble] = {}  # their .account is settable
         self.loop = asyncio.new_event_loop()
@@ -73,8 +76,9 @@ class Doubles:
         venue = _DoubleVenue(exchange, exchange, credentials=creds, sandbox=sandbox,
                              config={"session": session, "rateLimit": 5,
                                      "timeout_on_exit": 0},
-                             stream="poll", poll_interval_s=0.05, timeout_ms=500)
+                             stream="poll", poll_interval_s=0.05, timeout_ms=TIMEOUT_MS)
         venue.loopback_session = session
+        venue.quote_create_timeout_ms = self.quote_create_timeout_ms.get(exchange)
         return venue
 
 
@@ -91,6 +95,18 @@ class _DoubleVenue(CcxtVenue):
     go of a session it was given, and the command's loop ends with the venue)."""
 
     loopback_session: aiohttp.ClientSession | None = None
+    #: the timeout of a quote's create (the request a test makes its double hang), else
+    #: the venue's own (generous: a loaded machine is slow on every other request)
+    quote_create_timeout_ms: int | None = None
+
+    async def place(self, order: PlaceOrder) -> base.PlaceAck:
+        if self.quote_create_timeout_ms is None or order.purpose is not Purpose.QUOTE:
+            return await super().place(order)
+        before, self.trading.timeout = self.trading.timeout, self.quote_create_timeout_ms
+        try:
+            return await super().place(order)
+        finally:
+            self.trading.timeout = before
 
     async def close(self) -> None:
         await super().close()
@@ -168,7 +184,9 @@ def test_real_run_on_doubles_completes_without_leaking_keys(
         captured: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with Doubles() as doubles:
         doubles.cores["binanceusdm"].script.fill_after_create["q"] = 0.2
-        code, out = _run([*ARGS, "--json"], doubles)
+        # the quote timeout (real clock) only fires if the 0.2 s fill never shows:
+        # generous, so that a loaded machine's slow poll is not taken for no fill
+        code, out = _run([*ARGS, "--quote-timeout", "5", "--json"], doubles)
         result = json.loads(out)
         assert code == 0 and result["final_state"] == "complete"
         assert doubles.cores["binanceusdm"].positions["BTCUSDT"] == Decimal("0.5")
@@ -179,7 +197,9 @@ def test_real_run_on_doubles_completes_without_leaking_keys(
 
 def test_venue_errors_do_not_leak_keys(captured: list[str],
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    with Doubles() as doubles:
+    # the hung create must time out (its error is one of those checked); nothing else
+    # does, so only binance's quote creates get a short timeout
+    with Doubles(quote_create_timeout_ms={"binanceusdm": 500}) as doubles:
         doubles.cores["bybit"].script.rate_limit_create["q"] = 5
         doubles.cores["binanceusdm"].script.hang_create["q"] = 1.0
         code, out = _run(ARGS, doubles)
