@@ -72,6 +72,13 @@ def missing_credentials(exchange: str, environ: Mapping[str, str]) -> list[str]:
             if not environ.get(prefix + suffix)]
 
 
+def missing_keys(exchanges: Iterable[str], environ: Mapping[str, str]) -> str | None:
+    """What to set when any exchange's keys are missing ("missing API credentials: set
+    ..."), every variable named at once; None when all are there."""
+    missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
+    return f"missing API credentials: set {', '.join(missing)}" if missing else None
+
+
 class ScrubbedPrinter:
     """What ``enter`` and ``check`` print, every key they have read blanked out: an
     exchange may echo a key back in an error text, and no key may reach a terminal.
@@ -97,10 +104,9 @@ class ScrubbedPrinter:
         """Each exchange's keys; None, after naming every variable to set, when any is
         missing (before any venue is built: nothing connects). ``nothing_done`` says what
         that spared ("nothing sent")."""
-        missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
-        if missing:
-            self(f"atomic-entry: {nothing_done}: missing API credentials: set "
-                 f"{', '.join(missing)}", sys.stderr)
+        missing = missing_keys(exchanges, environ)
+        if missing is not None:
+            self(f"atomic-entry: {nothing_done}: {missing}", sys.stderr)
             return None
         keys = {ex: credentials(ex, environ) for ex in exchanges}
         self.secrets.extend(v for c in keys.values() for v in c.values())

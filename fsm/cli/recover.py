@@ -34,7 +34,7 @@ from fsm.cli.exchanges import (
     ccxt_venue,
     close_all,
     credentials,
-    missing_credentials,
+    missing_keys,
 )
 from fsm.cli.exits import Exit, for_final_state, worst
 from fsm.core.tables.entry import EntryState
@@ -229,9 +229,9 @@ def recover_ccxt(journal: Journal, entries: list[JournaledEntry], *, live: bool,
         raise LiveRefused(f"entries {', '.join(real_money)} traded real money; recovering "
                           "them may send hedges or rollbacks: add --live")
     exchanges = sorted({e.request.leg(leg).venue for e in entries for leg in Leg})
-    missing = [name for ex in exchanges for name in missing_credentials(ex, environ)]
-    if missing:  # before any venue is built: nothing connects, the journal is untouched
-        raise KeysMissing(f"nothing sent: missing API credentials: set {', '.join(missing)}")
+    missing = missing_keys(exchanges, environ)
+    if missing is not None:  # before any venue is built: nothing connects
+        raise KeysMissing(f"nothing sent: {missing}")
     sandbox = not real_money
 
     async def main() -> list[RecoveryOutcome]:
