@@ -130,6 +130,17 @@ def test_hyperliquid_set_margin_mode_alone_is_refused_naming_the_leverage() -> N
         _run("hyperliquid", {}, AccountChange(margin_mode=MarginMode.ISOLATED))
 
 
+def test_hyperliquid_set_margin_mode_isolated_with_leverage_stays_isolated() -> None:
+    """KNOWN BUG (fails today): ``venues.ccxt.account.configure`` sends
+    ``set_margin_mode('isolated', leverage=4)`` and then ``set_leverage(4)`` without a
+    margin mode; ccxt's hyperliquid set_leverage defaults to cross, so its second
+    ``updateLeverage`` (``isCross: true``) undoes the isolated margin just set."""
+    change = AccountChange(margin_mode=MarginMode.ISOLATED, leverage=4)
+    _, d = _run("hyperliquid", {"leverage": D(50), "margin": "cross"}, change)
+    assert d.wire.account.changes[0] == "leverage 4 isolated"
+    assert d.wire.account.margin == "isolated", d.wire.account.changes
+
+
 @pytest.mark.parametrize("exchange", HEDGING)
 def test_set_position_mode_switches_a_hedge_account_to_one_way(exchange: str) -> None:
     change = AccountChange(position_mode=PositionMode.ONE_WAY)
