@@ -7,7 +7,7 @@ import io
 import json
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,11 +19,23 @@ from fsm.cli.enter import run
 from fsm.cli.exits import Exit
 from fsm.cli.main import _parser, main
 from fsm.shell.journal import Journal
-from tests.ccxtkit import BOOK, FAKE_KEY, FAKE_SECRET, HOSTS, SCENARIO_RULES, TIMEOUT_MS
+from tests.ccxtkit import (
+    ALL_HOSTS,
+    BOOK,
+    FAKE_KEY,
+    FAKE_SECRET,
+    HL_BOOK,
+    HL_RULES,
+    HOSTS,
+    SCENARIO_RULES,
+    TIMEOUT_MS,
+)
 from tests.doubles.binance import BinanceDouble
 from tests.doubles.bybit import BybitDouble
 from tests.doubles.core import FakeExchange
+from tests.doubles.hyperliquid import HyperliquidDouble
 from tests.doubles.loopback import LoopbackServer
+from tests.doubles.okx import OkxDouble
 from venues import protocol as base
 from venues.ccxt.adapter import CcxtVenue
 from venues.market import PlaceOrder, Purpose
@@ -35,26 +47,35 @@ ARGS = ["enter", "--long", "binanceusdm:BTC/USDT:USDT", "--short", "bybit:BTC/US
         "--qty", "0.5", "--entry-id", "cli1", "--quote-timeout", "0.8"]
 
 
-class Doubles:
-    """Both doubles served from their own thread and loop, as a remote exchange would be."""
+Wire = BinanceDouble | BybitDouble | OkxDouble | HyperliquidDouble
+_WIRES: dict[str, type[Wire]] = {"binanceusdm": BinanceDouble, "bybit": BybitDouble,
+                                 "okx": OkxDouble, "hyperliquid": HyperliquidDouble}
 
-    def __init__(self, quote_create_timeout_ms: Mapping[str, int] | None = None) -> None:
-        self.cores = {ex: FakeExchange(ex, {"BTCUSDT": BOOK}, SCENARIO_RULES)
-                      for ex in HOSTS}
+
+class Doubles:
+    """The doubles (binance and bybit unless ``exchanges`` says) served from their own
+    thread and loop, as a remote exchange would be."""
+
+    def __init__(self, quote_create_timeout_ms: Mapping[str, int] | None = None,
+                 exchanges: Sequence[str] = tuple(HOSTS)) -> None:
+        hl = "hyperliquid"
+        self.cores = {ex: FakeExchange(ex, {"BTCUSDT": HL_BOOK if ex == hl else BOOK},
+                                       HL_RULES if ex == hl else SCENARIO_RULES)
+                      for ex in exchanges}
         # per exchange: a short timeout for its quote creates, which the test hangs
         self.quote_create_timeout_ms = dict(quote_create_timeout_ms or {})
         self.servers: dict[str, LoopbackServer] = {}
-        self.wires: dict[str, BinanceDouble | BybitDouble] = {}  # their .account is settable
+        self.wires: dict[str, Wire] = {}  # their .account is settable
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def __enter__(self) -> Doubles:
         self.thread.start()
         for ex, core in self.cores.items():
-            wire = BinanceDouble(core) if ex == "binanceusdm" else BybitDouble(core)
+            wire = _WIRES[ex](core)
             self.wires[ex] = wire
             server = LoopbackServer()
-            for host in HOSTS[ex]:
+            for host in ALL_HOSTS[ex]:
                 server.route(host, wire.handle)
             asyncio.run_coroutine_threadsafe(server.start(), self.loop).result(5)
             self.servers[ex] = server

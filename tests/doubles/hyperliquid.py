@@ -12,6 +12,9 @@ cancel of a finished order answers "Order was never placed, already canceled, or
 filled."; ``orderStatus`` of an unknown id answers ``{"status": "unknownOid"}``. The
 websocket follows ``orderUpdates`` (status changes only, as hyperliquid sends them)
 and ``userFills`` (a snapshot of the account's fills on subscribe, then each fill).
+The account set-up (``tests.doubles.account``): the ``updateLeverage`` action sets the
+leverage and the margin mode together (``isCross``), as ccxt's set_leverage and
+set_margin_mode both send it; a position reports them. There is no hedge mode.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.account import AccountState
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
 from tests.doubles.sockets import SocketFront, Sockets
 from venues.ccxt.dialects import hyperliquid_cloid
@@ -59,6 +63,7 @@ class HyperliquidDouble(SocketFront):
         self.core = core
         self.ws = Sockets(core)
         self.names: dict[str, str] = {}
+        self.account = AccountState()
         for entry_id in entry_ids:
             self.learn(entry_id)
         core.listeners.append(self._on_event)
@@ -190,7 +195,8 @@ class HyperliquidDouble(SocketFront):
     def _clearinghouse(self) -> dict[str, Any]:
         rows = [{"type": "oneWay", "position": {
             "coin": coin, "szi": _d(self.core.positions[symbol]),
-            "leverage": {"type": "cross", "value": 10}, "entryPx": "60000.0",
+            "leverage": {"type": self.account.margin, "value": int(self.account.leverage)},
+            "entryPx": "60000.0",
             "positionValue": _d(abs(self.core.positions[symbol]) * 60000),
             "unrealizedPnl": "0.0", "returnOnEquity": "0.0", "liquidationPx": None,
             "marginUsed": "0.0", "maxLeverage": 40, "cumFunding": {
@@ -225,6 +231,11 @@ class HyperliquidDouble(SocketFront):
                 except Refused:
                     statuses.append({"error": _ERRORS["not_found_cancel"]})
             return self._statuses(statuses, "cancel")
+        if kind == "updateLeverage" and int(action["asset"]) < len(ASSETS):
+            self.account.margin = "cross" if action["isCross"] else "isolated"
+            self.account.leverage = Decimal(str(action["leverage"]))
+            self.account.changes.append(f"leverage {action['leverage']} {self.account.margin}")
+            return web.json_response({"status": "ok", "response": {"type": "default"}})
         self.core.unknown_routes.append(f"/exchange {kind}")
         return web.json_response({"status": "err", "response": f"double: no action {kind}"})
 

@@ -8,6 +8,10 @@ would take is accepted and then canceled; a cancel of a filled order answers 514
 the websocket wants a ``login`` before ``subscribe`` and a text ``ping`` keeps it up.
 The ``orders`` channel carries the fills (``fillSz``/``fillPx``/``tradeId``/``fillFee``),
 which is all ccxt's watch_my_trades reads on okx.
+The account set-up (``tests.doubles.account``) answers ``/api/v5/account/config``
+(``posMode``), ``leverage-info`` and takes ``set-leverage`` and ``set-position-mode``; okx
+keeps a leverage per margin mode, the double one for both (the mode asked is echoed and
+recorded, which is what a test checks).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.account import AccountState
 from tests.doubles.core import FakeExchange, Order, Refused, Trade, purpose_of
 from tests.doubles.sockets import SocketFront, Sockets
 
@@ -61,6 +66,7 @@ class OkxDouble(SocketFront):
     def __init__(self, core: FakeExchange) -> None:
         self.core = core
         self.ws = Sockets(core)
+        self.account = AccountState()
         core.listeners.append(self._on_event)
 
     # -- payloads --------------------------------------------------------------------------
@@ -231,9 +237,39 @@ class OkxDouble(SocketFront):
             rows = [self.fill_json(o, t) for o in core.orders.values() for t in o.trades
                     if p.get("ordId") in (None, str(o.order_id))]
             return self.envelope(sorted(rows, key=lambda r: r["ts"], reverse=True))
+        answer = self._account(path, p)
+        if answer is not None:
+            return self.envelope(answer)
         core.unknown_routes.append(path)
         return web.json_response({"code": "50000", "msg": f"double: no route {path}",
                                   "data": []})
+
+    def _account(self, path: str, p: dict[str, Any]) -> list[Any] | None:
+        """The account set-up endpoints (``tests.doubles.account``); None: not one of them."""
+        account = self.account
+        if path == "/api/v5/account/config":
+            return [{"acctLv": "2", "autoLoan": False, "ctIsoMode": "automatic",
+                     "greeksType": "PA", "level": "Lv1", "levelTmp": "",
+                     "mgnIsoMode": "automatic", "posMode": "long_short_mode" if account.hedge
+                     else "net_mode", "uid": "44705892343619584", "label": "",
+                     "perm": "read_only,trade" if account.can_trade else "read_only"}]
+        if path == "/api/v5/account/leverage-info":
+            self._symbol(p)
+            sides = ("long", "short") if account.hedge and p["mgnMode"] == "isolated" \
+                else ("net",)
+            return [{"instId": p["instId"], "mgnMode": p["mgnMode"], "posSide": side,
+                     "lever": _d(account.leverage)} for side in sides]
+        if path == "/api/v5/account/set-leverage":
+            self._symbol(p)
+            account.leverage = Decimal(str(p["lever"]))
+            account.changes.append(f"leverage {p['lever']} {p['mgnMode']}")
+            return [{"instId": p["instId"], "lever": str(p["lever"]), "mgnMode": p["mgnMode"],
+                     "posSide": p.get("posSide", "")}]
+        if path == "/api/v5/account/set-position-mode":
+            account.hedge = p["posMode"] == "long_short_mode"
+            account.changes.append(f"hedge {account.hedge}")
+            return [{"posMode": p["posMode"]}]
+        return None
 
     def _symbol(self, p: dict[str, Any]) -> str:
         try:
