@@ -131,14 +131,25 @@ def test_hyperliquid_set_margin_mode_alone_is_refused_naming_the_leverage() -> N
 
 
 def test_hyperliquid_set_margin_mode_isolated_with_leverage_stays_isolated() -> None:
-    """KNOWN BUG (fails today): ``venues.ccxt.account.configure`` sends
-    ``set_margin_mode('isolated', leverage=4)`` and then ``set_leverage(4)`` without a
-    margin mode; ccxt's hyperliquid set_leverage defaults to cross, so its second
-    ``updateLeverage`` (``isCross: true``) undoes the isolated margin just set."""
+    """hyperliquid sets leverage and margin mode in one ``updateLeverage`` action, and
+    ccxt's set_leverage sends cross unless told: the leverage change after
+    ``set_margin_mode('isolated')`` must name isolated, or it undoes it."""
     change = AccountChange(margin_mode=MarginMode.ISOLATED, leverage=4)
     _, d = _run("hyperliquid", {"leverage": D(50), "margin": "cross"}, change)
     assert d.wire.account.changes[0] == "leverage 4 isolated"
     assert d.wire.account.margin == "isolated", d.wire.account.changes
+
+
+@pytest.mark.parametrize(("required", "after"), [("isolated", "isolated"), ("cross", "cross")])
+def test_hyperliquid_set_leverage_alone_keeps_the_margin_mode_the_entry_requires(
+        required: str, after: str) -> None:
+    """``--set-leverage`` alone: the margin mode cannot be read on hyperliquid, so the
+    change carries the one the config requires, never ccxt's default (cross)."""
+    other = "cross" if required == "isolated" else "isolated"
+    _, d = _run("hyperliquid", {"leverage": D(50), "margin": other},
+                AccountChange(leverage=4), EntryConfig(margin_mode=required))
+    assert d.wire.account.changes == [f"leverage 4 {after}"]
+    assert d.wire.account.margin == after
 
 
 @pytest.mark.parametrize("exchange", HEDGING)

@@ -84,15 +84,36 @@ def okx_order_margin(exchange: Any) -> str:
 PER_ORDER_MARGIN = frozenset({"okx"})
 
 
+# Exchanges where setting the leverage sets the margin mode too: hyperliquid's one
+# ``updateLeverage`` action carries ``isCross``, and ccxt sends cross unless told.
+LEVERAGE_SETS_MARGIN = frozenset({"hyperliquid"})
+
+
 def carry_margin_mode(venue: Any, mode: MarginMode) -> None:
     """Make every order ``venue`` sends from now on carry ``mode``, where the exchange takes
     the margin mode per order (okx ``tdMode``, through ccxt's ``defaultMarginMode`` on both
     instances, so a hedge on ``trading`` carries what the pre-flight read on
-    ``background``); elsewhere the account's setting rules and nothing changes."""
-    if venue.dialect.exchange_id in PER_ORDER_MARGIN and mode in (MarginMode.ISOLATED,
-                                                                  MarginMode.CROSS):
+    ``background``); and every leverage change, where that sets the margin mode too
+    (hyperliquid). Elsewhere the account's setting rules and nothing changes."""
+    if mode not in (MarginMode.ISOLATED, MarginMode.CROSS):
+        return
+    venue.carried_margin_mode = mode
+    if venue.dialect.exchange_id in PER_ORDER_MARGIN:
         for instance in (venue.trading, venue.background):
             instance.options["defaultMarginMode"] = mode.value
+
+
+def _leverage_margin(venue: Any, change: AccountChange) -> dict[str, str]:
+    """The margin mode a leverage change must name. okx keeps a leverage per margin mode:
+    the one our orders carry. hyperliquid sets both at once: the mode being set, else the
+    one carried (what the entry requires), never ccxt's default cross behind our back."""
+    exchange_id = venue.dialect.exchange_id
+    if exchange_id in PER_ORDER_MARGIN:
+        return {"marginMode": okx_order_margin(venue.background)}
+    mode = change.margin_mode or venue.carried_margin_mode
+    if exchange_id in LEVERAGE_SETS_MARGIN and mode is not None:
+        return {"marginMode": mode.value}
+    return {}
 
 
 async def _okx(exchange: Any, symbol: str) -> Facts:
@@ -164,9 +185,7 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
             with_leverage = {} if change.leverage is None else {"leverage": change.leverage}
             await exchange.set_margin_mode(change.margin_mode.value, symbol, with_leverage)
         if change.leverage is not None:
-            # okx keeps a leverage per margin mode: set the one our orders carry
-            for_mode = {"marginMode": okx_order_margin(exchange)} if per_order else {}
-            await exchange.set_leverage(change.leverage, symbol, for_mode)
+            await exchange.set_leverage(change.leverage, symbol, _leverage_margin(venue, change))
     except Exception as exc:
         raise venue._error(exc, "read", f"account set-up of {symbol}") from None
 
@@ -174,6 +193,10 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
 @isolated_methods
 class AccountReads:
     """``CcxtVenue``'s ``AccountReader`` methods (kept here so the adapter stays one job)."""
+
+    #: The margin mode the entry requires (``carry_margin_mode``), once the pre-flight or
+    #: ``recover`` said it; None: not said, or any mode will do.
+    carried_margin_mode: MarginMode | None = None
 
     async def account(self, symbol: str) -> AccountFacts:
         return await read(self, symbol)
