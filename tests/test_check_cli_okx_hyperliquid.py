@@ -75,20 +75,32 @@ def test_set_leverage_sets_both_accounts() -> None:
         assert code == Exit.OK, out
         okx, hl = doubles.wires["okx"].account, doubles.wires["hyperliquid"].account
         assert okx.leverage == 4 and okx.changes == ["leverage 4 isolated"]
-        assert hl.leverage == 4 and hl.changes  # one updateLeverage action
+        assert hl.leverage == 4 and hl.changes == ["leverage 4 isolated"]  # the mode kept
         assert " 4 " in _rows(out, "okx")["leverage"]
 
 
-def test_set_position_mode_is_refused_by_hyperliquid(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    """hyperliquid (one-way by design) has no switch in ccxt: the set-up is refused, named
-    (okx's own switch is covered in ``tests.test_preflight_doubles``: here whether it ran
-    before hyperliquid's refusal ended the command is a race between the legs)."""
+def test_set_position_mode_switches_okx_and_asks_nothing_of_hyperliquid() -> None:
+    """hyperliquid is one-way by design (ccxt has no switch there): one-way on a pair with
+    it switches the other leg and sends hyperliquid nothing."""
     with Doubles(exchanges=EXCHANGES) as doubles:
         doubles.wires["okx"].account.hedge = True
         code, out = _check(["--set-position-mode", "one_way"], doubles)
+        assert code == Exit.OK, out
+        assert doubles.wires["okx"].account.changes == ["hedge False"]
+        assert doubles.wires["hyperliquid"].account.changes == []
+    assert "one_way" in _rows(out, "okx")["position mode"]
+
+
+
+
+def test_a_set_up_refused_on_one_leg_says_where_it_was_applied(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Both legs finish before the refusal is reported, and it says which leg's set-up
+    went through: the operator must know what changed (hyperliquid needs a leverage to
+    change its margin mode; okx orders carry it, nothing to refuse there)."""
+    with Doubles(exchanges=EXCHANGES) as doubles:
+        code, out = _check(["--set-margin-mode", "isolated"], doubles)
     err = capsys.readouterr().err
     assert code == Exit.BAD_INPUT and out == ""
-    assert "hyperliquid setPositionMode() is not supported" in err
-
-
+    assert "setMarginMode() requires a leverage parameter" in err
+    assert "(the set-up asked for was applied on okx:BTC/USDT:USDT)" in err

@@ -3,8 +3,8 @@ exchanges: ccxt's real account calls read and set the doubles' ``AccountState``
 (``tests.doubles.account``), and the judge's findings are checked per exchange.
 
 What an exchange cannot do through ccxt is asserted as it is today: hyperliquid reads no
-leverage, margin mode or permission (WARN, never a pass) and has no position-mode switch
-(a refusal naming it); okx reads no trade permission (WARN). Checked to fail: with the
+leverage, margin mode or permission (WARN, never a pass) and is one-way by design (asking
+for one-way sends nothing); okx reads no trade permission (WARN). Checked to fail: with the
 okx ``posMode`` answered as ``net_mode`` always, the okx hedge row passed.
 """
 
@@ -22,7 +22,7 @@ from fsm.core.preflight import Finding, Severity, refused
 from fsm.shell import preflight
 from tests.ccxtkit import Double, double_venue, symbol_for
 from venues.account import AccountChange, MarginMode, PositionMode
-from venues.protocol import NotSupported, OrderRejected
+from venues.protocol import OrderRejected
 
 D = Decimal
 OK, WARN, FAIL = Severity.OK, Severity.WARN, Severity.FAIL
@@ -160,9 +160,9 @@ def test_set_position_mode_switches_a_hedge_account_to_one_way(exchange: str) ->
     assert rows["position mode"].severity is OK
 
 
-def test_hyperliquid_has_no_position_mode_switch() -> None:
-    """hyperliquid is one-way by design; ccxt has no set_position_mode for it: the set-up
-    is refused (with the reason) rather than claimed done."""
-    change = AccountChange(position_mode=PositionMode.ONE_WAY)
-    with pytest.raises(NotSupported, match=re.escape("setPositionMode() is not supported")):
-        _run("hyperliquid", {}, change)
+def test_hyperliquid_is_one_way_already() -> None:
+    """hyperliquid is one-way by design and ccxt has no switch for it: asking for one-way
+    sends nothing and succeeds, so it can be asked of both legs of a pair."""
+    rows, d = _run("hyperliquid", {}, AccountChange(position_mode=PositionMode.ONE_WAY))
+    assert _changing(d) == [] and d.wire.account.changes == []
+    assert rows["position mode"].severity is OK

@@ -60,7 +60,30 @@ async def _leg(venue: base.Venue, symbol: str, config: EntryConfig, qty: Decimal
 async def run(legs: Sequence[tuple[base.Venue, str]], config: EntryConfig, *,
               qty: Decimal | None = None,
               change: AccountChange | None = None) -> tuple[preflight.Finding, ...]:
-    """Every leg's findings, legs in the order given."""
+    """Every leg's findings, legs in the order given.
+
+    Every leg runs to its end before a failure is raised: a set-up refused on one leg must
+    not leave another's cut short or still running unseen. The first failure is raised,
+    saying on which legs the set-up asked for was applied.
+    """
     found = await asyncio.gather(*(_leg(venue, symbol, config, qty, change)
-                                   for venue, symbol in legs))
-    return tuple(finding for leg in found for finding in leg)
+                                   for venue, symbol in legs), return_exceptions=True)
+    failed = [leg for leg in found if isinstance(leg, BaseException)]
+    if failed:
+        applied = [f"{venue.name}:{symbol}" for (venue, symbol), leg in zip(legs, found,
+                                                                             strict=True)
+                   if not isinstance(leg, BaseException)]
+        raise _saying_applied(failed[0], applied if change else [])
+    return tuple(finding for leg in found if not isinstance(leg, BaseException)
+                 for finding in leg)
+
+
+def _saying_applied(exc: BaseException, applied: list[str]) -> BaseException:
+    """A venue's refusal, with where the set-up went through (the operator must know
+    what changed); anything else as it was."""
+    if not applied or not isinstance(exc, base.VenueError):
+        return exc
+    try:
+        return type(exc)(f"{exc} (the set-up asked for was applied on {', '.join(applied)})")
+    except TypeError:  # a venue error built otherwise: its own words only
+        return exc

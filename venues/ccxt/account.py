@@ -84,6 +84,10 @@ def okx_order_margin(exchange: Any) -> str:
 PER_ORDER_MARGIN = frozenset({"okx"})
 
 
+# Exchanges that are one-way by design (no hedge mode, and no switch in ccxt): asking
+# for one-way there asks for nothing.
+ONE_WAY_ONLY = frozenset({"hyperliquid"})
+
 # Exchanges where setting the leverage sets the margin mode too: hyperliquid's one
 # ``updateLeverage`` action carries ``isCross``, and ccxt sends cross unless told.
 LEVERAGE_SETS_MARGIN = frozenset({"hyperliquid"})
@@ -173,13 +177,14 @@ async def read(venue: Any, symbol: str) -> AccountFacts:
 async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
     """Apply ``change`` through ccxt's unified setters (position mode first: an exchange
     refuses it while orders or positions are open; then margin mode, then leverage)."""
-    exchange = venue.background
+    exchange, exchange_id = venue.background, venue.dialect.exchange_id
     await venue.start()
-    per_order = venue.dialect.exchange_id in PER_ORDER_MARGIN
+    per_order = exchange_id in PER_ORDER_MARGIN
     if change.margin_mode is not None and per_order:
         carry_margin_mode(venue, change.margin_mode)  # no account setting to change
     try:
-        if change.position_mode is not None:
+        if change.position_mode is not None and not (
+                change.position_mode is PositionMode.ONE_WAY and exchange_id in ONE_WAY_ONLY):
             await exchange.set_position_mode(change.position_mode is PositionMode.HEDGE, symbol)
         if change.margin_mode is not None and not per_order:
             with_leverage = {} if change.leverage is None else {"leverage": change.leverage}
