@@ -40,7 +40,7 @@ def _rows(out: str, venue: str) -> dict[str, str]:
             if line.startswith(venue)}
 
 
-def test_check_reads_okx_and_says_what_hyperliquid_cannot_tell(
+def test_check_reads_okx_and_hyperliquid_and_says_what_neither_can_tell(
         capsys: pytest.CaptureFixture[str]) -> None:
     with Doubles(exchanges=EXCHANGES) as doubles:
         code, out = _check(["--qty", "0.01"], doubles)
@@ -52,9 +52,9 @@ def test_check_reads_okx_and_says_what_hyperliquid_cannot_tell(
         assert " ok " in okx[item], okx[item]
     assert "one_way" in okx["position mode"] and " 3 " in okx["leverage"]
     assert " WARN " in okx["may trade"].upper()
-    assert " ok " in hl["position mode"]
-    for item in ("margin mode", "leverage", "may trade"):
-        assert " WARN " in hl[item].upper(), hl[item]
+    for item in ("position mode", "margin mode", "leverage"):
+        assert " ok " in hl[item], hl[item]
+    assert " WARN " in hl["may trade"].upper()
     err = capsys.readouterr().err
     assert FAKE_KEY not in out + err and FAKE_SECRET not in out + err
 
@@ -96,11 +96,13 @@ def test_set_position_mode_switches_okx_and_asks_nothing_of_hyperliquid() -> Non
 def test_a_set_up_refused_on_one_leg_says_where_it_was_applied(
         capsys: pytest.CaptureFixture[str]) -> None:
     """Both legs finish before the refusal is reported, and it says which leg's set-up
-    went through: the operator must know what changed (hyperliquid needs a leverage to
-    change its margin mode; okx orders carry it, nothing to refuse there)."""
+    went through: the operator must know what changed."""
+    refusal = "Cannot switch leverage type with open position."
     with Doubles(exchanges=EXCHANGES) as doubles:
-        code, out = _check(["--set-margin-mode", "isolated"], doubles)
+        doubles.wires["hyperliquid"].account.refused = refusal
+        code, out = _check(["--set-leverage", "4"], doubles)
+        assert doubles.wires["okx"].account.changes == ["leverage 4 isolated"]
     err = capsys.readouterr().err
     assert code == Exit.BAD_INPUT and out == ""
-    assert "setMarginMode() requires a leverage parameter" in err
+    assert refusal in err
     assert "(the set-up asked for was applied on okx:BTC/USDT:USDT)" in err

@@ -115,15 +115,35 @@ def test_okx_set_margin_mode_is_carried_and_the_leverage_set_for_it() -> None:
     assert (set_leverage["mgnMode"], str(set_leverage["lever"])) == ("isolated", "3")
 
 
-def test_hyperliquid_is_one_way_and_says_what_it_cannot_read() -> None:
+def test_hyperliquid_reads_leverage_and_margin_from_active_asset_data() -> None:
+    """One-way by design; the leverage in force and its type from ``activeAssetData``,
+    asked for the wallet and the perp's coin; the key's permission cannot be read."""
+    wallet = "0x" + "ab" * 20
+    creds = {"walletAddress": wallet, "privateKey": "0x" + "11" * 32}
+    answers = {"/info:metaAndAssetCtxs": HL_META, "/info:meta": HL_META[0],
+               "/info:activeAssetData": {"user": wallet, "coin": "BTC", "markPx": "60000.0",
+                                         "leverage": {"type": "cross", "value": 20},
+                                         "maxTradeSzs": ["1.0", "1.0"],
+                                         "availableToTrade": ["1.0", "1.0"]}}
+    facts, sent = _read("hyperliquid", answers, creds, "BTC/USDC:USDC")
+    assert ("POST", "/info", {"type": "activeAssetData", "user": wallet, "coin": "BTC"}) in sent
+    assert facts.position_mode is PositionMode.ONE_WAY
+    assert (facts.leverage, facts.margin_mode, facts.can_trade) == (
+        Decimal(20), MarginMode.CROSS, None)
+    rows = {f.item: f for f in assess(facts, EntryConfig())}
+    assert rows["leverage"].severity is Severity.FAIL  # 20x over the default 5x
+    assert rows["margin mode"].severity is Severity.FAIL  # cross where isolated is required
+    assert "ccxt has no read of the key's trade permission for hyperliquid" in rows[
+        "may trade"].fix
+
+
+def test_hyperliquid_stays_one_way_when_its_account_read_fails() -> None:
     creds = {"walletAddress": "0x" + "ab" * 20, "privateKey": "0x" + "11" * 32}
     answers = {"/info:metaAndAssetCtxs": HL_META, "/info:meta": HL_META[0]}
     facts, _ = _read("hyperliquid", answers, creds, "BTC/USDC:USDC")
-    assert facts.position_mode is PositionMode.ONE_WAY
-    assert (facts.leverage, facts.margin_mode, facts.can_trade) == (None, None, None)
-    rows = {f.item: f for f in assess(facts, EntryConfig())}
-    assert rows["leverage"].severity is Severity.WARN
-    assert "ccxt has no read of the leverage setting for hyperliquid" in rows["leverage"].fix
+    assert facts.position_mode is PositionMode.ONE_WAY  # by design, not read
+    assert (facts.leverage, facts.margin_mode) == (None, None)
+    assert any(n.startswith("leverage: read failed") for n in facts.notes), facts.notes
 
 
 def test_recover_sends_okx_orders_in_the_entry_s_margin_mode(tmp_path: Path) -> None:

@@ -3,15 +3,15 @@ exchanges: ccxt's real account calls read and set the doubles' ``AccountState``
 (``tests.doubles.account``), and the judge's findings are checked per exchange.
 
 What an exchange cannot do through ccxt is asserted as it is today: hyperliquid reads no
-leverage, margin mode or permission (WARN, never a pass) and is one-way by design (asking
-for one-way sends nothing); okx reads no trade permission (WARN). Checked to fail: with the
+trade permission (WARN, never a pass; its leverage and margin mode come from
+``activeAssetData``) and is one-way by design (asking for one-way sends nothing); okx
+reads no trade permission (WARN). Checked to fail: with the
 okx ``posMode`` answered as ``net_mode`` always, the okx hedge row passed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,6 @@ from fsm.core.preflight import Finding, Severity, refused
 from fsm.shell import preflight
 from tests.ccxtkit import Double, double_venue, symbol_for
 from venues.account import AccountChange, MarginMode, PositionMode
-from venues.protocol import OrderRejected
 
 D = Decimal
 OK, WARN, FAIL = Severity.OK, Severity.WARN, Severity.FAIL
@@ -60,7 +59,7 @@ SAFE = {  # a one-way, isolated, 3x account that may trade, as each exchange rea
     "binanceusdm": {"position mode": OK, "margin mode": OK, "leverage": OK, "may trade": OK},
     "bybit": {"position mode": OK, "margin mode": OK, "leverage": OK, "may trade": OK},
     "okx": {"position mode": OK, "margin mode": OK, "leverage": OK, "may trade": WARN},
-    "hyperliquid": {"position mode": OK, "margin mode": WARN, "leverage": WARN,
+    "hyperliquid": {"position mode": OK, "margin mode": OK, "leverage": OK,
                     "may trade": WARN},
 }
 
@@ -91,15 +90,25 @@ def test_a_hedge_mode_account_is_refused(exchange: str) -> None:
 
 @pytest.mark.parametrize("exchange", EXCHANGES)
 def test_an_over_leveraged_account(exchange: str) -> None:
-    """Refused where the leverage is read; hyperliquid cannot read it (no position): a
-    warning that says so, never a pass."""
+    """Refused on every exchange: hyperliquid's leverage is read with no position open."""
     rows, _ = _run(exchange, {"leverage": D(50)})
-    if exchange == "hyperliquid":
-        assert rows["leverage"].severity is WARN
-        assert "ccxt has no read of the leverage setting for hyperliquid" in rows[
-            "leverage"].fix
+    assert rows["leverage"].severity is FAIL and "to 5 or less" in rows["leverage"].fix
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES)
+def test_a_cross_margin_account_is_refused_when_isolated_is_required(exchange: str) -> None:
+    rows, _ = _run(exchange, {"margin": "cross"})
+    if exchange == "okx":  # no account setting: the orders carry isolated
+        assert rows["margin mode"].severity is OK
     else:
-        assert rows["leverage"].severity is FAIL and "to 5 or less" in rows["leverage"].fix
+        assert rows["margin mode"].severity is FAIL, rows["margin mode"]
+
+
+def test_hyperliquid_reads_the_leverage_in_force_without_a_position() -> None:
+    rows, d = _run("hyperliquid", {"leverage": D(4)})
+    [(_, _, asked)] = [r for r in d.core.requests if r[2].get("type") == "activeAssetData"]
+    assert asked["coin"] == "BTC" and asked["user"].startswith("0x")
+    assert " 4 " in f" {rows['leverage'].found} " and rows["leverage"].severity is OK
 
 
 @pytest.mark.parametrize(("exchange", "changes"), [
@@ -120,14 +129,16 @@ def test_set_margin_mode_and_leverage_fix_the_account(exchange: str,
 def test_hyperliquid_set_leverage_sets_it_over_the_double() -> None:
     rows, d = _run("hyperliquid", {"leverage": D(50)}, AccountChange(leverage=4))
     assert d.wire.account.leverage == 4
-    assert rows["leverage"].severity is WARN  # set, but still not readable
+    assert rows["leverage"].severity is OK and " 4 " in f" {rows['leverage'].found} "
 
 
-def test_hyperliquid_set_margin_mode_alone_is_refused_naming_the_leverage() -> None:
-    """ccxt's hyperliquid set_margin_mode needs a leverage (one action sets both)."""
-    needs = re.escape("setMarginMode() requires a leverage parameter")
-    with pytest.raises(OrderRejected, match=needs):
-        _run("hyperliquid", {}, AccountChange(margin_mode=MarginMode.ISOLATED))
+def test_hyperliquid_set_margin_mode_alone_keeps_the_leverage_in_force() -> None:
+    """hyperliquid changes the margin mode only with a leverage (one ``updateLeverage``
+    action sets both): a margin-mode change alone sends the leverage in force."""
+    rows, d = _run("hyperliquid", {"leverage": D(3), "margin": "cross"},
+                   AccountChange(margin_mode=MarginMode.ISOLATED))
+    assert d.wire.account.changes == ["leverage 3 isolated"]
+    assert rows["margin mode"].severity is OK and rows["leverage"].severity is OK
 
 
 def test_hyperliquid_set_margin_mode_isolated_with_leverage_stays_isolated() -> None:
@@ -143,8 +154,8 @@ def test_hyperliquid_set_margin_mode_isolated_with_leverage_stays_isolated() -> 
 @pytest.mark.parametrize(("required", "after"), [("isolated", "isolated"), ("cross", "cross")])
 def test_hyperliquid_set_leverage_alone_keeps_the_margin_mode_the_entry_requires(
         required: str, after: str) -> None:
-    """``--set-leverage`` alone: the margin mode cannot be read on hyperliquid, so the
-    change carries the one the config requires, never ccxt's default (cross)."""
+    """``--set-leverage`` alone: hyperliquid sets the margin mode with it, so the change
+    carries the one the config requires, never ccxt's default (cross)."""
     other = "cross" if required == "isolated" else "isolated"
     _, d = _run("hyperliquid", {"leverage": D(50), "margin": other},
                 AccountChange(leverage=4), EntryConfig(margin_mode=required))

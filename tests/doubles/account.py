@@ -19,5 +19,8 @@ class AccountState:
     margin: str = "isolated"  # "isolated" | "cross"
     leverage: Decimal = Decimal(3)
     can_trade: bool = True
+    # when set, the set-up endpoints refuse with this text (hyperliquid: a margin change
+    # with a position open), as the exchange's own error
+    refused: str | None = None
     # what the set-up endpoints were asked, in order ("leverage 3", "margin isolated", ...)
     changes: list[str] = field(default_factory=list)

@@ -189,6 +189,14 @@ class HyperliquidDouble(SocketFront):
             return web.json_response(sorted(fills, key=lambda f: f["time"], reverse=True))
         if kind == "clearinghouseState":
             return web.json_response(self._clearinghouse())
+        if kind == "activeAssetData":  # the leverage in force on one perp, position or not
+            if p.get("coin") not in COINS or not p.get("user"):
+                return web.json_response(None)
+            return web.json_response({
+                "user": p["user"], "coin": p["coin"], "markPx": "60000.0",
+                "leverage": {"type": self.account.margin, "value": int(self.account.leverage),
+                             **({"rawUsd": "0.0"} if self.account.margin == "isolated" else {})},
+                "maxTradeSzs": ["10.0", "10.0"], "availableToTrade": ["10.0", "10.0"]})
         core.unknown_routes.append(f"/info {kind}")
         return web.json_response(None)
 
@@ -232,6 +240,8 @@ class HyperliquidDouble(SocketFront):
                     statuses.append({"error": _ERRORS["not_found_cancel"]})
             return self._statuses(statuses, "cancel")
         if kind == "updateLeverage" and int(action["asset"]) < len(ASSETS):
+            if self.account.refused is not None:
+                return web.json_response({"status": "err", "response": self.account.refused})
             self.account.margin = "cross" if action["isCross"] else "isolated"
             self.account.leverage = Decimal(str(action["leverage"]))
             self.account.changes.append(f"leverage {action['leverage']} {self.account.margin}")

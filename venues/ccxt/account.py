@@ -16,8 +16,9 @@ is guessed. All of it runs on the ``background`` instance: nobody waits on it fo
   (``carry_margin_mode``, called by the pre-flight before it reads; ccxt's default,
   cross, when the config accepts any), and the leverage is read for that mode
   (``fetch_leverage``, ``/api/v5/account/leverage-info``) and set for it.
-- hyperliquid: one-way by design (it has no hedge mode). Leverage and margin mode are
-  reported only for an open position: unknown.
+- hyperliquid: one-way by design (it has no hedge mode). Leverage and margin mode from
+  ``activeAssetData`` (``/info``: the leverage in force on the perp, cross or isolated,
+  with or without a position); setting the leverage sets the margin mode too.
 
 Fees come from the market rules (the account's tier where readable, ``venues.ccxt.fees``),
 minimums and the maximum order size from the market (``limits``), in base units.
@@ -131,7 +132,24 @@ async def _okx(exchange: Any, symbol: str) -> Facts:
 
 
 async def _hyperliquid(exchange: Any, symbol: str) -> Facts:
-    return {"position_mode": PositionMode.ONE_WAY}
+    """The leverage in force on the perp, and whether it is cross or isolated, from
+    ``activeAssetData`` (``/info``), which answers with or without a
+    position (ccxt has no unified read of it)."""
+    user, _ = exchange.handle_public_address("fetchLeverage", {})
+    market = exchange.market(symbol)
+    answer = await exchange.publicPostInfo({"type": "activeAssetData", "user": user,
+                                            "coin": market.get("baseName")})
+    leverage = (answer or {}).get("leverage") or {}
+    return {"margin_mode": _margin(leverage.get("type")),
+            "leverage": _leverage(leverage.get("value"))}
+
+
+async def _leverage_in_force(exchange: Any, symbol: str) -> int | None:
+    """hyperliquid changes the margin mode only with a leverage: a margin-mode change
+    alone keeps the leverage in force (None when it cannot be read: ccxt then says a
+    leverage is needed)."""
+    leverage = (await _hyperliquid(exchange, symbol)).get("leverage")
+    return None if leverage is None else int(leverage)
 
 
 READERS: dict[str, tuple[Reader, tuple[str, ...]]] = {
@@ -139,10 +157,10 @@ READERS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     "binanceusdm": (_binance, ()),
     "bybit": (_bybit, ()),
     "okx": (_okx, ("may trade",)),
-    "hyperliquid": (_hyperliquid, ("leverage", "margin mode", "may trade")),
+    "hyperliquid": (_hyperliquid, ("may trade",)),
 }
-_UNREAD = {"leverage": "ccxt has no read of the leverage setting for {ex} without a position",
-           "margin mode": "ccxt has no read of the margin mode for {ex} without a position",
+_UNREAD = {"leverage": "ccxt has no read of the leverage setting for {ex}",
+           "margin mode": "ccxt has no read of the margin mode for {ex}",
            "may trade": "ccxt has no read of the key's trade permission for {ex}"}
 
 
@@ -163,13 +181,17 @@ async def read(venue: Any, symbol: str) -> AccountFacts:
                                               "may trade")))
     notes = [f"{item}: " + _UNREAD.get(item, "no read for {ex}").format(ex=ex)
              for item in unread]
+    by_design = ex in ONE_WAY_ONLY
+    if by_design:  # nothing to read, nothing a failed read can make unknown
+        facts["position_mode"] = PositionMode.ONE_WAY
     if reader is not None:
         try:
             facts.update(await reader(venue.background, symbol))
         except Exception as exc:  # a read refused: its facts stay unknown, the reason noted
             error = venue._error(exc, "read", "account set-up")
             notes.extend(f"{item}: read failed: {error}" for item in
-                         ("position mode", "margin mode", "leverage", "may trade"))
+                         ("position mode", "margin mode", "leverage", "may trade")
+                         if not (by_design and item == "position mode"))
     return AccountFacts(venue=venue.name, exchange=ex, symbol=symbol, notes=tuple(notes),
                         **facts)
 
@@ -187,7 +209,10 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
                 change.position_mode is PositionMode.ONE_WAY and exchange_id in ONE_WAY_ONLY):
             await exchange.set_position_mode(change.position_mode is PositionMode.HEDGE, symbol)
         if change.margin_mode is not None and not per_order:
-            with_leverage = {} if change.leverage is None else {"leverage": change.leverage}
+            leverage = change.leverage
+            if leverage is None and exchange_id in LEVERAGE_SETS_MARGIN:
+                leverage = await _leverage_in_force(exchange, symbol)  # kept as it is
+            with_leverage = {} if leverage is None else {"leverage": leverage}
             await exchange.set_margin_mode(change.margin_mode.value, symbol, with_leverage)
         if change.leverage is not None:
             await exchange.set_leverage(change.leverage, symbol, _leverage_margin(venue, change))
