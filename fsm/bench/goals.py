@@ -134,6 +134,9 @@ class LiveCosts:
     create_us: float  # p50 of creating (and admitting) one more entry
     gc_pause_startup_frozen_ms: float = 0.0  # the same, start-up objects frozen
     tracked_per_entry: float = 0.0  # gc-tracked objects each live entry adds
+    # the references those objects hold: a full collection visits each (twice), so the
+    # pause follows them, at a cost per reference that varies with the machine
+    references_per_entry: float = 0.0
 
 
 def _request(entry_id: str) -> EntryRequest:
@@ -186,6 +189,7 @@ async def _live(n: int, samples: int) -> LiveCosts:
     tasks = [asyncio.create_task(world.engine.enter(world.request(e))) for e in ids]
     await world.until(world.quoting(ids))
     per_entry = _settled_tracked() / n if n else 0.0  # frozen objects are not listed
+    references = _references() / n if n else 0.0
     frozen_ns = _least_full_collection_ns()
     gc.unfreeze()
     create_us = _creation_us(world, samples)
@@ -194,7 +198,13 @@ async def _live(n: int, samples: int) -> LiveCosts:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     world.close()
-    return LiveCosts(n, pause_ns / 1e6, create_us, frozen_ns / 1e6, round(per_entry, 1))
+    return LiveCosts(n, pause_ns / 1e6, create_us, frozen_ns / 1e6, round(per_entry, 1),
+                     round(references))
+
+
+def _references() -> int:
+    """What the gc's tracked (unfrozen) objects refer to, as a collection visits them."""
+    return sum(len(gc.get_referents(o)) for o in gc.get_objects())
 
 
 def live_costs(n: int, samples: int = 500) -> LiveCosts:

@@ -183,7 +183,10 @@ def _goals(
     out += [
         goals.Goal("memory per live entry", scale.kib_per_entry, 16, "KiB", f"N = {scale.n}"),
         goals.Goal("full gc.collect()", round(busy.gc_pause_ms, 1), 100, "ms",
-                   f"N = {busy.n} live; {idle.gc_pause_ms:.1f} ms at 0"),
+                   f"N = {busy.n} live; {idle.gc_pause_ms:.1f} ms at 0; start-up frozen "
+                   f"{busy.gc_pause_startup_frozen_ms:.1f} ms; per entry "
+                   f"{busy.tracked_per_entry:g} objects, {busy.references_per_entry:g} "
+                   "references"),
         goals.Goal("entry creation, N live / 0 live", round(busy.create_us / idle.create_us, 2),
                    1.5, "x", f"{busy.create_us:.1f} us at N = {busy.n}, "
                    f"{idle.create_us:.1f} us at 0"),
