@@ -43,7 +43,9 @@ def test_hedge_after_a_move_on_the_doubles_is_priced_from_a_fresh_book() -> None
 
 
 async def _hedge_after_move() -> None:
-    async with double_venue("alpha", "binanceusdm") as long, \
+    # the long book is refreshed only by the engine's read: a background poll (1 s by
+    # default) could refresh it first when a loaded machine delays the fill past it
+    async with double_venue("alpha", "binanceusdm", book_poll_interval_s=60.0) as long, \
             double_venue("beta", "bybit") as short:
         short.core.script.fill_after_create["q"] = 0.5
         # Real clock. The quote timeout only fires if the 0.5 s fill never shows. The
