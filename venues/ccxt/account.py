@@ -214,7 +214,9 @@ async def configure(venue: Any, symbol: str, change: AccountChange) -> None:
                 leverage = await _leverage_in_force(exchange, symbol)  # kept as it is
             with_leverage = {} if leverage is None else {"leverage": leverage}
             await exchange.set_margin_mode(change.margin_mode.value, symbol, with_leverage)
-        if change.leverage is not None:
+        # hyperliquid: the margin-mode action above carried the leverage already
+        set_with_margin = change.margin_mode is not None and exchange_id in LEVERAGE_SETS_MARGIN
+        if change.leverage is not None and not set_with_margin:
             await exchange.set_leverage(change.leverage, symbol, _leverage_margin(venue, change))
     except Exception as exc:
         raise venue._error(exc, "read", f"account set-up of {symbol}") from None
